@@ -1,0 +1,367 @@
+//! AWS plumbing: SDK configuration (region, profile, endpoint, retries), the one
+//! error type every SDK failure becomes, the named predicates callers branch on,
+//! and the bounded polling loop every wait uses.
+
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::Instant;
+
+use anyhow::{bail, Result};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// Clients and settings shared by every resource module.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// EC2 client.
+    pub ec2: aws_sdk_ec2::Client,
+    /// Elastic Load Balancing v2 client.
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// The region in use.
+    pub region: String,
+    /// How polling loops pace themselves.
+    pub poll: Poll,
+}
+
+/// Pace of the polling loops: start at `initial`, keep it for `fast_for`, then
+/// grow by half each time up to `max`.
+#[derive(Clone, Copy, Debug)]
+pub struct Poll {
+    /// First interval.
+    pub initial: Duration,
+    /// How long the first interval is kept.
+    pub fast_for: Duration,
+    /// Longest interval.
+    pub max: Duration,
+}
+
+impl Default for Poll {
+    fn default() -> Self {
+        Poll {
+            initial: Duration::from_secs(1),
+            fast_for: Duration::from_secs(30),
+            max: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Poll {
+    /// The interval to sleep after `elapsed` time with the previous interval `prev`.
+    pub fn next(&self, elapsed: Duration, prev: Duration) -> Duration {
+        if elapsed < self.fast_for {
+            self.initial
+        } else {
+            (prev.mul_f64(1.5)).clamp(self.initial, self.max)
+        }
+    }
+}
+
+/// Where the SDK configuration comes from, beyond the standard chain.
+#[derive(Clone, Debug, Default)]
+pub struct SdkOptions {
+    /// Region override (flag), else the config file's, else the standard chain.
+    pub region: Option<String>,
+    /// Named profile.
+    pub profile: Option<String>,
+}
+
+impl Ctx {
+    /// Builds the clients from the standard AWS chain (environment, profile, SSO,
+    /// instance role). `AWS_ENDPOINT_URL` points every client at an emulator.
+    /// Throttling and transient errors are retried by the SDK in standard mode
+    /// (exponential backoff with jitter, 5 attempts); standard rather than adaptive
+    /// because this tool makes few calls and adaptive's client-side rate limiter
+    /// would only add latency to them.
+    pub async fn new(opts: &SdkOptions) -> Result<Ctx> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .build(),
+            );
+        if let Some(r) = &opts.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        let conf = loader.load().await;
+        let Some(region) = conf.region().map(|r| r.to_string()) else {
+            bail!(
+                "no AWS region: set region in deploy.toml, pass --region, or set AWS_REGION"
+            );
+        };
+        Ok(Ctx {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            region,
+            poll: Poll::default(),
+        })
+    }
+}
+
+/// An AWS failure: the error code AWS returned (when it returned one) and its
+/// message, never the SDK's bare "service error".
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    /// AWS error code such as `InvalidGroup.Duplicate`; `None` for transport errors.
+    pub code: Option<String>,
+    /// What AWS or the transport said.
+    pub message: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(c) => write!(f, "{c}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl<E, R> From<SdkError<E, R>> for AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        match err.code() {
+            Some(code) => AwsError {
+                code: Some(code.to_string()),
+                message: err.message().unwrap_or("(no message)").to_string(),
+            },
+            None => AwsError {
+                code: None,
+                message: DisplayErrorContext(&err).to_string(),
+            },
+        }
+    }
+}
+
+/// The AWS error code inside an error chain, if any.
+pub fn code(err: &anyhow::Error) -> Option<&str> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<AwsError>())
+        .and_then(|e| e.code.as_deref())
+}
+
+/// Whether the error carries AWS error code `code`.
+pub fn is_code(err: &anyhow::Error, wanted: &str) -> bool {
+    code(err) == Some(wanted)
+}
+
+/// "Not found" codes, for describes by id or name and deletes of absent things.
+pub fn is_not_found(err: &anyhow::Error) -> bool {
+    code(err).is_some_and(|c| {
+        c.ends_with(".NotFound")
+            || c.ends_with("NotFound")
+            || c == "InvalidGroup.NotFound"
+            || c == "InvalidKeyPair.NotFound"
+    })
+}
+
+/// "Already exists" codes.
+pub fn is_duplicate(err: &anyhow::Error) -> bool {
+    code(err).is_some_and(|c| {
+        c.ends_with(".Duplicate") || c == "InvalidPermission.Duplicate" || c.starts_with("Duplicate")
+    })
+}
+
+/// AWS saying "not yet": a dependency still holds the resource.
+pub fn is_not_yet(err: &anyhow::Error) -> bool {
+    code(err).is_some_and(|c| {
+        matches!(
+            c,
+            "DependencyViolation" | "ResourceInUse" | "InvalidTarget" | "IncorrectInstanceState"
+        )
+    })
+}
+
+/// What a polling check reports.
+pub enum Check<T> {
+    /// Done, with the value.
+    Done(T),
+    /// Not yet; the text says the state seen, for progress and the timeout message.
+    Waiting(String),
+}
+
+/// Polls `check` until it reports `Done`, at the pace of `poll`, for at most
+/// `limit`. `on_wait` is told each state seen. The timeout error says what was
+/// waited for, for how long, and the last state seen.
+pub async fn poll_until<T, F, Fut>(
+    poll: Poll,
+    what: &str,
+    limit: Duration,
+    mut on_wait: impl FnMut(&str, Duration),
+    mut check: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Check<T>>>,
+{
+    let start = Instant::now();
+    let mut interval = poll.initial;
+    loop {
+        match check().await? {
+            Check::Done(v) => return Ok(v),
+            Check::Waiting(state) => {
+                let elapsed = start.elapsed();
+                if elapsed >= limit {
+                    bail!(
+                        "gave up waiting for {what} after {}s (last state: {state})",
+                        elapsed.as_secs()
+                    );
+                }
+                on_wait(&state, elapsed);
+                interval = poll.next(elapsed, interval);
+                tokio::time::sleep(interval.min(limit.saturating_sub(elapsed))).await;
+            }
+        }
+    }
+}
+
+/// Retries `op` while AWS answers "not yet" (see [`is_not_yet`]) or `extra`
+/// matches, with capped exponential backoff (1 s doubling to 15 s) for at most
+/// `limit`; `on_retry` hears each refusal and the time spent so far.
+pub async fn retry_not_yet<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    extra: impl Fn(&anyhow::Error) -> bool,
+    mut on_retry: impl FnMut(&anyhow::Error, Duration),
+    mut op: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    use backon::{BackoffBuilder, ExponentialBuilder};
+    let start = Instant::now();
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(15))
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .build();
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if is_not_yet(&e) || extra(&e) => {
+                let elapsed = start.elapsed();
+                if elapsed >= limit {
+                    return Err(e.context(format!(
+                        "{what}: still refused after {}s",
+                        elapsed.as_secs()
+                    )));
+                }
+                on_retry(&e, elapsed);
+                let d = delays.next().unwrap_or(Duration::from_secs(15));
+                tokio::time::sleep(d.min(limit.saturating_sub(elapsed))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: &str) -> anyhow::Error {
+        anyhow::Error::new(AwsError {
+            code: Some(code.into()),
+            message: "m".into(),
+        })
+        .context("failed to do a thing")
+    }
+
+    #[test]
+    fn predicates_see_through_context() {
+        assert!(is_code(&err("DependencyViolation"), "DependencyViolation"));
+        assert!(is_not_yet(&err("DependencyViolation")));
+        assert!(is_not_yet(&err("ResourceInUse")));
+        assert!(!is_not_yet(&err("InvalidGroup.NotFound")));
+        assert!(is_not_found(&err("InvalidGroup.NotFound")));
+        assert!(is_not_found(&err("LoadBalancerNotFound")));
+        assert!(is_not_found(&err("InvalidInstanceID.NotFound")));
+        assert!(is_duplicate(&err("InvalidGroup.Duplicate")));
+        assert!(is_duplicate(&err("InvalidPermission.Duplicate")));
+        assert!(is_duplicate(&err("DuplicateLoadBalancerName")));
+        assert!(!is_duplicate(&err("Throttling")));
+        assert!(code(&anyhow::anyhow!("plain")).is_none());
+    }
+
+    #[test]
+    fn display_has_code_and_message() {
+        let e = AwsError {
+            code: Some("UnauthorizedOperation".into()),
+            message: "You are not authorized".into(),
+        };
+        assert_eq!(e.to_string(), "UnauthorizedOperation: You are not authorized");
+    }
+
+    #[test]
+    fn poll_pace_grows_after_fast_phase() {
+        let p = Poll::default();
+        assert_eq!(p.next(Duration::from_secs(5), p.initial), Duration::from_secs(1));
+        let later = p.next(Duration::from_secs(40), Duration::from_secs(4));
+        assert_eq!(later, Duration::from_secs(6));
+        assert_eq!(
+            p.next(Duration::from_secs(400), Duration::from_secs(9)),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_not_yet_retries_then_succeeds_and_gives_up() {
+        let mut n = 0;
+        let v = retry_not_yet(
+            "delete",
+            Duration::from_secs(60),
+            |_| false,
+            |_, _| {},
+            || {
+                n += 1;
+                let fail = n < 3;
+                async move {
+                    if fail {
+                        Err(err("DependencyViolation"))
+                    } else {
+                        Ok(n)
+                    }
+                }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(v, 3);
+
+        let e = retry_not_yet(
+            "delete sg",
+            Duration::from_secs(20),
+            |_| false,
+            |_, _| {},
+            || async { Err::<(), _>(err("DependencyViolation")) },
+        )
+        .await
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("still refused after"), "{e:#}");
+
+        let e = retry_not_yet(
+            "x",
+            Duration::from_secs(20),
+            |_| false,
+            |_, _| {},
+            || async { Err::<(), _>(err("UnauthorizedOperation")) },
+        )
+        .await
+        .unwrap_err();
+        assert!(is_code(&e, "UnauthorizedOperation"));
+    }
+}

@@ -1,0 +1,213 @@
+//! The cleanup graph, deploy's in reverse. Everything is found by this tool's
+//! tags and the deployment's names, so cleanup needs no local state. Every step
+//! is attempted and every failure reported:
+//!
+//! ```text
+//! listeners
+//! load balancer -> gone -> its interfaces gone | instances -> terminated | target group
+//! security groups (each once what held it is gone) | key pair + .pem
+//! ```
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::Ctx;
+use crate::plan::Plan;
+use crate::progress::Progress;
+use crate::resources::{instance, keypair, loadbalancer, secgroup, targetgroup, Deleted};
+
+/// Options of one cleanup run.
+#[derive(Debug, Clone)]
+pub struct CleanupOptions {
+    /// How long to keep retrying a security group AWS still holds.
+    pub sg_limit: Duration,
+    /// Longest wait for the load balancer and instances to go.
+    pub wait_limit: Duration,
+}
+
+impl Default for CleanupOptions {
+    fn default() -> Self {
+        CleanupOptions {
+            sg_limit: Duration::from_secs(15 * 60),
+            wait_limit: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One step's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// What the step removes.
+    pub what: String,
+    /// `deleted`, `absent` or `failed`.
+    pub result: &'static str,
+    /// The error, for a failed step.
+    pub error: Option<String>,
+}
+
+/// What cleanup did.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    /// Every step.
+    pub steps: Vec<StepReport>,
+}
+
+impl Report {
+    /// The failed steps.
+    pub fn failures(&self) -> Vec<&StepReport> {
+        self.steps.iter().filter(|s| s.result == "failed").collect()
+    }
+
+    /// Whether anything was deleted.
+    pub fn deleted_any(&self) -> bool {
+        self.steps.iter().any(|s| s.result == "deleted")
+    }
+
+    fn add(&mut self, what: &str, r: &Result<Deleted>) -> bool {
+        let (result, error) = match r {
+            Ok(Deleted::Deleted) => ("deleted", None),
+            Ok(Deleted::Absent) => ("absent", None),
+            Err(e) => ("failed", Some(format!("{e:#}"))),
+        };
+        self.steps.push(StepReport {
+            what: what.to_string(),
+            result,
+            error,
+        });
+        r.is_ok()
+    }
+
+    /// The human-readable report.
+    pub fn to_text(&self, deployment: &str) -> String {
+        let mut s = String::new();
+        if !self.deleted_any() && self.failures().is_empty() {
+            s.push_str(&format!(
+                "Nothing to delete: no resource of deployment {deployment} was found.\n"
+            ));
+            return s;
+        }
+        for st in &self.steps {
+            s.push_str(&format!("  {:<34} {}\n", st.what, st.result));
+        }
+        let failures = self.failures();
+        if failures.is_empty() {
+            s.push_str(&format!("Deployment {deployment} is gone.\n"));
+        } else {
+            s.push_str(&format!("\n{} step(s) failed; what they name is still there:\n", failures.len()));
+            for f in failures {
+                s.push_str(&format!(
+                    "  {}: {}\n",
+                    f.what,
+                    f.error.as_deref().unwrap_or("")
+                ));
+            }
+            s.push_str("Run cleanup again once the cause is fixed.\n");
+        }
+        s
+    }
+}
+
+async fn tracked(
+    progress: &Progress,
+    name: &str,
+    fut: impl std::future::Future<Output = Result<Deleted>>,
+) -> Result<Deleted> {
+    let step = progress.step(name);
+    step.set("looking for it");
+    let r = fut.await;
+    finish(&step, &r);
+    r
+}
+
+/// Deletes every resource of the deployment; returns what happened to each.
+pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progress) -> Report {
+    let mut report = Report::default();
+
+    let listeners = tracked(progress, "listener", loadbalancer::delete_listeners(ctx, plan)).await;
+    report.add("listener", &listeners);
+
+    let lb_step = progress.step("load balancer");
+    let inst_step = progress.step("instance");
+    let (lb, inst, tg) = tokio::join!(
+        async {
+            lb_step.set("looking for it");
+            let r = loadbalancer::delete(ctx, plan, opts.wait_limit, |st, t| lb_step.waiting(st, t)).await;
+            finish(&lb_step, &r);
+            r
+        },
+        async {
+            inst_step.set("looking for it");
+            let r = instance::delete(ctx, plan, opts.wait_limit, |st, t| inst_step.waiting(st, t))
+                .await
+                .map(|(d, _)| d);
+            finish(&inst_step, &r);
+            r
+        },
+        tracked(progress, "target group", targetgroup::delete(ctx, plan, opts.wait_limit)),
+    );
+    let lb_ok = report.add("load balancer", &lb);
+    let inst_ok = report.add("instances", &inst);
+    report.add("target group", &tg);
+
+    // The web group allows traffic from the load balancer's group; drop that
+    // reference first so the two can be deleted independently.
+    let refs = async {
+        let web = secgroup::find(ctx, plan, None, &plan.web_sg_name).await?;
+        let lbg = secgroup::find(ctx, plan, None, &plan.lb_sg_name).await?;
+        if let (Some(w), Some(l)) = (web, lbg) {
+            secgroup::revoke_references(ctx, &w, &l).await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    if let Err(e) = refs {
+        tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
+    }
+
+    // A group whose holder failed to go gets one attempt, not the long retry.
+    let limit_after = |ok: bool| if ok { opts.sg_limit } else { Duration::ZERO };
+    let web_step = progress.step("web security group");
+    let lb_sg_step = progress.step("lb security group");
+    let (web, lbsg, key) = tokio::join!(
+        async {
+            web_step.set("looking for it");
+            let r = secgroup::delete(ctx, plan, &plan.web_sg_name, limit_after(inst_ok), |e, t| {
+                web_step.waiting(&short_code(e), t)
+            })
+            .await;
+            finish(&web_step, &r);
+            r
+        },
+        async {
+            lb_sg_step.set("looking for it");
+            let r = secgroup::delete(ctx, plan, &plan.lb_sg_name, limit_after(lb_ok), |e, t| {
+                lb_sg_step.waiting(&short_code(e), t)
+            })
+            .await;
+            finish(&lb_sg_step, &r);
+            r
+        },
+        tracked(progress, "key pair", keypair::delete(ctx, plan)),
+    );
+    report.add(&format!("security group {}", plan.web_sg_name), &web);
+    report.add(&format!("security group {}", plan.lb_sg_name), &lbsg);
+    report.add(&format!("key pair {}", plan.key_name), &key);
+    report
+}
+
+fn finish(step: &crate::progress::Step, r: &Result<Deleted>) {
+    match r {
+        Ok(Deleted::Deleted) => step.done("deleted"),
+        Ok(Deleted::Absent) => step.done("nothing to delete"),
+        Err(e) => step.fail(&format!("{e:#}")),
+    }
+}
+
+fn short_code(e: &anyhow::Error) -> String {
+    format!(
+        "{} (still in use), retrying",
+        crate::aws::code(e).unwrap_or("refused")
+    )
+}

@@ -1,0 +1,209 @@
+//! The command lines of `deploy` and `cleanup`: flags parsed into plain structs,
+//! logging set up, the library called, and the one place that prints the error
+//! and picks the exit code (0 success, 1 failure, 2 bad config or usage).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::aws::{Ctx, SdkOptions};
+use crate::config::{self, ConfigError};
+use crate::plan::Plan;
+use crate::progress::{LogWriter, Progress};
+use crate::{cleanup, deploy};
+
+/// Flags both commands share.
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// The deployment's config file.
+    #[arg(long, default_value = "deploy.toml", value_name = "PATH")]
+    pub config: PathBuf,
+    /// AWS region (overrides deploy.toml and AWS_REGION).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS named profile (as in ~/.aws/config).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// More log output on stderr (-v debug, -vv trace); RUST_LOG also works.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `deploy`: stand up the website described by deploy.toml.
+#[derive(Debug, Parser)]
+#[command(name = "deploy", version, about = "Put a templated website on AWS: an EC2 instance behind an Application Load Balancer")]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Delete and recreate the key pair when its .pem is not on this machine.
+    #[arg(long)]
+    pub replace_key_pair: bool,
+}
+
+/// `cleanup`: delete everything `deploy` created for this deployment.
+#[derive(Debug, Parser)]
+#[command(name = "cleanup", version, about = "Delete every AWS resource deploy created for this deployment")]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// How long to keep retrying a security group AWS still holds, in seconds.
+    #[arg(long, default_value_t = 900, value_name = "SECONDS")]
+    pub sg_timeout: u64,
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        let code = if error.downcast_ref::<ConfigError>().is_some() { 2 } else { 1 };
+        Failure { code, error }
+    }
+}
+
+fn exit(r: std::result::Result<(), Failure>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let _ = writeln!(std::io::stderr(), "error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, progress: &Progress) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,sitedeploy=debug",
+        _ => "info,sitedeploy=trace",
+    };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| default.to_string());
+    // The SDK's wire-level logs may carry request bodies; keep them out whatever
+    // RUST_LOG says, so no secret reaches a log line.
+    let filter = format!("{filter},aws_smithy_runtime=info,aws_smithy_http=info,aws_sigv4=info,aws_smithy_runtime_api=info,hyper=info,hyper_util=info,h2=info,rustls=info");
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_writer(LogWriter(progress.clone()))
+        .with_target(false)
+        .try_init();
+}
+
+struct Loaded {
+    plan: Plan,
+    ctx: Ctx,
+}
+
+async fn load(common: &Common) -> Result<Loaded> {
+    let config = config::load(&common.config)?;
+    let plan = Plan::new(&config)?;
+    let ctx = Ctx::new(&SdkOptions {
+        region: common.region.clone().or_else(|| config.region.clone()),
+        profile: common.profile.clone(),
+    })
+    .await?;
+    Ok(Loaded { plan, ctx })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Entry point of the `deploy` binary.
+pub fn deploy_main() -> ExitCode {
+    let args = DeployArgs::parse();
+    let progress = Progress::new(false);
+    init_logging(args.common.verbose, &progress);
+    exit((|| {
+        let rt = runtime()?;
+        rt.block_on(async {
+            let l = load(&args.common).await?;
+            tracing::debug!(deployment = %l.plan.name, region = %l.ctx.region, "deploying");
+            progress.println(&format!(
+                "deploying {} to {} from {}",
+                l.plan.name,
+                l.ctx.region,
+                args.common.config.display()
+            ));
+            let opts = deploy::DeployOptions {
+                replace_key_pair: args.replace_key_pair,
+                ..Default::default()
+            };
+            let summary = deploy::run(&l.ctx, &l.plan, &opts, &progress).await?;
+            let mut out = std::io::stdout().lock();
+            if args.common.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+            } else {
+                write!(out, "\n{}", summary.to_text(&args.common.config.display().to_string()))?;
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        Ok(())
+    })())
+}
+
+/// Entry point of the `cleanup` binary.
+pub fn cleanup_main() -> ExitCode {
+    let args = CleanupArgs::parse();
+    let progress = Progress::new(false);
+    init_logging(args.common.verbose, &progress);
+    exit((|| {
+        let rt = runtime()?;
+        rt.block_on(async {
+            let l = load(&args.common).await?;
+            if !args.yes {
+                confirm(&l.plan.name, &l.ctx.region)?;
+            }
+            progress.println(&format!("cleaning up {} in {}", l.plan.name, l.ctx.region));
+            let opts = cleanup::CleanupOptions {
+                sg_limit: std::time::Duration::from_secs(args.sg_timeout),
+                ..Default::default()
+            };
+            let report = cleanup::run(&l.ctx, &l.plan, &opts, &progress).await;
+            let mut out = std::io::stdout().lock();
+            if args.common.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                write!(out, "\n{}", report.to_text(&l.plan.name))?;
+            }
+            let failed = report.failures().len();
+            if failed > 0 {
+                bail!("cleanup of {} is incomplete: {failed} step(s) failed", l.plan.name);
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        Ok(())
+    })())
+}
+
+fn confirm(name: &str, region: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to delete without confirmation: stdin is not a terminal; pass --yes");
+    }
+    eprint!("Delete every AWS resource of deployment {name} in {region}? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        bail!("cancelled: nothing was deleted");
+    }
+}

@@ -1,0 +1,710 @@
+//! `deploy.toml`: the schema (serde, unknown keys rejected) and its validation.
+//!
+//! Parsing happens in two steps, as ripgrep does with its flags: the file is
+//! deserialised into [`RawConfig`], whose fields keep their position in the file,
+//! and then validated into the plain [`Config`] the rest of the program uses.
+//! Every error names the file, line and column and says what is allowed. Nothing
+//! from the file reaches the user-data script or an AWS call without passing a
+//! check here, so no value can inject shell into the instance's boot script.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Tag key that marks every resource this tool creates.
+pub const MANAGED_BY_KEY: &str = "ManagedBy";
+/// Value of [`MANAGED_BY_KEY`].
+pub const MANAGED_BY_VALUE: &str = "sitedeploy";
+/// Tag key holding the deployment name.
+pub const DEPLOYMENT_KEY: &str = "Deployment";
+/// Longest deployment name: `<name>-alb` and `<name>-tg` must fit the
+/// 32-character limit on load balancer and target group names.
+pub const MAX_NAME_LEN: usize = 28;
+
+/// The file as written, with positions kept for error messages.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Deployment name: the prefix of every resource name.
+    name: Spanned<String>,
+    /// AWS region; when absent, the standard AWS chain (`AWS_REGION`, profile) decides.
+    region: Option<Spanned<String>>,
+    /// Existing VPC to use instead of the account's default VPC.
+    vpc_id: Option<Spanned<String>>,
+    /// Extra tags put on every resource.
+    #[serde(default)]
+    tags: BTreeMap<String, Spanned<String>>,
+    /// Which tooplate.com template to serve.
+    template: RawTemplate,
+    /// The EC2 instance.
+    #[serde(default)]
+    instance: RawInstance,
+    /// SSH access.
+    ssh: RawSsh,
+    /// The Application Load Balancer.
+    #[serde(default)]
+    load_balancer: RawLoadBalancer,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    /// tooplate template number, e.g. 2137.
+    id: Spanned<i64>,
+    /// tooplate template slug, e.g. `barista_cafe`.
+    slug: Spanned<String>,
+    /// Zip URL; default `https://www.tooplate.com/zip-templates/<id>_<slug>.zip`.
+    url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstance {
+    /// Instance type; default `t3.micro`.
+    #[serde(rename = "type")]
+    instance_type: Option<Spanned<String>>,
+    /// AMI name filter; default `al2023-ami-2023.*-x86_64`.
+    ami_name_filter: Option<Spanned<String>>,
+    /// AMI owner: `amazon` (default), `self` or a 12-digit account id.
+    ami_owner: Option<Spanned<String>>,
+    /// User-data template, a path under `userdata/`.
+    user_data: Option<Spanned<String>>,
+    /// Root volume size in GiB; default 8.
+    root_volume_gb: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSsh {
+    /// EC2 key pair name.
+    key_name: Spanned<String>,
+    /// Directory where `<key_name>.pem` is written; default: next to deploy.toml.
+    pem_dir: Option<Spanned<String>>,
+    /// `auto` (detect this machine's public IP) or an IPv4 CIDR.
+    cidr: Option<Spanned<String>>,
+    /// Public-IP service; default `https://checkip.amazonaws.com`.
+    ip_service_url: Option<Spanned<String>>,
+    /// Fallback public-IP service; default `https://api.ipify.org`.
+    ip_fallback_url: Option<Spanned<String>>,
+    /// Timeout for each public-IP request, in seconds; default 5.
+    ip_timeout_secs: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLoadBalancer {
+    /// Listener port; default 80.
+    port: Option<Spanned<i64>>,
+    /// Health-check path; default `/`.
+    health_check_path: Option<Spanned<String>>,
+    /// Extra ingress rules on the load balancer's security group.
+    #[serde(default)]
+    extra_ingress: Vec<RawIngress>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIngress {
+    /// TCP port.
+    port: Spanned<i64>,
+    /// IPv4 CIDR allowed to reach the port.
+    cidr: Spanned<String>,
+}
+
+/// Where the SSH rule's source comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SshCidr {
+    /// Detect this machine's public IPv4 address and allow it as a /32.
+    Auto,
+    /// A fixed IPv4 CIDR.
+    Fixed(String),
+}
+
+/// A validated extra ingress rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    /// TCP port.
+    pub port: u16,
+    /// IPv4 CIDR in canonical form.
+    pub cidr: String,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Deployment name (resource prefix).
+    pub name: String,
+    /// Region, when set in the file.
+    pub region: Option<String>,
+    /// VPC to use instead of the default VPC.
+    pub vpc_id: Option<String>,
+    /// Extra tags.
+    pub tags: BTreeMap<String, String>,
+    /// tooplate template id.
+    pub template_id: u32,
+    /// tooplate template slug.
+    pub template_slug: String,
+    /// Template zip URL.
+    pub template_url: String,
+    /// Instance type.
+    pub instance_type: String,
+    /// AMI name filter.
+    pub ami_name_filter: String,
+    /// AMI owner.
+    pub ami_owner: String,
+    /// Path of the user-data template file.
+    pub user_data_path: PathBuf,
+    /// Contents of the user-data template file.
+    pub user_data_template: String,
+    /// Root volume size, GiB.
+    pub root_volume_gb: i32,
+    /// Key pair name.
+    pub key_name: String,
+    /// Where the private key is written.
+    pub pem_path: PathBuf,
+    /// SSH source.
+    pub ssh_cidr: SshCidr,
+    /// Public-IP service URL.
+    pub ip_service_url: String,
+    /// Fallback public-IP service URL.
+    pub ip_fallback_url: String,
+    /// Public-IP request timeout, seconds.
+    pub ip_timeout_secs: u64,
+    /// Listener port.
+    pub listener_port: u16,
+    /// Health-check path.
+    pub health_check_path: String,
+    /// Extra ingress rules on the load balancer's group.
+    pub extra_ingress: Vec<Ingress>,
+}
+
+/// A configuration error with its place in the file.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// Every problem found, each already formatted as `file:line:col: message`.
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.problems.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads and validates a config file. Relative paths in it (user data, pem dir)
+/// are resolved against the file's directory.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        problems: vec![format!("{}: cannot read config: {e}", path.display())],
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates config text; `path` names the file in messages and anchors
+/// relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let at = e.span().map(|s| s.start).unwrap_or(0);
+        ConfigError {
+            problems: vec![format!(
+                "{}: {}",
+                place(path, text, at),
+                e.message().trim_end()
+            )],
+        }
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut v = Validator {
+        path,
+        text,
+        problems: Vec::new(),
+    };
+    let cfg = v.validate(raw, &base);
+    if v.problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigError {
+            problems: v.problems,
+        })
+    }
+}
+
+/// `file:line:col` for a byte offset (1-based line and column, columns in characters).
+fn place(path: &Path, text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("{}:{line}:{col}", path.display())
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+    problems: Vec<String>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, span: Range<usize>, msg: String) {
+        let p = place(self.path, self.text, span.start);
+        self.problems.push(format!("{p}: {msg}"));
+    }
+
+    /// Checks a string with `check`; on failure records `allowed` and returns the
+    /// value anyway so validation goes on and reports every problem.
+    fn string(
+        &mut self,
+        field: &str,
+        value: &Spanned<String>,
+        check: impl Fn(&str) -> bool,
+        allowed: &str,
+    ) -> String {
+        let s = value.get_ref();
+        if !check(s) {
+            self.err(value.span(), format!("invalid {field} {s:?}: {allowed}"));
+        }
+        s.clone()
+    }
+
+    fn int(&mut self, field: &str, value: &Spanned<i64>, range: Range<i64>) -> i64 {
+        let n = *value.get_ref();
+        if !range.contains(&n) {
+            self.err(
+                value.span(),
+                format!(
+                    "invalid {field} {n}: allowed {} to {}",
+                    range.start,
+                    range.end - 1
+                ),
+            );
+        }
+        n
+    }
+
+    fn opt_string(
+        &mut self,
+        field: &str,
+        value: &Option<Spanned<String>>,
+        default: &str,
+        check: impl Fn(&str) -> bool,
+        allowed: &str,
+    ) -> String {
+        match value {
+            Some(v) => self.string(field, v, check, allowed),
+            None => default.to_string(),
+        }
+    }
+
+    fn cidr(&mut self, field: &str, value: &Spanned<String>) -> String {
+        match parse_cidr(value.get_ref()) {
+            Some(c) => c,
+            None => {
+                self.err(
+                    value.span(),
+                    format!(
+                        "invalid {field} {:?}: an IPv4 CIDR such as 203.0.113.7/32 \
+                         with the host bits zero",
+                        value.get_ref()
+                    ),
+                );
+                value.get_ref().clone()
+            }
+        }
+    }
+
+    fn validate(&mut self, raw: RawConfig, base: &Path) -> Config {
+        let name = self.string(
+            "name",
+            &raw.name,
+            is_deployment_name,
+            "use 1 to 28 letters, digits and hyphens, starting and ending with a letter or digit",
+        );
+        let region = raw.region.as_ref().map(|r| {
+            self.string(
+                "region",
+                r,
+                is_region,
+                "an AWS region name such as us-east-1",
+            )
+        });
+        let vpc_id = raw.vpc_id.as_ref().map(|v| {
+            self.string(
+                "vpc_id",
+                v,
+                |s| is_aws_id(s, "vpc-"),
+                "a VPC id such as vpc-0123456789abcdef0",
+            )
+        });
+        let mut tags = BTreeMap::new();
+        for (k, v) in &raw.tags {
+            let key_ok = !k.is_empty()
+                && k.len() <= 128
+                && !k.to_ascii_lowercase().starts_with("aws:")
+                && k != MANAGED_BY_KEY
+                && k != DEPLOYMENT_KEY
+                && k.chars().all(is_tag_char);
+            if !key_ok {
+                self.err(
+                    v.span(),
+                    format!(
+                        "invalid tag key {k:?}: 1 to 128 letters, digits, spaces and _.:/=+-@, \
+                         not starting with aws: and not {MANAGED_BY_KEY} or {DEPLOYMENT_KEY} \
+                         (this tool sets those)"
+                    ),
+                );
+            }
+            let val = self.string(
+                "tag value",
+                v,
+                |s| s.len() <= 256 && s.chars().all(is_tag_char),
+                "at most 256 letters, digits, spaces and _.:/=+-@",
+            );
+            tags.insert(k.clone(), val);
+        }
+
+        let template_id = self.int("template.id", &raw.template.id, 1..100_000) as u32;
+        let template_slug = self.string(
+            "template.slug",
+            &raw.template.slug,
+            |s| {
+                !s.is_empty()
+                    && s.len() <= 64
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            },
+            "1 to 64 lowercase letters, digits, _ and -, e.g. barista_cafe",
+        );
+        let default_url =
+            format!("https://www.tooplate.com/zip-templates/{template_id}_{template_slug}.zip");
+        let template_url = self.opt_string(
+            "template.url",
+            &raw.template.url,
+            &default_url,
+            is_safe_url,
+            "an http:// or https:// URL of letters, digits and -._~:/?=&%+",
+        );
+
+        let ri = &raw.instance;
+        let instance_type = self.opt_string(
+            "instance.type",
+            &ri.instance_type,
+            "t3.micro",
+            is_instance_type,
+            "an EC2 instance type such as t3.micro",
+        );
+        let ami_name_filter = self.opt_string(
+            "instance.ami_name_filter",
+            &ri.ami_name_filter,
+            "al2023-ami-2023.*-x86_64",
+            |s| {
+                !s.is_empty()
+                    && s.len() <= 128
+                    && s.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '?' | '_' | '-')
+                    })
+            },
+            "1 to 128 letters, digits and . * ? _ -",
+        );
+        let ami_owner = self.opt_string(
+            "instance.ami_owner",
+            &ri.ami_owner,
+            "amazon",
+            |s| {
+                matches!(s, "amazon" | "self" | "aws-marketplace")
+                    || (s.len() == 12 && s.chars().all(|c| c.is_ascii_digit()))
+            },
+            "amazon, self, aws-marketplace or a 12-digit account id",
+        );
+        let user_data_rel = self.opt_string(
+            "instance.user_data",
+            &ri.user_data,
+            "userdata/install-template.sh",
+            |s| {
+                let p = Path::new(s);
+                p.starts_with("userdata")
+                    && p.components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)))
+            },
+            "a relative path under userdata/, e.g. userdata/install-template.sh",
+        );
+        let user_data_path = base.join(&user_data_rel);
+        let user_data_template = match std::fs::read_to_string(&user_data_path) {
+            Ok(t) => t,
+            Err(e) => {
+                let span = ri.user_data.as_ref().map(|s| s.span()).unwrap_or(0..0);
+                self.err(
+                    span,
+                    format!(
+                        "cannot read user-data template {}: {e}",
+                        user_data_path.display()
+                    ),
+                );
+                String::new()
+            }
+        };
+        let root_volume_gb = match &ri.root_volume_gb {
+            Some(v) => self.int("instance.root_volume_gb", v, 8..1025) as i32,
+            None => 8,
+        };
+
+        let rs = &raw.ssh;
+        let key_name = self.string(
+            "ssh.key_name",
+            &rs.key_name,
+            |s| {
+                !s.is_empty()
+                    && s.len() <= 64
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                    && !s.starts_with('.')
+            },
+            "1 to 64 letters, digits and . _ -, not starting with a dot",
+        );
+        let pem_dir = match &rs.pem_dir {
+            Some(d) => {
+                let s = self.string(
+                    "ssh.pem_dir",
+                    d,
+                    |s| !s.is_empty() && !s.contains('\0'),
+                    "a directory path",
+                );
+                base.join(s)
+            }
+            None => base.to_path_buf(),
+        };
+        let pem_path = pem_dir.join(format!("{key_name}.pem"));
+        let ssh_cidr = match &rs.cidr {
+            None => SshCidr::Auto,
+            Some(c) if c.get_ref() == "auto" => SshCidr::Auto,
+            Some(c) => {
+                let cidr = self.cidr("ssh.cidr", c);
+                if cidr == "0.0.0.0/0" {
+                    self.err(
+                        c.span(),
+                        "ssh.cidr 0.0.0.0/0 would open SSH to the whole internet: use \"auto\" \
+                         or your own address as a /32"
+                            .into(),
+                    );
+                }
+                SshCidr::Fixed(cidr)
+            }
+        };
+        let ip_service_url = self.opt_string(
+            "ssh.ip_service_url",
+            &rs.ip_service_url,
+            "https://checkip.amazonaws.com",
+            is_safe_url,
+            "an http:// or https:// URL",
+        );
+        let ip_fallback_url = self.opt_string(
+            "ssh.ip_fallback_url",
+            &rs.ip_fallback_url,
+            "https://api.ipify.org",
+            is_safe_url,
+            "an http:// or https:// URL",
+        );
+        let ip_timeout_secs = match &rs.ip_timeout_secs {
+            Some(v) => self.int("ssh.ip_timeout_secs", v, 1..61) as u64,
+            None => 5,
+        };
+
+        let rl = &raw.load_balancer;
+        let listener_port = match &rl.port {
+            Some(v) => self.int("load_balancer.port", v, 1..65536) as u16,
+            None => 80,
+        };
+        let health_check_path = self.opt_string(
+            "load_balancer.health_check_path",
+            &rl.health_check_path,
+            "/",
+            |s| {
+                s.starts_with('/')
+                    && s.len() <= 1024
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '~' | '-'))
+            },
+            "a path starting with / of letters, digits and / . _ ~ -",
+        );
+        let mut extra_ingress = Vec::new();
+        for rule in &rl.extra_ingress {
+            let port = self.int("load_balancer.extra_ingress.port", &rule.port, 1..65536) as u16;
+            let cidr = self.cidr("load_balancer.extra_ingress.cidr", &rule.cidr);
+            extra_ingress.push(Ingress { port, cidr });
+        }
+
+        Config {
+            name,
+            region,
+            vpc_id,
+            tags,
+            template_id,
+            template_slug,
+            template_url,
+            instance_type,
+            ami_name_filter,
+            ami_owner,
+            user_data_path,
+            user_data_template,
+            root_volume_gb,
+            key_name,
+            pem_path,
+            ssh_cidr,
+            ip_service_url,
+            ip_fallback_url,
+            ip_timeout_secs,
+            listener_port,
+            health_check_path,
+            extra_ingress,
+        }
+    }
+}
+
+/// Letters, digits and inner hyphens, 1 to [`MAX_NAME_LEN`] characters.
+pub fn is_deployment_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME_LEN
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && !s.to_ascii_lowercase().starts_with("internal-")
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    (3..=4).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && parts[0].len() == 2
+}
+
+fn is_aws_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix).is_some_and(|rest| {
+        (8..=17).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+}
+
+fn is_instance_type(s: &str) -> bool {
+    let mut parts = s.split('.');
+    let (Some(family), Some(size), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 16
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    ok(family) && ok(size) && family.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
+/// An http(s) URL made only of characters that are inert inside single quotes
+/// and in a URL: no quotes, spaces, backslashes, `$`, backticks or `;`.
+pub fn is_safe_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with('/')
+            && s.len() <= 2048
+            && r.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '-' | '.' | '_' | '~' | ':' | '/' | '?' | '=' | '&' | '%' | '+')
+            })
+    })
+}
+
+/// Parses an IPv4 CIDR and returns it in canonical form; `None` if it is not one
+/// or has host bits set.
+pub fn parse_cidr(s: &str) -> Option<String> {
+    let (addr, len) = s.split_once('/')?;
+    let addr: Ipv4Addr = addr.parse().ok()?;
+    if len.is_empty() || len.len() > 2 || !len.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let len: u32 = len.parse().ok()?;
+    if len > 32 {
+        return None;
+    }
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    if u32::from(addr) & !mask != 0 {
+        return None;
+    }
+    Some(format!("{addr}/{len}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_deployment_name("barista"));
+        assert!(is_deployment_name("a-b-1"));
+        assert!(is_deployment_name(&"a".repeat(28)));
+        assert!(!is_deployment_name(&"a".repeat(29)));
+        assert!(!is_deployment_name("-a"));
+        assert!(!is_deployment_name("a-"));
+        assert!(!is_deployment_name("a_b"));
+        assert!(!is_deployment_name("a;rm"));
+        assert!(!is_deployment_name("internal-x"));
+        assert!(!is_deployment_name(""));
+    }
+
+    #[test]
+    fn cidrs() {
+        assert_eq!(parse_cidr("203.0.113.7/32").as_deref(), Some("203.0.113.7/32"));
+        assert_eq!(parse_cidr("10.0.0.0/8").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(parse_cidr("10.0.0.1/8"), None);
+        assert_eq!(parse_cidr("10.0.0.0/33"), None);
+        assert_eq!(parse_cidr("10.0.0.0"), None);
+        assert_eq!(parse_cidr("10.0.0.0/+8"), None);
+        assert_eq!(parse_cidr("::1/128"), None);
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_safe_url("https://www.tooplate.com/zip-templates/2137_barista_cafe.zip"));
+        assert!(is_safe_url("http://127.0.0.1:8080/ip"));
+        assert!(!is_safe_url("https://x/'$(reboot)'"));
+        assert!(!is_safe_url("ftp://x"));
+        assert!(!is_safe_url("https://"));
+        assert!(!is_safe_url("https://a b"));
+    }
+
+    #[test]
+    fn instance_types() {
+        assert!(is_instance_type("t3.micro"));
+        assert!(is_instance_type("m7g.large"));
+        assert!(!is_instance_type("t3"));
+        assert!(!is_instance_type("t3.micro;ls"));
+        assert!(!is_instance_type("T3.micro"));
+    }
+
+    #[test]
+    fn regions() {
+        assert!(is_region("us-east-1"));
+        assert!(is_region("us-gov-west-1"));
+        assert!(!is_region("us-east"));
+        assert!(!is_region("moon"));
+    }
+
+    #[test]
+    fn place_counts_lines_and_columns() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(place(Path::new("f.toml"), text, 0), "f.toml:1:1");
+        assert_eq!(place(Path::new("f.toml"), text, 11), "f.toml:2:6");
+    }
+}

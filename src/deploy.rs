@@ -1,0 +1,394 @@
+//! The deploy step graph. Stages run with `tokio::try_join!`; the values passed
+//! from one stage to the next are the dependencies:
+//!
+//! ```text
+//! stage 1: key pair | public IP | VPC + subnets + zone | AMI
+//! stage 2: security groups (lb, then web)  | target group      (need the VPC)
+//! stage 3: instance -> running -> register | load balancer -> listener -> active
+//! ```
+//!
+//! The instance and the load balancer, the two slow creations, provision at the
+//! same time.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::aws::Ctx;
+use crate::plan::{
+    Plan, LB_TO_WEB_DESCRIPTION, SSH_RULE_DESCRIPTION, WEB_PORT,
+};
+use crate::progress::{Progress, Step};
+use crate::resources::instance::{self, LaunchInputs};
+use crate::resources::secgroup::{self, Rule};
+use crate::resources::{keypair, loadbalancer, network, publicip, targetgroup, Ensured, Outcome};
+
+/// Options of one deploy run.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    /// Delete and recreate the key pair when its private key is missing here.
+    pub replace_key_pair: bool,
+    /// Longest wait for the instance to run and the load balancer to be active.
+    pub wait_limit: Duration,
+}
+
+impl Default for DeployOptions {
+    fn default() -> Self {
+        DeployOptions {
+            replace_key_pair: false,
+            wait_limit: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One resource in the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceReport {
+    /// Kind, e.g. "security group".
+    pub kind: &'static str,
+    /// Name.
+    pub name: String,
+    /// AWS id or ARN.
+    pub id: String,
+    /// What deploy did.
+    pub outcome: Outcome,
+}
+
+/// What deploy prints at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Deployment name.
+    pub deployment: String,
+    /// Region.
+    pub region: String,
+    /// The site's URL.
+    pub url: String,
+    /// Load balancer DNS name.
+    pub load_balancer_dns: String,
+    /// Instance id.
+    pub instance_id: String,
+    /// Instance public IP, if it has one.
+    pub public_ip: Option<String>,
+    /// SSH command, when the instance has a public IP.
+    pub ssh_command: Option<String>,
+    /// The CIDR SSH is open to, or `None` when detection failed.
+    pub ssh_cidr: Option<String>,
+    /// AMI used for a launch.
+    pub image: String,
+    /// Every resource and what was done.
+    pub resources: Vec<ResourceReport>,
+    /// Warnings (e.g. no SSH rule).
+    pub warnings: Vec<String>,
+}
+
+impl Summary {
+    /// Whether this run created or changed anything.
+    pub fn changed(&self) -> bool {
+        self.resources.iter().any(|r| r.outcome != Outcome::Existing)
+    }
+
+    /// The human-readable summary.
+    pub fn to_text(&self, config_path: &str) -> String {
+        let mut s = String::new();
+        s.push_str(&format!("Site:     {}\n", self.url));
+        s.push_str(&format!(
+            "Instance: {}{}\n",
+            self.instance_id,
+            self.public_ip
+                .as_ref()
+                .map(|ip| format!(" ({ip})"))
+                .unwrap_or_default()
+        ));
+        match &self.ssh_command {
+            Some(c) if self.ssh_cidr.is_some() => s.push_str(&format!("SSH:      {c}\n")),
+            Some(c) => s.push_str(&format!("SSH:      {c}  (no SSH rule: see warnings)\n")),
+            None => s.push_str("SSH:      the instance has no public IP\n"),
+        }
+        s.push_str("\nResources:\n");
+        for r in &self.resources {
+            s.push_str(&format!(
+                "  {:<15} {:<28} {:<8} {}\n",
+                r.kind,
+                r.name,
+                r.outcome.to_string(),
+                r.id
+            ));
+        }
+        for w in &self.warnings {
+            s.push_str(&format!("\nwarning: {w}\n"));
+        }
+        s.push_str(&format!(
+            "\nThe site may take a minute or two to answer while the instance installs it.\n\
+             Remove everything with: cleanup --config {config_path}\n"
+        ));
+        s
+    }
+}
+
+fn report<T>(kind: &'static str, name: &str, id: &str, e: &Ensured<T>) -> ResourceReport {
+    ResourceReport {
+        kind,
+        name: name.to_string(),
+        id: id.to_string(),
+        outcome: e.outcome,
+    }
+}
+
+/// Runs a step: shows it on the progress display and ends it with its outcome.
+async fn step<T>(
+    progress: &Progress,
+    name: &str,
+    fut: impl std::future::Future<Output = Result<(T, String)>>,
+) -> Result<T> {
+    let s = progress.step(name);
+    s.set("working");
+    match fut.await {
+        Ok((v, msg)) => {
+            s.done(&msg);
+            Ok(v)
+        }
+        Err(e) => {
+            s.fail(&format!("{e:#}"));
+            Err(e)
+        }
+    }
+}
+
+/// Deploys the plan: every step finds before it creates.
+pub async fn run(ctx: &Ctx, plan: &Plan, opts: &DeployOptions, progress: &Progress) -> Result<Summary> {
+    let mut warnings = Vec::new();
+
+    // Stage 1: four independent lookups.
+    let (key, ssh_cidr, net, image) = tokio::try_join!(
+        step(progress, "key pair", async {
+            let k = keypair::ensure(ctx, plan, opts.replace_key_pair).await?;
+            let msg = format!("{} {}", k.outcome, k.value.name);
+            Ok((k, msg))
+        }),
+        step(progress, "public IP", async {
+            let r = publicip::ssh_cidr(plan).await;
+            let msg = match &r {
+                Ok(c) => format!("SSH allowed from {c}"),
+                Err(_) => "not detected: no SSH rule will be added".to_string(),
+            };
+            Ok((r, msg))
+        }),
+        step(progress, "network", async {
+            let n = network::find(ctx, plan).await?;
+            let msg = format!(
+                "{} ({} zones; instance in {})",
+                n.vpc_id,
+                n.lb_subnets.len(),
+                n.instance_zone
+            );
+            Ok((n, msg))
+        }),
+        step(progress, "machine image", async {
+            let i = instance::find_image(ctx, plan).await?;
+            let msg = format!("{} ({})", i.id, i.name);
+            Ok((i, msg))
+        }),
+    )?;
+    let ssh_cidr = match ssh_cidr {
+        Ok(c) => Some(c),
+        Err(why) => {
+            warnings.push(format!(
+                "{why}; the instance has no SSH rule. Set ssh.cidr in deploy.toml to your \
+                 address as a /32 and deploy again to allow SSH"
+            ));
+            None
+        }
+    };
+
+    // Stage 2: security groups and target group, all in the VPC.
+    let ((lb_sg, web_sg), tg) = tokio::try_join!(
+        step(progress, "security groups", async {
+            let lb_rules: Vec<Rule> = plan
+                .lb_rules
+                .iter()
+                .map(|r| Rule::Cidr {
+                    port: r.port,
+                    cidr: r.cidr.clone(),
+                    description: r.description.to_string(),
+                })
+                .collect();
+            let lb_sg = secgroup::ensure(
+                ctx,
+                plan,
+                &net.vpc_id,
+                &plan.lb_sg_name,
+                &format!("{} load balancer (sitedeploy)", plan.name),
+                &lb_rules,
+            )
+            .await?;
+            let mut web_rules = vec![Rule::Group {
+                port: WEB_PORT,
+                group_id: lb_sg.value.id.clone(),
+                description: LB_TO_WEB_DESCRIPTION.into(),
+            }];
+            if let Some(c) = &ssh_cidr {
+                web_rules.push(Rule::Cidr {
+                    port: 22,
+                    cidr: c.clone(),
+                    description: SSH_RULE_DESCRIPTION.into(),
+                });
+            }
+            let web_sg = secgroup::ensure(
+                ctx,
+                plan,
+                &net.vpc_id,
+                &plan.web_sg_name,
+                &format!("{} web server (sitedeploy)", plan.name),
+                &web_rules,
+            )
+            .await?;
+            let msg = format!(
+                "{} {}, {} {}",
+                lb_sg.outcome, lb_sg.value.id, web_sg.outcome, web_sg.value.id
+            );
+            Ok(((lb_sg, web_sg), msg))
+        }),
+        step(progress, "target group", async {
+            let tg = targetgroup::ensure(ctx, plan, &net.vpc_id).await?;
+            let msg = format!("{} {}", tg.outcome, tg.value.name);
+            Ok((tg, msg))
+        }),
+    )?;
+
+    // Stage 3: the two slow creations at once.
+    let lb_subnets: Vec<String> = net.lb_subnets.iter().map(|(_, s)| s.clone()).collect();
+    let ((inst, running, registered), (lb, listener)) = tokio::try_join!(
+        async {
+            let s = progress.step("instance");
+            let r = async {
+                s.set("looking for it");
+                let inst = instance::ensure(
+                    ctx,
+                    plan,
+                    &LaunchInputs {
+                        image: &image,
+                        subnet_id: &net.instance_subnet,
+                        security_group_id: &web_sg.value.id,
+                        key_name: &key.value.name,
+                        key_pair_id: &key.value.id,
+                    },
+                )
+                .await?;
+                s.set(&format!("{} {}, waiting for it to run", inst.outcome, inst.value.id));
+                let running = instance::wait_running(ctx, &inst.value.id, opts.wait_limit, |st, t| {
+                    s.waiting(st, t)
+                })
+                .await?;
+                s.set("registering in the target group");
+                let registered =
+                    targetgroup::register(ctx, &tg.value, &running.id, opts.wait_limit).await?;
+                Ok::<_, anyhow::Error>((inst, running, registered))
+            }
+            .await;
+            finish(&s, r, |(inst, running, _)| {
+                format!("{} {} running", inst.outcome, running.id)
+            })
+        },
+        async {
+            let s = progress.step("load balancer");
+            let r = async {
+                s.set("looking for it");
+                let lb = loadbalancer::ensure(ctx, plan, &lb_subnets, &lb_sg.value.id).await?;
+                s.set(&format!("{} {}, adding the listener", lb.outcome, lb.value.name));
+                let listener = loadbalancer::ensure_listener(ctx, plan, &lb.value, &tg.value.arn)
+                    .await
+                    .with_context(|| format!("on load balancer {}", lb.value.name))?;
+                let active =
+                    loadbalancer::wait_active(ctx, &lb.value, opts.wait_limit, |st, t| s.waiting(st, t))
+                        .await?;
+                Ok::<_, anyhow::Error>((Ensured::new(active, lb.outcome), listener))
+            }
+            .await;
+            finish(&s, r, |(lb, _)| format!("{} {} active", lb.outcome, lb.value.name))
+        },
+    )?;
+
+    let registered_outcome = if registered == Outcome::Existing {
+        Outcome::Existing
+    } else {
+        Outcome::Updated
+    };
+    let resources = vec![
+        report("key pair", &key.value.name, &key.value.id, &key),
+        report("security group", &plan.lb_sg_name, &lb_sg.value.id, &lb_sg),
+        report("security group", &plan.web_sg_name, &web_sg.value.id, &web_sg),
+        report("target group", &plan.tg_name, &tg.value.arn, &tg),
+        report("instance", &plan.instance_name, &inst.value.id, &inst),
+        ResourceReport {
+            kind: "target",
+            name: running.id.clone(),
+            id: tg.value.name.clone(),
+            outcome: registered_outcome,
+        },
+        report("load balancer", &plan.lb_name, &lb.value.arn, &lb),
+        report(
+            "listener",
+            &format!("HTTP :{}", listener.value.port),
+            &listener.value.arn,
+            &listener,
+        ),
+    ];
+    let url = if plan.listener_port == 80 {
+        format!("http://{}/", lb.value.dns_name)
+    } else {
+        format!("http://{}:{}/", lb.value.dns_name, plan.listener_port)
+    };
+    let ssh_command = running.public_ip.as_ref().map(|ip| {
+        format!(
+            "ssh -i {} ec2-user@{ip}",
+            shell_quote(&plan.pem_path.display().to_string())
+        )
+    });
+    Ok(Summary {
+        deployment: plan.name.clone(),
+        region: ctx.region.clone(),
+        url,
+        load_balancer_dns: lb.value.dns_name.clone(),
+        instance_id: running.id.clone(),
+        public_ip: running.public_ip.clone(),
+        ssh_command,
+        ssh_cidr,
+        image: image.id.clone(),
+        resources,
+        warnings,
+    })
+}
+
+fn finish<T>(s: &Step, r: Result<T>, msg: impl FnOnce(&T) -> String) -> Result<T> {
+    match &r {
+        Ok(v) => s.done(&msg(v)),
+        Err(e) => s.fail(&format!("{e:#}")),
+    }
+    r
+}
+
+/// Quotes a path for a shell command line when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '@'))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_paths_for_the_shell() {
+        assert_eq!(shell_quote("/home/me/k.pem"), "/home/me/k.pem");
+        assert_eq!(shell_quote("/my keys/k.pem"), "'/my keys/k.pem'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+}

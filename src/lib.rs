@@ -1,0 +1,14 @@
+//! sitedeploy: put a templated website on AWS (an EC2 instance behind an
+//! Application Load Balancer) and take it down again.
+//!
+//! The binaries in `src/bin/` only parse flags and call [`cli`]; the work is in
+//! [`deploy`] and [`cleanup`], over one module per AWS resource in [`resources`].
+
+pub mod aws;
+pub mod cleanup;
+pub mod cli;
+pub mod config;
+pub mod deploy;
+pub mod plan;
+pub mod progress;
+pub mod resources;

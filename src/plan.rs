@@ -1,0 +1,378 @@
+//! The plan: everything `deploy` and `cleanup` derive from the config before any
+//! network call: resource names, tags, ingress rules, the rendered user data and
+//! the instance's fingerprint. Pure and unit-tested.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use crate::config::{Config, SshCidr, DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+
+/// EC2's limit on user data, before base64 encoding.
+pub const USER_DATA_LIMIT: usize = 16 * 1024;
+/// Tag key on the instance holding the fingerprint of what it runs.
+pub const FINGERPRINT_KEY: &str = "SiteFingerprint";
+/// Tag key naming a resource's role in the deployment.
+pub const ROLE_KEY: &str = "Role";
+/// Description of the SSH rule this tool adds; it marks the rule as ours.
+pub const SSH_RULE_DESCRIPTION: &str = "ssh from the deployer (sitedeploy)";
+/// Description of the HTTP rule from the load balancer to the instance.
+pub const LB_TO_WEB_DESCRIPTION: &str = "http from the load balancer (sitedeploy)";
+/// Description of the listener rule on the load balancer's group.
+pub const LISTENER_RULE_DESCRIPTION: &str = "http from anywhere (sitedeploy)";
+/// Description of extra ingress rules from deploy.toml.
+pub const EXTRA_RULE_DESCRIPTION: &str = "extra rule from deploy.toml (sitedeploy)";
+/// Port the web server listens on inside the instance.
+pub const WEB_PORT: u16 = 80;
+
+/// A TCP ingress rule from a CIDR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CidrRule {
+    /// TCP port.
+    pub port: u16,
+    /// IPv4 CIDR.
+    pub cidr: String,
+    /// Rule description, which marks it as this tool's.
+    pub description: &'static str,
+}
+
+/// Everything derived from the config.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Deployment name.
+    pub name: String,
+    /// Tags put on every resource (ManagedBy, Deployment, and the config's).
+    pub tags: BTreeMap<String, String>,
+    /// Key pair name.
+    pub key_name: String,
+    /// Private key path.
+    pub pem_path: PathBuf,
+    /// Load balancer security group name.
+    pub lb_sg_name: String,
+    /// Instance security group name.
+    pub web_sg_name: String,
+    /// Target group name.
+    pub tg_name: String,
+    /// Load balancer name.
+    pub lb_name: String,
+    /// The instance's Name tag.
+    pub instance_name: String,
+    /// Instance type.
+    pub instance_type: String,
+    /// CPU architecture the instance type needs (`x86_64` or `arm64`).
+    pub architecture: &'static str,
+    /// AMI name filter and owner.
+    pub ami_name_filter: String,
+    /// AMI owner.
+    pub ami_owner: String,
+    /// Root volume size, GiB.
+    pub root_volume_gb: i32,
+    /// Rendered user data (plain text; base64 is applied at launch).
+    pub user_data: String,
+    /// Fingerprint of what the instance runs: user data, type, AMI filter, volume.
+    pub fingerprint: String,
+    /// SSH source.
+    pub ssh_cidr: SshCidr,
+    /// Rules on the load balancer's group: the listener port from anywhere and
+    /// the config's extra rules.
+    pub lb_rules: Vec<CidrRule>,
+    /// Listener port.
+    pub listener_port: u16,
+    /// Health-check path.
+    pub health_check_path: String,
+    /// VPC override.
+    pub vpc_id: Option<String>,
+    /// Public-IP services, in order.
+    pub ip_services: Vec<String>,
+    /// Public-IP request timeout, seconds.
+    pub ip_timeout_secs: u64,
+}
+
+impl Plan {
+    /// Derives the plan from a validated config.
+    pub fn new(cfg: &Config) -> Result<Plan> {
+        let name = cfg.name.clone();
+        let mut tags = cfg.tags.clone();
+        tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
+        tags.insert(DEPLOYMENT_KEY.into(), name.clone());
+        let user_data = render_user_data(cfg)?;
+        let architecture = architecture_for(&cfg.instance_type);
+        let fingerprint = format!(
+            "{:016x}",
+            fnv1a(
+                [
+                    user_data.as_str(),
+                    &cfg.instance_type,
+                    &cfg.ami_name_filter,
+                    &cfg.ami_owner,
+                    &cfg.root_volume_gb.to_string(),
+                ]
+                .join("\n")
+                .as_bytes()
+            )
+        );
+        let mut lb_rules = vec![CidrRule {
+            port: cfg.listener_port,
+            cidr: "0.0.0.0/0".into(),
+            description: LISTENER_RULE_DESCRIPTION,
+        }];
+        for r in &cfg.extra_ingress {
+            let rule = CidrRule {
+                port: r.port,
+                cidr: r.cidr.clone(),
+                description: EXTRA_RULE_DESCRIPTION,
+            };
+            if !lb_rules
+                .iter()
+                .any(|x| x.port == rule.port && x.cidr == rule.cidr)
+            {
+                lb_rules.push(rule);
+            }
+        }
+        Ok(Plan {
+            tags,
+            key_name: cfg.key_name.clone(),
+            pem_path: cfg.pem_path.clone(),
+            lb_sg_name: format!("{name}-lb-sg"),
+            web_sg_name: format!("{name}-web-sg"),
+            tg_name: format!("{name}-tg"),
+            lb_name: format!("{name}-alb"),
+            instance_name: format!("{name}-web"),
+            instance_type: cfg.instance_type.clone(),
+            architecture,
+            ami_name_filter: cfg.ami_name_filter.clone(),
+            ami_owner: cfg.ami_owner.clone(),
+            root_volume_gb: cfg.root_volume_gb,
+            user_data,
+            fingerprint,
+            ssh_cidr: cfg.ssh_cidr.clone(),
+            lb_rules,
+            listener_port: cfg.listener_port,
+            health_check_path: cfg.health_check_path.clone(),
+            vpc_id: cfg.vpc_id.clone(),
+            ip_services: vec![cfg.ip_service_url.clone(), cfg.ip_fallback_url.clone()],
+            ip_timeout_secs: cfg.ip_timeout_secs,
+            name,
+        })
+    }
+
+    /// The tags as `(key, value)` pairs, for SDK calls.
+    pub fn tag_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The client token for RunInstances: the same for a retry of the same launch,
+    /// different after the key pair is recreated (a new deployment) or the
+    /// instance's fingerprint changes. At most 64 ASCII characters.
+    pub fn client_token(&self, key_pair_id: &str) -> String {
+        let h = fnv1a(format!("{}\n{}\n{}", self.name, self.fingerprint, key_pair_id).as_bytes());
+        format!("sd-{}-{h:016x}", &self.name[..self.name.len().min(40)])
+    }
+}
+
+/// Renders the user-data template: replaces `{{template_url}}`,
+/// `{{template_name}}` and `{{deployment}}`, refuses unknown placeholders, and
+/// checks the 16 KB limit.
+pub fn render_user_data(cfg: &Config) -> Result<String> {
+    let template_name = format!("{}_{}", cfg.template_id, cfg.template_slug);
+    let values = [
+        ("template_url", cfg.template_url.as_str()),
+        ("template_name", template_name.as_str()),
+        ("deployment", cfg.name.as_str()),
+    ];
+    let src = &cfg.user_data_template;
+    let mut out = String::with_capacity(src.len() + 128);
+    let mut rest = src.as_str();
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            bail!(
+                "{}: unclosed {{{{ placeholder",
+                cfg.user_data_path.display()
+            );
+        };
+        let key = after[..end].trim();
+        let Some((_, value)) = values.iter().find(|(k, _)| *k == key) else {
+            bail!(
+                "{}: unknown placeholder {{{{{key}}}}}: allowed are template_url, template_name, deployment",
+                cfg.user_data_path.display()
+            );
+        };
+        // Validation already excluded quotes and shell metacharacters; this is the
+        // last line of defence for the single-quoted assignments in the script.
+        if value.contains('\'') || value.contains('\\') || value.contains('\n') {
+            bail!("refusing to render {key}: it contains a quote, backslash or newline");
+        }
+        out.push_str(value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    if out.len() > USER_DATA_LIMIT {
+        bail!(
+            "rendered user data from {} is {} bytes; EC2 allows at most {USER_DATA_LIMIT}",
+            cfg.user_data_path.display(),
+            out.len()
+        );
+    }
+    Ok(out)
+}
+
+/// The CPU architecture an instance type runs: Graviton families (a `g` after the
+/// generation digit, e.g. t4g, m7gd, c6gn) and a1 are arm64, the rest x86_64.
+pub fn architecture_for(instance_type: &str) -> &'static str {
+    let family = instance_type.split('.').next().unwrap_or("");
+    if family == "a1" {
+        return "arm64";
+    }
+    let after_digit = family.trim_start_matches(|c: char| c.is_ascii_lowercase());
+    let suffix = after_digit.trim_start_matches(|c: char| c.is_ascii_digit());
+    if !after_digit.is_empty() && suffix.starts_with('g') {
+        "arm64"
+    } else {
+        "x86_64"
+    }
+}
+
+/// Standard base64 (RFC 4648, with padding), for the user data.
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free fingerprint (not a security hash).
+pub fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(extra: &str) -> Config {
+        let dir = std::env::temp_dir().join(format!("sd-plan-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("userdata")).unwrap();
+        std::fs::write(
+            dir.join("userdata/install-template.sh"),
+            "URL='{{template_url}}'\nNAME='{{ template_name }}'\nD='{{deployment}}'\n",
+        )
+        .unwrap();
+        let text = format!(
+            "name = \"barista\"\n[template]\nid = 2137\nslug = \"barista_cafe\"\n[ssh]\nkey_name = \"barista-key\"\n{extra}"
+        );
+        crate::config::parse(&text, &dir.join("deploy.toml")).unwrap()
+    }
+
+    #[test]
+    fn derives_names_tags_and_rules() {
+        let plan = Plan::new(&cfg("")).unwrap();
+        assert_eq!(plan.lb_name, "barista-alb");
+        assert_eq!(plan.tg_name, "barista-tg");
+        assert_eq!(plan.lb_sg_name, "barista-lb-sg");
+        assert_eq!(plan.web_sg_name, "barista-web-sg");
+        assert_eq!(plan.tags.get("ManagedBy").map(String::as_str), Some("sitedeploy"));
+        assert_eq!(plan.tags.get("Deployment").map(String::as_str), Some("barista"));
+        assert_eq!(plan.lb_rules.len(), 1);
+        assert_eq!(plan.lb_rules[0].port, 80);
+        assert_eq!(plan.lb_rules[0].cidr, "0.0.0.0/0");
+        assert_eq!(plan.architecture, "x86_64");
+        assert!(plan.pem_path.ends_with("barista-key.pem"));
+    }
+
+    #[test]
+    fn longest_name_fits_aws_limits() {
+        let name = "a".repeat(crate::config::MAX_NAME_LEN);
+        let mut c = cfg("");
+        c.name = name;
+        let plan = Plan::new(&c).unwrap();
+        assert!(plan.lb_name.len() <= 32, "{}", plan.lb_name);
+        assert!(plan.tg_name.len() <= 32, "{}", plan.tg_name);
+        assert!(plan.client_token("key-0123").len() <= 64);
+    }
+
+    #[test]
+    fn renders_user_data() {
+        let plan = Plan::new(&cfg("")).unwrap();
+        assert_eq!(
+            plan.user_data,
+            "URL='https://www.tooplate.com/zip-templates/2137_barista_cafe.zip'\nNAME='2137_barista_cafe'\nD='barista'\n"
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_placeholder_and_oversized_user_data() {
+        let mut c = cfg("");
+        c.user_data_template = "echo {{password}}".into();
+        let e = render_user_data(&c).unwrap_err().to_string();
+        assert!(e.contains("unknown placeholder {{password}}"), "{e}");
+        c.user_data_template = "#".repeat(USER_DATA_LIMIT + 1);
+        let e = render_user_data(&c).unwrap_err().to_string();
+        assert!(e.contains("at most 16384"), "{e}");
+    }
+
+    #[test]
+    fn fingerprint_and_token_follow_the_template() {
+        let a = Plan::new(&cfg("")).unwrap();
+        let again = Plan::new(&cfg("")).unwrap();
+        assert_eq!(a.fingerprint, again.fingerprint);
+        assert_eq!(a.client_token("key-1"), again.client_token("key-1"));
+        assert_ne!(a.client_token("key-1"), a.client_token("key-2"));
+        let mut c = cfg("");
+        c.template_url = "https://example.com/other.zip".into();
+        let b = Plan::new(&c).unwrap();
+        assert_ne!(a.fingerprint, b.fingerprint);
+    }
+
+    #[test]
+    fn extra_rules_are_added_once() {
+        let plan = Plan::new(&cfg(
+            "[load_balancer]\nextra_ingress = [{ port = 443, cidr = \"0.0.0.0/0\" }, { port = 80, cidr = \"0.0.0.0/0\" }]\n",
+        ))
+        .unwrap();
+        assert_eq!(plan.lb_rules.len(), 2);
+        assert_eq!(plan.lb_rules[1].port, 443);
+    }
+
+    #[test]
+    fn architectures() {
+        assert_eq!(architecture_for("t3.micro"), "x86_64");
+        assert_eq!(architecture_for("t4g.small"), "arm64");
+        assert_eq!(architecture_for("m7gd.large"), "arm64");
+        assert_eq!(architecture_for("c6gn.large"), "arm64");
+        assert_eq!(architecture_for("a1.medium"), "arm64");
+        assert_eq!(architecture_for("g5.xlarge"), "x86_64");
+        assert_eq!(architecture_for("m5.large"), "x86_64");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

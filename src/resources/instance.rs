@@ -1,0 +1,358 @@
+//! The web server instance and the AMI it boots from.
+//!
+//! Found by this tool's tags (pending or running) before anything is launched;
+//! the launch carries a deterministic client token, so a retry after a dropped
+//! connection cannot start a second instance. Waits are this tool's own bounded
+//! polling loops.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_ec2::types as ec2t;
+
+use super::{ec2_filter, ec2_tag_filters, ec2_tag_spec, Deleted, Ensured, Outcome};
+use crate::aws::{is_code, poll_until, AwsError, Check, Ctx};
+use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY};
+
+/// Role tag value of the web instance.
+pub const ROLE_WEB: &str = "web";
+
+/// The chosen machine image.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// AMI id.
+    pub id: String,
+    /// AMI name.
+    pub name: String,
+    /// Root device name, for the encrypted root volume mapping.
+    pub root_device: String,
+}
+
+/// An instance of this deployment.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Instance id.
+    pub id: String,
+    /// State name (pending, running, ...).
+    pub state: String,
+    /// Public IPv4 address, once it has one.
+    pub public_ip: Option<String>,
+    /// The fingerprint tag: what it was launched to run.
+    pub fingerprint: Option<String>,
+}
+
+fn to_instance(i: &ec2t::Instance) -> Instance {
+    Instance {
+        id: i.instance_id().unwrap_or_default().to_string(),
+        state: i
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default(),
+        public_ip: i.public_ip_address().map(str::to_string),
+        fingerprint: i
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(FINGERPRINT_KEY))
+            .and_then(|t| t.value())
+            .map(str::to_string),
+    }
+}
+
+/// The newest available image matching the plan's name filter, owner and the
+/// instance type's architecture; ties broken by name, then id.
+pub async fn find_image(ctx: &Ctx, plan: &Plan) -> Result<Image> {
+    let out = ctx
+        .ec2
+        .describe_images()
+        .owners(&plan.ami_owner)
+        .filters(ec2_filter("name", &plan.ami_name_filter))
+        .filters(ec2_filter("state", "available"))
+        .filters(ec2_filter("architecture", plan.architecture))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .context("failed to look up machine images")?;
+    let best = out
+        .images()
+        .iter()
+        .filter(|i| i.image_id().is_some())
+        .max_by(|a, b| {
+            (a.creation_date(), a.name(), a.image_id()).cmp(&(
+                b.creation_date(),
+                b.name(),
+                b.image_id(),
+            ))
+        });
+    let Some(img) = best else {
+        bail!(
+            "no available {} image named {:?} owned by {} in {}: check instance.ami_name_filter \
+             and instance.type in deploy.toml",
+            plan.architecture,
+            plan.ami_name_filter,
+            plan.ami_owner,
+            ctx.region
+        );
+    };
+    Ok(Image {
+        id: img.image_id().unwrap_or_default().to_string(),
+        name: img.name().unwrap_or_default().to_string(),
+        root_device: img.root_device_name().unwrap_or("/dev/xvda").to_string(),
+    })
+}
+
+/// This deployment's live (pending or running) web instances, oldest first.
+pub async fn find_all(ctx: &Ctx, plan: &Plan, states: &[&str]) -> Result<Vec<Instance>> {
+    let mut filters = ec2_tag_filters(plan);
+    filters.push(ec2_filter(&format!("tag:{ROLE_KEY}"), ROLE_WEB));
+    filters.push(
+        ec2t::Filter::builder()
+            .name("instance-state-name")
+            .set_values(Some(states.iter().map(|s| s.to_string()).collect()))
+            .build(),
+    );
+    let mut found: Vec<(Option<aws_sdk_ec2::primitives::DateTime>, Instance)> = Vec::new();
+    let mut pages = ctx
+        .ec2
+        .describe_instances()
+        .set_filters(Some(filters))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(AwsError::from)
+            .context("failed to look up this deployment's instances")?;
+        for r in page.reservations() {
+            for i in r.instances() {
+                found.push((i.launch_time().copied(), to_instance(i)));
+            }
+        }
+    }
+    found.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    Ok(found.into_iter().map(|(_, i)| i).collect())
+}
+
+/// States in which an instance counts as this deployment's server.
+pub const LIVE: &[&str] = &["pending", "running"];
+/// States cleanup terminates.
+pub const NOT_TERMINATED: &[&str] = &["pending", "running", "stopping", "stopped", "shutting-down"];
+
+/// Finds the live instance running this plan's fingerprint.
+pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<Instance>> {
+    Ok(find_all(ctx, plan, LIVE)
+        .await?
+        .into_iter()
+        .find(|i| i.fingerprint.as_deref() == Some(plan.fingerprint.as_str())))
+}
+
+/// What the launch needs from earlier steps.
+pub struct LaunchInputs<'a> {
+    /// The image.
+    pub image: &'a Image,
+    /// Subnet.
+    pub subnet_id: &'a str,
+    /// Instance security group.
+    pub security_group_id: &'a str,
+    /// Key pair name.
+    pub key_name: &'a str,
+    /// Key pair id (part of the client token).
+    pub key_pair_id: &'a str,
+}
+
+/// Finds the instance running this plan, or launches it.
+pub async fn ensure(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result<Ensured<Instance>> {
+    if let Some(i) = find(ctx, plan).await? {
+        return Ok(Ensured::new(i, Outcome::Existing));
+    }
+    let token = plan.client_token(inputs.key_pair_id);
+    let out = ctx
+        .ec2
+        .run_instances()
+        .image_id(&inputs.image.id)
+        .instance_type(ec2t::InstanceType::from(plan.instance_type.as_str()))
+        .min_count(1)
+        .max_count(1)
+        .key_name(inputs.key_name)
+        .subnet_id(inputs.subnet_id)
+        .security_group_ids(inputs.security_group_id)
+        .client_token(&token)
+        .user_data(base64(plan.user_data.as_bytes()))
+        .metadata_options(
+            ec2t::InstanceMetadataOptionsRequest::builder()
+                .http_tokens(ec2t::HttpTokensState::Required)
+                .http_endpoint(ec2t::InstanceMetadataEndpointState::Enabled)
+                .build(),
+        )
+        .block_device_mappings(
+            ec2t::BlockDeviceMapping::builder()
+                .device_name(&inputs.image.root_device)
+                .ebs(
+                    ec2t::EbsBlockDevice::builder()
+                        .volume_size(plan.root_volume_gb)
+                        .volume_type(ec2t::VolumeType::Gp3)
+                        .encrypted(true)
+                        .delete_on_termination(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .tag_specifications(ec2_tag_spec(
+            plan,
+            ec2t::ResourceType::Instance,
+            &[
+                ("Name", &plan.instance_name),
+                (ROLE_KEY, ROLE_WEB),
+                (FINGERPRINT_KEY, &plan.fingerprint),
+            ],
+        ))
+        .tag_specifications(ec2_tag_spec(
+            plan,
+            ec2t::ResourceType::Volume,
+            &[("Name", &plan.instance_name)],
+        ))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to launch instance {}", plan.instance_name))?;
+    let Some(inst) = out.instances().first() else {
+        bail!("RunInstances returned no instance");
+    };
+    let inst = to_instance(inst);
+    if !LIVE.contains(&inst.state.as_str()) {
+        bail!(
+            "AWS answered the launch with instance {} in state {} (the client token {token} was \
+             used by an earlier launch); run cleanup, then deploy again",
+            inst.id,
+            inst.state
+        );
+    }
+    Ok(Ensured::new(inst, Outcome::Created))
+}
+
+/// Waits until the instance is running (and has its public address, if any).
+pub async fn wait_running(
+    ctx: &Ctx,
+    id: &str,
+    limit: Duration,
+    on_wait: impl FnMut(&str, Duration),
+) -> Result<Instance> {
+    poll_until(ctx.poll, &format!("instance {id} to run"), limit, on_wait, || async {
+        let res = ctx
+            .ec2
+            .describe_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .map_err(AwsError::from);
+        let out = match res {
+            Ok(o) => o,
+            Err(e) => {
+                let e = anyhow::Error::new(e);
+                // Right after a launch, DescribeInstances may not know the id yet.
+                if is_code(&e, "InvalidInstanceID.NotFound") {
+                    return Ok(Check::Waiting("not visible yet".into()));
+                }
+                return Err(e.context(format!("failed to describe instance {id}")));
+            }
+        };
+        let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
+            return Ok(Check::Waiting("not visible yet".into()));
+        };
+        let inst = to_instance(i);
+        match inst.state.as_str() {
+            "running" => Ok(Check::Done(inst)),
+            "pending" => Ok(Check::Waiting("pending".into())),
+            other => bail!(
+                "instance {id} is {other} instead of starting; its console output \
+                 (`aws ec2 get-console-output --instance-id {id}`) may say why"
+            ),
+        }
+    })
+    .await
+}
+
+/// Terminates the given instances.
+pub async fn terminate(ctx: &Ctx, ids: &[String]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ctx.ec2
+        .terminate_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to terminate {}", ids.join(", ")))?;
+    Ok(())
+}
+
+/// Waits until none of the given instances is left short of `terminated`.
+pub async fn wait_terminated(
+    ctx: &Ctx,
+    ids: &[String],
+    limit: Duration,
+    on_wait: impl FnMut(&str, Duration),
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    poll_until(ctx.poll, "instances to terminate", limit, on_wait, || async {
+        let out = ctx
+            .ec2
+            .describe_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(AwsError::from);
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                let e = anyhow::Error::new(e);
+                if is_code(&e, "InvalidInstanceID.NotFound") {
+                    return Ok(Check::Done(()));
+                }
+                return Err(e.context("failed to describe instances"));
+            }
+        };
+        let left: Vec<String> = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(to_instance)
+            .filter(|i| i.state != "terminated")
+            .map(|i| format!("{} {}", i.id, i.state))
+            .collect();
+        if left.is_empty() {
+            Ok(Check::Done(()))
+        } else {
+            Ok(Check::Waiting(left.join(", ")))
+        }
+    })
+    .await
+}
+
+/// Terminates every instance of this deployment and waits for them to go.
+pub async fn delete(
+    ctx: &Ctx,
+    plan: &Plan,
+    limit: Duration,
+    on_wait: impl FnMut(&str, Duration),
+) -> Result<(Deleted, Vec<String>)> {
+    let found = find_all(ctx, plan, NOT_TERMINATED).await?;
+    if found.is_empty() {
+        return Ok((Deleted::Absent, Vec::new()));
+    }
+    // Those already shutting down need no call, only waiting for.
+    let ids: Vec<String> = found
+        .iter()
+        .filter(|i| i.state != "shutting-down")
+        .map(|i| i.id.clone())
+        .collect();
+    terminate(ctx, &ids).await?;
+    let all: Vec<String> = found.into_iter().map(|i| i.id).collect();
+    wait_terminated(ctx, &all, limit, on_wait).await?;
+    Ok((
+        if ids.is_empty() { Deleted::Absent } else { Deleted::Deleted },
+        ids,
+    ))
+}

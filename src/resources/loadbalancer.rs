@@ -1,0 +1,366 @@
+//! The Application Load Balancer and its HTTP listener.
+//!
+//! Both are found before anything is created (moto, unlike AWS, would create a
+//! second load balancer with the same name or a second listener on the same
+//! port). After deletion the load balancer's network interfaces linger for a
+//! while and keep its security group in use; `wait_interfaces_gone` waits for
+//! them instead of hammering DeleteSecurityGroup.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_elasticloadbalancingv2::types as elbt;
+
+use super::{ec2_filter, elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
+use crate::aws::{is_not_found, poll_until, AwsError, Check, Ctx};
+use crate::plan::Plan;
+
+/// A load balancer.
+#[derive(Debug, Clone)]
+pub struct LoadBalancer {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+    /// Public DNS name.
+    pub dns_name: String,
+    /// State code (provisioning, active, ...).
+    pub state: String,
+}
+
+fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
+    LoadBalancer {
+        arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        state: lb
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+async fn describe(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
+    let res = ctx
+        .elb
+        .describe_load_balancers()
+        .names(&plan.lb_name)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    match res {
+        Ok(out) => Ok(out
+            .load_balancers()
+            .iter()
+            .find(|l| l.load_balancer_name() == Some(plan.lb_name.as_str()))
+            .map(to_lb)),
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            if is_not_found(&e) {
+                Ok(None)
+            } else {
+                Err(e.context(format!("failed to look up load balancer {}", plan.lb_name)))
+            }
+        }
+    }
+}
+
+/// Finds the load balancer named in the plan; an error when one exists without
+/// this tool's tags.
+pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
+    let Some(lb) = describe(ctx, plan).await? else {
+        return Ok(None);
+    };
+    if !elb_is_ours(&elb_tags_of(ctx, &lb.arn).await?, plan) {
+        bail!(
+            "a load balancer named {} exists but was not created by this tool (it lacks the \
+             ManagedBy=sitedeploy and Deployment={} tags); it is left alone. Rename the \
+             deployment (name in deploy.toml)",
+            plan.lb_name,
+            plan.name
+        );
+    }
+    Ok(Some(lb))
+}
+
+/// Finds or creates the internet-facing load balancer (not waited for).
+pub async fn ensure(
+    ctx: &Ctx,
+    plan: &Plan,
+    subnets: &[String],
+    security_group_id: &str,
+) -> Result<Ensured<LoadBalancer>> {
+    if let Some(lb) = find(ctx, plan).await? {
+        return Ok(Ensured::new(lb, Outcome::Existing));
+    }
+    let out = ctx
+        .elb
+        .create_load_balancer()
+        .name(&plan.lb_name)
+        .set_subnets(Some(subnets.to_vec()))
+        .security_groups(security_group_id)
+        .scheme(elbt::LoadBalancerSchemeEnum::InternetFacing)
+        .r#type(elbt::LoadBalancerTypeEnum::Application)
+        .ip_address_type(elbt::IpAddressType::Ipv4)
+        .set_tags(Some(elb_tags(plan)))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to create load balancer {}", plan.lb_name))?;
+    let Some(lb) = out.load_balancers().first() else {
+        bail!("CreateLoadBalancer returned no load balancer");
+    };
+    Ok(Ensured::new(to_lb(lb), Outcome::Created))
+}
+
+/// Waits until the load balancer is active.
+pub async fn wait_active(
+    ctx: &Ctx,
+    lb: &LoadBalancer,
+    limit: Duration,
+    on_wait: impl FnMut(&str, Duration),
+) -> Result<LoadBalancer> {
+    if lb.state == "active" {
+        return Ok(lb.clone());
+    }
+    poll_until(
+        ctx.poll,
+        &format!("load balancer {} to become active", lb.name),
+        limit,
+        on_wait,
+        || async {
+            let out = ctx
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(&lb.arn)
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .with_context(|| format!("failed to describe load balancer {}", lb.name))?;
+            let Some(now) = out.load_balancers().first().map(to_lb) else {
+                bail!("load balancer {} disappeared while starting", lb.name);
+            };
+            match now.state.as_str() {
+                "active" => Ok(Check::Done(now)),
+                "failed" => bail!("load balancer {} failed to provision", lb.name),
+                s => Ok(Check::Waiting(s.to_string())),
+            }
+        },
+    )
+    .await
+}
+
+/// A listener.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// ARN.
+    pub arn: String,
+    /// Port.
+    pub port: u16,
+}
+
+async fn listeners(ctx: &Ctx, lb: &LoadBalancer) -> Result<Vec<elbt::Listener>> {
+    let out = ctx
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(&lb.arn)
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to list the listeners of {}", lb.name))?;
+    Ok(out.listeners().to_vec())
+}
+
+fn forward_to(tg_arn: &str) -> elbt::Action {
+    elbt::Action::builder()
+        .r#type(elbt::ActionTypeEnum::Forward)
+        .target_group_arn(tg_arn)
+        .build()
+}
+
+fn forwards_to(l: &elbt::Listener) -> Option<&str> {
+    l.default_actions()
+        .iter()
+        .find(|a| a.r#type() == Some(&elbt::ActionTypeEnum::Forward))
+        .and_then(|a| a.target_group_arn())
+}
+
+/// Makes sure an HTTP listener on the plan's port forwards to the target group.
+pub async fn ensure_listener(
+    ctx: &Ctx,
+    plan: &Plan,
+    lb: &LoadBalancer,
+    tg_arn: &str,
+) -> Result<Ensured<Listener>> {
+    let port = i32::from(plan.listener_port);
+    if let Some(l) = listeners(ctx, lb).await?.iter().find(|l| l.port() == Some(port)) {
+        let arn = l.listener_arn().unwrap_or_default().to_string();
+        let listener = Listener {
+            arn: arn.clone(),
+            port: plan.listener_port,
+        };
+        if forwards_to(l) == Some(tg_arn) {
+            return Ok(Ensured::new(listener, Outcome::Existing));
+        }
+        ctx.elb
+            .modify_listener()
+            .listener_arn(&arn)
+            .default_actions(forward_to(tg_arn))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to point the listener on port {port} at the target group"))?;
+        return Ok(Ensured::new(listener, Outcome::Updated));
+    }
+    let out = ctx
+        .elb
+        .create_listener()
+        .load_balancer_arn(&lb.arn)
+        .protocol(elbt::ProtocolEnum::Http)
+        .port(port)
+        .default_actions(forward_to(tg_arn))
+        .set_tags(Some(elb_tags(plan)))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to create the listener on port {port}"))?;
+    let Some(arn) = out.listeners().first().and_then(|l| l.listener_arn()) else {
+        bail!("CreateListener returned no listener");
+    };
+    Ok(Ensured::new(
+        Listener {
+            arn: arn.to_string(),
+            port: plan.listener_port,
+        },
+        Outcome::Created,
+    ))
+}
+
+/// Deletes every listener of this deployment's load balancer.
+pub async fn delete_listeners(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
+    let Some(lb) = find(ctx, plan).await? else {
+        return Ok(Deleted::Absent);
+    };
+    let ls = listeners(ctx, &lb).await?;
+    if ls.is_empty() {
+        return Ok(Deleted::Absent);
+    }
+    for l in ls {
+        let arn = l.listener_arn().unwrap_or_default();
+        let res = ctx
+            .elb
+            .delete_listener()
+            .listener_arn(arn)
+            .send()
+            .await
+            .map_err(AwsError::from);
+        if let Err(e) = res {
+            let e = anyhow::Error::new(e);
+            if !is_not_found(&e) {
+                return Err(e.context(format!("failed to delete listener {arn}")));
+            }
+        }
+    }
+    Ok(Deleted::Deleted)
+}
+
+/// Deletes the load balancer, waits until it is gone, then waits for its network
+/// interfaces to go (they keep its security group in use).
+pub async fn delete(
+    ctx: &Ctx,
+    plan: &Plan,
+    limit: Duration,
+    mut on_wait: impl FnMut(&str, Duration),
+) -> Result<Deleted> {
+    let Some(lb) = find(ctx, plan).await? else {
+        return Ok(Deleted::Absent);
+    };
+    let res = ctx
+        .elb
+        .delete_load_balancer()
+        .load_balancer_arn(&lb.arn)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    if let Err(e) = res {
+        let e = anyhow::Error::new(e);
+        if !is_not_found(&e) {
+            return Err(e.context(format!("failed to delete load balancer {}", lb.name)));
+        }
+    }
+    poll_until(
+        ctx.poll,
+        &format!("load balancer {} to be deleted", lb.name),
+        limit,
+        &mut on_wait,
+        || async {
+            Ok(match describe(ctx, plan).await? {
+                None => Check::Done(()),
+                Some(l) => Check::Waiting(format!("{} still listed", l.state)),
+            })
+        },
+    )
+    .await?;
+    wait_interfaces_gone(ctx, &lb, limit, on_wait).await?;
+    Ok(Deleted::Deleted)
+}
+
+/// The description AWS gives an ALB's network interfaces: `ELB app/<name>/<id>`.
+pub fn interface_description(lb_arn: &str) -> Option<String> {
+    lb_arn
+        .split_once(":loadbalancer/")
+        .map(|(_, rest)| format!("ELB {rest}"))
+}
+
+/// Waits until no network interface of the (deleted) load balancer is left.
+pub async fn wait_interfaces_gone(
+    ctx: &Ctx,
+    lb: &LoadBalancer,
+    limit: Duration,
+    on_wait: impl FnMut(&str, Duration),
+) -> Result<()> {
+    let Some(desc) = interface_description(&lb.arn) else {
+        return Ok(());
+    };
+    poll_until(
+        ctx.poll,
+        &format!("the network interfaces of {} to be released", lb.name),
+        limit,
+        on_wait,
+        || async {
+            let out = ctx
+                .ec2
+                .describe_network_interfaces()
+                .filters(ec2_filter("description", &desc))
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .context("failed to list network interfaces")?;
+            let n = out.network_interfaces().len();
+            Ok(if n == 0 {
+                Check::Done(())
+            } else {
+                Check::Waiting(format!("{n} network interface(s) still attached"))
+            })
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_description_from_arn() {
+        assert_eq!(
+            interface_description(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/barista-alb/50dc6c495c0c9188"
+            )
+            .as_deref(),
+            Some("ELB app/barista-alb/50dc6c495c0c9188")
+        );
+        assert_eq!(interface_description("nonsense"), None);
+    }
+}

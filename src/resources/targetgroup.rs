@@ -1,0 +1,186 @@
+//! The target group: HTTP to the instance on port 80, with the configured health
+//! check, and the instance registered in it. Found by name and checked for this
+//! tool's tags; one without them is never used or deleted.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_elasticloadbalancingv2::types as elbt;
+
+use super::{elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
+use crate::aws::{is_code, is_not_found, retry_not_yet, AwsError, Ctx};
+use crate::plan::{Plan, WEB_PORT};
+
+/// A target group.
+#[derive(Debug, Clone)]
+pub struct TargetGroup {
+    /// ARN.
+    pub arn: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Finds the target group named in the plan. `Ok(None)` when absent; an error
+/// when one exists without this tool's tags.
+pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
+    let res = ctx
+        .elb
+        .describe_target_groups()
+        .names(&plan.tg_name)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    let out = match res {
+        Ok(o) => o,
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            if is_not_found(&e) {
+                return Ok(None);
+            }
+            return Err(e.context(format!("failed to look up target group {}", plan.tg_name)));
+        }
+    };
+    let Some(arn) = out
+        .target_groups()
+        .iter()
+        .find(|t| t.target_group_name() == Some(plan.tg_name.as_str()))
+        .and_then(|t| t.target_group_arn())
+    else {
+        return Ok(None);
+    };
+    let tags = elb_tags_of(ctx, arn).await?;
+    if !elb_is_ours(&tags, plan) {
+        bail!(
+            "a target group named {} exists but was not created by this tool (it lacks the \
+             ManagedBy=sitedeploy and Deployment={} tags); it is left alone. Rename the \
+             deployment (name in deploy.toml)",
+            plan.tg_name,
+            plan.name
+        );
+    }
+    Ok(Some(TargetGroup {
+        arn: arn.to_string(),
+        name: plan.tg_name.clone(),
+    }))
+}
+
+/// Finds or creates the target group in `vpc_id`.
+pub async fn ensure(ctx: &Ctx, plan: &Plan, vpc_id: &str) -> Result<Ensured<TargetGroup>> {
+    if let Some(tg) = find(ctx, plan).await? {
+        return Ok(Ensured::new(tg, Outcome::Existing));
+    }
+    let out = ctx
+        .elb
+        .create_target_group()
+        .name(&plan.tg_name)
+        .protocol(elbt::ProtocolEnum::Http)
+        .port(i32::from(WEB_PORT))
+        .vpc_id(vpc_id)
+        .target_type(elbt::TargetTypeEnum::Instance)
+        .health_check_protocol(elbt::ProtocolEnum::Http)
+        .health_check_path(&plan.health_check_path)
+        .health_check_interval_seconds(10)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(3)
+        .matcher(elbt::Matcher::builder().http_code("200").build())
+        .set_tags(Some(elb_tags(plan)))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to create target group {}", plan.tg_name))?;
+    let Some(arn) = out.target_groups().first().and_then(|t| t.target_group_arn()) else {
+        bail!("CreateTargetGroup returned no target group");
+    };
+    Ok(Ensured::new(
+        TargetGroup {
+            arn: arn.to_string(),
+            name: plan.tg_name.clone(),
+        },
+        Outcome::Created,
+    ))
+}
+
+/// The instance ids registered in the target group, with their health state.
+pub async fn targets(ctx: &Ctx, tg: &TargetGroup) -> Result<Vec<(String, String)>> {
+    let out = ctx
+        .elb
+        .describe_target_health()
+        .target_group_arn(&tg.arn)
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to read the targets of {}", tg.name))?;
+    Ok(out
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let id = d.target()?.id()?.to_string();
+            let state = d
+                .target_health()
+                .and_then(|h| h.state())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            Some((id, state))
+        })
+        .collect())
+}
+
+/// Registers the instance unless it already is; retries while AWS answers
+/// `InvalidTarget` (an instance that is not running yet).
+pub async fn register(
+    ctx: &Ctx,
+    tg: &TargetGroup,
+    instance_id: &str,
+    limit: Duration,
+) -> Result<Outcome> {
+    if targets(ctx, tg).await?.iter().any(|(id, _)| id == instance_id) {
+        return Ok(Outcome::Existing);
+    }
+    retry_not_yet(
+        &format!("register {instance_id} in {}", tg.name),
+        limit,
+        |_| false,
+        |e, _| tracing::debug!(error = %e, "target not accepted yet"),
+        || async {
+            ctx.elb
+                .register_targets()
+                .target_group_arn(&tg.arn)
+                .targets(elbt::TargetDescription::builder().id(instance_id).port(i32::from(WEB_PORT)).build())
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .with_context(|| format!("failed to register {instance_id} in {}", tg.name))
+        },
+    )
+    .await?;
+    Ok(Outcome::Created)
+}
+
+/// Deletes the target group, retrying while it is still in use by a listener
+/// that is being deleted.
+pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> {
+    let Some(tg) = find(ctx, plan).await? else {
+        return Ok(Deleted::Absent);
+    };
+    let res = retry_not_yet(
+        &format!("delete target group {}", tg.name),
+        limit,
+        |_| false,
+        |e, _| tracing::debug!(error = %e, "target group still in use"),
+        || async {
+            ctx.elb
+                .delete_target_group()
+                .target_group_arn(&tg.arn)
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .with_context(|| format!("failed to delete target group {}", tg.name))
+        },
+    )
+    .await;
+    match res {
+        Ok(_) => Ok(Deleted::Deleted),
+        Err(e) if is_code(&e, "TargetGroupNotFound") => Ok(Deleted::Deleted),
+        Err(e) => Err(e),
+    }
+}
