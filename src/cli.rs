@@ -67,9 +67,23 @@ struct Failure {
     error: anyhow::Error,
 }
 
+/// A refusal to run as asked (exit code 2, like a bad flag).
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
-        let code = if error.downcast_ref::<ConfigError>().is_some() { 2 } else { 1 };
+        let usage = error.downcast_ref::<ConfigError>().is_some()
+            || error.downcast_ref::<UsageError>().is_some();
+        let code = if usage { 2 } else { 1 };
         Failure { code, error }
     }
 }
@@ -195,7 +209,10 @@ pub fn cleanup_main() -> ExitCode {
 
 fn confirm(name: &str, region: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to delete without confirmation: stdin is not a terminal; pass --yes");
+        return Err(UsageError(
+            "refusing to delete without confirmation: stdin is not a terminal; pass --yes".into(),
+        )
+        .into());
     }
     eprint!("Delete every AWS resource of deployment {name} in {region}? [y/N] ");
     let _ = std::io::stderr().flush();
@@ -204,6 +221,6 @@ fn confirm(name: &str, region: &str) -> Result<()> {
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
         Ok(())
     } else {
-        bail!("cancelled: nothing was deleted");
+        Err(UsageError("cancelled: nothing was deleted".into()).into())
     }
 }

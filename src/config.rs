@@ -219,7 +219,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             )],
         }
     })?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = std::path::absolute(&dir).unwrap_or(dir);
     let mut v = Validator {
         path,
         text,

@@ -181,7 +181,7 @@ async fn delete_in_aws(ctx: &Ctx, key: &KeyPair) -> Result<()> {
     let res = ctx
         .ec2
         .delete_key_pair()
-        .key_pair_id(&key.id)
+        .key_name(&key.name)
         .send()
         .await
         .map_err(AwsError::from);

@@ -1,0 +1,441 @@
+//! Test harness: a moto_server per test on a free loopback port, the
+//! fault/timing proxy in front of it, a local public-IP service, a scratch
+//! deployment directory, the real binaries, and SDK clients that describe the
+//! emulator directly (the tests never trust the tool's own output for state).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+
+pub const REGION: &str = "us-east-1";
+/// The address the local public-IP service answers.
+pub const MY_IP: &str = "203.0.113.7";
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn moto_server_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    let venv = manifest_dir().join(".venv/bin/moto_server");
+    assert!(
+        venv.exists(),
+        "moto_server not found at {}: run the test command from README.md \
+         (./tests/run.sh), which installs it, or set MOTO_SERVER",
+        venv.display()
+    );
+    venv
+}
+
+fn python() -> PathBuf {
+    let venv = manifest_dir().join(".venv/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// Kills the child when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A moto server on a free loopback port.
+pub struct Moto {
+    _child: Guard,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(moto_server_bin())
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("failed to start moto_server");
+            let guard = Guard(child);
+            if wait_http(port, "/moto-api/", Duration::from_secs(30)) {
+                return Moto {
+                    _child: guard,
+                    port,
+                };
+            }
+        }
+        panic!("moto_server did not start");
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+fn wait_http(port: u16, path: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let req = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            if s.write_all(req.as_bytes()).is_ok() {
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.") && buf.contains(" 200") {
+                    return true;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// The fault- and timing-injecting proxy (tests/support/awsproxy.py).
+pub struct Proxy {
+    _child: Guard,
+    pub port: u16,
+}
+
+impl Proxy {
+    pub fn start(upstream: &Moto, config_json: &str) -> Proxy {
+        let mut child = Command::new(python())
+            .arg(manifest_dir().join("tests/support/awsproxy.py"))
+            .args(["--upstream", &upstream.endpoint(), "--config", config_json])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("failed to start the proxy");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("proxy said {line:?}"));
+        Proxy {
+            _child: Guard(child),
+            port,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Requests per action and injected faults since start or the last reset.
+    pub fn stats(&self) -> serde_json::Value {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"GET /__proxy/stats HTTP/1.0\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).unwrap();
+        let body = buf.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(body).unwrap()
+    }
+
+    pub fn reset(&self) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"POST /__proxy/reset HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+    }
+}
+
+/// A one-answer HTTP server standing in for the public-IP service.
+pub struct IpService {
+    pub port: u16,
+}
+
+impl IpService {
+    pub fn start(answer: &'static str) -> IpService {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf);
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = s.write_all(resp.as_bytes());
+            }
+        });
+        IpService { port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A scratch directory with a deploy.toml and the userdata/ templates.
+pub struct Deployment {
+    pub dir: PathBuf,
+    pub name: String,
+    pub endpoint: String,
+}
+
+/// A config for deployment `name`; `ip_url` is the public-IP service and
+/// `extra` is appended (more keys, tables).
+pub fn config_text(name: &str, ip_url: &str, extra: &str) -> String {
+    format!(
+        r#"name = "{name}"
+region = "{REGION}"
+
+[tags]
+Project = "tests"
+
+[template]
+id = 2137
+slug = "barista_cafe"
+
+[instance]
+type = "t3.micro"
+
+[ssh]
+key_name = "{name}-key"
+ip_service_url = "{ip_url}"
+ip_fallback_url = "{ip_url}"
+ip_timeout_secs = 2
+{extra}"#
+    )
+}
+
+impl Deployment {
+    pub fn new(endpoint: &str, name: &str, config: &str) -> Deployment {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir()
+            .join("sitedeploy-tests")
+            .join(format!("{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("userdata")).unwrap();
+        std::fs::copy(
+            manifest_dir().join("userdata/install-template.sh"),
+            dir.join("userdata/install-template.sh"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("deploy.toml"), config).unwrap();
+        Deployment {
+            dir,
+            name: name.to_string(),
+            endpoint: endpoint.to_string(),
+        }
+    }
+
+    pub fn pem(&self) -> PathBuf {
+        self.dir.join(format!("{}-key.pem", self.name))
+    }
+
+    fn command(&self, bin: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(bin);
+        c.current_dir(&self.dir)
+            .args(["--config", "deploy.toml"])
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.dir)
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing-secret-key-value")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("no-aws-credentials"))
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, bin: &str, args: &[&str]) -> Run {
+        let out = self.command(bin, args).output().expect("failed to run binary");
+        Run::from(out)
+    }
+
+    pub fn deploy(&self, args: &[&str]) -> Run {
+        self.run(env!("CARGO_BIN_EXE_deploy"), args)
+    }
+
+    pub fn cleanup(&self, args: &[&str]) -> Run {
+        self.run(env!("CARGO_BIN_EXE_cleanup"), args)
+    }
+
+    pub fn spawn_deploy(&self, args: &[&str]) -> Child {
+        self.command(env!("CARGO_BIN_EXE_deploy"), args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        // The .pem is read-only; remove_dir_all copes with that on Unix.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A finished run of a binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "exit code {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// SDK clients pointed straight at the emulator.
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+impl Aws {
+    pub async fn new(endpoint: &str) -> Aws {
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await;
+        Aws {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+        }
+    }
+
+    /// Instances not terminated.
+    pub async fn live_instances(&self) -> Vec<aws_sdk_ec2::types::Instance> {
+        let out = self.ec2.describe_instances().send().await.unwrap();
+        out.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| {
+                i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated")
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Security groups other than the VPCs' default groups.
+    pub async fn groups(&self) -> Vec<aws_sdk_ec2::types::SecurityGroup> {
+        let out = self.ec2.describe_security_groups().send().await.unwrap();
+        out.security_groups()
+            .iter()
+            .filter(|g| g.group_name() != Some("default"))
+            .cloned()
+            .collect()
+    }
+
+    pub async fn key_pairs(&self) -> Vec<aws_sdk_ec2::types::KeyPairInfo> {
+        self.ec2
+            .describe_key_pairs()
+            .send()
+            .await
+            .unwrap()
+            .key_pairs()
+            .to_vec()
+    }
+
+    pub async fn load_balancers(&self) -> Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer> {
+        self.elb
+            .describe_load_balancers()
+            .send()
+            .await
+            .unwrap()
+            .load_balancers()
+            .to_vec()
+    }
+
+    pub async fn target_groups(&self) -> Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup> {
+        self.elb
+            .describe_target_groups()
+            .send()
+            .await
+            .unwrap()
+            .target_groups()
+            .to_vec()
+    }
+
+    pub async fn listeners(&self, lb_arn: &str) -> Vec<aws_sdk_elasticloadbalancingv2::types::Listener> {
+        self.elb
+            .describe_listeners()
+            .load_balancer_arn(lb_arn)
+            .send()
+            .await
+            .unwrap()
+            .listeners()
+            .to_vec()
+    }
+
+    /// Counts of (live instances, non-default groups, key pairs, load balancers,
+    /// target groups).
+    pub async fn counts(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.live_instances().await.len(),
+            self.groups().await.len(),
+            self.key_pairs().await.len(),
+            self.load_balancers().await.len(),
+            self.target_groups().await.len(),
+        )
+    }
+}
+
+/// Whether a path exists (without following a symlink).
+pub fn exists(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok()
+}
