@@ -91,9 +91,7 @@ impl Ctx {
         }
         let conf = loader.load().await;
         let Some(region) = conf.region().map(|r| r.to_string()) else {
-            bail!(
-                "no AWS region: set region in deploy.toml, pass --region, or set AWS_REGION"
-            );
+            bail!("no AWS region: set region in deploy.toml, pass --region, or set AWS_REGION");
         };
         Ok(Ctx {
             ec2: aws_sdk_ec2::Client::new(&conf),
@@ -169,7 +167,9 @@ pub fn is_not_found(err: &anyhow::Error) -> bool {
 /// "Already exists" codes.
 pub fn is_duplicate(err: &anyhow::Error) -> bool {
     code(err).is_some_and(|c| {
-        c.ends_with(".Duplicate") || c == "InvalidPermission.Duplicate" || c.starts_with("Duplicate")
+        c.ends_with(".Duplicate")
+            || c == "InvalidPermission.Duplicate"
+            || c.starts_with("Duplicate")
     })
 }
 
@@ -303,13 +303,19 @@ mod tests {
             code: Some("UnauthorizedOperation".into()),
             message: "You are not authorized".into(),
         };
-        assert_eq!(e.to_string(), "UnauthorizedOperation: You are not authorized");
+        assert_eq!(
+            e.to_string(),
+            "UnauthorizedOperation: You are not authorized"
+        );
     }
 
     #[test]
     fn poll_pace_grows_after_fast_phase() {
         let p = Poll::default();
-        assert_eq!(p.next(Duration::from_secs(5), p.initial), Duration::from_secs(1));
+        assert_eq!(
+            p.next(Duration::from_secs(5), p.initial),
+            Duration::from_secs(1)
+        );
         let later = p.next(Duration::from_secs(40), Duration::from_secs(4));
         assert_eq!(later, Duration::from_secs(6));
         assert_eq!(

@@ -95,7 +95,10 @@ impl Report {
         if failures.is_empty() {
             s.push_str(&format!("Deployment {deployment} is gone.\n"));
         } else {
-            s.push_str(&format!("\n{} step(s) failed; what they name is still there:\n", failures.len()));
+            s.push_str(&format!(
+                "\n{} step(s) failed; what they name is still there:\n",
+                failures.len()
+            ));
             for f in failures {
                 s.push_str(&format!(
                     "  {}: {}\n",
@@ -125,7 +128,12 @@ async fn tracked(
 pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progress) -> Report {
     let mut report = Report::default();
 
-    let listeners = tracked(progress, "listener", loadbalancer::delete_listeners(ctx, plan)).await;
+    let listeners = tracked(
+        progress,
+        "listener",
+        loadbalancer::delete_listeners(ctx, plan),
+    )
+    .await;
     report.add("listener", &listeners);
 
     let lb_step = progress.step("load balancer");
@@ -133,7 +141,9 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
     let (lb, inst, tg) = tokio::join!(
         async {
             lb_step.set("looking for it");
-            let r = loadbalancer::delete(ctx, plan, opts.wait_limit, |st, t| lb_step.waiting(st, t)).await;
+            let r =
+                loadbalancer::delete(ctx, plan, opts.wait_limit, |st, t| lb_step.waiting(st, t))
+                    .await;
             finish(&lb_step, &r);
             r
         },
@@ -145,7 +155,11 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             finish(&inst_step, &r);
             r
         },
-        tracked(progress, "target group", targetgroup::delete(ctx, plan, opts.wait_limit)),
+        tracked(
+            progress,
+            "target group",
+            targetgroup::delete(ctx, plan, opts.wait_limit)
+        ),
     );
     let lb_ok = report.add("load balancer", &lb);
     let inst_ok = report.add("instances", &inst);
@@ -173,9 +187,13 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
     let (web, lbsg, key) = tokio::join!(
         async {
             web_step.set("looking for it");
-            let r = secgroup::delete(ctx, plan, &plan.web_sg_name, limit_after(inst_ok), |e, t| {
-                web_step.waiting(&short_code(e), t)
-            })
+            let r = secgroup::delete(
+                ctx,
+                plan,
+                &plan.web_sg_name,
+                limit_after(inst_ok),
+                |e, t| web_step.waiting(&short_code(e), t),
+            )
             .await;
             finish(&web_step, &r);
             r

@@ -38,7 +38,11 @@ pub struct Common {
 
 /// `deploy`: stand up the website described by deploy.toml.
 #[derive(Debug, Parser)]
-#[command(name = "deploy", version, about = "Put a templated website on AWS: an EC2 instance behind an Application Load Balancer")]
+#[command(
+    name = "deploy",
+    version,
+    about = "Put a templated website on AWS: an EC2 instance behind an Application Load Balancer"
+)]
 pub struct DeployArgs {
     #[command(flatten)]
     pub common: Common,
@@ -49,7 +53,11 @@ pub struct DeployArgs {
 
 /// `cleanup`: delete everything `deploy` created for this deployment.
 #[derive(Debug, Parser)]
-#[command(name = "cleanup", version, about = "Delete every AWS resource deploy created for this deployment")]
+#[command(
+    name = "cleanup",
+    version,
+    about = "Delete every AWS resource deploy created for this deployment"
+)]
 pub struct CleanupArgs {
     #[command(flatten)]
     pub common: Common,
@@ -165,7 +173,11 @@ pub fn deploy_main() -> ExitCode {
             if args.common.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
             } else {
-                write!(out, "\n{}", summary.to_text(&args.common.config.display().to_string()))?;
+                write!(
+                    out,
+                    "\n{}",
+                    summary.to_text(&args.common.config.display().to_string())
+                )?;
             }
             Ok::<_, anyhow::Error>(())
         })?;
@@ -199,7 +211,10 @@ pub fn cleanup_main() -> ExitCode {
             }
             let failed = report.failures().len();
             if failed > 0 {
-                bail!("cleanup of {} is incomplete: {failed} step(s) failed", l.plan.name);
+                bail!(
+                    "cleanup of {} is incomplete: {failed} step(s) failed",
+                    l.plan.name
+                );
             }
             Ok::<_, anyhow::Error>(())
         })?;

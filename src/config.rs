@@ -379,8 +379,9 @@ impl Validator<'_> {
             |s| {
                 !s.is_empty()
                     && s.len() <= 64
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+                    && s.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
+                    })
             },
             "1 to 64 lowercase letters, digits, _ and -, e.g. barista_cafe",
         );
@@ -425,6 +426,7 @@ impl Validator<'_> {
             },
             "amazon, self, aws-marketplace or a 12-digit account id",
         );
+        let problems_before = self.problems.len();
         let user_data_rel = self.opt_string(
             "instance.user_data",
             &ri.user_data,
@@ -438,7 +440,9 @@ impl Validator<'_> {
             "a relative path under userdata/, e.g. userdata/install-template.sh",
         );
         let user_data_path = base.join(&user_data_rel);
+        let path_ok = self.problems.len() == problems_before;
         let user_data_template = match std::fs::read_to_string(&user_data_path) {
+            _ if !path_ok => String::new(),
             Ok(t) => t,
             Err(e) => {
                 let span = ri.user_data.as_ref().map(|s| s.span()).unwrap_or(0..0);
@@ -530,8 +534,9 @@ impl Validator<'_> {
             |s| {
                 s.starts_with('/')
                     && s.len() <= 1024
-                    && s.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '~' | '-'))
+                    && s.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '~' | '-')
+                    })
             },
             "a path starting with / of letters, digits and / . _ ~ -",
         );
@@ -583,9 +588,11 @@ pub fn is_deployment_name(s: &str) -> bool {
 fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     (3..=4).contains(&parts.len())
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && parts[0].len() == 2
 }
@@ -608,9 +615,15 @@ fn is_instance_type(s: &str) -> bool {
     let ok = |p: &str| {
         !p.is_empty()
             && p.len() <= 16
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
-    ok(family) && ok(size) && family.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+    ok(family)
+        && ok(size)
+        && family
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
 }
 
 /// An http(s) URL made only of characters that are inert inside single quotes
@@ -625,7 +638,10 @@ pub fn is_safe_url(s: &str) -> bool {
             && s.len() <= 2048
             && r.chars().all(|c| {
                 c.is_ascii_alphanumeric()
-                    || matches!(c, '-' | '.' | '_' | '~' | ':' | '/' | '?' | '=' | '&' | '%' | '+')
+                    || matches!(
+                        c,
+                        '-' | '.' | '_' | '~' | ':' | '/' | '?' | '=' | '&' | '%' | '+'
+                    )
             })
     })
 }
@@ -669,7 +685,10 @@ mod tests {
 
     #[test]
     fn cidrs() {
-        assert_eq!(parse_cidr("203.0.113.7/32").as_deref(), Some("203.0.113.7/32"));
+        assert_eq!(
+            parse_cidr("203.0.113.7/32").as_deref(),
+            Some("203.0.113.7/32")
+        );
         assert_eq!(parse_cidr("10.0.0.0/8").as_deref(), Some("10.0.0.0/8"));
         assert_eq!(parse_cidr("10.0.0.1/8"), None);
         assert_eq!(parse_cidr("10.0.0.0/33"), None);
@@ -680,7 +699,9 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert!(is_safe_url("https://www.tooplate.com/zip-templates/2137_barista_cafe.zip"));
+        assert!(is_safe_url(
+            "https://www.tooplate.com/zip-templates/2137_barista_cafe.zip"
+        ));
         assert!(is_safe_url("http://127.0.0.1:8080/ip"));
         assert!(!is_safe_url("https://x/'$(reboot)'"));
         assert!(!is_safe_url("ftp://x"));

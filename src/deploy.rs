@@ -16,9 +16,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::aws::Ctx;
-use crate::plan::{
-    Plan, LB_TO_WEB_DESCRIPTION, SSH_RULE_DESCRIPTION, WEB_PORT,
-};
+use crate::plan::{Plan, LB_TO_WEB_DESCRIPTION, SSH_RULE_DESCRIPTION, WEB_PORT};
 use crate::progress::{Progress, Step};
 use crate::resources::instance::{self, LaunchInputs};
 use crate::resources::secgroup::{self, Rule};
@@ -85,7 +83,9 @@ pub struct Summary {
 impl Summary {
     /// Whether this run created or changed anything.
     pub fn changed(&self) -> bool {
-        self.resources.iter().any(|r| r.outcome != Outcome::Existing)
+        self.resources
+            .iter()
+            .any(|r| r.outcome != Outcome::Existing)
     }
 
     /// The human-readable summary.
@@ -156,7 +156,12 @@ async fn step<T>(
 }
 
 /// Deploys the plan: every step finds before it creates.
-pub async fn run(ctx: &Ctx, plan: &Plan, opts: &DeployOptions, progress: &Progress) -> Result<Summary> {
+pub async fn run(
+    ctx: &Ctx,
+    plan: &Plan,
+    opts: &DeployOptions,
+    progress: &Progress,
+) -> Result<Summary> {
     let mut warnings = Vec::new();
 
     // Stage 1: four independent lookups.
@@ -275,11 +280,15 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &DeployOptions, progress: &Progre
                     },
                 )
                 .await?;
-                s.set(&format!("{} {}, waiting for it to run", inst.outcome, inst.value.id));
-                let running = instance::wait_running(ctx, &inst.value.id, opts.wait_limit, |st, t| {
-                    s.waiting(st, t)
-                })
-                .await?;
+                s.set(&format!(
+                    "{} {}, waiting for it to run",
+                    inst.outcome, inst.value.id
+                ));
+                let running =
+                    instance::wait_running(ctx, &inst.value.id, opts.wait_limit, |st, t| {
+                        s.waiting(st, t)
+                    })
+                    .await?;
                 s.set("registering in the target group");
                 let registered =
                     targetgroup::register(ctx, &tg.value, &running.id, opts.wait_limit).await?;
@@ -295,17 +304,23 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &DeployOptions, progress: &Progre
             let r = async {
                 s.set("looking for it");
                 let lb = loadbalancer::ensure(ctx, plan, &lb_subnets, &lb_sg.value.id).await?;
-                s.set(&format!("{} {}, adding the listener", lb.outcome, lb.value.name));
+                s.set(&format!(
+                    "{} {}, adding the listener",
+                    lb.outcome, lb.value.name
+                ));
                 let listener = loadbalancer::ensure_listener(ctx, plan, &lb.value, &tg.value.arn)
                     .await
                     .with_context(|| format!("on load balancer {}", lb.value.name))?;
-                let active =
-                    loadbalancer::wait_active(ctx, &lb.value, opts.wait_limit, |st, t| s.waiting(st, t))
-                        .await?;
+                let active = loadbalancer::wait_active(ctx, &lb.value, opts.wait_limit, |st, t| {
+                    s.waiting(st, t)
+                })
+                .await?;
                 Ok::<_, anyhow::Error>((Ensured::new(active, lb.outcome), listener))
             }
             .await;
-            finish(&s, r, |(lb, _)| format!("{} {} active", lb.outcome, lb.value.name))
+            finish(&s, r, |(lb, _)| {
+                format!("{} {} active", lb.outcome, lb.value.name)
+            })
         },
     )?;
 
@@ -317,7 +332,12 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &DeployOptions, progress: &Progre
     let resources = vec![
         report("key pair", &key.value.name, &key.value.id, &key),
         report("security group", &plan.lb_sg_name, &lb_sg.value.id, &lb_sg),
-        report("security group", &plan.web_sg_name, &web_sg.value.id, &web_sg),
+        report(
+            "security group",
+            &plan.web_sg_name,
+            &web_sg.value.id,
+            &web_sg,
+        ),
         report("target group", &plan.tg_name, &tg.value.arn, &tg),
         report("instance", &plan.instance_name, &inst.value.id, &inst),
         ResourceReport {
@@ -371,9 +391,9 @@ fn finish<T>(s: &Step, r: Result<T>, msg: impl FnOnce(&T) -> String) -> Result<T
 /// Quotes a path for a shell command line when it needs it.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '@'))
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '@')
+        })
     {
         s.to_string()
     } else {

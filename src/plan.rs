@@ -237,8 +237,7 @@ pub fn architecture_for(instance_type: &str) -> &'static str {
 
 /// Standard base64 (RFC 4648, with padding), for the user data.
 pub fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -273,7 +272,9 @@ mod tests {
     use super::*;
 
     fn cfg(extra: &str) -> Config {
-        let dir = std::env::temp_dir().join(format!("sd-plan-{}", std::process::id()));
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("sd-plan-{}-{n}", std::process::id()));
         std::fs::create_dir_all(dir.join("userdata")).unwrap();
         std::fs::write(
             dir.join("userdata/install-template.sh"),
@@ -293,8 +294,14 @@ mod tests {
         assert_eq!(plan.tg_name, "barista-tg");
         assert_eq!(plan.lb_sg_name, "barista-lb-sg");
         assert_eq!(plan.web_sg_name, "barista-web-sg");
-        assert_eq!(plan.tags.get("ManagedBy").map(String::as_str), Some("sitedeploy"));
-        assert_eq!(plan.tags.get("Deployment").map(String::as_str), Some("barista"));
+        assert_eq!(
+            plan.tags.get("ManagedBy").map(String::as_str),
+            Some("sitedeploy")
+        );
+        assert_eq!(
+            plan.tags.get("Deployment").map(String::as_str),
+            Some("barista")
+        );
         assert_eq!(plan.lb_rules.len(), 1);
         assert_eq!(plan.lb_rules[0].port, 80);
         assert_eq!(plan.lb_rules[0].cidr, "0.0.0.0/0");

@@ -139,7 +139,9 @@ impl Step {
                 );
                 b.finish_with_message(format!("{msg} ({secs:.1}s)"));
             }
-            None => self.progress.println(&format!("{}: {msg} ({secs:.1}s)", self.name)),
+            None => self
+                .progress
+                .println(&format!("{}: {msg} ({secs:.1}s)", self.name)),
         }
     }
 
@@ -153,7 +155,9 @@ impl Step {
                 );
                 b.finish_with_message(format!("failed: {msg}"));
             }
-            None => self.progress.println(&format!("{}: failed: {msg}", self.name)),
+            None => self
+                .progress
+                .println(&format!("{}: failed: {msg}", self.name)),
         }
     }
 }

@@ -10,14 +10,20 @@ use std::os::unix::fs::PermissionsExt;
 use common::*;
 
 fn tag<'a>(tags: &'a [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_twice_then_cleanup_twice() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7\n");
-    let d = Deployment::new(&moto.endpoint(), "cafe", &config_text("cafe", &ip.url(), ""));
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "cafe",
+        &config_text("cafe", &ip.url(), ""),
+    );
     let aws = Aws::new(&moto.endpoint()).await;
 
     // --- first deploy: everything created
@@ -34,13 +40,21 @@ async fn deploy_twice_then_cleanup_twice() {
     assert_eq!(tag(keys[0].tags(), "ManagedBy"), Some("sitedeploy"));
     let mode = std::fs::metadata(d.pem()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o400);
-    assert!(std::fs::read_to_string(d.pem()).unwrap().contains("PRIVATE KEY"));
+    assert!(std::fs::read_to_string(d.pem())
+        .unwrap()
+        .contains("PRIVATE KEY"));
 
     // security groups
     let groups = aws.groups().await;
     assert_eq!(groups.len(), 2, "{groups:#?}");
-    let lb_sg = groups.iter().find(|g| g.group_name() == Some("cafe-lb-sg")).unwrap();
-    let web_sg = groups.iter().find(|g| g.group_name() == Some("cafe-web-sg")).unwrap();
+    let lb_sg = groups
+        .iter()
+        .find(|g| g.group_name() == Some("cafe-lb-sg"))
+        .unwrap();
+    let web_sg = groups
+        .iter()
+        .find(|g| g.group_name() == Some("cafe-web-sg"))
+        .unwrap();
     for g in [lb_sg, web_sg] {
         assert_eq!(tag(g.tags(), "ManagedBy"), Some("sitedeploy"));
         assert_eq!(tag(g.tags(), "Deployment"), Some("cafe"));
@@ -52,12 +66,21 @@ async fn deploy_twice_then_cleanup_twice() {
     assert_eq!(lb_rules[0].ip_ranges()[0].cidr_ip(), Some("0.0.0.0/0"));
     let web_rules = web_sg.ip_permissions();
     assert_eq!(web_rules.len(), 2, "{web_rules:#?}");
-    let ssh = web_rules.iter().find(|p| p.from_port() == Some(22)).unwrap();
+    let ssh = web_rules
+        .iter()
+        .find(|p| p.from_port() == Some(22))
+        .unwrap();
     assert_eq!(ssh.ip_ranges().len(), 1);
     assert_eq!(ssh.ip_ranges()[0].cidr_ip(), Some("203.0.113.7/32"));
     assert!(ssh.user_id_group_pairs().is_empty());
-    let http = web_rules.iter().find(|p| p.from_port() == Some(80)).unwrap();
-    assert!(http.ip_ranges().is_empty(), "HTTP to the instance must not be open to a CIDR");
+    let http = web_rules
+        .iter()
+        .find(|p| p.from_port() == Some(80))
+        .unwrap();
+    assert!(
+        http.ip_ranges().is_empty(),
+        "HTTP to the instance must not be open to a CIDR"
+    );
     assert_eq!(http.user_id_group_pairs()[0].group_id(), lb_sg.group_id());
 
     // instance
@@ -75,7 +98,9 @@ async fn deploy_twice_then_cleanup_twice() {
         "instance must be in the web group"
     );
     assert_eq!(
-        inst.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()),
+        inst.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
         Some("required"),
         "IMDSv2 must be required"
     );
@@ -98,7 +123,11 @@ async fn deploy_twice_then_cleanup_twice() {
         .iter()
         .filter(|i| i.architecture().map(|a| a.as_str()) == Some("x86_64"))
         .max_by(|a, b| {
-            (a.creation_date(), a.name(), a.image_id()).cmp(&(b.creation_date(), b.name(), b.image_id()))
+            (a.creation_date(), a.name(), a.image_id()).cmp(&(
+                b.creation_date(),
+                b.name(),
+                b.image_id(),
+            ))
         })
         .unwrap();
     assert_eq!(inst.image_id(), newest.image_id());
@@ -114,9 +143,8 @@ async fn deploy_twice_then_cleanup_twice() {
     let b64 = ud.user_data().and_then(|u| u.value()).unwrap();
     let script = decode_base64(b64);
     assert!(script.starts_with("#!/bin/bash"));
-    assert!(script.contains(
-        "TEMPLATE_URL='https://www.tooplate.com/zip-templates/2137_barista_cafe.zip'"
-    ));
+    assert!(script
+        .contains("TEMPLATE_URL='https://www.tooplate.com/zip-templates/2137_barista_cafe.zip'"));
     assert!(!script.contains("{{"), "unrendered placeholder left");
 
     // target group, load balancer, listener
@@ -145,7 +173,10 @@ async fn deploy_twice_then_cleanup_twice() {
     assert_eq!(lb.scheme().unwrap().as_str(), "internet-facing");
     assert_eq!(lb.r#type().unwrap().as_str(), "application");
     assert!(lb.availability_zones().len() >= 2);
-    assert_eq!(lb.security_groups(), &[lb_sg.group_id().unwrap().to_string()]);
+    assert_eq!(
+        lb.security_groups(),
+        &[lb_sg.group_id().unwrap().to_string()]
+    );
     let listeners = aws.listeners(lb.load_balancer_arn().unwrap()).await;
     assert_eq!(listeners.len(), 1);
     assert_eq!(listeners[0].port(), Some(80));
@@ -180,7 +211,10 @@ async fn deploy_twice_then_cleanup_twice() {
     };
     assert_eq!(ids(&summary), ids(&second));
     assert_eq!(aws.counts().await, (1, 2, 1, 1, 1));
-    assert_eq!(aws.listeners(lb.load_balancer_arn().unwrap()).await.len(), 1);
+    assert_eq!(
+        aws.listeners(lb.load_balancer_arn().unwrap()).await.len(),
+        1
+    );
     // the text summary names the URL and the SSH command on stdout
     let text = d.deploy(&[]).ok();
     assert!(text.stdout.contains(lb.dns_name().unwrap()));
@@ -195,7 +229,11 @@ async fn deploy_twice_then_cleanup_twice() {
 
     // --- cleanup again: nothing to delete, exit 0
     let again = d.cleanup(&["--yes"]).ok();
-    assert!(again.stdout.contains("Nothing to delete"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("Nothing to delete"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -208,7 +246,11 @@ async fn cleanup_refuses_without_yes_when_not_a_terminal() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--yes"), "{}", r.stderr);
     let aws = Aws::new(&moto.endpoint()).await;
-    assert_eq!(aws.counts().await, (1, 2, 1, 1, 1), "nothing may be deleted");
+    assert_eq!(
+        aws.counts().await,
+        (1, 2, 1, 1, 1),
+        "nothing may be deleted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -216,19 +258,34 @@ async fn partial_deploy_then_cleanup_leaves_nothing() {
     let moto = Moto::start();
     // The load balancer cannot be created: deploy stops after the key pair,
     // groups, target group and instance exist.
-    let proxy = Proxy::start(&moto, r#"{"fail_actions": {"CreateLoadBalancer": "TooManyLoadBalancers"}}"#);
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"fail_actions": {"CreateLoadBalancer": "TooManyLoadBalancers"}}"#,
+    );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(&proxy.endpoint(), "part", &config_text("part", &ip.url(), ""));
+    let d = Deployment::new(
+        &proxy.endpoint(),
+        "part",
+        &config_text("part", &ip.url(), ""),
+    );
     let aws = Aws::new(&moto.endpoint()).await;
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("TooManyLoadBalancers"), "{}", r.stderr);
-    assert!(r.stderr.contains("failed to create load balancer part-alb"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("failed to create load balancer part-alb"),
+        "{}",
+        r.stderr
+    );
     let (_, groups, keys, lbs, tgs) = aws.counts().await;
     assert_eq!((groups, keys, lbs, tgs), (2, 1, 0, 1));
 
     // cleanup on "another machine": a fresh directory without the .pem
-    let other = Deployment::new(&proxy.endpoint(), "part", &config_text("part", &ip.url(), ""));
+    let other = Deployment::new(
+        &proxy.endpoint(),
+        "part",
+        &config_text("part", &ip.url(), ""),
+    );
     other.cleanup(&["--yes"]).ok();
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
     other.cleanup(&["--yes"]).ok();
@@ -239,13 +296,7 @@ async fn foreign_same_named_group_is_neither_used_nor_deleted() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
     let aws = Aws::new(&moto.endpoint()).await;
-    let vpc = aws
-        .ec2
-        .describe_vpcs()
-        .send()
-        .await
-        .unwrap()
-        .vpcs()[0]
+    let vpc = aws.ec2.describe_vpcs().send().await.unwrap().vpcs()[0]
         .vpc_id()
         .unwrap()
         .to_string();
@@ -262,17 +313,31 @@ async fn foreign_same_named_group_is_neither_used_nor_deleted() {
         .unwrap()
         .to_string();
 
-    let d = Deployment::new(&moto.endpoint(), "mine", &config_text("mine", &ip.url(), ""));
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "mine",
+        &config_text("mine", &ip.url(), ""),
+    );
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("not created by this tool"), "{}", r.stderr);
-    assert!(aws.live_instances().await.is_empty(), "no instance may be launched");
+    assert!(
+        r.stderr.contains("not created by this tool"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        aws.live_instances().await.is_empty(),
+        "no instance may be launched"
+    );
 
     d.cleanup(&["--yes"]).ok();
     let left = aws.groups().await;
     assert_eq!(left.len(), 1, "{left:#?}");
     assert_eq!(left[0].group_id(), Some(foreign.as_str()));
-    assert!(left[0].ip_permissions().is_empty(), "no rule may be added to it");
+    assert!(
+        left[0].ip_permissions().is_empty(),
+        "no rule may be added to it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -280,12 +345,19 @@ async fn ssh_rule_follows_a_changed_address_and_failed_detection_adds_none() {
     let moto = Moto::start();
     let aws = Aws::new(&moto.endpoint()).await;
     let first_ip = IpService::start("198.51.100.1");
-    let d = Deployment::new(&moto.endpoint(), "move", &config_text("move", &first_ip.url(), ""));
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "move",
+        &config_text("move", &first_ip.url(), ""),
+    );
     d.deploy(&[]).ok();
 
     let ssh_cidrs = || async {
         let groups = aws.groups().await;
-        let web = groups.iter().find(|g| g.group_name() == Some("move-web-sg")).unwrap();
+        let web = groups
+            .iter()
+            .find(|g| g.group_name() == Some("move-web-sg"))
+            .unwrap();
         web.ip_permissions()
             .iter()
             .filter(|p| p.from_port() == Some(22))
@@ -296,7 +368,11 @@ async fn ssh_rule_follows_a_changed_address_and_failed_detection_adds_none() {
     assert_eq!(ssh_cidrs().await, vec!["198.51.100.1/32"]);
 
     let second_ip = IpService::start("198.51.100.2");
-    std::fs::write(d.dir.join("deploy.toml"), config_text("move", &second_ip.url(), "")).unwrap();
+    std::fs::write(
+        d.dir.join("deploy.toml"),
+        config_text("move", &second_ip.url(), ""),
+    )
+    .unwrap();
     let r = d.deploy(&["--json"]).ok().json();
     let web = r["resources"]
         .as_array()
@@ -334,7 +410,12 @@ async fn failed_ip_detection_opens_no_ssh() {
     let groups = aws.groups().await;
     for g in &groups {
         for p in g.ip_permissions() {
-            assert_ne!(p.from_port(), Some(22), "port 22 opened in {:?}", g.group_name());
+            assert_ne!(
+                p.from_port(),
+                Some(22),
+                "port 22 opened in {:?}",
+                g.group_name()
+            );
         }
     }
 }
@@ -344,12 +425,20 @@ async fn key_pair_without_its_pem_stops_with_a_way_out() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
     let aws = Aws::new(&moto.endpoint()).await;
-    let d = Deployment::new(&moto.endpoint(), "lost", &config_text("lost", &ip.url(), ""));
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "lost",
+        &config_text("lost", &ip.url(), ""),
+    );
     d.deploy(&[]).ok();
     let old_key = aws.key_pairs().await[0].key_pair_id().unwrap().to_string();
 
     // Same deployment from another directory: the key exists, its .pem is not here.
-    let other = Deployment::new(&moto.endpoint(), "lost", &config_text("lost", &ip.url(), ""));
+    let other = Deployment::new(
+        &moto.endpoint(),
+        "lost",
+        &config_text("lost", &ip.url(), ""),
+    );
     let r = other.deploy(&[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--replace-key-pair"), "{}", r.stderr);

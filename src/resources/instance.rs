@@ -160,7 +160,11 @@ pub struct LaunchInputs<'a> {
 }
 
 /// Finds the instance running this plan, or launches it.
-pub async fn ensure(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result<Ensured<Instance>> {
+pub async fn ensure(
+    ctx: &Ctx,
+    plan: &Plan,
+    inputs: &LaunchInputs<'_>,
+) -> Result<Ensured<Instance>> {
     if let Some(i) = find(ctx, plan).await? {
         return Ok(Ensured::new(i, Outcome::Existing));
     }
@@ -236,38 +240,44 @@ pub async fn wait_running(
     limit: Duration,
     on_wait: impl FnMut(&str, Duration),
 ) -> Result<Instance> {
-    poll_until(ctx.poll, &format!("instance {id} to run"), limit, on_wait, || async {
-        let res = ctx
-            .ec2
-            .describe_instances()
-            .instance_ids(id)
-            .send()
-            .await
-            .map_err(AwsError::from);
-        let out = match res {
-            Ok(o) => o,
-            Err(e) => {
-                let e = anyhow::Error::new(e);
-                // Right after a launch, DescribeInstances may not know the id yet.
-                if is_code(&e, "InvalidInstanceID.NotFound") {
-                    return Ok(Check::Waiting("not visible yet".into()));
+    poll_until(
+        ctx.poll,
+        &format!("instance {id} to run"),
+        limit,
+        on_wait,
+        || async {
+            let res = ctx
+                .ec2
+                .describe_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map_err(AwsError::from);
+            let out = match res {
+                Ok(o) => o,
+                Err(e) => {
+                    let e = anyhow::Error::new(e);
+                    // Right after a launch, DescribeInstances may not know the id yet.
+                    if is_code(&e, "InvalidInstanceID.NotFound") {
+                        return Ok(Check::Waiting("not visible yet".into()));
+                    }
+                    return Err(e.context(format!("failed to describe instance {id}")));
                 }
-                return Err(e.context(format!("failed to describe instance {id}")));
-            }
-        };
-        let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
-            return Ok(Check::Waiting("not visible yet".into()));
-        };
-        let inst = to_instance(i);
-        match inst.state.as_str() {
-            "running" => Ok(Check::Done(inst)),
-            "pending" => Ok(Check::Waiting("pending".into())),
-            other => bail!(
-                "instance {id} is {other} instead of starting; its console output \
+            };
+            let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
+                return Ok(Check::Waiting("not visible yet".into()));
+            };
+            let inst = to_instance(i);
+            match inst.state.as_str() {
+                "running" => Ok(Check::Done(inst)),
+                "pending" => Ok(Check::Waiting("pending".into())),
+                other => bail!(
+                    "instance {id} is {other} instead of starting; its console output \
                  (`aws ec2 get-console-output --instance-id {id}`) may say why"
-            ),
-        }
-    })
+                ),
+            }
+        },
+    )
     .await
 }
 
@@ -296,38 +306,44 @@ pub async fn wait_terminated(
     if ids.is_empty() {
         return Ok(());
     }
-    poll_until(ctx.poll, "instances to terminate", limit, on_wait, || async {
-        let out = ctx
-            .ec2
-            .describe_instances()
-            .set_instance_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .map_err(AwsError::from);
-        let out = match out {
-            Ok(o) => o,
-            Err(e) => {
-                let e = anyhow::Error::new(e);
-                if is_code(&e, "InvalidInstanceID.NotFound") {
-                    return Ok(Check::Done(()));
+    poll_until(
+        ctx.poll,
+        "instances to terminate",
+        limit,
+        on_wait,
+        || async {
+            let out = ctx
+                .ec2
+                .describe_instances()
+                .set_instance_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .map_err(AwsError::from);
+            let out = match out {
+                Ok(o) => o,
+                Err(e) => {
+                    let e = anyhow::Error::new(e);
+                    if is_code(&e, "InvalidInstanceID.NotFound") {
+                        return Ok(Check::Done(()));
+                    }
+                    return Err(e.context("failed to describe instances"));
                 }
-                return Err(e.context("failed to describe instances"));
+            };
+            let left: Vec<String> = out
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .map(to_instance)
+                .filter(|i| i.state != "terminated")
+                .map(|i| format!("{} {}", i.id, i.state))
+                .collect();
+            if left.is_empty() {
+                Ok(Check::Done(()))
+            } else {
+                Ok(Check::Waiting(left.join(", ")))
             }
-        };
-        let left: Vec<String> = out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .map(to_instance)
-            .filter(|i| i.state != "terminated")
-            .map(|i| format!("{} {}", i.id, i.state))
-            .collect();
-        if left.is_empty() {
-            Ok(Check::Done(()))
-        } else {
-            Ok(Check::Waiting(left.join(", ")))
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -352,7 +368,11 @@ pub async fn delete(
     let all: Vec<String> = found.into_iter().map(|i| i.id).collect();
     wait_terminated(ctx, &all, limit, on_wait).await?;
     Ok((
-        if ids.is_empty() { Deleted::Absent } else { Deleted::Deleted },
+        if ids.is_empty() {
+            Deleted::Absent
+        } else {
+            Deleted::Deleted
+        },
         ids,
     ))
 }

@@ -154,9 +154,8 @@ pub fn write_private_key(path: &Path, data: &[u8]) -> Result<()> {
             .with_context(|| format!("failed to create {}", tmp.display()))?;
         f.write_all(data)?;
         f.sync_all()?;
-        std::fs::hard_link(&tmp, path).with_context(|| {
-            format!("failed to save the private key as {}", path.display())
-        })?;
+        std::fs::hard_link(&tmp, path)
+            .with_context(|| format!("failed to save the private key as {}", path.display()))?;
         Ok(())
     })();
     let _ = std::fs::remove_file(&tmp);

@@ -194,7 +194,11 @@ pub async fn ensure_listener(
     tg_arn: &str,
 ) -> Result<Ensured<Listener>> {
     let port = i32::from(plan.listener_port);
-    if let Some(l) = listeners(ctx, lb).await?.iter().find(|l| l.port() == Some(port)) {
+    if let Some(l) = listeners(ctx, lb)
+        .await?
+        .iter()
+        .find(|l| l.port() == Some(port))
+    {
         let arn = l.listener_arn().unwrap_or_default().to_string();
         let listener = Listener {
             arn: arn.clone(),
@@ -210,7 +214,9 @@ pub async fn ensure_listener(
             .send()
             .await
             .map_err(AwsError::from)
-            .with_context(|| format!("failed to point the listener on port {port} at the target group"))?;
+            .with_context(|| {
+                format!("failed to point the listener on port {port} at the target group")
+            })?;
         return Ok(Ensured::new(listener, Outcome::Updated));
     }
     let out = ctx

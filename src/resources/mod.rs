@@ -97,7 +97,11 @@ pub fn ec2_tag_spec(
 
 /// Whether EC2 tags mark a resource as this deployment's.
 pub fn ec2_is_ours(tags: &[ec2t::Tag], plan: &Plan) -> bool {
-    let get = |k: &str| tags.iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+    let get = |k: &str| {
+        tags.iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+    };
     get(MANAGED_BY_KEY) == Some(MANAGED_BY_VALUE) && get(DEPLOYMENT_KEY) == Some(plan.name.as_str())
 }
 
@@ -110,7 +114,11 @@ pub fn elb_tags(plan: &Plan) -> Vec<elbt::Tag> {
 
 /// Whether ELBv2 tags mark a resource as this deployment's.
 pub fn elb_is_ours(tags: &[elbt::Tag], plan: &Plan) -> bool {
-    let get = |k: &str| tags.iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+    let get = |k: &str| {
+        tags.iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+    };
     get(MANAGED_BY_KEY) == Some(MANAGED_BY_VALUE) && get(DEPLOYMENT_KEY) == Some(plan.name.as_str())
 }
 

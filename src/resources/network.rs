@@ -39,7 +39,10 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
                 .map_err(AwsError::from)
                 .with_context(|| format!("failed to look up VPC {id}"))?;
             if out.vpcs().is_empty() {
-                bail!("VPC {id} (vpc_id in deploy.toml) does not exist in {}", ctx.region);
+                bail!(
+                    "VPC {id} (vpc_id in deploy.toml) does not exist in {}",
+                    ctx.region
+                );
             }
             id.clone()
         }
@@ -89,7 +92,9 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
                 .send()
                 .await
                 .map_err(AwsError::from)
-                .with_context(|| format!("failed to look up where {} is offered", plan.instance_type))
+                .with_context(|| {
+                    format!("failed to look up where {} is offered", plan.instance_type)
+                })
         }
     )?;
 
@@ -97,7 +102,9 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
     let mut by_zone: BTreeMap<String, String> = BTreeMap::new();
     for s in subnets.subnets() {
         if let (Some(zone), Some(id)) = (s.availability_zone(), s.subnet_id()) {
-            let e = by_zone.entry(zone.to_string()).or_insert_with(|| id.to_string());
+            let e = by_zone
+                .entry(zone.to_string())
+                .or_insert_with(|| id.to_string());
             if id < e.as_str() {
                 *e = id.to_string();
             }
@@ -107,8 +114,16 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
         bail!(
             "an Application Load Balancer needs subnets in at least two availability zones, \
              but VPC {vpc_id} has {} in {}: {}",
-            if plan.vpc_id.is_none() { "default subnets" } else { "subnets" },
-            if by_zone.len() == 1 { "one zone" } else { "no zone" },
+            if plan.vpc_id.is_none() {
+                "default subnets"
+            } else {
+                "subnets"
+            },
+            if by_zone.len() == 1 {
+                "one zone"
+            } else {
+                "no zone"
+            },
             if plan.vpc_id.is_none() {
                 "create the missing default subnets with `aws ec2 create-default-subnet \
                  --availability-zone <zone>`"

@@ -37,7 +37,10 @@ pub async fn detect(services: &[String], timeout: Duration) -> Result<Ipv4Addr> 
             Err(e) => errors.push(format!("{url}: {e:#}")),
         }
     }
-    bail!("could not detect this machine's public IP ({})", errors.join("; "))
+    bail!(
+        "could not detect this machine's public IP ({})",
+        errors.join("; ")
+    )
 }
 
 async fn ask(client: &reqwest::Client, url: &str) -> Result<Ipv4Addr> {
@@ -68,7 +71,10 @@ mod tests {
 
     #[test]
     fn parses_service_answers() {
-        assert_eq!(parse_ip("203.0.113.7\n").unwrap(), Ipv4Addr::new(203, 0, 113, 7));
+        assert_eq!(
+            parse_ip("203.0.113.7\n").unwrap(),
+            Ipv4Addr::new(203, 0, 113, 7)
+        );
         assert!(parse_ip("<html>").is_err());
         assert!(parse_ip("2001:db8::1").is_err());
         assert!(parse_ip("0.0.0.0").is_err());

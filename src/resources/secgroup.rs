@@ -147,9 +147,9 @@ pub fn rule_changes(existing: &[Rule], wanted: &[Rule]) -> (Vec<Rule>, Vec<Rule>
         .filter(|w| !existing.iter().any(|e| same_grant(e, w)))
         .cloned()
         .collect();
-    let wants_ssh = wanted
-        .iter()
-        .any(|w| matches!(w, Rule::Cidr { description, .. } if description == SSH_RULE_DESCRIPTION));
+    let wants_ssh = wanted.iter().any(
+        |w| matches!(w, Rule::Cidr { description, .. } if description == SSH_RULE_DESCRIPTION),
+    );
     let revoke = if wants_ssh {
         existing
             .iter()
@@ -177,7 +177,12 @@ async fn describe(ctx: &Ctx, filters: Vec<ec2t::Filter>) -> Result<Vec<ec2t::Sec
 }
 
 /// Finds this deployment's group named `name`, in `vpc_id` when given.
-pub async fn find(ctx: &Ctx, plan: &Plan, vpc_id: Option<&str>, name: &str) -> Result<Option<Group>> {
+pub async fn find(
+    ctx: &Ctx,
+    plan: &Plan,
+    vpc_id: Option<&str>,
+    name: &str,
+) -> Result<Option<Group>> {
     Ok(find_described(ctx, plan, vpc_id, name)
         .await?
         .map(|sg| Group {
@@ -216,7 +221,10 @@ pub async fn ensure(
 ) -> Result<Ensured<Group>> {
     let (sg, mut outcome) = match find_described(ctx, plan, Some(vpc_id), name).await? {
         Some(sg) => (sg, Outcome::Existing),
-        None => (create(ctx, plan, vpc_id, name, description).await?, Outcome::Created),
+        None => (
+            create(ctx, plan, vpc_id, name, description).await?,
+            Outcome::Created,
+        ),
     };
     let id = sg.group_id().unwrap_or_default().to_string();
     let (add, revoke) = rule_changes(&existing_rules(&sg), rules);
@@ -379,7 +387,10 @@ pub async fn revoke_references(ctx: &Ctx, group: &Group, source: &Group) -> Resu
             if is_not_found(&e) {
                 Ok(())
             } else {
-                Err(e.context(format!("failed to remove rules of {} from {}", source.name, group.name)))
+                Err(e.context(format!(
+                    "failed to remove rules of {} from {}",
+                    source.name, group.name
+                )))
             }
         }
     }

@@ -88,7 +88,11 @@ pub async fn ensure(ctx: &Ctx, plan: &Plan, vpc_id: &str) -> Result<Ensured<Targ
         .await
         .map_err(AwsError::from)
         .with_context(|| format!("failed to create target group {}", plan.tg_name))?;
-    let Some(arn) = out.target_groups().first().and_then(|t| t.target_group_arn()) else {
+    let Some(arn) = out
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+    else {
         bail!("CreateTargetGroup returned no target group");
     };
     Ok(Ensured::new(
@@ -133,7 +137,11 @@ pub async fn register(
     instance_id: &str,
     limit: Duration,
 ) -> Result<Outcome> {
-    if targets(ctx, tg).await?.iter().any(|(id, _)| id == instance_id) {
+    if targets(ctx, tg)
+        .await?
+        .iter()
+        .any(|(id, _)| id == instance_id)
+    {
         return Ok(Outcome::Existing);
     }
     retry_not_yet(
@@ -145,7 +153,12 @@ pub async fn register(
             ctx.elb
                 .register_targets()
                 .target_group_arn(&tg.arn)
-                .targets(elbt::TargetDescription::builder().id(instance_id).port(i32::from(WEB_PORT)).build())
+                .targets(
+                    elbt::TargetDescription::builder()
+                        .id(instance_id)
+                        .port(i32::from(WEB_PORT))
+                        .build(),
+                )
                 .send()
                 .await
                 .map_err(AwsError::from)

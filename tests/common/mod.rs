@@ -270,13 +270,19 @@ impl Deployment {
             .env("AWS_SECRET_ACCESS_KEY", "testing-secret-key-value")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("no-aws-credentials"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.join("no-aws-credentials"),
+            )
             .stdin(Stdio::null());
         c
     }
 
     pub fn run(&self, bin: &str, args: &[&str]) -> Run {
-        let out = self.command(bin, args).output().expect("failed to run binary");
+        let out = self
+            .command(bin, args)
+            .output()
+            .expect("failed to run binary");
         Run::from(out)
     }
 
@@ -333,8 +339,12 @@ impl Run {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -364,9 +374,7 @@ impl Aws {
         out.reservations()
             .iter()
             .flat_map(|r| r.instances())
-            .filter(|i| {
-                i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated")
-            })
+            .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
             .cloned()
             .collect()
     }
@@ -411,7 +419,10 @@ impl Aws {
             .to_vec()
     }
 
-    pub async fn listeners(&self, lb_arn: &str) -> Vec<aws_sdk_elasticloadbalancingv2::types::Listener> {
+    pub async fn listeners(
+        &self,
+        lb_arn: &str,
+    ) -> Vec<aws_sdk_elasticloadbalancingv2::types::Listener> {
         self.elb
             .describe_listeners()
             .load_balancer_arn(lb_arn)

@@ -1,0 +1,250 @@
+//! Bad deploy.toml files: each is refused before any AWS call, with exit code 2
+//! and a message naming the file, line and column and what is allowed; the
+//! emulator is left empty.
+
+mod common;
+
+use common::*;
+
+/// (what is wrong, the config, the line:col expected, a phrase of the message)
+fn cases(ip: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
+    let good = config_text("bad", ip, "");
+    let with = |from: &str, to: &str| {
+        assert!(good.contains(from), "{from}");
+        good.replacen(from, to, 1)
+    };
+    vec![
+        (
+            "unknown top-level key",
+            format!("{good}colour = \"blue\"\n"),
+            ":19:1",
+            "unknown field `colour`",
+        ),
+        (
+            "unknown key in a table",
+            with("type = \"t3.micro\"", "type = \"t3.micro\"\nsize = 3"),
+            ":13:1",
+            "unknown field `size`, expected one of",
+        ),
+        (
+            "name with an underscore",
+            with("name = \"bad\"", "name = \"bad_name\""),
+            ":1:8",
+            "letters, digits and hyphens",
+        ),
+        (
+            "name too long for the load balancer",
+            with(
+                "name = \"bad\"",
+                "name = \"a-very-long-deployment-name-xyz\"",
+            ),
+            ":1:8",
+            "1 to 28",
+        ),
+        (
+            "name with a trailing hyphen",
+            with("name = \"bad\"", "name = \"bad-\""),
+            ":1:8",
+            "ending with a letter or digit",
+        ),
+        (
+            "shell in the slug",
+            with("slug = \"barista_cafe\"", "slug = \"x'; rm -rf / #\""),
+            ":9:8",
+            "lowercase letters",
+        ),
+        (
+            "template id out of range",
+            with("id = 2137", "id = 0"),
+            ":8:6",
+            "allowed 1 to 99999",
+        ),
+        (
+            "template id of the wrong type",
+            with("id = 2137", "id = \"2137\""),
+            ":8:6",
+            "invalid type",
+        ),
+        (
+            "command substitution in the url",
+            with(
+                "slug = \"barista_cafe\"",
+                "slug = \"barista_cafe\"\nurl = \"https://x.example/$(reboot).zip\"",
+            ),
+            ":10:7",
+            "an http:// or https:// URL",
+        ),
+        (
+            "url that is not http",
+            with(
+                "slug = \"barista_cafe\"",
+                "slug = \"barista_cafe\"\nurl = \"file:///etc/passwd\"",
+            ),
+            ":10:7",
+            "an http:// or https:// URL",
+        ),
+        (
+            "bad instance type",
+            with("type = \"t3.micro\"", "type = \"t3 micro\""),
+            ":12:8",
+            "an EC2 instance type",
+        ),
+        (
+            "user data outside userdata/",
+            with(
+                "type = \"t3.micro\"",
+                "type = \"t3.micro\"\nuser_data = \"../etc/passwd\"",
+            ),
+            ":13:13",
+            "under userdata/",
+        ),
+        (
+            "user data file missing",
+            with(
+                "type = \"t3.micro\"",
+                "type = \"t3.micro\"\nuser_data = \"userdata/nope.sh\"",
+            ),
+            ":13:13",
+            "cannot read user-data template",
+        ),
+        (
+            "root volume too small",
+            with(
+                "type = \"t3.micro\"",
+                "type = \"t3.micro\"\nroot_volume_gb = 2",
+            ),
+            ":13:18",
+            "allowed 8 to 1024",
+        ),
+        (
+            "ssh cidr that is not a cidr",
+            with(
+                "ip_timeout_secs = 2",
+                "ip_timeout_secs = 2\ncidr = \"my laptop\"",
+            ),
+            ":19:8",
+            "an IPv4 CIDR",
+        ),
+        (
+            "ssh open to the world",
+            with(
+                "ip_timeout_secs = 2",
+                "ip_timeout_secs = 2\ncidr = \"0.0.0.0/0\"",
+            ),
+            ":19:8",
+            "whole internet",
+        ),
+        (
+            "ssh cidr with host bits",
+            with(
+                "ip_timeout_secs = 2",
+                "ip_timeout_secs = 2\ncidr = \"203.0.113.7/24\"",
+            ),
+            ":19:8",
+            "host bits zero",
+        ),
+        (
+            "listener port out of range",
+            format!("{good}[load_balancer]\nport = 70000\n"),
+            ":20:8",
+            "allowed 1 to 65535",
+        ),
+        (
+            "health check path with a quote",
+            format!("{good}[load_balancer]\nhealth_check_path = \"/'x\"\n"),
+            ":20:21",
+            "a path starting with /",
+        ),
+        (
+            "key name with a slash",
+            with("key_name = \"bad-key\"", "key_name = \"../bad\""),
+            ":15:12",
+            "letters, digits and . _ -",
+        ),
+        (
+            "reserved tag key",
+            with("Project = \"tests\"", "ManagedBy = \"me\""),
+            ":5:13",
+            "this tool sets those",
+        ),
+        (
+            "region that is not one",
+            with("region = \"us-east-1\"", "region = \"moon\""),
+            ":2:10",
+            "an AWS region name",
+        ),
+        (
+            "not TOML at all",
+            "name = \n".to_string(),
+            ":1:8",
+            "string values must be quoted",
+        ),
+        (
+            "missing required table",
+            "name = \"bad\"\n[template]\nid = 1\nslug = \"x\"\n".to_string(),
+            ":1:1",
+            "missing field `ssh`",
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_configs_are_refused_with_place_and_allowed_values() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let cases = cases(&ip.url());
+    assert!(cases.len() >= 15);
+    let mut failures = Vec::new();
+    for (what, text, place, phrase) in &cases {
+        let d = Deployment::new(&moto.endpoint(), "bad", text);
+        let r = d.deploy(&[]);
+        let first = r
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or("");
+        let ok = r.code == 2
+            && first.contains(&format!("deploy.toml{place}"))
+            && r.stderr.contains(phrase);
+        if !ok {
+            failures.push(format!(
+                "{what}: exit {} (want 2), want deploy.toml{place} and {phrase:?} in:\n{}",
+                r.code, r.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert_eq!(
+        aws.counts().await,
+        (0, 0, 0, 0, 0),
+        "a bad config created something"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let ip = "http://127.0.0.1:9/";
+    let text = config_text("bad_name", ip, "")
+        .replace("id = 2137", "id = -1")
+        .replace("type = \"t3.micro\"", "type = \"T3\"");
+    let d = Deployment::new("http://127.0.0.1:9", "multi", &text);
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 2);
+    for want in ["deploy.toml:1:8", "deploy.toml:8:6", "deploy.toml:12:8"] {
+        assert!(r.stderr.contains(want), "missing {want} in\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn missing_config_file_is_a_clear_error() {
+    let d = Deployment::new("http://127.0.0.1:9", "nofile", "");
+    std::fs::remove_file(d.dir.join("deploy.toml")).unwrap();
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("deploy.toml: cannot read config"),
+        "{}",
+        r.stderr
+    );
+}

@@ -1,0 +1,116 @@
+//! config/iam-policy.json allows every AWS operation the code calls, and the
+//! destructive ones only on resources tagged ManagedBy=sitedeploy.
+
+use std::path::Path;
+
+/// `ctx.ec2 . describe_key_pairs()` -> ("ec2", "DescribeKeyPairs"), for every
+/// client call in src/.
+fn operations_in_source() -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for (client, prefix) in [(".ec2", "ec2"), (".elb", "elasticloadbalancing")] {
+                for (i, _) in text.match_indices(client) {
+                    let after = &text[i + client.len()..];
+                    if after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                        continue;
+                    }
+                    let rest = after.trim_start();
+                    let Some(rest) = rest.strip_prefix('.') else {
+                        continue;
+                    };
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    let pascal: String = name
+                        .split('_')
+                        .map(|w| {
+                            let mut c = w.chars();
+                            c.next()
+                                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    ops.push((prefix.to_string(), pascal));
+                }
+            }
+        }
+    }
+    ops.sort();
+    ops.dedup();
+    ops
+}
+
+#[test]
+fn policy_allows_every_operation_the_code_calls() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json"),
+    )
+    .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut allowed = Vec::new();
+    for st in policy["Statement"].as_array().unwrap() {
+        assert_eq!(st["Effect"], "Allow");
+        match &st["Action"] {
+            serde_json::Value::String(a) => allowed.push(a.clone()),
+            serde_json::Value::Array(a) => {
+                allowed.extend(a.iter().map(|x| x.as_str().unwrap().to_string()))
+            }
+            other => panic!("odd Action {other}"),
+        }
+    }
+    let ops = operations_in_source();
+    assert!(ops.len() >= 25, "found only {ops:?}");
+    let missing: Vec<String> = ops
+        .iter()
+        .map(|(p, o)| format!("{p}:{o}"))
+        .filter(|a| !allowed.contains(a))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in config/iam-policy.json: {missing:?}"
+    );
+    assert!(
+        !allowed.iter().any(|a| a.contains('*')),
+        "no wildcard actions"
+    );
+}
+
+#[test]
+fn destructive_actions_need_the_managed_by_tag() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json"),
+    )
+    .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for st in policy["Statement"].as_array().unwrap() {
+        let actions: Vec<String> = match &st["Action"] {
+            serde_json::Value::String(a) => vec![a.clone()],
+            serde_json::Value::Array(a) => {
+                a.iter().map(|x| x.as_str().unwrap().to_string()).collect()
+            }
+            _ => vec![],
+        };
+        for a in actions {
+            let name = a.split(':').nth(1).unwrap();
+            if name.starts_with("Delete")
+                || name.starts_with("Terminate")
+                || name.starts_with("Modify")
+                || name.starts_with("Revoke")
+            {
+                assert_eq!(
+                    st["Condition"]["StringEquals"]["aws:ResourceTag/ManagedBy"], "sitedeploy",
+                    "{a} is allowed without the ManagedBy tag condition"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The rendered user-data script, run under bash in a scratch root with stubbed
+//! dnf, systemctl, curl and unzip: it installs the template into the web root,
+//! and serves a fallback page when the download fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sitedeploy::plan::Plan;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir()
+        .join("sitedeploy-tests")
+        .join(format!("userdata-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rendered_script(dir: &Path) -> String {
+    std::fs::create_dir_all(dir.join("userdata")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("userdata/install-template.sh"),
+        dir.join("userdata/install-template.sh"),
+    )
+    .unwrap();
+    let text = common::config_text("cafe", "http://127.0.0.1:9/", "");
+    let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
+    Plan::new(&cfg).unwrap().user_data
+}
+
+fn write_exec(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, body).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Stubs that record their calls in `calls.log`; curl copies `fixture.zip`
+/// when it exists and fails like a 404 when it does not.
+fn stubs(dir: &Path) -> PathBuf {
+    let bin = dir.join("stubs");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("calls.log");
+    let fixture = dir.join("fixture.zip");
+    for name in ["dnf", "systemctl", "chown"] {
+        write_exec(
+            &bin.join(name),
+            &format!(
+                "#!/bin/bash\necho \"{name} $*\" >> '{}'\nexit 0\n",
+                log.display()
+            ),
+        );
+    }
+    write_exec(
+        &bin.join("curl"),
+        &format!(
+            r#"#!/bin/bash
+echo "curl $*" >> '{log}'
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in -o) out="$2"; shift 2;; *) shift;; esac
+done
+[ -f '{fixture}' ] || exit 22
+cp '{fixture}' "$out"
+"#,
+            log = log.display(),
+            fixture = fixture.display()
+        ),
+    );
+    write_exec(
+        &bin.join("unzip"),
+        &format!(
+            r#"#!/bin/bash
+echo "unzip $*" >> '{log}'
+zip=""; dest=""
+while [ $# -gt 0 ]; do
+  case "$1" in -d) dest="$2"; shift 2;; -*) shift;; *) zip="$1"; shift;; esac
+done
+exec python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$zip" "$dest"
+"#,
+            log = log.display()
+        ),
+    );
+    bin
+}
+
+fn make_fixture(dir: &Path) {
+    let status = Command::new("python3")
+        .arg("-c")
+        .arg(
+            r#"import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("2137_barista_cafe/index.html", "<h1>Barista Cafe</h1>")
+    z.writestr("2137_barista_cafe/css/style.css", "body{}")
+    z.writestr("2137_barista_cafe/images/docs/index.html", "nested, not the site")
+"#,
+        )
+        .arg(dir.join("fixture.zip"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn run_script(dir: &Path, script: &str) -> std::process::Output {
+    let path = dir.join("user-data.sh");
+    std::fs::write(&path, script).unwrap();
+    let bin = stubs(dir);
+    Command::new("bash")
+        .arg(&path)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("SITEDEPLOY_ROOT", dir.join("root"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn installs_the_template_into_the_web_root() {
+    let dir = scratch("ok");
+    let script = rendered_script(&dir);
+    make_fixture(&dir);
+    let out = run_script(&dir, &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let web = dir.join("root/var/www/html");
+    assert_eq!(
+        std::fs::read_to_string(web.join("index.html")).unwrap(),
+        "<h1>Barista Cafe</h1>"
+    );
+    assert_eq!(
+        std::fs::read_to_string(web.join("css/style.css")).unwrap(),
+        "body{}"
+    );
+    let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    assert!(calls.contains("dnf install -y httpd unzip"), "{calls}");
+    assert!(
+        calls.contains("https://www.tooplate.com/zip-templates/2137_barista_cafe.zip"),
+        "{calls}"
+    );
+    assert!(calls.contains("systemctl enable --now httpd"), "{calls}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn serves_a_fallback_page_when_the_download_fails() {
+    let dir = scratch("fail");
+    let script = rendered_script(&dir);
+    // no fixture: the stubbed curl fails like a 404
+    let out = run_script(&dir, &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(dir.join("root/var/www/html/index.html")).unwrap();
+    assert!(page.contains("cafe is running"), "{page}");
+    assert!(
+        page.contains("2137_barista_cafe could not be installed"),
+        "{page}"
+    );
+    let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    assert!(calls.contains("systemctl enable --now httpd"), "{calls}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
