@@ -3,9 +3,9 @@
 //! is attempted and every failure reported:
 //!
 //! ```text
-//! listeners
-//! load balancer -> gone -> its interfaces gone | instances -> terminated | target group
-//! security groups (each once what held it is gone) | key pair + .pem
+//! listener | drop the web group's rule referencing the lb group
+//! load balancer -> gone -> its interfaces gone -> lb group
+//!   | instances -> terminated -> web group | target group | key pair + .pem
 //! ```
 
 use std::time::Duration;
@@ -128,91 +128,90 @@ async fn tracked(
 pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progress) -> Report {
     let mut report = Report::default();
 
-    let listeners = tracked(
-        progress,
-        "listener",
-        loadbalancer::delete_listeners(ctx, plan),
-    )
-    .await;
-    report.add("listener", &listeners);
-
-    let lb_step = progress.step("load balancer");
-    let inst_step = progress.step("instance");
-    let (lb, inst, tg) = tokio::join!(
+    // The listener goes first; meanwhile the web group's rule that references the
+    // load balancer's group is dropped, so each group can go as soon as its own
+    // holder is gone.
+    let (listeners, refs) = tokio::join!(
+        tracked(
+            progress,
+            "listener",
+            loadbalancer::delete_listeners(ctx, plan)
+        ),
         async {
-            lb_step.set("looking for it");
-            let r =
-                loadbalancer::delete(ctx, plan, opts.wait_limit, |st, t| lb_step.waiting(st, t))
-                    .await;
-            finish(&lb_step, &r);
-            r
+            let (web, lbg) = tokio::try_join!(
+                secgroup::find(ctx, plan, None, &plan.web_sg_name),
+                secgroup::find(ctx, plan, None, &plan.lb_sg_name),
+            )?;
+            if let (Some(w), Some(l)) = (web, lbg) {
+                secgroup::revoke_references(ctx, &w, &l).await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    );
+    report.add("listener", &listeners);
+    if let Err(e) = refs {
+        tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
+    }
+
+    // A group whose holder failed to go gets one attempt, not the long retry.
+    let limit_after = |holder: &Result<Deleted>| {
+        if holder.is_ok() {
+            opts.sg_limit
+        } else {
+            Duration::ZERO
+        }
+    };
+    let ((lb, lb_sg), (inst, web_sg), tg, key) = tokio::join!(
+        async {
+            let step = progress.step("load balancer");
+            step.set("looking for it");
+            let lb =
+                loadbalancer::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
+            finish(&step, &lb);
+            let sg = delete_group(ctx, plan, progress, &plan.lb_sg_name, limit_after(&lb)).await;
+            (lb, sg)
         },
         async {
-            inst_step.set("looking for it");
-            let r = instance::delete(ctx, plan, opts.wait_limit, |st, t| inst_step.waiting(st, t))
+            let step = progress.step("instance");
+            step.set("looking for it");
+            let inst = instance::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t))
                 .await
                 .map(|(d, _)| d);
-            finish(&inst_step, &r);
-            r
+            finish(&step, &inst);
+            let sg = delete_group(ctx, plan, progress, &plan.web_sg_name, limit_after(&inst)).await;
+            (inst, sg)
         },
         tracked(
             progress,
             "target group",
             targetgroup::delete(ctx, plan, opts.wait_limit)
         ),
-    );
-    let lb_ok = report.add("load balancer", &lb);
-    let inst_ok = report.add("instances", &inst);
-    report.add("target group", &tg);
-
-    // The web group allows traffic from the load balancer's group; drop that
-    // reference first so the two can be deleted independently.
-    let refs = async {
-        let web = secgroup::find(ctx, plan, None, &plan.web_sg_name).await?;
-        let lbg = secgroup::find(ctx, plan, None, &plan.lb_sg_name).await?;
-        if let (Some(w), Some(l)) = (web, lbg) {
-            secgroup::revoke_references(ctx, &w, &l).await?;
-        }
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if let Err(e) = refs {
-        tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
-    }
-
-    // A group whose holder failed to go gets one attempt, not the long retry.
-    let limit_after = |ok: bool| if ok { opts.sg_limit } else { Duration::ZERO };
-    let web_step = progress.step("web security group");
-    let lb_sg_step = progress.step("lb security group");
-    let (web, lbsg, key) = tokio::join!(
-        async {
-            web_step.set("looking for it");
-            let r = secgroup::delete(
-                ctx,
-                plan,
-                &plan.web_sg_name,
-                limit_after(inst_ok),
-                |e, t| web_step.waiting(&short_code(e), t),
-            )
-            .await;
-            finish(&web_step, &r);
-            r
-        },
-        async {
-            lb_sg_step.set("looking for it");
-            let r = secgroup::delete(ctx, plan, &plan.lb_sg_name, limit_after(lb_ok), |e, t| {
-                lb_sg_step.waiting(&short_code(e), t)
-            })
-            .await;
-            finish(&lb_sg_step, &r);
-            r
-        },
         tracked(progress, "key pair", keypair::delete(ctx, plan)),
     );
-    report.add(&format!("security group {}", plan.web_sg_name), &web);
-    report.add(&format!("security group {}", plan.lb_sg_name), &lbsg);
+    report.add("load balancer", &lb);
+    report.add("instances", &inst);
+    report.add("target group", &tg);
+    report.add(&format!("security group {}", plan.web_sg_name), &web_sg);
+    report.add(&format!("security group {}", plan.lb_sg_name), &lb_sg);
     report.add(&format!("key pair {}", plan.key_name), &key);
     report
+}
+
+async fn delete_group(
+    ctx: &Ctx,
+    plan: &Plan,
+    progress: &Progress,
+    name: &str,
+    limit: Duration,
+) -> Result<Deleted> {
+    let step = progress.step(&format!("group {name}"));
+    step.set("looking for it");
+    let r = secgroup::delete(ctx, plan, name, limit, |e, t| {
+        step.waiting(&short_code(e), t)
+    })
+    .await;
+    finish(&step, &r);
+    r
 }
 
 fn finish(step: &crate::progress::Step, r: &Result<Deleted>) {

@@ -284,11 +284,14 @@ pub async fn run(
                     "{} {}, waiting for it to run",
                     inst.outcome, inst.value.id
                 ));
-                let running =
+                let running = if inst.value.state == "running" {
+                    inst.value.clone()
+                } else {
                     instance::wait_running(ctx, &inst.value.id, opts.wait_limit, |st, t| {
                         s.waiting(st, t)
                     })
-                    .await?;
+                    .await?
+                };
                 s.set("registering in the target group");
                 let registered =
                     targetgroup::register(ctx, &tg.value, &running.id, opts.wait_limit).await?;

@@ -301,10 +301,27 @@ pub async fn delete(
         limit,
         &mut on_wait,
         || async {
-            Ok(match describe(ctx, plan).await? {
-                None => Check::Done(()),
-                Some(l) => Check::Waiting(format!("{} still listed", l.state)),
-            })
+            let res = ctx
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(&lb.arn)
+                .send()
+                .await
+                .map_err(AwsError::from);
+            match res {
+                Ok(out) => Ok(match out.load_balancers().first() {
+                    None => Check::Done(()),
+                    Some(l) => Check::Waiting(format!("{} still listed", to_lb(l).state)),
+                }),
+                Err(e) => {
+                    let e = anyhow::Error::new(e);
+                    if is_not_found(&e) {
+                        Ok(Check::Done(()))
+                    } else {
+                        Err(e.context(format!("failed to describe load balancer {}", lb.name)))
+                    }
+                }
+            }
         },
     )
     .await?;

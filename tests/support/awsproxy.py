@@ -23,8 +23,9 @@ paths that only real AWS would reach:
                            connections dropped before forwarding and connections
                            dropped after moto handled the request
 
-Control endpoints (not forwarded): GET /__proxy/stats (requests per action and
-injected faults, as JSON), POST /__proxy/reset (zero the counters).
+Control endpoints (not forwarded): GET /__proxy/stats (requests per action,
+the polling ones among them, injected faults, and when each action was first
+seen, in seconds since start or reset, as JSON), POST /__proxy/reset (zero the counters).
 
 Usage: awsproxy.py --upstream http://127.0.0.1:PORT [--port 0] [--config JSON]
 Prints "PORT <n>" on stdout once listening. Standard library only; loopback only.
@@ -55,7 +56,8 @@ class State:
         self.lb_groups = {}  # lb arn -> [sg ids]
         self.lb_deleted = {}  # lb arn -> deletion time
         self.sg_refusals = {}  # sg id -> refusals so far
-        self.stats = {"actions": {}, "injected": {}}
+        self.stats = {"actions": {}, "injected": {}, "polls": {}, "first": {}}
+        self.start = time.time()
         faults = config.get("faults") or {}
         self.rng = random.Random(faults.get("seed", 0))
 
@@ -63,6 +65,10 @@ class State:
         with self.lock:
             d = self.stats[key]
             d[name] = d.get(name, 0) + 1
+
+    def first_seen(self, action):
+        with self.lock:
+            self.stats["first"].setdefault(action, round(time.time() - self.start, 3))
 
     def chance(self, rate):
         if not rate:
@@ -85,6 +91,16 @@ def elb_error(code, message, status=400):
         f"<Message>{message}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
     )
     return status, body
+
+
+def is_poll(action, params):
+    """Whether a request is one of the tool's wait loops: describes by id/ARN
+    (finds use filters or names) and the interface-linger check."""
+    if action == "DescribeInstances":
+        return any(k.startswith("InstanceId.") for k in params)
+    if action == "DescribeLoadBalancers":
+        return any(k.startswith("LoadBalancerArns.") for k in params)
+    return action == "DescribeNetworkInterfaces"
 
 
 INSTANCE_STATE = re.compile(
@@ -113,7 +129,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.path.startswith("/__proxy/reset"):
             with self.state.lock:
-                self.state.stats = {"actions": {}, "injected": {}}
+                self.state.stats = {"actions": {}, "injected": {}, "polls": {}, "first": {}}
+                self.state.start = time.time()
             return self.reply(200, "{}", "application/json")
         return self.forward(body)
 
@@ -147,6 +164,9 @@ class Handler(BaseHTTPRequestHandler):
         action = (params.get("Action") or [""])[0]
         svc = self.service()
         st.count("actions", action or self.path)
+        st.first_seen(action)
+        if is_poll(action, params):
+            st.count("polls", action)
         err = ec2_error if svc == "ec2" else elb_error
 
         if cfg.get("latency_ms"):

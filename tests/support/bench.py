@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Benchmark deploy and cleanup against moto behind the timing model.
+
+Runs the release binaries through tests/support/awsproxy.py with AWS-like timing
+(per-request latency, instance boot and termination, load balancer provisioning,
+interface linger) and prints, for each action, the wall time beside the lower
+bound the profile allows, their ratio, and the API calls made (polling apart).
+
+Lower bounds (no tool can beat them on this profile):
+  deploy  = lb_provisioning_s + 5 x latency   (DescribeVpcs, DescribeSubnets,
+            CreateSecurityGroup, CreateLoadBalancer must precede the 20 s; one
+            describe must follow it)
+  cleanup = lb_linger_s + 3 x latency         (DeleteLoadBalancer, then the 15 s
+            linger, then the last DescribeNetworkInterfaces and DeleteSecurityGroup)
+  re-deploy with nothing to do: no bound; target < 1 s and <= 15 calls.
+
+Usage: bench.py --moto-server PATH --bin-dir target/release [--json]
+"""
+
+import argparse
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+PROFILE = {
+    "latency_ms": 30,
+    "instance_pending_s": 6,
+    "lb_provisioning_s": 20,
+    "instance_shutting_down_s": 5,
+    "lb_linger_s": 15,
+    "register_pending_invalid": True,
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, limit=30):
+    end = time.time() + limit
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+class IpHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"203.0.113.7\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def stats(proxy):
+    with urllib.request.urlopen(f"{proxy}/__proxy/stats") as r:
+        return json.load(r)
+
+
+def reset(proxy):
+    urllib.request.urlopen(urllib.request.Request(f"{proxy}/__proxy/reset", data=b"", method="POST")).read()
+
+
+def run(cmd, cwd, env):
+    start = time.monotonic()
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    took = time.monotonic() - start
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr)
+        raise SystemExit(f"{' '.join(cmd)} exited {p.returncode}")
+    return took
+
+
+def peak_rss_kib(cmd, cwd, env):
+    """Peak RSS of a run, from /usr/bin/time when present, else getrusage."""
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(after, before)
+
+
+def summarize(name, took, bound, st):
+    actions = st.get("actions", {})
+    polls = st.get("polls", {})
+    total = sum(actions.values())
+    npoll = sum(polls.values())
+    return {
+        "action": name,
+        "wall_s": round(took, 2),
+        "lower_bound_s": None if bound is None else round(bound, 2),
+        "ratio": None if bound is None else round(took / bound, 3),
+        "api_calls": total,
+        "api_calls_besides_polling": total - npoll,
+        "polling_calls": npoll,
+        "per_action": dict(sorted(actions.items())),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moto-server", required=True)
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    bin_dir = os.path.abspath(args.bin_dir)
+
+    moto_port = free_port()
+    moto = subprocess.Popen([args.moto_server, "-H", "127.0.0.1", "-p", str(moto_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [moto]
+    work = tempfile.mkdtemp(prefix="sitedeploy-bench-")
+    try:
+        wait_http(f"http://127.0.0.1:{moto_port}/moto-api/")
+        proxy = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "awsproxy.py"), "--upstream",
+             f"http://127.0.0.1:{moto_port}", "--config", json.dumps(PROFILE)],
+            stdout=subprocess.PIPE, text=True)
+        procs.append(proxy)
+        proxy_url = "http://127.0.0.1:" + proxy.stdout.readline().split()[1]
+        ip = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IpHandler)
+        threading.Thread(target=ip.serve_forever, daemon=True).start()
+        ip_url = f"http://127.0.0.1:{ip.server_address[1]}/"
+
+        shutil.copytree(os.path.join(ROOT, "userdata"), os.path.join(work, "userdata"))
+        with open(os.path.join(ROOT, "deploy.toml")) as f:
+            cfg = f.read()
+        cfg = cfg.replace('cidr = "auto"', f'cidr = "auto"\nip_service_url = "{ip_url}"\nip_fallback_url = "{ip_url}"')
+        with open(os.path.join(work, "deploy.toml"), "w") as f:
+            f.write(cfg)
+        env = dict(os.environ, AWS_ENDPOINT_URL=proxy_url, AWS_ACCESS_KEY_ID="bench",
+                   AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true",
+                   AWS_CONFIG_FILE=os.path.join(work, "none"),
+                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "none"))
+        deploy = [os.path.join(bin_dir, "deploy")]
+        cleanup = [os.path.join(bin_dir, "cleanup"), "--yes"]
+        lat = PROFILE["latency_ms"] / 1000.0
+
+        rows = []
+        reset(proxy_url)
+        t = run(deploy, work, env)
+        rows.append(summarize("deploy", t, PROFILE["lb_provisioning_s"] + 5 * lat, stats(proxy_url)))
+        reset(proxy_url)
+        t = run(deploy, work, env)
+        rows.append(summarize("deploy again (nothing to do)", t, None, stats(proxy_url)))
+        reset(proxy_url)
+        t = run(cleanup, work, env)
+        rows.append(summarize("cleanup", t, PROFILE["lb_linger_s"] + 3 * lat, stats(proxy_url)))
+
+        # --help start-up time (best of 5) and peak memory of a no-op deploy.
+        helps = []
+        for _ in range(5):
+            s = time.monotonic()
+            subprocess.run(deploy + ["--help"], capture_output=True)
+            helps.append(time.monotonic() - s)
+        run(deploy, work, env)
+        rss = peak_rss_kib(deploy, work, env)
+        run(cleanup, work, env)
+
+        if args.json:
+            print(json.dumps({"profile": PROFILE, "rows": rows, "help_ms": round(min(helps) * 1000, 1),
+                              "peak_rss_mib": round(rss / 1024, 1)}, indent=2))
+            return
+        print(f"profile: {json.dumps(PROFILE)}")
+        print(f"{'action':<30} {'wall s':>7} {'bound s':>8} {'ratio':>6} {'calls':>6} {'non-poll':>8} {'polls':>6}")
+        for r in rows:
+            b = "-" if r["lower_bound_s"] is None else f"{r['lower_bound_s']:.2f}"
+            ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
+            print(f"{r['action']:<30} {r['wall_s']:>7.2f} {b:>8} {ratio:>6} {r['api_calls']:>6} "
+                  f"{r['api_calls_besides_polling']:>8} {r['polling_calls']:>6}")
+        for r in rows:
+            print(f"\n{r['action']}: " + ", ".join(f"{k} {v}" for k, v in r["per_action"].items()))
+        print(f"\ndeploy --help: {min(helps) * 1000:.1f} ms (best of 5)")
+        print(f"peak memory of a deploy with nothing to do: {rss / 1024:.1f} MiB")
+    finally:
+        for p in procs:
+            p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
