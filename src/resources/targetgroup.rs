@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
 use super::{elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
-use crate::aws::{is_code, is_not_found, retry_not_yet, AwsError, Ctx};
+use crate::aws::{is_code, is_duplicate, is_not_found, retry_not_yet, AwsError, Ctx};
 use crate::plan::{Plan, WEB_PORT};
 
 /// A target group.
@@ -86,8 +86,20 @@ pub async fn ensure(ctx: &Ctx, plan: &Plan, vpc_id: &str) -> Result<Ensured<Targ
         .set_tags(Some(elb_tags(plan)))
         .send()
         .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to create target group {}", plan.tg_name))?;
+        .map_err(AwsError::from);
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            // A retried create whose first attempt took effect: find it.
+            if is_duplicate(&e) {
+                if let Some(tg) = find(ctx, plan).await? {
+                    return Ok(Ensured::new(tg, Outcome::Created));
+                }
+            }
+            return Err(e.context(format!("failed to create target group {}", plan.tg_name)));
+        }
+    };
     let Some(arn) = out
         .target_groups()
         .first()

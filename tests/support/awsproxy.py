@@ -18,6 +18,8 @@ paths that only real AWS would reach:
                            DependencyViolation this many times first
   register_pending_invalid RegisterTargets of a `pending` instance answers InvalidTarget
   fail_actions             {"Action": "Code"}: always answer that error
+  drop_after_actions       {"Action": n}: drop the connection after moto handled
+                           the first n requests of that action
   faults                   {"seed", "throttle", "error5xx", "drop_before", "drop_after"}:
                            rates (0..1) of throttling answers, 500/503 answers,
                            connections dropped before forwarding and connections
@@ -56,6 +58,8 @@ class State:
         self.lb_groups = {}  # lb arn -> [sg ids]
         self.lb_deleted = {}  # lb arn -> deletion time
         self.sg_refusals = {}  # sg id -> refusals so far
+        self.client_tokens = {}  # RunInstances client token -> first response
+        self.drops_left = dict(config.get("drop_after_actions") or {})
         self.stats = {"actions": {}, "injected": {}, "polls": {}, "first": {}}
         self.start = time.time()
         faults = config.get("faults") or {}
@@ -65,6 +69,16 @@ class State:
         with self.lock:
             d = self.stats[key]
             d[name] = d.get(name, 0) + 1
+
+    def take_planned_drop(self, action):
+        """drop_after_actions: {"Action": n} drops the connection after moto
+        handled the first n requests of that action."""
+        with self.lock:
+            left = self.drops_left.get(action, 0)
+            if left > 0:
+                self.drops_left[action] = left - 1
+                return True
+            return False
 
     def first_seen(self, action):
         with self.lock:
@@ -101,6 +115,35 @@ def is_poll(action, params):
     if action == "DescribeLoadBalancers":
         return any(k.startswith("LoadBalancerArns.") for k in params)
     return action == "DescribeNetworkInterfaces"
+
+
+def top_members(inner):
+    """The top-level <member>...</member> elements of an XML list body."""
+    out, depth, start = [], 0, None
+    for m in re.finditer(r"<member>|</member>", inner):
+        if m.group(0) == "<member>":
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0 and start is not None:
+                out.append(inner[start:m.end()])
+    return out
+
+
+def listener_port(member):
+    """The listener's own <Port>, not one inside a nested list (DefaultActions)."""
+    body = member[len("<member>"):-len("</member>")]
+    for nested in top_members(body):
+        body = body.replace(nested, "")
+    m = re.search(r"<Port>(\d+)</Port>", body)
+    return m.group(1) if m else None
+
+
+def describe_name(text):
+    m = re.search(r"<(Describe[A-Za-z]+)Response", text)
+    return m.group(1) if m else "Describe"
 
 
 INSTANCE_STATE = re.compile(
@@ -198,8 +241,21 @@ class Handler(BaseHTTPRequestHandler):
             st.count("injected", action + ":" + pre[1].split("<Code>")[1].split("<")[0])
             return self.reply(*pre)
 
+        replay = self.idempotent_replay(action, params, svc)
+        if replay is not None:
+            st.count("injected", "replayed:" + action)
+            if action and st.chance(faults.get("drop_after")):
+                st.count("injected", "drop_after")
+                return self.drop()
+            return self.reply(200, self.after(action, params, replay, now))
+
         status, headers, data = self.upstream_call(body)
-        if action and st.chance(faults.get("drop_after")):
+        if action == "RunInstances" and 200 <= status < 300:
+            token = (params.get("ClientToken") or [""])[0]
+            if token:
+                with st.lock:
+                    st.client_tokens.setdefault(token, data.decode("utf-8", "replace"))
+        if action and (st.chance(faults.get("drop_after")) or st.take_planned_drop(action)):
             st.count("injected", "drop_after")
             self.after(action, params, data.decode("utf-8", "replace"), now)
             return self.drop()
@@ -208,9 +264,48 @@ class Handler(BaseHTTPRequestHandler):
             text = self.after(action, params, text, now)
         self.reply(status, text, headers.get("Content-Type", "text/xml"))
 
+    def idempotent_replay(self, action, params, svc):
+        """AWS's idempotency, which moto lacks: RunInstances with a client token
+        seen before returns the first launch; CreateLoadBalancer/CreateTargetGroup
+        with an existing name and CreateListener on a taken port return the
+        existing resource instead of a second one."""
+        st = self.state
+        if action == "RunInstances":
+            token = (params.get("ClientToken") or [""])[0]
+            with st.lock:
+                return st.client_tokens.get(token) if token else None
+        lookups = {
+            "CreateLoadBalancer": ("DescribeLoadBalancers", "Names.member.1", "Name"),
+            "CreateTargetGroup": ("DescribeTargetGroups", "Names.member.1", "Name"),
+        }
+        if action in lookups:
+            describe, key, param = lookups[action]
+            name = (params.get(param) or [""])[0]
+            q = {"Action": describe, "Version": "2015-12-01", key: name}
+        elif action == "CreateListener":
+            arn = (params.get("LoadBalancerArn") or [""])[0]
+            q = {"Action": "DescribeListeners", "Version": "2015-12-01", "LoadBalancerArn": arn}
+        else:
+            return None
+        status, _, data = self.upstream_call(urllib.parse.urlencode(q).encode())
+        text = data.decode("utf-8", "replace")
+        if status != 200 or "<member>" not in text:
+            return None
+        if action == "CreateListener":
+            port = (params.get("Port") or [""])[0]
+            inner = re.search(r"<Listeners>(.*)</Listeners>", text, re.S)
+            members = top_members(inner.group(1)) if inner else []
+            match = [m for m in members if listener_port(m) == port]
+            if not match:
+                return None
+            text = re.sub(r"<Listeners>.*</Listeners>", lambda _: f"<Listeners>{match[0]}</Listeners>",
+                          text, flags=re.S)
+        return text.replace(describe_name(text), action)
+
     def upstream_call(self, body):
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("host", "connection", "content-length")}
         headers["Host"] = f"{self.upstream.hostname}:{self.upstream.port}"
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()

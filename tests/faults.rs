@@ -1,0 +1,240 @@
+//! Nothing lost, nothing doubled: deploy and cleanup through seeded throttling,
+//! 5xx answers and connections dropped before and after moto handled the
+//! request; deploy killed with SIGKILL at several points and re-run; and no
+//! secret in any output at the highest verbosity.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+/// Deploys until it succeeds (at most `tries` runs), re-running with
+/// `--replace-key-pair` when a key pair's private key was lost on the way.
+fn deploy_until_converged(d: &Deployment, tries: usize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let mut args: Vec<&str> = vec!["--json"];
+    for _ in 0..tries {
+        let r = d.deploy(&args);
+        let done = r.code == 0;
+        let lost_key = r.stderr.contains("--replace-key-pair");
+        runs.push(r);
+        if done {
+            return runs;
+        }
+        if lost_key && !args.contains(&"--replace-key-pair") {
+            args.push("--replace-key-pair");
+        }
+    }
+    let last = runs.last().unwrap();
+    panic!(
+        "deploy did not converge in {tries} runs; last exit {}:\n{}",
+        last.code, last.stderr
+    );
+}
+
+fn cleanup_until_done(d: &Deployment, tries: usize) -> usize {
+    for i in 1..=tries {
+        if d.cleanup(&["--yes"]).code == 0 {
+            return i;
+        }
+    }
+    panic!("cleanup did not finish in {tries} runs");
+}
+
+/// Exactly one of each resource, checked against moto directly.
+async fn assert_exactly_one_of_each(aws: &Aws) {
+    assert_eq!(
+        aws.counts().await,
+        (1, 2, 1, 1, 1),
+        "(instances, groups, keys, lbs, tgs)"
+    );
+    let lbs = aws.load_balancers().await;
+    let listeners = aws.listeners(lbs[0].load_balancer_arn().unwrap()).await;
+    assert_eq!(listeners.len(), 1, "listeners");
+    let tg_arn = aws.target_groups().await[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    let health = aws
+        .elb
+        .describe_target_health()
+        .target_group_arn(&tg_arn)
+        .send()
+        .await
+        .unwrap();
+    let instance = aws.live_instances().await[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+    let targets: Vec<_> = health
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|t| t.target().and_then(|t| t.id()))
+        .collect();
+    assert_eq!(targets, vec![instance.as_str()], "registered targets");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeded_faults_neither_lose_nor_double_anything() {
+    // Seeds run one after another: each gets its own emulator and proxy.
+    let mut table = Vec::new();
+    for seed in [1, 2, 3, 4] {
+        let moto = Moto::start();
+        let config = format!(
+            r#"{{"faults": {{"seed": {seed}, "throttle": 0.06, "error5xx": 0.05, "drop_before": 0.04, "drop_after": 0.05}}}}"#
+        );
+        let proxy = Proxy::start(&moto, &config);
+        let ip = IpService::start("203.0.113.7");
+        let name = format!("f{seed}");
+        let d = Deployment::new(&proxy.endpoint(), &name, &config_text(&name, &ip.url(), ""));
+        let aws = Aws::new(&moto.endpoint()).await;
+
+        let runs = deploy_until_converged(&d, 5);
+        assert_exactly_one_of_each(&aws).await;
+        // A converged deploy run again changes nothing.
+        let again = deploy_until_converged(&d, 3);
+        assert_exactly_one_of_each(&aws).await;
+        let cleanups = cleanup_until_done(&d, 3);
+        assert_eq!(
+            aws.counts().await,
+            (0, 0, 0, 0, 0),
+            "left behind (seed {seed})"
+        );
+        let injected = proxy.stats()["injected"].clone();
+        table.push(format!(
+            "seed {seed}: deploy runs {}, re-deploy runs {}, cleanup runs {cleanups}, injected {injected}",
+            runs.len(),
+            again.len()
+        ));
+        let total: u64 = injected
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("replayed"))
+            .map(|(_, v)| v.as_u64().unwrap())
+            .sum();
+        assert!(
+            total > 0,
+            "seed {seed} injected no fault: the test tested nothing"
+        );
+    }
+    eprintln!("{}", table.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn creates_that_took_effect_but_lost_their_answer_are_found_not_repeated() {
+    let moto = Moto::start();
+    // Every create answers with a dropped connection once, after moto did it;
+    // the SDK retries, and AWS's answer to the retry is "duplicate" or (for the
+    // client token and ELB names) the first result.
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"drop_after_actions": {"CreateKeyPair": 1, "CreateSecurityGroup": 2,
+            "AuthorizeSecurityGroupIngress": 2, "CreateTargetGroup": 1, "RunInstances": 1,
+            "CreateLoadBalancer": 1, "CreateListener": 1, "RegisterTargets": 1}}"#,
+    );
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::new(
+        &proxy.endpoint(),
+        "lost",
+        &config_text("lost", &ip.url(), ""),
+    );
+    let aws = Aws::new(&moto.endpoint()).await;
+    let runs = deploy_until_converged(&d, 3);
+    // The key pair's private key was in the lost answer: the first run stops
+    // with the key-pair explanation, the re-run replaces it.
+    assert!(
+        runs[0]
+            .stderr
+            .contains("private key never reached this machine"),
+        "{}",
+        runs[0].stderr
+    );
+    assert_exactly_one_of_each(&aws).await;
+    let stats = proxy.stats();
+    assert_eq!(stats["injected"]["replayed:RunInstances"], 1, "{stats}");
+    assert!(exists(&d.pem()));
+    cleanup_until_done(&d, 2);
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_killed_at_any_point_then_rerun_converges() {
+    for kill_after_ms in [150u64, 400, 800, 1500, 2500] {
+        let moto = Moto::start();
+        // Slow enough that the kill lands mid-run: 20 ms a request, a 2 s boot,
+        // a 2.5 s load balancer.
+        let proxy = Proxy::start(
+            &moto,
+            r#"{"latency_ms": 20, "instance_pending_s": 2, "lb_provisioning_s": 2.5}"#,
+        );
+        let ip = IpService::start("203.0.113.7");
+        let name = format!("k{kill_after_ms}");
+        let d = Deployment::new(&proxy.endpoint(), &name, &config_text(&name, &ip.url(), ""));
+        let aws = Aws::new(&moto.endpoint()).await;
+
+        let mut child = d.spawn_deploy(&[]);
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        child.kill().unwrap(); // SIGKILL
+        let _ = child.wait();
+
+        deploy_until_converged(&d, 3);
+        assert_exactly_one_of_each(&aws).await;
+        cleanup_until_done(&d, 2);
+        assert_eq!(
+            aws.counts().await,
+            (0, 0, 0, 0, 0),
+            "left behind (kill at {kill_after_ms} ms)"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_in_any_output_at_any_verbosity() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "secret",
+        &config_text("secret", &ip.url(), ""),
+    );
+    let mut all = String::new();
+    for (args, log) in [(vec!["-vv", "--json"], "trace"), (vec!["-v"], "debug")] {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_deploy"));
+        let out = c
+            .current_dir(&d.dir)
+            .args(["--config", "deploy.toml"])
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &d.dir)
+            .env("RUST_LOG", log)
+            .env("AWS_ENDPOINT_URL", &d.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIATESTACCESSKEY01")
+            .env("AWS_SECRET_ACCESS_KEY", "testing-secret-key-value")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        all.push_str(&String::from_utf8_lossy(&out.stdout));
+        all.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    let cleanup = d.cleanup(&["--yes", "-vv"]).ok();
+    all.push_str(&cleanup.stdout);
+    all.push_str(&cleanup.stderr);
+    assert!(all.len() > 500, "too little output to judge: {all}");
+    assert!(
+        !all.contains("testing-secret-key-value"),
+        "secret key in output"
+    );
+    assert!(!all.contains("AKIATESTACCESSKEY01"), "access key in output");
+    assert!(
+        !all.contains("PRIVATE KEY"),
+        "private key material in output"
+    );
+}
