@@ -3,7 +3,7 @@
 //! and picks the exit code (0 success, 1 failure, 2 bad config or usage).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -91,7 +91,13 @@ impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
         let usage = error.downcast_ref::<ConfigError>().is_some()
             || error.downcast_ref::<UsageError>().is_some();
-        let code = if usage { 2 } else { 1 };
+        let code = if usage {
+            2
+        } else if error.downcast_ref::<Interrupted>().is_some() {
+            130
+        } else {
+            1
+        };
         Failure { code, error }
     }
 }
@@ -168,7 +174,11 @@ pub fn deploy_main() -> ExitCode {
                 replace_key_pair: args.replace_key_pair,
                 ..Default::default()
             };
-            let summary = deploy::run(&l.ctx, &l.plan, &opts, &progress).await?;
+            let run = deploy::run(&l.ctx, &l.plan, &opts, &progress);
+            let Some(summary) = until_interrupted(run).await else {
+                return Err(interrupted(&l, &progress, &args.common.config, "deploy").await);
+            };
+            let summary = summary?;
             let mut out = std::io::stdout().lock();
             if args.common.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
@@ -202,7 +212,10 @@ pub fn cleanup_main() -> ExitCode {
                 sg_limit: std::time::Duration::from_secs(args.sg_timeout),
                 ..Default::default()
             };
-            let report = cleanup::run(&l.ctx, &l.plan, &opts, &progress).await;
+            let run = cleanup::run(&l.ctx, &l.plan, &opts, &progress);
+            let Some(report) = until_interrupted(run).await else {
+                return Err(interrupted(&l, &progress, &args.common.config, "cleanup").await);
+            };
             let mut out = std::io::stdout().lock();
             if args.common.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
@@ -221,6 +234,60 @@ pub fn cleanup_main() -> ExitCode {
         Ok(())
     })())
 }
+
+/// Runs `fut` unless Ctrl-C comes first; then the future is dropped, which
+/// abandons its in-flight AWS calls (safe: everything is tagged when created and
+/// the launch carries a client token, so a re-run finds it all).
+async fn until_interrupted<T>(fut: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        v = fut => Some(v),
+        _ = tokio::signal::ctrl_c() => None,
+    }
+}
+
+/// After Ctrl-C: a second Ctrl-C exits at once; otherwise say what exists
+/// (bounded look-up) and how to finish or remove it. Exit code 130.
+async fn interrupted(l: &Loaded, progress: &Progress, config: &Path, what: &str) -> anyhow::Error {
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = writeln!(std::io::stderr(), "\ninterrupted again: exiting now");
+            std::process::exit(130);
+        }
+    });
+    progress.println(&format!(
+        "interrupted: {what} stopped; looking up what exists (Ctrl-C again to exit now)"
+    ));
+    let scan = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        crate::status::scan(&l.ctx, &l.plan),
+    )
+    .await;
+    let mut msg = format!("{what} of {} was interrupted.\n", l.plan.name);
+    match scan {
+        Ok((found, errors)) => {
+            msg.push_str("What exists now:\n");
+            msg.push_str(&crate::status::to_text(&found, &errors));
+        }
+        Err(_) => msg.push_str("Could not look up what exists within 30 s.\n"),
+    }
+    let config = config.display();
+    msg.push_str(&format!(
+        "Run `deploy --config {config}` to finish, or `cleanup --config {config} --yes` to remove everything."
+    ));
+    Interrupted(msg).into()
+}
+
+/// The run was interrupted by Ctrl-C (exit code 130).
+#[derive(Debug)]
+struct Interrupted(String);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 fn confirm(name: &str, region: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {

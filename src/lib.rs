@@ -12,3 +12,4 @@ pub mod deploy;
 pub mod plan;
 pub mod progress;
 pub mod resources;
+pub mod status;

@@ -238,3 +238,69 @@ async fn no_secret_in_any_output_at_any_verbosity() {
         "private key material in output"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_says_what_exists_and_a_rerun_converges() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"latency_ms": 20, "instance_pending_s": 4, "lb_provisioning_s": 5}"#,
+    );
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::new(
+        &proxy.endpoint(),
+        "intr",
+        &config_text("intr", &ip.url(), ""),
+    );
+    let aws = Aws::new(&moto.endpoint()).await;
+
+    // Interrupt once the instance is launched and being waited for.
+    let mut child = d.spawn_deploy(&[]);
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains("waiting for it to run") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("deploy never reached the instance wait");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    let out = Run {
+        code,
+        stdout: String::new(),
+        stderr: reader.join().unwrap(),
+    };
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("deploy of intr was interrupted"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("What exists now:"), "{}", out.stderr);
+    assert!(out.stderr.contains("intr-web-sg"), "{}", out.stderr);
+    assert!(out.stderr.contains("instance"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cleanup --config deploy.toml --yes"),
+        "{}",
+        out.stderr
+    );
+
+    deploy_until_converged(&d, 2);
+    assert_exactly_one_of_each(&aws).await;
+    cleanup_until_done(&d, 2);
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+}

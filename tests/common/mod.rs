@@ -246,6 +246,9 @@ impl Deployment {
         )
         .unwrap();
         std::fs::write(dir.join("deploy.toml"), config).unwrap();
+        // Empty AWS config files: no profile of the machine leaks into a test.
+        std::fs::write(dir.join("no-aws-config"), "").unwrap();
+        std::fs::write(dir.join("no-aws-credentials"), "").unwrap();
         Deployment {
             dir,
             name: name.to_string(),

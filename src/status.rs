@@ -1,0 +1,99 @@
+//! What exists of a deployment right now, found the way cleanup finds it (tags
+//! and names, no local state): used after an interrupted run to say what is
+//! there and how to remove it.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::aws::Ctx;
+use crate::plan::Plan;
+use crate::resources::{instance, keypair, loadbalancer, secgroup, targetgroup};
+
+/// One resource that exists.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    /// Kind, e.g. "instance".
+    pub kind: &'static str,
+    /// Name or id.
+    pub name: String,
+    /// State or detail.
+    pub detail: String,
+}
+
+/// Every resource of the deployment that exists, in deploy order; lookups that
+/// failed are reported as such rather than dropped.
+pub async fn scan(ctx: &Ctx, plan: &Plan) -> (Vec<Found>, Vec<String>) {
+    let (key, lb_sg, web_sg, insts, tg, lb) = tokio::join!(
+        keypair::find(ctx, plan),
+        secgroup::find(ctx, plan, None, &plan.lb_sg_name),
+        secgroup::find(ctx, plan, None, &plan.web_sg_name),
+        instance::find_all(ctx, plan, instance::NOT_TERMINATED),
+        targetgroup::find(ctx, plan),
+        loadbalancer::find(ctx, plan),
+    );
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let mut note = |r: Result<Option<Found>>| match r {
+        Ok(Some(f)) => found.push(f),
+        Ok(None) => {}
+        Err(e) => errors.push(format!("{e:#}")),
+    };
+    note(key.map(|k| {
+        k.map(|k| Found {
+            kind: "key pair",
+            name: k.name,
+            detail: k.id,
+        })
+    }));
+    for (g, name) in [(lb_sg, &plan.lb_sg_name), (web_sg, &plan.web_sg_name)] {
+        note(g.map(|g| {
+            g.map(|g| Found {
+                kind: "security group",
+                name: name.clone(),
+                detail: g.id,
+            })
+        }));
+    }
+    match insts {
+        Ok(list) => {
+            for i in list {
+                note(Ok(Some(Found {
+                    kind: "instance",
+                    name: i.id,
+                    detail: i.state,
+                })));
+            }
+        }
+        Err(e) => note(Err(e)),
+    }
+    note(tg.map(|t| {
+        t.map(|t| Found {
+            kind: "target group",
+            name: t.name,
+            detail: t.arn,
+        })
+    }));
+    note(lb.map(|l| {
+        l.map(|l| Found {
+            kind: "load balancer",
+            name: l.name,
+            detail: format!("{} {}", l.state, l.dns_name),
+        })
+    }));
+    (found, errors)
+}
+
+/// The scan as lines for stderr.
+pub fn to_text(found: &[Found], errors: &[String]) -> String {
+    let mut s = String::new();
+    if found.is_empty() && errors.is_empty() {
+        s.push_str("nothing of this deployment exists in AWS\n");
+    }
+    for f in found {
+        s.push_str(&format!("  {:<15} {:<28} {}\n", f.kind, f.name, f.detail));
+    }
+    for e in errors {
+        s.push_str(&format!("  could not check: {e}\n"));
+    }
+    s
+}
