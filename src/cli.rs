@@ -49,6 +49,19 @@ pub struct DeployArgs {
     /// Delete and recreate the key pair when its .pem is not on this machine.
     #[arg(long)]
     pub replace_key_pair: bool,
+    /// Show what deploy would create, keep, update or replace; change nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Do not wait for the target to be healthy and the site to answer HTTP 200.
+    #[arg(long, env = "SITEDEPLOY_NO_SITE_CHECK")]
+    pub no_site_check: bool,
+    /// Longest wait for the site check, in seconds.
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub site_timeout: u64,
+    /// Check the site at this IP:PORT instead of the load balancer's address
+    /// (the Host stays the load balancer's name).
+    #[arg(long, value_name = "IP:PORT")]
+    pub site_address: Option<std::net::SocketAddr>,
 }
 
 /// `cleanup`: delete everything `deploy` created for this deployment.
@@ -67,6 +80,21 @@ pub struct CleanupArgs {
     /// How long to keep retrying a security group AWS still holds, in seconds.
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub sg_timeout: u64,
+    /// List what cleanup would delete; delete nothing.
+    #[arg(long)]
+    pub plan: bool,
+}
+
+/// `status`: what exists of this deployment, its state and health, the URL.
+#[derive(Debug, Parser)]
+#[command(
+    name = "status",
+    version,
+    about = "Show what exists of this deployment in AWS, its state and health, and the URL"
+)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// A failure with its exit code.
@@ -170,8 +198,15 @@ pub fn deploy_main() -> ExitCode {
                 l.ctx.region,
                 args.common.config.display()
             ));
+            if args.plan {
+                let rows = crate::preview::deploy(&l.ctx, &l.plan, args.replace_key_pair).await?;
+                return print_rows(args.common.json, &rows, "deploy would:");
+            }
             let opts = deploy::DeployOptions {
                 replace_key_pair: args.replace_key_pair,
+                site_check: !args.no_site_check,
+                site_limit: std::time::Duration::from_secs(args.site_timeout),
+                site_address: args.site_address,
                 ..Default::default()
             };
             let run = deploy::run(&l.ctx, &l.plan, &opts, &progress);
@@ -204,6 +239,10 @@ pub fn cleanup_main() -> ExitCode {
         let rt = runtime()?;
         rt.block_on(async {
             let l = load(&args.common).await?;
+            if args.plan {
+                let rows = crate::preview::cleanup(&l.ctx, &l.plan).await?;
+                return print_rows(args.common.json, &rows, "cleanup would:");
+            }
             if !args.yes {
                 confirm(&l.plan.name, &l.ctx.region)?;
             }
@@ -228,6 +267,42 @@ pub fn cleanup_main() -> ExitCode {
                     "cleanup of {} is incomplete: {failed} step(s) failed",
                     l.plan.name
                 );
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        Ok(())
+    })())
+}
+
+/// Prints `--plan` rows as a table or JSON on stdout.
+fn print_rows(json: bool, rows: &[crate::preview::Change], heading: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(rows)?)?;
+    } else {
+        write!(out, "{heading}\n{}", crate::preview::to_text(rows))?;
+    }
+    Ok(())
+}
+
+/// Entry point of the `status` binary.
+pub fn status_main() -> ExitCode {
+    let args = StatusArgs::parse();
+    let progress = Progress::new(true);
+    init_logging(args.common.verbose, &progress);
+    exit((|| {
+        let rt = runtime()?;
+        rt.block_on(async {
+            let l = load(&args.common).await?;
+            let st = crate::status::status(&l.ctx, &l.plan).await;
+            let mut out = std::io::stdout().lock();
+            if args.common.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&st)?)?;
+            } else {
+                write!(out, "{}", st.to_text())?;
+            }
+            if !st.errors.is_empty() {
+                bail!("could not read everything: {}", st.errors.join("; "));
             }
             Ok::<_, anyhow::Error>(())
         })?;

@@ -16,10 +16,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::aws::Ctx;
-use crate::plan::{Plan, LB_TO_WEB_DESCRIPTION, SSH_RULE_DESCRIPTION, WEB_PORT};
+use crate::plan::Plan;
+use crate::preview;
 use crate::progress::{Progress, Step};
 use crate::resources::instance::{self, LaunchInputs};
-use crate::resources::secgroup::{self, Rule};
+use crate::resources::secgroup;
 use crate::resources::{keypair, loadbalancer, network, publicip, targetgroup, Ensured, Outcome};
 
 /// Options of one deploy run.
@@ -29,6 +30,12 @@ pub struct DeployOptions {
     pub replace_key_pair: bool,
     /// Longest wait for the instance to run and the load balancer to be active.
     pub wait_limit: Duration,
+    /// Wait for the target to be healthy and the URL to answer 200.
+    pub site_check: bool,
+    /// Longest wait for the site check.
+    pub site_limit: Duration,
+    /// Send the site check to this address instead of the load balancer's.
+    pub site_address: Option<std::net::SocketAddr>,
 }
 
 impl Default for DeployOptions {
@@ -36,6 +43,9 @@ impl Default for DeployOptions {
         DeployOptions {
             replace_key_pair: false,
             wait_limit: Duration::from_secs(15 * 60),
+            site_check: true,
+            site_limit: Duration::from_secs(10 * 60),
+            site_address: None,
         }
     }
 }
@@ -76,6 +86,12 @@ pub struct Summary {
     pub image: String,
     /// Every resource and what was done.
     pub resources: Vec<ResourceReport>,
+    /// Instances of an earlier template taken out of service and terminated.
+    pub replaced: Vec<String>,
+    /// HTTP status the site answered, when it was checked.
+    pub site_status: Option<u16>,
+    /// What the running deployment costs per hour.
+    pub cost: crate::cost::Estimate,
     /// Warnings (e.g. no SSH rule).
     pub warnings: Vec<String>,
 }
@@ -118,9 +134,22 @@ impl Summary {
         for w in &self.warnings {
             s.push_str(&format!("\nwarning: {w}\n"));
         }
+        if !self.replaced.is_empty() {
+            s.push_str(&format!(
+                "\nReplaced (deregistered and terminated): {}\n",
+                self.replaced.join(", ")
+            ));
+        }
+        match self.site_status {
+            Some(code) => s.push_str(&format!("\nThe site answered HTTP {code}.\n")),
+            None => s.push_str(
+                "\nThe site was not checked; it may take a minute or two to answer while the \
+                 instance installs the template.\n",
+            ),
+        }
         s.push_str(&format!(
-            "\nThe site may take a minute or two to answer while the instance installs it.\n\
-             Remove everything with: cleanup --config {config_path}\n"
+            "Running cost: {}\nRemove everything with: cleanup --config {config_path} --yes\n",
+            self.cost.to_line()
         ));
         s
     }
@@ -209,43 +238,22 @@ pub async fn run(
     // Stage 2: security groups and target group, all in the VPC.
     let ((lb_sg, web_sg), tg) = tokio::try_join!(
         step(progress, "security groups", async {
-            let lb_rules: Vec<Rule> = plan
-                .lb_rules
-                .iter()
-                .map(|r| Rule::Cidr {
-                    port: r.port,
-                    cidr: r.cidr.clone(),
-                    description: r.description.to_string(),
-                })
-                .collect();
             let lb_sg = secgroup::ensure(
                 ctx,
                 plan,
                 &net.vpc_id,
                 &plan.lb_sg_name,
                 &format!("{} load balancer (sitedeploy)", plan.name),
-                &lb_rules,
+                &preview::lb_rules(plan),
             )
             .await?;
-            let mut web_rules = vec![Rule::Group {
-                port: WEB_PORT,
-                group_id: lb_sg.value.id.clone(),
-                description: LB_TO_WEB_DESCRIPTION.into(),
-            }];
-            if let Some(c) = &ssh_cidr {
-                web_rules.push(Rule::Cidr {
-                    port: 22,
-                    cidr: c.clone(),
-                    description: SSH_RULE_DESCRIPTION.into(),
-                });
-            }
             let web_sg = secgroup::ensure(
                 ctx,
                 plan,
                 &net.vpc_id,
                 &plan.web_sg_name,
                 &format!("{} web server (sitedeploy)", plan.name),
-                &web_rules,
+                &preview::web_rules(&lb_sg.value.id, ssh_cidr.as_deref()),
             )
             .await?;
             let msg = format!(
@@ -327,6 +335,69 @@ pub async fn run(
         },
     )?;
 
+    let url = if plan.listener_port == 80 {
+        format!("http://{}/", lb.value.dns_name)
+    } else {
+        format!("http://{}:{}/", lb.value.dns_name, plan.listener_port)
+    };
+
+    // Stage 4: the site in service, then instances of an earlier template
+    // (or of a crashed run) taken out: deregistered, then terminated.
+    let others: Vec<String> = instance::find_all(ctx, plan, instance::LIVE)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .filter(|id| *id != running.id)
+        .collect();
+    let mut site_status = None;
+    if opts.site_check || !others.is_empty() {
+        let s = progress.step("site");
+        let r = async {
+            s.set("waiting for the health check");
+            crate::site::wait_healthy(ctx, &tg.value, &running.id, opts.site_limit, |st, t| {
+                s.waiting(st, t)
+            })
+            .await?;
+            if opts.site_check {
+                s.set(&format!("waiting for {url} to answer"));
+                let code = crate::site::wait_http_ok(
+                    ctx.poll,
+                    &url,
+                    opts.site_address,
+                    opts.site_limit,
+                    |st, t| s.waiting(st, t),
+                )
+                .await?;
+                site_status = Some(code);
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        finish(&s, r, |_| {
+            if opts.site_check {
+                format!("{url} answers HTTP 200")
+            } else {
+                "new instance healthy".to_string()
+            }
+        })?;
+    }
+    if !others.is_empty() {
+        let s = progress.step("old instances");
+        let r = async {
+            s.set(&format!("deregistering {}", others.join(", ")));
+            targetgroup::deregister(ctx, &tg.value, &others).await?;
+            s.set(&format!("terminating {}", others.join(", ")));
+            instance::terminate(ctx, &others).await
+        }
+        .await;
+        finish(&s, r, |_| format!("terminated {}", others.join(", ")))?;
+    }
+    let inst = if others.is_empty() {
+        inst
+    } else {
+        Ensured::new(inst.value, Outcome::Replaced)
+    };
+
     let registered_outcome = if registered == Outcome::Existing {
         Outcome::Existing
     } else {
@@ -342,11 +413,11 @@ pub async fn run(
             &web_sg,
         ),
         report("target group", &plan.tg_name, &tg.value.arn, &tg),
-        report("instance", &plan.instance_name, &inst.value.id, &inst),
+        report("instance", &plan.instance_name, &running.id, &inst),
         ResourceReport {
             kind: "target",
-            name: running.id.clone(),
-            id: tg.value.name.clone(),
+            name: plan.instance_name.clone(),
+            id: running.id.clone(),
             outcome: registered_outcome,
         },
         report("load balancer", &plan.lb_name, &lb.value.arn, &lb),
@@ -357,11 +428,6 @@ pub async fn run(
             &listener,
         ),
     ];
-    let url = if plan.listener_port == 80 {
-        format!("http://{}/", lb.value.dns_name)
-    } else {
-        format!("http://{}:{}/", lb.value.dns_name, plan.listener_port)
-    };
     let ssh_command = running.public_ip.as_ref().map(|ip| {
         format!(
             "ssh -i {} ec2-user@{ip}",
@@ -379,6 +445,13 @@ pub async fn run(
         ssh_cidr,
         image: image.id.clone(),
         resources,
+        replaced: others,
+        site_status,
+        cost: crate::cost::estimate(
+            &plan.instance_type,
+            plan.root_volume_gb,
+            net.lb_subnets.len(),
+        )?,
         warnings,
     })
 }

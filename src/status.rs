@@ -97,3 +97,79 @@ pub fn to_text(found: &[Found], errors: &[String]) -> String {
     }
     s
 }
+
+/// The deployment as `status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// Deployment name.
+    pub deployment: String,
+    /// Region.
+    pub region: String,
+    /// What exists.
+    pub resources: Vec<Found>,
+    /// The site URL, when the load balancer exists.
+    pub url: Option<String>,
+    /// Load balancer state (provisioning, active...).
+    pub load_balancer_state: Option<String>,
+    /// Registered targets and their health: `(instance id, state)`.
+    pub targets: Vec<(String, String)>,
+    /// Look-ups that failed.
+    pub errors: Vec<String>,
+}
+
+/// What exists, with the load balancer's state, the targets' health and the URL.
+pub async fn status(ctx: &Ctx, plan: &Plan) -> Status {
+    let ((resources, mut errors), lb, tg) = tokio::join!(
+        scan(ctx, plan),
+        loadbalancer::find(ctx, plan),
+        targetgroup::find(ctx, plan)
+    );
+    let (url, load_balancer_state) = match lb {
+        Ok(Some(l)) => {
+            let url = if plan.listener_port == 80 {
+                format!("http://{}/", l.dns_name)
+            } else {
+                format!("http://{}:{}/", l.dns_name, plan.listener_port)
+            };
+            (Some(url), Some(l.state))
+        }
+        _ => (None, None),
+    };
+    let targets = match tg {
+        Ok(Some(t)) => match targetgroup::targets(ctx, &t).await {
+            Ok(list) => list,
+            Err(e) => {
+                errors.push(format!("{e:#}"));
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
+    Status {
+        deployment: plan.name.clone(),
+        region: ctx.region.clone(),
+        resources,
+        url,
+        load_balancer_state,
+        targets,
+        errors,
+    }
+}
+
+impl Status {
+    /// The human-readable form.
+    pub fn to_text(&self) -> String {
+        let mut s = format!("Deployment {} in {}\n", self.deployment, self.region);
+        s.push_str(&to_text(&self.resources, &self.errors));
+        if let Some(u) = &self.url {
+            s.push_str(&format!(
+                "Site: {u} (load balancer {})\n",
+                self.load_balancer_state.as_deref().unwrap_or("unknown")
+            ));
+        }
+        for (id, health) in &self.targets {
+            s.push_str(&format!("Target {id}: {health}\n"));
+        }
+        s
+    }
+}

@@ -214,6 +214,7 @@ async fn no_secret_in_any_output_at_any_verbosity() {
             .env("AWS_ACCESS_KEY_ID", "AKIATESTACCESSKEY01")
             .env("AWS_SECRET_ACCESS_KEY", "testing-secret-key-value")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("SITEDEPLOY_NO_SITE_CHECK", "true")
             .output()
             .unwrap();
         assert!(

@@ -186,6 +186,26 @@ fn forwards_to(l: &elbt::Listener) -> Option<&str> {
         .and_then(|a| a.target_group_arn())
 }
 
+/// The listener on the plan's port, if any: its ARN and the target group it
+/// forwards to.
+pub async fn find_listener(
+    ctx: &Ctx,
+    plan: &Plan,
+    lb: &LoadBalancer,
+) -> Result<Option<(String, Option<String>)>> {
+    let port = i32::from(plan.listener_port);
+    Ok(listeners(ctx, lb)
+        .await?
+        .iter()
+        .find(|l| l.port() == Some(port))
+        .map(|l| {
+            (
+                l.listener_arn().unwrap_or_default().to_string(),
+                forwards_to(l).map(str::to_string),
+            )
+        }))
+}
+
 /// Makes sure an HTTP listener on the plan's port forwards to the target group.
 pub async fn ensure_listener(
     ctx: &Ctx,

@@ -28,6 +28,20 @@ pub enum Outcome {
     Existing,
     /// It existed and was brought into line (rules added, target registered...).
     Updated,
+    /// A new one took the place of an old one (an instance after a template change).
+    Replaced,
+}
+
+impl Outcome {
+    /// The word `--plan` uses for the action that leads to this outcome.
+    pub fn plan_word(self) -> &'static str {
+        match self {
+            Outcome::Created => "create",
+            Outcome::Existing => "exists",
+            Outcome::Updated => "update",
+            Outcome::Replaced => "replace",
+        }
+    }
 }
 
 impl std::fmt::Display for Outcome {
@@ -36,6 +50,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Created => "created",
             Outcome::Existing => "exists",
             Outcome::Updated => "updated",
+            Outcome::Replaced => "replaced",
         })
     }
 }

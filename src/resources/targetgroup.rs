@@ -181,6 +181,45 @@ pub async fn register(
     Ok(Outcome::Created)
 }
 
+/// Takes instances out of the target group (absent ones are fine).
+pub async fn deregister(ctx: &Ctx, tg: &TargetGroup, ids: &[String]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let targets = ids
+        .iter()
+        .map(|id| {
+            elbt::TargetDescription::builder()
+                .id(id)
+                .port(i32::from(WEB_PORT))
+                .build()
+        })
+        .collect();
+    let res = ctx
+        .elb
+        .deregister_targets()
+        .target_group_arn(&tg.arn)
+        .set_targets(Some(targets))
+        .send()
+        .await
+        .map_err(AwsError::from);
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            if is_code(&e, "InvalidTarget") {
+                Ok(())
+            } else {
+                Err(e.context(format!(
+                    "failed to deregister {} from {}",
+                    ids.join(", "),
+                    tg.name
+                )))
+            }
+        }
+    }
+}
+
 /// Deletes the target group, retrying while it is still in use by a listener
 /// that is being deleted.
 pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> {

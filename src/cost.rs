@@ -1,0 +1,132 @@
+//! The hourly cost of a running deployment, from the price table in
+//! `config/pricing.toml` (built in; it carries its date and region).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+const TABLE: &str = include_str!("../config/pricing.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    date: String,
+    region: String,
+    instance: BTreeMap<String, f64>,
+    other: Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Other {
+    load_balancer: f64,
+    load_balancer_lcu: f64,
+    public_ipv4: f64,
+    gp3_gib_month: f64,
+}
+
+/// The estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    /// Total US dollars per hour, when the instance type is in the table.
+    pub per_hour: Option<f64>,
+    /// The parts, `(what, dollars per hour)`.
+    pub parts: Vec<(String, f64)>,
+    /// Date of the prices.
+    pub prices_of: String,
+    /// Region of the prices.
+    pub prices_region: String,
+    /// What is missing from the table, if anything.
+    pub note: Option<String>,
+}
+
+/// Cost per hour of one instance of `instance_type` with a `volume_gib` root
+/// volume behind a load balancer in `zones` zones.
+pub fn estimate(instance_type: &str, volume_gib: i32, zones: usize) -> Result<Estimate> {
+    let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
+    let ips = 1 + zones;
+    let mut parts = vec![
+        (
+            "load balancer".to_string(),
+            t.other.load_balancer + t.other.load_balancer_lcu,
+        ),
+        (
+            format!("{ips} public IPv4"),
+            t.other.public_ipv4 * ips as f64,
+        ),
+        (
+            format!("{volume_gib} GiB gp3"),
+            t.other.gp3_gib_month * f64::from(volume_gib) / 730.0,
+        ),
+    ];
+    let (per_hour, note) = match t.instance.get(instance_type) {
+        Some(p) => {
+            parts.insert(0, (instance_type.to_string(), *p));
+            (Some(parts.iter().map(|(_, v)| v).sum()), None)
+        }
+        None => (
+            None,
+            Some(format!(
+                "{instance_type} is not in config/pricing.toml; see the EC2 pricing page"
+            )),
+        ),
+    };
+    Ok(Estimate {
+        per_hour,
+        parts,
+        prices_of: t.date,
+        prices_region: t.region,
+        note,
+    })
+}
+
+impl Estimate {
+    /// One line for the summary.
+    pub fn to_line(&self) -> String {
+        let parts = self
+            .parts
+            .iter()
+            .map(|(k, v)| format!("{k} ${v:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.per_hour {
+            Some(total) => format!(
+                "about ${total:.3}/hour, ${:.2}/day ({parts}; {} prices of {})",
+                total * 24.0,
+                self.prices_region,
+                self.prices_of
+            ),
+            None => format!(
+                "{} ({parts} per hour; {} prices of {})",
+                self.note.as_deref().unwrap_or(""),
+                self.prices_region,
+                self.prices_of
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_stack_costs_about_six_cents_an_hour() {
+        let e = estimate("t3.micro", 8, 2).unwrap();
+        let total = e.per_hour.unwrap();
+        // 0.0104 + 0.0305 + 3 * 0.005 + 8 * 0.08 / 730
+        assert!((total - 0.056777).abs() < 0.0001, "{total}");
+        assert!(e.to_line().contains("about $0.057/hour"), "{}", e.to_line());
+        assert!(e.to_line().contains("2026-11-01"));
+    }
+
+    #[test]
+    fn unknown_type_says_so() {
+        let e = estimate("x9.huge", 8, 2).unwrap();
+        assert!(e.per_hour.is_none());
+        assert!(e
+            .to_line()
+            .contains("x9.huge is not in config/pricing.toml"));
+    }
+}
