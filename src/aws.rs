@@ -19,6 +19,8 @@ pub struct Ctx {
     pub ec2: aws_sdk_ec2::Client,
     /// Elastic Load Balancing v2 client.
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// STS client (who am I).
+    pub sts: aws_sdk_sts::Client,
     /// The region in use.
     pub region: String,
     /// How polling loops pace themselves.
@@ -96,6 +98,7 @@ impl Ctx {
         Ok(Ctx {
             ec2: aws_sdk_ec2::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
             region,
             poll: Poll::default(),
         })

@@ -2,9 +2,11 @@
 //! from one stage to the next are the dependencies:
 //!
 //! ```text
-//! stage 1: key pair | public IP | VPC + subnets + zone | AMI
-//! stage 2: security groups (lb, then web)  | target group      (need the VPC)
+//! stage 1: credentials | public IP | VPC + subnets | key pair? | instances?   (look-ups)
+//! preflight (only when launching): AMI + instance subnet; dry runs if fresh
+//! stage 2: key pair | security groups (lb, then web) | target group
 //! stage 3: instance -> running -> register | load balancer -> listener -> active
+//! stage 4: site healthy + HTTP 200 | old instances deregistered, terminated
 //! ```
 //!
 //! The instance and the load balancer, the two slow creations, provision at the
@@ -82,8 +84,8 @@ pub struct Summary {
     pub ssh_command: Option<String>,
     /// The CIDR SSH is open to, or `None` when detection failed.
     pub ssh_cidr: Option<String>,
-    /// AMI used for a launch.
-    pub image: String,
+    /// The AWS account.
+    pub account: String,
     /// Every resource and what was done.
     pub resources: Vec<ResourceReport>,
     /// Instances of an earlier template taken out of service and terminated.
@@ -193,12 +195,12 @@ pub async fn run(
 ) -> Result<Summary> {
     let mut warnings = Vec::new();
 
-    // Stage 1: four independent lookups.
-    let (key, ssh_cidr, net, image) = tokio::try_join!(
-        step(progress, "key pair", async {
-            let k = keypair::ensure(ctx, plan, opts.replace_key_pair).await?;
-            let msg = format!("{} {}", k.outcome, k.value.name);
-            Ok((k, msg))
+    // Stage 1: independent lookups; nothing is created yet.
+    let (identity, ssh_cidr, net, found_key, (current, others)) = tokio::try_join!(
+        step(progress, "credentials", async {
+            let id = crate::preflight::identity(ctx).await?;
+            let msg = format!("account {} as {} in {}", id.account, id.arn, ctx.region);
+            Ok((id, msg))
         }),
         step(progress, "public IP", async {
             let r = publicip::ssh_cidr(plan).await;
@@ -210,20 +212,37 @@ pub async fn run(
         }),
         step(progress, "network", async {
             let n = network::find(ctx, plan).await?;
-            let msg = format!(
-                "{} ({} zones; instance in {})",
-                n.vpc_id,
-                n.lb_subnets.len(),
-                n.instance_zone
-            );
+            let msg = format!("{} ({} zones)", n.vpc_id, n.lb_subnets.len());
             Ok((n, msg))
         }),
-        step(progress, "machine image", async {
-            let i = instance::find_image(ctx, plan).await?;
-            let msg = format!("{} ({})", i.id, i.name);
-            Ok((i, msg))
-        }),
+        async { keypair::find_any(ctx, plan).await },
+        async { instance::find_live(ctx, plan).await },
     )?;
+
+    // Preflight of a fresh deployment (no key pair yet): the image and subnet the
+    // launch will use, and dry runs of the creations, before creating anything.
+    let fresh = found_key.is_none();
+    let launch_spec = if fresh || current.is_none() {
+        let s = progress.step("machine image");
+        let r = async {
+            let (image, (zone, subnet)) = tokio::try_join!(
+                instance::find_image(ctx, plan),
+                network::instance_subnet(ctx, plan, &net),
+            )?;
+            if fresh {
+                s.set("checking permissions (dry runs)");
+                crate::preflight::dry_runs(ctx, plan, &net.vpc_id, &image, &subnet).await?;
+            }
+            Ok::<_, anyhow::Error>((image, zone, subnet))
+        }
+        .await;
+        Some(finish(&s, r, |(image, zone, _)| {
+            format!("{} ({}), instance in {zone}", image.id, image.name)
+        })?)
+    } else {
+        None
+    };
+
     let ssh_cidr = match ssh_cidr {
         Ok(c) => Some(c),
         Err(why) => {
@@ -235,8 +254,13 @@ pub async fn run(
         }
     };
 
-    // Stage 2: security groups and target group, all in the VPC.
-    let ((lb_sg, web_sg), tg) = tokio::try_join!(
+    // Stage 2: key pair, security groups and target group.
+    let (key, (lb_sg, web_sg), tg) = tokio::try_join!(
+        step(progress, "key pair", async {
+            let k = keypair::ensure_found(ctx, plan, found_key, opts.replace_key_pair).await?;
+            let msg = format!("{} {}", k.outcome, k.value.name);
+            Ok((k, msg))
+        }),
         step(progress, "security groups", async {
             let lb_sg = secgroup::ensure(
                 ctx,
@@ -275,19 +299,26 @@ pub async fn run(
         async {
             let s = progress.step("instance");
             let r = async {
-                s.set("looking for it");
-                let inst = instance::ensure(
-                    ctx,
-                    plan,
-                    &LaunchInputs {
-                        image: &image,
-                        subnet_id: &net.instance_subnet,
-                        security_group_id: &web_sg.value.id,
-                        key_name: &key.value.name,
-                        key_pair_id: &key.value.id,
-                    },
-                )
-                .await?;
+                let inst = match current {
+                    Some(i) => Ensured::new(i, Outcome::Existing),
+                    None => {
+                        let (image, _, subnet) = launch_spec.as_ref().context("no launch spec")?;
+                        s.set("launching");
+                        let i = instance::launch(
+                            ctx,
+                            plan,
+                            &LaunchInputs {
+                                image,
+                                subnet_id: subnet,
+                                security_group_id: &web_sg.value.id,
+                                key_name: &key.value.name,
+                                key_pair_id: &key.value.id,
+                            },
+                        )
+                        .await?;
+                        Ensured::new(i, Outcome::Created)
+                    }
+                };
                 s.set(&format!(
                     "{} {}, waiting for it to run",
                     inst.outcome, inst.value.id
@@ -343,8 +374,7 @@ pub async fn run(
 
     // Stage 4: the site in service, then instances of an earlier template
     // (or of a crashed run) taken out: deregistered, then terminated.
-    let others: Vec<String> = instance::find_all(ctx, plan, instance::LIVE)
-        .await?
+    let others: Vec<String> = others
         .into_iter()
         .map(|i| i.id)
         .filter(|id| *id != running.id)
@@ -443,7 +473,7 @@ pub async fn run(
         public_ip: running.public_ip.clone(),
         ssh_command,
         ssh_cidr,
-        image: image.id.clone(),
+        account: identity.account.clone(),
         resources,
         replaced: others,
         site_status,

@@ -11,6 +11,7 @@ pub mod config;
 pub mod cost;
 pub mod deploy;
 pub mod plan;
+pub mod preflight;
 pub mod preview;
 pub mod progress;
 pub mod resources;

@@ -1,6 +1,8 @@
 //! The web server instance and the AMI it boots from.
 //!
-//! Found by this tool's tags (pending or running) before anything is launched;
+//! Found by this tool's tags (pending or running) before anything is launched
+//! (`find_live`, then `launch`: split so that deploy looks up the image and the
+//! subnet only when it has to launch);
 //! the launch carries a deterministic client token, so a retry after a dropped
 //! connection cannot start a second instance. Waits are this tool's own bounded
 //! polling loops.
@@ -10,7 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
-use super::{ec2_filter, ec2_tag_filters, ec2_tag_spec, Deleted, Ensured, Outcome};
+use super::{ec2_filter, ec2_tag_filters, ec2_tag_spec, Deleted};
 use crate::aws::{is_code, poll_until, AwsError, Check, Ctx};
 use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY};
 
@@ -137,12 +139,19 @@ pub const LIVE: &[&str] = &["pending", "running"];
 /// States cleanup terminates.
 pub const NOT_TERMINATED: &[&str] = &["pending", "running", "stopping", "stopped", "shutting-down"];
 
-/// Finds the live instance running this plan's fingerprint.
-pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<Instance>> {
-    Ok(find_all(ctx, plan, LIVE)
-        .await?
-        .into_iter()
-        .find(|i| i.fingerprint.as_deref() == Some(plan.fingerprint.as_str())))
+/// This deployment's live instances: the one running this plan's fingerprint,
+/// if any, and the others (an earlier template's, or a crashed run's).
+pub async fn find_live(ctx: &Ctx, plan: &Plan) -> Result<(Option<Instance>, Vec<Instance>)> {
+    let mut current = None;
+    let mut others = Vec::new();
+    for i in find_all(ctx, plan, LIVE).await? {
+        if current.is_none() && i.fingerprint.as_deref() == Some(plan.fingerprint.as_str()) {
+            current = Some(i);
+        } else {
+            others.push(i);
+        }
+    }
+    Ok((current, others))
 }
 
 /// What the launch needs from earlier steps.
@@ -159,15 +168,8 @@ pub struct LaunchInputs<'a> {
     pub key_pair_id: &'a str,
 }
 
-/// Finds the instance running this plan, or launches it.
-pub async fn ensure(
-    ctx: &Ctx,
-    plan: &Plan,
-    inputs: &LaunchInputs<'_>,
-) -> Result<Ensured<Instance>> {
-    if let Some(i) = find(ctx, plan).await? {
-        return Ok(Ensured::new(i, Outcome::Existing));
-    }
+/// Launches the instance (callers look for it first, with [`find_live`]).
+pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result<Instance> {
     let token = plan.client_token(inputs.key_pair_id);
     let out = ctx
         .ec2
@@ -230,7 +232,7 @@ pub async fn ensure(
             inst.state
         );
     }
-    Ok(Ensured::new(inst, Outcome::Created))
+    Ok(inst)
 }
 
 /// Waits until the instance is running (and has its public address, if any).

@@ -56,8 +56,19 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
 
 /// Makes sure the key pair exists in AWS and its private key is on disk.
 pub async fn ensure(ctx: &Ctx, plan: &Plan, replace: bool) -> Result<Ensured<KeyPair>> {
+    let found = find_any(ctx, plan).await?;
+    ensure_found(ctx, plan, found, replace).await
+}
+
+/// [`ensure`] given what [`find_any`] found (deploy looks first, in its preflight).
+pub async fn ensure_found(
+    ctx: &Ctx,
+    plan: &Plan,
+    found: Option<KeyPair>,
+    replace: bool,
+) -> Result<Ensured<KeyPair>> {
     let pem = &plan.pem_path;
-    match find_any(ctx, plan).await? {
+    match found {
         Some(k) if !k.ours => bail!(
             "a key pair named {} exists but was not created by this tool (it lacks the \
              ManagedBy=sitedeploy and Deployment={} tags); choose another ssh.key_name \

@@ -1,6 +1,7 @@
 //! The network the deployment lives in: the default VPC (or the configured one),
-//! one default subnet per availability zone for the load balancer, and the subnet
-//! for the instance, in a zone that offers its type. Read-only: this tool creates
+//! one default subnet per availability zone for the load balancer, and (only
+//! when an instance is to be launched) the subnet for it, in a zone that offers
+//! its type. Read-only: this tool creates
 //! no networking.
 
 use std::collections::BTreeMap;
@@ -19,14 +20,10 @@ pub struct Network {
     pub vpc_id: String,
     /// One subnet per availability zone, sorted by zone: `(zone, subnet id)`.
     pub lb_subnets: Vec<(String, String)>,
-    /// The instance's subnet.
-    pub instance_subnet: String,
-    /// The instance's zone.
-    pub instance_zone: String,
 }
 
-/// Finds the VPC and subnets; fails with a plain explanation when the account
-/// has no default VPC, fewer than two zones, or no zone offering the type.
+/// Finds the VPC and its subnets; fails with a plain explanation when the
+/// account has no default VPC or fewer than two zones.
 pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
     let vpc_id = match &plan.vpc_id {
         Some(id) => {
@@ -74,29 +71,11 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
     if plan.vpc_id.is_none() {
         subnet_query = subnet_query.filters(ec2_filter("default-for-az", "true"));
     }
-    let offerings_query = ctx
-        .ec2
-        .describe_instance_type_offerings()
-        .location_type(ec2t::LocationType::AvailabilityZone)
-        .filters(ec2_filter("instance-type", &plan.instance_type));
-    let (subnets, offerings) = tokio::try_join!(
-        async {
-            subnet_query
-                .send()
-                .await
-                .map_err(AwsError::from)
-                .with_context(|| format!("failed to list subnets of {vpc_id}"))
-        },
-        async {
-            offerings_query
-                .send()
-                .await
-                .map_err(AwsError::from)
-                .with_context(|| {
-                    format!("failed to look up where {} is offered", plan.instance_type)
-                })
-        }
-    )?;
+    let subnets = subnet_query
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to list subnets of {vpc_id}"))?;
 
     // One subnet per zone: the lowest subnet id, so the choice is stable.
     let mut by_zone: BTreeMap<String, String> = BTreeMap::new();
@@ -120,7 +99,7 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
                 "subnets"
             },
             if by_zone.len() == 1 {
-                "one zone"
+                "one zone only"
             } else {
                 "no zone"
             },
@@ -132,26 +111,45 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
             }
         );
     }
+    Ok(Network {
+        lb_subnets: by_zone.into_iter().collect(),
+        vpc_id,
+    })
+}
+
+/// The instance's subnet: the first of `net`'s zones (in name order) that
+/// offers the instance type. Returns `(zone, subnet id)`.
+pub async fn instance_subnet(ctx: &Ctx, plan: &Plan, net: &Network) -> Result<(String, String)> {
+    let offerings = ctx
+        .ec2
+        .describe_instance_type_offerings()
+        .location_type(ec2t::LocationType::AvailabilityZone)
+        .filters(ec2_filter("instance-type", &plan.instance_type))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to look up where {} is offered", plan.instance_type))?;
     let offered: Vec<&str> = offerings
         .instance_type_offerings()
         .iter()
         .filter_map(|o| o.location())
         .collect();
-    let Some((zone, subnet)) = by_zone
+    match net
+        .lb_subnets
         .iter()
         .find(|(zone, _)| offered.contains(&zone.as_str()))
-    else {
-        bail!(
-            "instance type {} is not offered in any zone of VPC {vpc_id} ({}); choose another \
+    {
+        Some((zone, subnet)) => Ok((zone.clone(), subnet.clone())),
+        None => bail!(
+            "instance type {} is not offered in any zone of VPC {} ({}); choose another \
              instance.type in deploy.toml",
             plan.instance_type,
-            by_zone.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
-    };
-    Ok(Network {
-        instance_subnet: subnet.clone(),
-        instance_zone: zone.clone(),
-        lb_subnets: by_zone.clone().into_iter().collect(),
-        vpc_id,
-    })
+            net.vpc_id,
+            net.lb_subnets
+                .iter()
+                .map(|(z, _)| z.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

@@ -19,7 +19,7 @@ paths that only real AWS would reach:
   register_pending_invalid RegisterTargets of a `pending` instance answers InvalidTarget
   fail_actions             {"Action": "Code"}: always answer that error
   drop_after_actions       {"Action": n}: drop the connection after moto handled
-                           the first n requests of that action
+                           the first n requests of that action (dry runs not counted)
   faults                   {"seed", "throttle", "error5xx", "drop_before", "drop_after"}:
                            rates (0..1) of throttling answers, 500/503 answers,
                            connections dropped before forwarding and connections
@@ -255,7 +255,7 @@ class Handler(BaseHTTPRequestHandler):
             if token:
                 with st.lock:
                     st.client_tokens.setdefault(token, data.decode("utf-8", "replace"))
-        if action and (st.chance(faults.get("drop_after")) or st.take_planned_drop(action)):
+        if action and (st.chance(faults.get("drop_after")) or (params.get("DryRun") != ["true"] and st.take_planned_drop(action))):
             st.count("injected", "drop_after")
             self.after(action, params, data.decode("utf-8", "replace"), now)
             return self.drop()
