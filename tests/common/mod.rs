@@ -292,6 +292,15 @@ impl Deployment {
         Run::from(out)
     }
 
+    /// Runs a binary with extra environment variables (overriding the defaults).
+    pub fn run_env(&self, bin: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.command(bin, args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run::from(c.output().expect("failed to run binary"))
+    }
+
     pub fn deploy(&self, args: &[&str]) -> Run {
         self.run(env!("CARGO_BIN_EXE_deploy"), args)
     }
