@@ -167,6 +167,26 @@ pub fn is_not_found(err: &anyhow::Error) -> bool {
     })
 }
 
+/// An SDK call's result with AWS's "not found" turned into `Ok(None)` and any
+/// other error given `context`: the shape of every describe-by-name and every
+/// delete of something that may already be gone.
+pub fn unless_not_found<T>(
+    r: std::result::Result<T, AwsError>,
+    context: impl FnOnce() -> String,
+) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let e = anyhow::Error::new(e);
+            if is_not_found(&e) {
+                Ok(None)
+            } else {
+                Err(e.context(context()))
+            }
+        }
+    }
+}
+
 /// "Already exists" codes.
 pub fn is_duplicate(err: &anyhow::Error) -> bool {
     code(err).is_some_and(|c| {

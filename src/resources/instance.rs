@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
 use super::{ec2_filter, ec2_tag_filters, ec2_tag_spec, Deleted};
-use crate::aws::{is_code, poll_until, AwsError, Check, Ctx};
+use crate::aws::{poll_until, unless_not_found, AwsError, Check, Ctx};
 use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY};
 
 /// Role tag value of the web instance.
@@ -255,18 +255,12 @@ pub async fn wait_running(
                 .send()
                 .await
                 .map_err(AwsError::from);
-            let out = match res {
-                Ok(o) => o,
-                Err(e) => {
-                    let e = anyhow::Error::new(e);
-                    // Right after a launch, DescribeInstances may not know the id yet.
-                    if is_code(&e, "InvalidInstanceID.NotFound") {
-                        return Ok(Check::Waiting("not visible yet".into()));
-                    }
-                    return Err(e.context(format!("failed to describe instance {id}")));
-                }
-            };
-            let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
+            // Right after a launch, DescribeInstances may not know the id yet.
+            let out = unless_not_found(res, || format!("failed to describe instance {id}"))?;
+            let Some(i) = out
+                .as_ref()
+                .and_then(|o| o.reservations().iter().flat_map(|r| r.instances()).next())
+            else {
                 return Ok(Check::Waiting("not visible yet".into()));
             };
             let inst = to_instance(i);
@@ -321,15 +315,8 @@ pub async fn wait_terminated(
                 .send()
                 .await
                 .map_err(AwsError::from);
-            let out = match out {
-                Ok(o) => o,
-                Err(e) => {
-                    let e = anyhow::Error::new(e);
-                    if is_code(&e, "InvalidInstanceID.NotFound") {
-                        return Ok(Check::Done(()));
-                    }
-                    return Err(e.context("failed to describe instances"));
-                }
+            let Some(out) = unless_not_found(out, || "failed to describe instances".into())? else {
+                return Ok(Check::Done(()));
             };
             let left: Vec<String> = out
                 .reservations()

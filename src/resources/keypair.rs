@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
 use super::{ec2_filter, ec2_is_ours, ec2_tag_spec, Deleted, Ensured, Outcome};
-use crate::aws::{is_duplicate, is_not_found, AwsError, Ctx};
+use crate::aws::{is_duplicate, unless_not_found, AwsError, Ctx};
 use crate::plan::Plan;
 
 /// A key pair in AWS.
@@ -195,17 +195,8 @@ async fn delete_in_aws(ctx: &Ctx, key: &KeyPair) -> Result<()> {
         .send()
         .await
         .map_err(AwsError::from);
-    match res {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            if is_not_found(&e) {
-                Ok(())
-            } else {
-                Err(e.context(format!("failed to delete key pair {}", key.name)))
-            }
-        }
-    }
+    unless_not_found(res, || format!("failed to delete key pair {}", key.name))?;
+    Ok(())
 }
 
 /// Deletes this deployment's key pair and, when it was there, the private key

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
 use super::{ec2_filter, elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
-use crate::aws::{is_not_found, poll_until, AwsError, Check, Ctx};
+use crate::aws::{poll_until, unless_not_found, AwsError, Check, Ctx};
 use crate::plan::Plan;
 
 /// A load balancer.
@@ -49,21 +49,15 @@ async fn describe(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
         .send()
         .await
         .map_err(AwsError::from);
-    match res {
-        Ok(out) => Ok(out
-            .load_balancers()
+    let out = unless_not_found(res, || {
+        format!("failed to look up load balancer {}", plan.lb_name)
+    })?;
+    Ok(out.and_then(|out| {
+        out.load_balancers()
             .iter()
             .find(|l| l.load_balancer_name() == Some(plan.lb_name.as_str()))
-            .map(to_lb)),
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            if is_not_found(&e) {
-                Ok(None)
-            } else {
-                Err(e.context(format!("failed to look up load balancer {}", plan.lb_name)))
-            }
-        }
-    }
+            .map(to_lb)
+    }))
 }
 
 /// Finds the load balancer named in the plan; an error when one exists without
@@ -281,12 +275,7 @@ pub async fn delete_listeners(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
             .send()
             .await
             .map_err(AwsError::from);
-        if let Err(e) = res {
-            let e = anyhow::Error::new(e);
-            if !is_not_found(&e) {
-                return Err(e.context(format!("failed to delete listener {arn}")));
-            }
-        }
+        unless_not_found(res, || format!("failed to delete listener {arn}"))?;
     }
     Ok(Deleted::Deleted)
 }
@@ -309,12 +298,9 @@ pub async fn delete(
         .send()
         .await
         .map_err(AwsError::from);
-    if let Err(e) = res {
-        let e = anyhow::Error::new(e);
-        if !is_not_found(&e) {
-            return Err(e.context(format!("failed to delete load balancer {}", lb.name)));
-        }
-    }
+    unless_not_found(res, || {
+        format!("failed to delete load balancer {}", lb.name)
+    })?;
     poll_until(
         ctx.poll,
         &format!("load balancer {} to be deleted", lb.name),
@@ -328,20 +314,15 @@ pub async fn delete(
                 .send()
                 .await
                 .map_err(AwsError::from);
-            match res {
-                Ok(out) => Ok(match out.load_balancers().first() {
+            let out = unless_not_found(res, || {
+                format!("failed to describe load balancer {}", lb.name)
+            })?;
+            Ok(
+                match out.as_ref().and_then(|o| o.load_balancers().first()) {
                     None => Check::Done(()),
                     Some(l) => Check::Waiting(format!("{} still listed", to_lb(l).state)),
-                }),
-                Err(e) => {
-                    let e = anyhow::Error::new(e);
-                    if is_not_found(&e) {
-                        Ok(Check::Done(()))
-                    } else {
-                        Err(e.context(format!("failed to describe load balancer {}", lb.name)))
-                    }
-                }
-            }
+                },
+            )
         },
     )
     .await?;

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
 use super::{ec2_filter, ec2_is_ours, ec2_tag_filters, ec2_tag_spec, Deleted, Ensured, Outcome};
-use crate::aws::{is_duplicate, is_not_found, retry_not_yet, AwsError, Ctx};
+use crate::aws::{is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx};
 use crate::plan::{Plan, SSH_RULE_DESCRIPTION};
 
 /// A security group.
@@ -411,20 +411,13 @@ pub async fn revoke_references(ctx: &Ctx, group: &Group, source: &Group) -> Resu
         .send()
         .await
         .map_err(AwsError::from);
-    match res {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            if is_not_found(&e) {
-                Ok(())
-            } else {
-                Err(e.context(format!(
-                    "failed to remove rules of {} from {}",
-                    source.name, group.name
-                )))
-            }
-        }
-    }
+    unless_not_found(res, || {
+        format!(
+            "failed to remove rules of {} from {}",
+            source.name, group.name
+        )
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

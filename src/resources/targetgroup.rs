@@ -8,7 +8,9 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
 use super::{elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
-use crate::aws::{is_code, is_duplicate, is_not_found, retry_not_yet, AwsError, Ctx};
+use crate::aws::{
+    is_code, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
+};
 use crate::plan::{Plan, WEB_PORT};
 
 /// A target group.
@@ -30,15 +32,11 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
         .send()
         .await
         .map_err(AwsError::from);
-    let out = match res {
-        Ok(o) => o,
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            if is_not_found(&e) {
-                return Ok(None);
-            }
-            return Err(e.context(format!("failed to look up target group {}", plan.tg_name)));
-        }
+    let Some(out) = unless_not_found(res, || {
+        format!("failed to look up target group {}", plan.tg_name)
+    })?
+    else {
+        return Ok(None);
     };
     let Some(arn) = out
         .target_groups()
@@ -244,7 +242,7 @@ pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> 
     .await;
     match res {
         Ok(_) => Ok(Deleted::Deleted),
-        Err(e) if is_code(&e, "TargetGroupNotFound") => Ok(Deleted::Deleted),
+        Err(e) if is_not_found(&e) => Ok(Deleted::Deleted),
         Err(e) => Err(e),
     }
 }
