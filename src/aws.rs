@@ -42,7 +42,7 @@ pub struct Poll {
 impl Default for Poll {
     fn default() -> Self {
         Poll {
-            initial: Duration::from_secs(1),
+            initial: Duration::from_millis(500),
             fast_for: Duration::from_secs(30),
             max: Duration::from_secs(10),
         }
@@ -337,7 +337,7 @@ mod tests {
         let p = Poll::default();
         assert_eq!(
             p.next(Duration::from_secs(5), p.initial),
-            Duration::from_secs(1)
+            Duration::from_millis(500)
         );
         let later = p.next(Duration::from_secs(40), Duration::from_secs(4));
         assert_eq!(later, Duration::from_secs(6));

@@ -4,8 +4,8 @@
 //! ```text
 //! stage 1: credentials | public IP | VPC + subnets | key pair? | instances?   (look-ups)
 //! preflight (only when launching): AMI + instance subnet; dry runs if fresh
-//! stage 2: key pair | security groups (lb, then web) | target group
-//! stage 3: instance -> running -> register | load balancer -> listener -> active
+//! stage 2: key pair | load balancer's group | target group
+//! stage 3: web group -> instance -> running -> register | load balancer -> listener -> active
 //! stage 4: site healthy + HTTP 200 | old instances deregistered, terminated
 //! ```
 //!
@@ -254,15 +254,16 @@ pub async fn run(
         }
     };
 
-    // Stage 2: key pair, security groups and target group.
-    let (key, (lb_sg, web_sg), tg) = tokio::try_join!(
+    // Stage 2: key pair, the load balancer's group (the load balancer waits for
+    // it) and the target group.
+    let (key, lb_sg, tg) = tokio::try_join!(
         step(progress, "key pair", async {
             let k = keypair::ensure_found(ctx, plan, found_key, opts.replace_key_pair).await?;
             let msg = format!("{} {}", k.outcome, k.value.name);
             Ok((k, msg))
         }),
-        step(progress, "security groups", async {
-            let lb_sg = secgroup::ensure(
+        step(progress, "lb security group", async {
+            let g = secgroup::ensure(
                 ctx,
                 plan,
                 &net.vpc_id,
@@ -271,20 +272,8 @@ pub async fn run(
                 &preview::lb_rules(plan),
             )
             .await?;
-            let web_sg = secgroup::ensure(
-                ctx,
-                plan,
-                &net.vpc_id,
-                &plan.web_sg_name,
-                &format!("{} web server (sitedeploy)", plan.name),
-                &preview::web_rules(&lb_sg.value.id, ssh_cidr.as_deref()),
-            )
-            .await?;
-            let msg = format!(
-                "{} {}, {} {}",
-                lb_sg.outcome, lb_sg.value.id, web_sg.outcome, web_sg.value.id
-            );
-            Ok(((lb_sg, web_sg), msg))
+            let msg = format!("{} {}", g.outcome, g.value.id);
+            Ok((g, msg))
         }),
         step(progress, "target group", async {
             let tg = targetgroup::ensure(ctx, plan, &net.vpc_id).await?;
@@ -293,10 +282,24 @@ pub async fn run(
         }),
     )?;
 
-    // Stage 3: the two slow creations at once.
+    // Stage 3: the two slow creations at once; the instance's group on the way.
     let lb_subnets: Vec<String> = net.lb_subnets.iter().map(|(_, s)| s.clone()).collect();
-    let ((inst, running, registered), (lb, listener)) = tokio::try_join!(
+    let ((web_sg, inst, running, registered), (lb, listener)) = tokio::try_join!(
         async {
+            let web_sg = step(progress, "web security group", async {
+                let g = secgroup::ensure(
+                    ctx,
+                    plan,
+                    &net.vpc_id,
+                    &plan.web_sg_name,
+                    &format!("{} web server (sitedeploy)", plan.name),
+                    &preview::web_rules(&lb_sg.value.id, ssh_cidr.as_deref()),
+                )
+                .await?;
+                let msg = format!("{} {}", g.outcome, g.value.id);
+                Ok((g, msg))
+            })
+            .await?;
             let s = progress.step("instance");
             let r = async {
                 let inst = match current {
@@ -337,9 +340,10 @@ pub async fn run(
                 Ok::<_, anyhow::Error>((inst, running, registered))
             }
             .await;
-            finish(&s, r, |(inst, running, _)| {
+            let (inst, running, registered) = finish(&s, r, |(inst, running, _)| {
                 format!("{} {} running", inst.outcome, running.id)
-            })
+            })?;
+            Ok::<_, anyhow::Error>((web_sg, inst, running, registered))
         },
         async {
             let s = progress.step("load balancer");

@@ -250,15 +250,18 @@ pub async fn ensure(
     description: &str,
     rules: &[Rule],
 ) -> Result<Ensured<Group>> {
-    let (sg, mut outcome) = match find_described(ctx, plan, Some(vpc_id), name).await? {
-        Some(sg) => (sg, Outcome::Existing),
-        None => (
-            create(ctx, plan, vpc_id, name, description).await?,
-            Outcome::Created,
+    let (id, existing, mut outcome) = match find_described(ctx, plan, Some(vpc_id), name).await? {
+        Some(sg) => (
+            sg.group_id().unwrap_or_default().to_string(),
+            existing_rules(&sg),
+            Outcome::Existing,
         ),
+        None => {
+            let (id, existing) = create(ctx, plan, vpc_id, name, description).await?;
+            (id, existing, Outcome::Created)
+        }
     };
-    let id = sg.group_id().unwrap_or_default().to_string();
-    let (add, revoke) = rule_changes(&existing_rules(&sg), rules);
+    let (add, revoke) = rule_changes(&existing, rules);
     if !revoke.is_empty() {
         ctx.ec2
             .revoke_security_group_ingress()
@@ -314,13 +317,16 @@ pub async fn ensure(
     ))
 }
 
+/// Creates the group (tagged in the same call); returns its id and rules (none
+/// for a new group; a "duplicate" from a retried create is resolved by reading
+/// the group back).
 async fn create(
     ctx: &Ctx,
     plan: &Plan,
     vpc_id: &str,
     name: &str,
     description: &str,
-) -> Result<ec2t::SecurityGroup> {
+) -> Result<(String, Vec<Rule>)> {
     let res = ctx
         .ec2
         .create_security_group()
@@ -332,7 +338,11 @@ async fn create(
         .await
         .map_err(AwsError::from);
     match res {
-        Ok(_) => {}
+        Ok(out) => {
+            if let Some(id) = out.group_id() {
+                return Ok((id.to_string(), Vec::new()));
+            }
+        }
         Err(e) => {
             let e = anyhow::Error::new(e);
             if !is_duplicate(&e) {
@@ -340,9 +350,11 @@ async fn create(
             }
         }
     }
-    // Read it back (also resolves a "duplicate" from a retried create).
     match find_described(ctx, plan, Some(vpc_id), name).await? {
-        Some(sg) => Ok(sg),
+        Some(sg) => Ok((
+            sg.group_id().unwrap_or_default().to_string(),
+            existing_rules(&sg),
+        )),
         None => bail!(
             "a security group named {name} exists in {vpc_id} but was not created by this tool \
              (it lacks the ManagedBy=sitedeploy and Deployment={} tags); it is left alone. \

@@ -82,6 +82,24 @@ def reset(proxy):
     urllib.request.urlopen(urllib.request.Request(f"{proxy}/__proxy/reset", data=b"", method="POST")).read()
 
 
+def warm_up(moto_url):
+    """moto builds a region's backend (default VPC, AMI catalogue) on its first
+    request there, which takes about a second; AWS has no such cost. Touch each
+    service once, directly, before measuring."""
+    for service, body in [
+        ("ec2", "Action=DescribeVpcs&Version=2016-11-15"),
+        ("ec2", "Action=DescribeImages&Version=2016-11-15&Owner.1=amazon"),
+        ("elasticloadbalancing", "Action=DescribeLoadBalancers&Version=2015-12-01"),
+        ("sts", "Action=GetCallerIdentity&Version=2011-06-15"),
+    ]:
+        req = urllib.request.Request(moto_url + "/", data=body.encode(), method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/{service}/aws4_request, "
+                             "SignedHeaders=host, Signature=x",
+        })
+        urllib.request.urlopen(req).read()
+
+
 def run(cmd, cwd, env):
     start = time.monotonic()
     p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
@@ -115,6 +133,7 @@ def summarize(name, took, bound, st):
         "api_calls_besides_polling": total - npoll,
         "polling_calls": npoll,
         "per_action": dict(sorted(actions.items())),
+        "first_seen_s": st.get("first", {}),
     }
 
 
@@ -152,11 +171,14 @@ def main():
         env = dict(os.environ, AWS_ENDPOINT_URL=proxy_url, AWS_ACCESS_KEY_ID="bench",
                    AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true",
                    AWS_CONFIG_FILE=os.path.join(work, "none"),
-                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "none"))
+                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "none"),
+                   # no DNS look-up of the emulated load balancer's name
+                   SITEDEPLOY_NO_SITE_CHECK="true")
         deploy = [os.path.join(bin_dir, "deploy")]
         cleanup = [os.path.join(bin_dir, "cleanup"), "--yes"]
         lat = PROFILE["latency_ms"] / 1000.0
 
+        warm_up(f"http://127.0.0.1:{moto_port}")
         rows = []
         reset(proxy_url)
         t = run(deploy, work, env)
@@ -191,6 +213,15 @@ def main():
                   f"{r['api_calls_besides_polling']:>8} {r['polling_calls']:>6}")
         for r in rows:
             print(f"\n{r['action']}: " + ", ".join(f"{k} {v}" for k, v in r["per_action"].items()))
+        first = rows[0]["first_seen_s"]
+        if "CreateLoadBalancer" in first:
+            print(f"\ndeploy sent CreateLoadBalancer {first['CreateLoadBalancer']:.2f} s after it started "
+                  f"(process start, look-ups, preflight, the load balancer's group)")
+        print("deploy, first request of each action (s): " + ", ".join(
+            f"{k} {v}" for k, v in sorted(rows[0]["first_seen_s"].items(), key=lambda kv: kv[1])))
+        first = rows[2]["first_seen_s"]
+        if "DeleteLoadBalancer" in first:
+            print(f"cleanup sent DeleteLoadBalancer {first['DeleteLoadBalancer']:.2f} s after it started")
         print(f"\ndeploy --help: {min(helps) * 1000:.1f} ms (best of 5)")
         print(f"peak memory of a deploy with nothing to do: {rss / 1024:.1f} MiB")
     finally:
