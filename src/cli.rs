@@ -53,7 +53,7 @@ pub struct DeployArgs {
     #[arg(long)]
     pub plan: bool,
     /// Do not wait for the target to be healthy and the site to answer HTTP 200.
-    #[arg(long, env = "SITEDEPLOY_NO_SITE_CHECK")]
+    #[arg(long, env = "SITEDEPLOY_NO_SITE_CHECK", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_site_check: bool,
     /// Longest wait for the site check, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECONDS")]

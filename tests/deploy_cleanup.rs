@@ -22,7 +22,11 @@ async fn deploy_twice_then_cleanup_twice() {
     let d = Deployment::new(
         &moto.endpoint(),
         "cafe",
-        &config_text("cafe", &ip.url(), ""),
+        &config_text(
+            "cafe",
+            &ip.url(),
+            "[load_balancer]\nextra_ingress = [{ port = 443, cidr = \"0.0.0.0/0\" }]\n",
+        ),
     );
     let aws = Aws::new(&moto.endpoint()).await;
 
@@ -60,10 +64,24 @@ async fn deploy_twice_then_cleanup_twice() {
         assert_eq!(tag(g.tags(), "Deployment"), Some("cafe"));
         assert_eq!(tag(g.tags(), "Project"), Some("tests"));
     }
-    let lb_rules = lb_sg.ip_permissions();
-    assert_eq!(lb_rules.len(), 1);
-    assert_eq!(lb_rules[0].from_port(), Some(80));
-    assert_eq!(lb_rules[0].ip_ranges()[0].cidr_ip(), Some("0.0.0.0/0"));
+    let mut lb_ports: Vec<(i32, String)> = lb_sg
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| {
+            p.ip_ranges()
+                .iter()
+                .map(|r| (p.from_port().unwrap(), r.cidr_ip().unwrap().to_string()))
+        })
+        .collect();
+    lb_ports.sort();
+    assert_eq!(
+        lb_ports,
+        vec![
+            (80, "0.0.0.0/0".to_string()),
+            (443, "0.0.0.0/0".to_string())
+        ],
+        "listener port and the extra rule"
+    );
     let web_rules = web_sg.ip_permissions();
     assert_eq!(web_rules.len(), 2, "{web_rules:#?}");
     let ssh = web_rules
@@ -104,6 +122,23 @@ async fn deploy_twice_then_cleanup_twice() {
         Some("required"),
         "IMDSv2 must be required"
     );
+    // the root volume: encrypted gp3 of the configured size
+    let volumes = aws
+        .ec2
+        .describe_volumes()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("attachment.instance-id")
+                .values(inst.instance_id().unwrap())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let root = &volumes.volumes()[0];
+    assert_eq!(root.encrypted(), Some(true), "{root:?}");
+    assert_eq!(root.size(), Some(8));
+    assert_eq!(root.volume_type().map(|t| t.as_str()), Some("gp3"));
     // the newest matching AMI: moto's al2023 x86_64 images for us-east-1
     let images = aws
         .ec2

@@ -240,6 +240,72 @@ async fn no_secret_in_any_output_at_any_verbosity() {
     );
 }
 
+/// Sends SIGINT to `child` once its stderr shows `marker`; returns its exit
+/// code and all of its stderr.
+fn interrupt_when(mut child: std::process::Child, marker: &'static str) -> Run {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap_or_default();
+            if line.contains(marker) {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("never saw {marker:?}"));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    Run {
+        code,
+        stdout: String::new(),
+        stderr: reader.join().unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_cleanup_says_what_is_left_and_a_rerun_finishes() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"latency_ms": 10, "instance_shutting_down_s": 4, "lb_linger_s": 6}"#,
+    );
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::new(
+        &proxy.endpoint(),
+        "cint",
+        &config_text("cint", &ip.url(), ""),
+    );
+    let aws = Aws::new(&moto.endpoint()).await;
+    d.deploy(&[]).ok();
+
+    let out = interrupt_when(
+        d.spawn(env!("CARGO_BIN_EXE_cleanup"), &["--yes"]),
+        "network interface(s) still attached",
+    );
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cleanup of cint was interrupted"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("What exists now:"), "{}", out.stderr);
+    assert!(out.stderr.contains("cint-lb-sg"), "{}", out.stderr);
+
+    cleanup_until_done(&d, 2);
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_stops_says_what_exists_and_a_rerun_converges() {
     let moto = Moto::start();
@@ -256,35 +322,7 @@ async fn ctrl_c_stops_says_what_exists_and_a_rerun_converges() {
     let aws = Aws::new(&moto.endpoint()).await;
 
     // Interrupt once the instance is launched and being waited for.
-    let mut child = d.spawn_deploy(&[]);
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr).lines() {
-            let line = line.unwrap_or_default();
-            if line.contains("waiting for it to run") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("deploy never reached the instance wait");
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let code = child.wait().unwrap().code().unwrap_or(-1);
-    let out = Run {
-        code,
-        stdout: String::new(),
-        stderr: reader.join().unwrap(),
-    };
+    let out = interrupt_when(d.spawn_deploy(&[]), "waiting for it to run");
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert!(
         out.stderr.contains("deploy of intr was interrupted"),

@@ -310,7 +310,11 @@ impl Deployment {
     }
 
     pub fn spawn_deploy(&self, args: &[&str]) -> Child {
-        self.command(env!("CARGO_BIN_EXE_deploy"), args)
+        self.spawn(env!("CARGO_BIN_EXE_deploy"), args)
+    }
+
+    pub fn spawn(&self, bin: &str, args: &[&str]) -> Child {
+        self.command(bin, args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
