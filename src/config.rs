@@ -482,7 +482,8 @@ impl Validator<'_> {
                     |s| !s.is_empty() && !s.contains('\0'),
                     "a directory path",
                 );
-                base.join(s)
+                // Path::components drops interior "." parts: ./keys -> keys.
+                base.join(s).components().collect()
             }
             None => base.to_path_buf(),
         };

@@ -125,12 +125,14 @@ impl Summary {
         }
         s.push_str("\nResources:\n");
         for r in &self.resources {
+            // ARNs shortened to their resource part (the JSON keeps them whole).
+            let id = r.id.rsplit(':').next().unwrap_or(&r.id);
             s.push_str(&format!(
                 "  {:<15} {:<28} {:<8} {}\n",
                 r.kind,
                 r.name,
                 r.outcome.to_string(),
-                r.id
+                id
             ));
         }
         for w in &self.warnings {

@@ -134,7 +134,7 @@ impl Step {
         match &self.bar {
             Some(b) => {
                 b.set_style(
-                    ProgressStyle::with_template("{prefix:.green:<24} {msg}")
+                    ProgressStyle::with_template("  {prefix:<22.green} {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 b.finish_with_message(format!("{msg} ({secs:.1}s)"));
@@ -150,7 +150,7 @@ impl Step {
         match &self.bar {
             Some(b) => {
                 b.set_style(
-                    ProgressStyle::with_template("{prefix:.red:<24} {msg}")
+                    ProgressStyle::with_template("  {prefix:<22.red} {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 b.finish_with_message(format!("failed: {msg}"));
