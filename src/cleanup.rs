@@ -69,6 +69,7 @@ impl Report {
         let (result, error) = match r {
             Ok(Deleted::Deleted) => ("deleted", None),
             Ok(Deleted::Absent) => ("absent", None),
+            Ok(Deleted::Foreign) => ("left alone: not created by this tool", None),
             Err(e) => ("failed", Some(format!("{e:#}"))),
         };
         self.steps.push(StepReport {
@@ -82,7 +83,11 @@ impl Report {
     /// The human-readable report.
     pub fn to_text(&self, deployment: &str) -> String {
         let mut s = String::new();
-        if !self.deleted_any() && self.failures().is_empty() {
+        let foreign = self
+            .steps
+            .iter()
+            .any(|s| s.result.starts_with("left alone"));
+        if !self.deleted_any() && self.failures().is_empty() && !foreign {
             s.push_str(&format!(
                 "Nothing to delete: no resource of deployment {deployment} was found.\n"
             ));
@@ -218,6 +223,7 @@ fn finish(step: &crate::progress::Step, r: &Result<Deleted>) {
     match r {
         Ok(Deleted::Deleted) => step.done("deleted"),
         Ok(Deleted::Absent) => step.done("nothing to delete"),
+        Ok(Deleted::Foreign) => step.done("left alone: same name, not created by this tool"),
         Err(e) => step.fail(&format!("{e:#}")),
     }
 }

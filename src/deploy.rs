@@ -2,7 +2,8 @@
 //! from one stage to the next are the dependencies:
 //!
 //! ```text
-//! stage 1: credentials | public IP | VPC + subnets | key pair? | instances?   (look-ups)
+//! stage 1: credentials | public IP | VPC + subnets | key pair? | instances?
+//!          | target group? | load balancer?                      (look-ups only)
 //! preflight (only when launching): AMI + instance subnet; dry runs if fresh
 //! stage 2: key pair | load balancer's group | target group
 //! stage 3: web group -> instance -> running -> register | load balancer -> listener -> active
@@ -198,7 +199,7 @@ pub async fn run(
     let mut warnings = Vec::new();
 
     // Stage 1: independent lookups; nothing is created yet.
-    let (identity, ssh_cidr, net, found_key, (current, others)) = tokio::try_join!(
+    let (identity, ssh_cidr, net, found_key, (current, others), found_tg, found_lb) = tokio::try_join!(
         step(progress, "credentials", async {
             let id = crate::preflight::identity(ctx).await?;
             let msg = format!("account {} as {} in {}", id.account, id.arn, ctx.region);
@@ -219,6 +220,8 @@ pub async fn run(
         }),
         async { keypair::find_any(ctx, plan).await },
         async { instance::find_live(ctx, plan).await },
+        targetgroup::find(ctx, plan),
+        loadbalancer::find(ctx, plan),
     )?;
 
     // Preflight of a fresh deployment (no key pair yet): the image and subnet the
@@ -278,7 +281,7 @@ pub async fn run(
             Ok((g, msg))
         }),
         step(progress, "target group", async {
-            let tg = targetgroup::ensure(ctx, plan, &net.vpc_id).await?;
+            let tg = targetgroup::ensure_found(ctx, plan, &net.vpc_id, found_tg).await?;
             let msg = format!("{} {}", tg.outcome, tg.value.name);
             Ok((tg, msg))
         }),
@@ -351,7 +354,9 @@ pub async fn run(
             let s = progress.step("load balancer");
             let r = async {
                 s.set("looking for it");
-                let lb = loadbalancer::ensure(ctx, plan, &lb_subnets, &lb_sg.value.id).await?;
+                let lb =
+                    loadbalancer::ensure_found(ctx, plan, &lb_subnets, &lb_sg.value.id, found_lb)
+                        .await?;
                 s.set(&format!(
                     "{} {}, adding the listener",
                     lb.outcome, lb.value.name

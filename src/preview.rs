@@ -76,11 +76,7 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
 
     rows.push(match key {
         None => row("key pair", &plan.key_name, Outcome::Created, String::new()),
-        Some(k) if !k.ours => bail!(
-            "a key pair named {} exists but was not created by this tool; choose another \
-             ssh.key_name",
-            k.name
-        ),
+        Some(k) if !k.ours => return Err(keypair::not_ours(plan)),
         Some(k) if plan.pem_path.exists() && !replace_key_pair => {
             row("key pair", &k.name, Outcome::Existing, k.id)
         }

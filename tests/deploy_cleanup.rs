@@ -312,8 +312,12 @@ async fn partial_deploy_then_cleanup_leaves_nothing() {
         "{}",
         r.stderr
     );
+    // The load balancer's group, the key pair and the target group exist; the
+    // web group and the instance may or may not, depending on how far their
+    // branch got before the failure cancelled it.
     let (_, groups, keys, lbs, tgs) = aws.counts().await;
-    assert_eq!((groups, keys, lbs, tgs), (2, 1, 0, 1));
+    assert!((1..=2).contains(&groups), "{groups} groups");
+    assert_eq!((keys, lbs, tgs), (1, 0, 1));
 
     // cleanup on "another machine": a fresh directory without the .pem
     let other = Deployment::new(

@@ -355,3 +355,109 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
     );
     assert!(r.stderr.contains("connection refused"), "{}", r.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_old_instance_leaves_only_after_the_new_one_is_in_service() {
+    let moto = Moto::start();
+    // A registered target is `initial` for 2 s before it is `healthy`.
+    let proxy = Proxy::start(&moto, r#"{"target_initial_s": 2}"#);
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::new(
+        &proxy.endpoint(),
+        "swap",
+        &config_text("swap", &ip.url(), ""),
+    );
+    d.deploy(&[]).ok();
+    let changed = config_text("swap", &ip.url(), "").replace("barista_cafe", "coffee_shop");
+    std::fs::write(d.dir.join("deploy.toml"), changed).unwrap();
+    proxy.reset();
+    let r = d.deploy(&[]).ok();
+    assert!(r.stderr.contains("target initial"), "{}", r.stderr);
+    let stats = proxy.stats();
+    let first = |a: &str| {
+        stats["first"][a]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no {a}: {stats}"))
+    };
+    assert!(
+        first("DeregisterTargets") - first("RegisterTargets") >= 2.0,
+        "the old instance was deregistered before the new one was healthy: {stats}"
+    );
+    assert!(
+        first("TerminateInstances") >= first("DeregisterTargets"),
+        "{stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cleanup_leaves_a_foreign_load_balancer_and_target_group_alone() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let vpc = aws.ec2.describe_vpcs().send().await.unwrap().vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let subnets: Vec<String> = aws
+        .ec2
+        .describe_subnets()
+        .send()
+        .await
+        .unwrap()
+        .subnets()
+        .iter()
+        .take(2)
+        .filter_map(|s| s.subnet_id().map(str::to_string))
+        .collect();
+    aws.elb
+        .create_target_group()
+        .name("other-tg")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    aws.elb
+        .create_load_balancer()
+        .name("other-alb")
+        .set_subnets(Some(subnets))
+        .send()
+        .await
+        .unwrap();
+
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "other",
+        &config_text("other", &ip.url(), ""),
+    );
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("not created by this tool"),
+        "{}",
+        r.stderr
+    );
+    // found in the look-ups, before anything was created
+    assert!(aws.key_pairs().await.is_empty());
+    assert!(aws.groups().await.is_empty());
+
+    let c = d.cleanup(&["--yes"]).ok();
+    assert!(
+        c.stdout.contains("left alone: not created by this tool"),
+        "{}",
+        c.stdout
+    );
+    assert_eq!(
+        aws.load_balancers().await.len(),
+        1,
+        "the foreign load balancer must stay"
+    );
+    assert_eq!(
+        aws.target_groups().await.len(),
+        1,
+        "the foreign target group must stay"
+    );
+    assert!(aws.live_instances().await.is_empty());
+    assert!(aws.key_pairs().await.is_empty());
+}

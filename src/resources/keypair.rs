@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
-use super::{ec2_filter, ec2_is_ours, ec2_tag_spec, Deleted, Ensured, Outcome};
+use super::{ec2_filter, ec2_is_ours, ec2_tag_spec, foreign, Deleted, Ensured, Outcome};
 use crate::aws::{is_duplicate, unless_not_found, AwsError, Ctx};
 use crate::plan::Plan;
 
@@ -69,13 +69,7 @@ pub async fn ensure_found(
 ) -> Result<Ensured<KeyPair>> {
     let pem = &plan.pem_path;
     match found {
-        Some(k) if !k.ours => bail!(
-            "a key pair named {} exists but was not created by this tool (it lacks the \
-             ManagedBy=sitedeploy and Deployment={} tags); choose another ssh.key_name \
-             in deploy.toml",
-            k.name,
-            plan.name
-        ),
+        Some(k) if !k.ours => Err(not_ours(plan)),
         Some(k) if pem.exists() && !replace => Ok(Ensured::new(k, Outcome::Existing)),
         Some(k) if replace => {
             delete_in_aws(ctx, &k).await?;
@@ -102,6 +96,16 @@ pub async fn ensure_found(
             create(ctx, plan).await
         }
     }
+}
+
+/// The error for a same-named key pair without this tool's tags.
+pub fn not_ours(plan: &Plan) -> anyhow::Error {
+    foreign(
+        "key pair",
+        &plan.key_name,
+        plan,
+        "Choose another ssh.key_name in deploy.toml.",
+    )
 }
 
 async fn create(ctx: &Ctx, plan: &Plan) -> Result<Ensured<KeyPair>> {

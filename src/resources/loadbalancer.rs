@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
-use super::{ec2_filter, elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
+use super::{
+    ec2_filter, elb_is_ours, elb_tags, elb_tags_of, foreign, is_foreign, Deleted, Ensured, Outcome,
+};
 use crate::aws::{poll_until, unless_not_found, AwsError, Check, Ctx};
 use crate::plan::Plan;
 
@@ -67,15 +69,24 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
         return Ok(None);
     };
     if !elb_is_ours(&elb_tags_of(ctx, &lb.arn).await?, plan) {
-        bail!(
-            "a load balancer named {} exists but was not created by this tool (it lacks the \
-             ManagedBy=sitedeploy and Deployment={} tags); it is left alone. Rename the \
-             deployment (name in deploy.toml)",
-            plan.lb_name,
-            plan.name
-        );
+        return Err(foreign(
+            "load balancer",
+            &plan.lb_name,
+            plan,
+            "Rename the deployment (name in deploy.toml).",
+        ));
     }
     Ok(Some(lb))
+}
+
+/// [`find`] for cleanup: a foreign load balancer is reported, not an error.
+async fn find_for_delete(ctx: &Ctx, plan: &Plan) -> Result<Result<LoadBalancer, Deleted>> {
+    match find(ctx, plan).await {
+        Ok(Some(lb)) => Ok(Ok(lb)),
+        Ok(None) => Ok(Err(Deleted::Absent)),
+        Err(e) if is_foreign(&e) => Ok(Err(Deleted::Foreign)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Finds or creates the internet-facing load balancer (not waited for).
@@ -85,7 +96,19 @@ pub async fn ensure(
     subnets: &[String],
     security_group_id: &str,
 ) -> Result<Ensured<LoadBalancer>> {
-    if let Some(lb) = find(ctx, plan).await? {
+    let found = find(ctx, plan).await?;
+    ensure_found(ctx, plan, subnets, security_group_id, found).await
+}
+
+/// [`ensure`] given what [`find`] found (deploy looks everything up first).
+pub async fn ensure_found(
+    ctx: &Ctx,
+    plan: &Plan,
+    subnets: &[String],
+    security_group_id: &str,
+    found: Option<LoadBalancer>,
+) -> Result<Ensured<LoadBalancer>> {
+    if let Some(lb) = found {
         return Ok(Ensured::new(lb, Outcome::Existing));
     }
     let out = ctx
@@ -259,8 +282,9 @@ pub async fn ensure_listener(
 
 /// Deletes every listener of this deployment's load balancer.
 pub async fn delete_listeners(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
-    let Some(lb) = find(ctx, plan).await? else {
-        return Ok(Deleted::Absent);
+    let lb = match find_for_delete(ctx, plan).await? {
+        Ok(lb) => lb,
+        Err(d) => return Ok(d),
     };
     let ls = listeners(ctx, &lb).await?;
     if ls.is_empty() {
@@ -288,8 +312,9 @@ pub async fn delete(
     limit: Duration,
     mut on_wait: impl FnMut(&str, Duration),
 ) -> Result<Deleted> {
-    let Some(lb) = find(ctx, plan).await? else {
-        return Ok(Deleted::Absent);
+    let lb = match find_for_delete(ctx, plan).await? {
+        Ok(lb) => lb,
+        Err(d) => return Ok(d),
     };
     let res = ctx
         .elb

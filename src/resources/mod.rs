@@ -79,6 +79,36 @@ pub enum Deleted {
     Deleted,
     /// There was nothing to delete.
     Absent,
+    /// Something with the name exists but lacks this tool's tags: left alone.
+    Foreign,
+}
+
+/// A resource that has this deployment's name but not this tool's tags. Deploy
+/// refuses to use it; cleanup leaves it alone.
+#[derive(Debug)]
+pub struct Foreign(pub String);
+
+impl std::fmt::Display for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Foreign {}
+
+/// The error for a same-named resource without this tool's tags.
+pub fn foreign(kind: &str, name: &str, plan: &Plan, fix: &str) -> anyhow::Error {
+    Foreign(format!(
+        "a {kind} named {name} exists but was not created by this tool (it lacks the \
+         ManagedBy=sitedeploy and Deployment={} tags); it is left alone. {fix}",
+        plan.name
+    ))
+    .into()
+}
+
+/// Whether an error is [`Foreign`].
+pub fn is_foreign(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Foreign>().is_some()
 }
 
 /// EC2 filters that select this deployment's resources by tag.

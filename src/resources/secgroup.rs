@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
-use super::{ec2_filter, ec2_is_ours, ec2_tag_filters, ec2_tag_spec, Deleted, Ensured, Outcome};
+use super::{
+    ec2_filter, ec2_is_ours, ec2_tag_filters, ec2_tag_spec, foreign, Deleted, Ensured, Outcome,
+};
 use crate::aws::{is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx};
 use crate::plan::{Plan, SSH_RULE_DESCRIPTION};
 
@@ -355,12 +357,12 @@ async fn create(
             sg.group_id().unwrap_or_default().to_string(),
             existing_rules(&sg),
         )),
-        None => bail!(
-            "a security group named {name} exists in {vpc_id} but was not created by this tool \
-             (it lacks the ManagedBy=sitedeploy and Deployment={} tags); it is left alone. \
-             Rename the deployment (name in deploy.toml) or delete that group yourself",
-            plan.name
-        ),
+        None => Err(foreign(
+            "security group",
+            name,
+            plan,
+            "Rename the deployment (name in deploy.toml) or delete that group yourself.",
+        )),
     }
 }
 

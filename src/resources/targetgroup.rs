@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
-use super::{elb_is_ours, elb_tags, elb_tags_of, Deleted, Ensured, Outcome};
+use super::{elb_is_ours, elb_tags, elb_tags_of, foreign, is_foreign, Deleted, Ensured, Outcome};
 use crate::aws::{
     is_code, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
 };
@@ -48,13 +48,12 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
     };
     let tags = elb_tags_of(ctx, arn).await?;
     if !elb_is_ours(&tags, plan) {
-        bail!(
-            "a target group named {} exists but was not created by this tool (it lacks the \
-             ManagedBy=sitedeploy and Deployment={} tags); it is left alone. Rename the \
-             deployment (name in deploy.toml)",
-            plan.tg_name,
-            plan.name
-        );
+        return Err(foreign(
+            "target group",
+            &plan.tg_name,
+            plan,
+            "Rename the deployment (name in deploy.toml).",
+        ));
     }
     Ok(Some(TargetGroup {
         arn: arn.to_string(),
@@ -64,7 +63,18 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
 
 /// Finds or creates the target group in `vpc_id`.
 pub async fn ensure(ctx: &Ctx, plan: &Plan, vpc_id: &str) -> Result<Ensured<TargetGroup>> {
-    if let Some(tg) = find(ctx, plan).await? {
+    let found = find(ctx, plan).await?;
+    ensure_found(ctx, plan, vpc_id, found).await
+}
+
+/// [`ensure`] given what [`find`] found (deploy looks everything up first).
+pub async fn ensure_found(
+    ctx: &Ctx,
+    plan: &Plan,
+    vpc_id: &str,
+    found: Option<TargetGroup>,
+) -> Result<Ensured<TargetGroup>> {
+    if let Some(tg) = found {
         return Ok(Ensured::new(tg, Outcome::Existing));
     }
     let out = ctx
@@ -221,8 +231,11 @@ pub async fn deregister(ctx: &Ctx, tg: &TargetGroup, ids: &[String]) -> Result<(
 /// Deletes the target group, retrying while it is still in use by a listener
 /// that is being deleted.
 pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> {
-    let Some(tg) = find(ctx, plan).await? else {
-        return Ok(Deleted::Absent);
+    let tg = match find(ctx, plan).await {
+        Ok(Some(tg)) => tg,
+        Ok(None) => return Ok(Deleted::Absent),
+        Err(e) if is_foreign(&e) => return Ok(Deleted::Foreign),
+        Err(e) => return Err(e),
     };
     let res = retry_not_yet(
         &format!("delete target group {}", tg.name),

@@ -17,6 +17,7 @@ paths that only real AWS would reach:
   sg_dependency_violations each security group answers DeleteSecurityGroup with
                            DependencyViolation this many times first
   register_pending_invalid RegisterTargets of a `pending` instance answers InvalidTarget
+  target_initial_s         a registered target's health is `initial` for N s
   fail_actions             {"Action": "Code"}: always answer that error
   drop_after_actions       {"Action": n}: drop the connection after moto handled
                            the first n requests of that action (dry runs not counted)
@@ -59,6 +60,7 @@ class State:
         self.lb_deleted = {}  # lb arn -> deletion time
         self.sg_refusals = {}  # sg id -> refusals so far
         self.client_tokens = {}  # RunInstances client token -> first response
+        self.registered = {}  # instance id -> RegisterTargets time
         self.drops_left = dict(config.get("drop_after_actions") or {})
         self.stats = {"actions": {}, "injected": {}, "polls": {}, "first": {}}
         self.start = time.time()
@@ -371,6 +373,11 @@ class Handler(BaseHTTPRequestHandler):
                 for arn in arns:
                     st.lb_created.setdefault(arn, now)
                     st.lb_groups.setdefault(arn, groups)
+        elif action == "RegisterTargets":
+            with st.lock:
+                for k, v in params.items():
+                    if k.startswith("Targets.member.") and k.endswith(".Id"):
+                        st.registered.setdefault(v[0], now)
         elif action == "DeleteLoadBalancer":
             arn = (params.get("LoadBalancerArn") or [""])[0]
             with st.lock:
@@ -395,6 +402,17 @@ class Handler(BaseHTTPRequestHandler):
                 return block
             text = re.sub(r"<member>\s*<LoadBalancerArn>.*?</member>\s*(?=<member>\s*<LoadBalancerArn>|</LoadBalancers>)",
                           lb_sub, text, flags=re.S)
+        elif action == "DescribeTargetHealth":
+            initial = cfg.get("target_initial_s", 0)
+
+            def health_sub(m):
+                with st.lock:
+                    t = st.registered.get(m.group(2))
+                if t is not None and now - t < initial:
+                    return m.group(1) + "initial" + m.group(3)
+                return m.group(0)
+            text = re.sub(r"(<Id>(i-[0-9a-f]+)</Id>.*?<State>)healthy(</State>)", health_sub, text,
+                          flags=re.S)
         elif action == "DescribeNetworkInterfaces":
             desc = None
             for k, v in params.items():
