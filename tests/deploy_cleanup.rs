@@ -275,7 +275,7 @@ async fn deploy_twice_then_cleanup_twice() {
 async fn cleanup_refuses_without_yes_when_not_a_terminal() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(&moto.endpoint(), "ask", &config_text("ask", &ip.url(), ""));
+    let d = Deployment::simple(&moto.endpoint(), "ask", &ip);
     d.deploy(&[]).ok();
     let r = d.cleanup(&[]);
     assert_eq!(r.code, 2);
@@ -298,11 +298,7 @@ async fn partial_deploy_then_cleanup_leaves_nothing() {
         r#"{"fail_actions": {"CreateLoadBalancer": "TooManyLoadBalancers"}}"#,
     );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "part",
-        &config_text("part", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "part", &ip);
     let aws = Aws::new(&moto.endpoint()).await;
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -320,11 +316,7 @@ async fn partial_deploy_then_cleanup_leaves_nothing() {
     assert_eq!((keys, lbs, tgs), (1, 0, 1));
 
     // cleanup on "another machine": a fresh directory without the .pem
-    let other = Deployment::new(
-        &proxy.endpoint(),
-        "part",
-        &config_text("part", &ip.url(), ""),
-    );
+    let other = Deployment::simple(&proxy.endpoint(), "part", &ip);
     other.cleanup(&["--yes"]).ok();
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
     other.cleanup(&["--yes"]).ok();
@@ -352,11 +344,7 @@ async fn foreign_same_named_group_is_neither_used_nor_deleted() {
         .unwrap()
         .to_string();
 
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "mine",
-        &config_text("mine", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "mine", &ip);
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1);
     assert!(
@@ -384,11 +372,7 @@ async fn ssh_rule_follows_a_changed_address_and_failed_detection_adds_none() {
     let moto = Moto::start();
     let aws = Aws::new(&moto.endpoint()).await;
     let first_ip = IpService::start("198.51.100.1");
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "move",
-        &config_text("move", &first_ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "move", &first_ip);
     d.deploy(&[]).ok();
 
     let ssh_cidrs = || async {
@@ -464,20 +448,12 @@ async fn key_pair_without_its_pem_stops_with_a_way_out() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
     let aws = Aws::new(&moto.endpoint()).await;
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "lost",
-        &config_text("lost", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "lost", &ip);
     d.deploy(&[]).ok();
     let old_key = aws.key_pairs().await[0].key_pair_id().unwrap().to_string();
 
     // Same deployment from another directory: the key exists, its .pem is not here.
-    let other = Deployment::new(
-        &moto.endpoint(),
-        "lost",
-        &config_text("lost", &ip.url(), ""),
-    );
+    let other = Deployment::simple(&moto.endpoint(), "lost", &ip);
     let r = other.deploy(&[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--replace-key-pair"), "{}", r.stderr);

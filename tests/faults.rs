@@ -87,7 +87,7 @@ async fn seeded_faults_neither_lose_nor_double_anything() {
         let proxy = Proxy::start(&moto, &config);
         let ip = IpService::start("203.0.113.7");
         let name = format!("f{seed}");
-        let d = Deployment::new(&proxy.endpoint(), &name, &config_text(&name, &ip.url(), ""));
+        let d = Deployment::simple(&proxy.endpoint(), &name, &ip);
         let aws = Aws::new(&moto.endpoint()).await;
 
         let runs = deploy_until_converged(&d, 5);
@@ -135,11 +135,7 @@ async fn creates_that_took_effect_but_lost_their_answer_are_found_not_repeated()
             "CreateLoadBalancer": 1, "CreateListener": 1, "RegisterTargets": 1}}"#,
     );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "lost",
-        &config_text("lost", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "lost", &ip);
     let aws = Aws::new(&moto.endpoint()).await;
     let runs = deploy_until_converged(&d, 3);
     // The key pair's private key was in the lost answer: the first run stops
@@ -171,7 +167,7 @@ async fn deploy_killed_at_any_point_then_rerun_converges() {
         );
         let ip = IpService::start("203.0.113.7");
         let name = format!("k{kill_after_ms}");
-        let d = Deployment::new(&proxy.endpoint(), &name, &config_text(&name, &ip.url(), ""));
+        let d = Deployment::simple(&proxy.endpoint(), &name, &ip);
         let aws = Aws::new(&moto.endpoint()).await;
 
         let mut child = d.spawn_deploy(&[]);
@@ -194,11 +190,7 @@ async fn deploy_killed_at_any_point_then_rerun_converges() {
 async fn no_secret_in_any_output_at_any_verbosity() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "secret",
-        &config_text("secret", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "secret", &ip);
     let mut all = String::new();
     for (args, log) in [(vec!["-vv", "--json"], "trace"), (vec!["-v"], "debug")] {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_deploy"));
@@ -281,11 +273,7 @@ async fn ctrl_c_during_cleanup_says_what_is_left_and_a_rerun_finishes() {
         r#"{"latency_ms": 10, "instance_shutting_down_s": 4, "lb_linger_s": 6}"#,
     );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "cint",
-        &config_text("cint", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "cint", &ip);
     let aws = Aws::new(&moto.endpoint()).await;
     d.deploy(&[]).ok();
 
@@ -314,11 +302,7 @@ async fn ctrl_c_stops_says_what_exists_and_a_rerun_converges() {
         r#"{"latency_ms": 20, "instance_pending_s": 4, "lb_provisioning_s": 5}"#,
     );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "intr",
-        &config_text("intr", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "intr", &ip);
     let aws = Aws::new(&moto.endpoint()).await;
 
     // Interrupt once the instance is launched and being waited for.

@@ -52,11 +52,7 @@ fn assert_plan_matches(plan: &serde_json::Value, summary: &serde_json::Value) {
 async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "learn",
-        &config_text("learn", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "learn", &ip);
     let aws = Aws::new(&moto.endpoint()).await;
 
     // status before anything exists
@@ -197,11 +193,7 @@ async fn preflight_explains_missing_default_vpc_one_zone_and_bad_credentials() {
     );
     let ip = IpService::start("203.0.113.7");
     let aws = Aws::new(&moto.endpoint()).await;
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "cred",
-        &config_text("cred", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "cred", &ip);
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1);
     assert!(
@@ -225,11 +217,7 @@ async fn preflight_explains_missing_default_vpc_one_zone_and_bad_credentials() {
     for id in &ids[1..] {
         aws.ec2.delete_subnet().subnet_id(id).send().await.unwrap();
     }
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "zone",
-        &config_text("zone", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "zone", &ip);
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1);
     assert!(
@@ -310,7 +298,7 @@ fn site(status: &'static str) -> u16 {
 async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead_one() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(&moto.endpoint(), "web", &config_text("web", &ip.url(), ""));
+    let d = Deployment::simple(&moto.endpoint(), "web", &ip);
     let port = site("200 OK");
     let addr = format!("127.0.0.1:{port}");
     let env = [("SITEDEPLOY_NO_SITE_CHECK", "false")];
@@ -362,11 +350,7 @@ async fn the_old_instance_leaves_only_after_the_new_one_is_in_service() {
     // A registered target is `initial` for 2 s before it is `healthy`.
     let proxy = Proxy::start(&moto, r#"{"target_initial_s": 2}"#);
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "swap",
-        &config_text("swap", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "swap", &ip);
     d.deploy(&[]).ok();
     let changed = config_text("swap", &ip.url(), "").replace("barista_cafe", "coffee_shop");
     std::fs::write(d.dir.join("deploy.toml"), changed).unwrap();
@@ -426,11 +410,7 @@ async fn cleanup_leaves_a_foreign_load_balancer_and_target_group_alone() {
         .await
         .unwrap();
 
-    let d = Deployment::new(
-        &moto.endpoint(),
-        "other",
-        &config_text("other", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&moto.endpoint(), "other", &ip);
     let r = d.deploy(&[]);
     assert_eq!(r.code, 1);
     assert!(

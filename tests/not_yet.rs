@@ -25,11 +25,7 @@ async fn deploy_waits_for_pending_instance_and_provisioning_load_balancer() {
         r#"{"instance_pending_s": 3, "lb_provisioning_s": 4, "register_pending_invalid": true}"#,
     );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "slow",
-        &config_text("slow", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "slow", &ip);
     let start = Instant::now();
     let r = d.deploy(&[]).ok();
     let took = start.elapsed().as_secs_f64();
@@ -68,7 +64,7 @@ async fn cleanup_retries_dependency_violation_until_groups_go() {
         r#"{"sg_dependency_violations": 3, "instance_shutting_down_s": 2, "lb_linger_s": 3}"#,
     );
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(&proxy.endpoint(), "dv", &config_text("dv", &ip.url(), ""));
+    let d = Deployment::simple(&proxy.endpoint(), "dv", &ip);
     d.deploy(&[]).ok();
     proxy.reset();
     let r = d.cleanup(&["--yes"]).ok();
@@ -101,11 +97,7 @@ async fn cleanup_gives_up_after_its_limit_reports_and_exits_nonzero() {
     let moto = Moto::start();
     let proxy = Proxy::start(&moto, r#"{"sg_dependency_violations": 1000}"#);
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::new(
-        &proxy.endpoint(),
-        "stuck",
-        &config_text("stuck", &ip.url(), ""),
-    );
+    let d = Deployment::simple(&proxy.endpoint(), "stuck", &ip);
     d.deploy(&[]).ok();
     let start = Instant::now();
     let r = d.cleanup(&["--yes", "--sg-timeout", "3"]);

@@ -233,6 +233,11 @@ ip_timeout_secs = 2
 }
 
 impl Deployment {
+    /// The default test config for `name`, with `ip` as its public-IP service.
+    pub fn simple(endpoint: &str, name: &str, ip: &IpService) -> Deployment {
+        Deployment::new(endpoint, name, &config_text(name, &ip.url(), ""))
+    }
+
     pub fn new(endpoint: &str, name: &str, config: &str) -> Deployment {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir()
