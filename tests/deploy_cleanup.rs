@@ -291,8 +291,8 @@ async fn cleanup_refuses_without_yes_when_not_a_terminal() {
 #[tokio::test(flavor = "multi_thread")]
 async fn partial_deploy_then_cleanup_leaves_nothing() {
     let moto = Moto::start();
-    // The load balancer cannot be created: deploy stops after the key pair,
-    // groups, target group and instance exist.
+    // The load balancer cannot be created: deploy stops once the key pair, the
+    // load balancer's group and the target group exist.
     let proxy = Proxy::start(
         &moto,
         r#"{"fail_actions": {"CreateLoadBalancer": "TooManyLoadBalancers"}}"#,
