@@ -441,3 +441,32 @@ async fn cleanup_leaves_a_foreign_load_balancer_and_target_group_alone() {
     assert!(aws.live_instances().await.is_empty());
     assert!(aws.key_pairs().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_each_step_gets_a_spinner_and_its_elapsed_time() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"instance_pending_s": 2, "lb_provisioning_s": 2}"#,
+    );
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::simple(&proxy.endpoint(), "tty", &ip);
+    // `script` runs deploy on a pseudo-terminal and records what it drew.
+    let cmd = format!("{} --config deploy.toml", env!("CARGO_BIN_EXE_deploy"));
+    let out = d
+        .env_command("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env("TERM", "xterm-256color")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    // finished steps in green, a wait shown with the time waited so far, a spinner
+    assert!(screen.contains("\u{1b}[32mcredentials"), "{screen}");
+    assert!(screen.contains("provisioning, waited"), "{screen}");
+    let spinner = ['⠁', '⠂', '⠄', '⡀', '⢀', '⠠', '⠐', '⠈'];
+    assert!(screen.chars().any(|c| spinner.contains(&c)), "{screen}");
+    // no plain timestamped lines on a terminal; the summary is there
+    assert!(!screen.contains("[   0."), "{screen}");
+    assert!(screen.contains("Site:"), "{screen}");
+}

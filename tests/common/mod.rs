@@ -266,10 +266,16 @@ impl Deployment {
     }
 
     fn command(&self, bin: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(bin);
+        let mut c = self.env_command(bin);
+        c.args(["--config", "deploy.toml"]).args(args);
+        c
+    }
+
+    /// `program` in the deployment's directory with the test environment:
+    /// the emulator's endpoint, dummy credentials, no site check, no AWS config.
+    pub fn env_command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
         c.current_dir(&self.dir)
-            .args(["--config", "deploy.toml"])
-            .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &self.dir)
