@@ -1,13 +1,15 @@
 //! What exists of a deployment right now, found the way cleanup finds it (tags
-//! and names, no local state): used after an interrupted run to say what is
-//! there and how to remove it.
+//! and names, no local state): for `status`, `cleanup --plan`, and after an
+//! interrupted run to say what is there and how to remove it. A same-named
+//! resource without this tool's tags is not part of the deployment and is not
+//! listed.
 
 use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::Ctx;
 use crate::plan::Plan;
-use crate::resources::{instance, keypair, loadbalancer, secgroup, targetgroup};
+use crate::resources::{instance, is_foreign, keypair, loadbalancer, secgroup, targetgroup};
 
 /// One resource that exists.
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +38,8 @@ pub async fn scan(ctx: &Ctx, plan: &Plan) -> (Vec<Found>, Vec<String>) {
     let mut note = |r: Result<Option<Found>>| match r {
         Ok(Some(f)) => found.push(f),
         Ok(None) => {}
+        // Same name, not this tool's tags: not part of this deployment.
+        Err(e) if is_foreign(&e) => {}
         Err(e) => errors.push(format!("{e:#}")),
     };
     note(key.map(|k| {

@@ -422,6 +422,8 @@ async fn cleanup_leaves_a_foreign_load_balancer_and_target_group_alone() {
     assert!(aws.key_pairs().await.is_empty());
     assert!(aws.groups().await.is_empty());
 
+    let plan = d.cleanup(&["--plan"]).ok();
+    assert!(plan.stdout.contains("Nothing to do."), "{}", plan.stdout);
     let c = d.cleanup(&["--yes"]).ok();
     assert!(
         c.stdout.contains("left alone: not created by this tool"),
