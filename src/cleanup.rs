@@ -16,7 +16,8 @@ use serde::Serialize;
 use crate::aws::Ctx;
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::resources::{instance, keypair, loadbalancer, secgroup, targetgroup, Deleted};
+use crate::resources::loadbalancer::{self, LoadBalancer};
+use crate::resources::{instance, keypair, secgroup, targetgroup, Deleted};
 
 /// Options of one cleanup run.
 #[derive(Debug, Clone)]
@@ -133,30 +134,31 @@ async fn tracked(
 pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progress) -> Report {
     let mut report = Report::default();
 
+    // The load balancer is looked up once, for the listener and its own step.
     // The listener goes first; meanwhile the web group's rule that references the
     // load balancer's group is dropped, so each group can go as soon as its own
     // holder is gone.
-    let (listeners, refs) = tokio::join!(
-        tracked(
-            progress,
-            "listener",
-            loadbalancer::delete_listeners(ctx, plan)
-        ),
-        async {
-            let (web, lbg) = tokio::try_join!(
-                secgroup::find(ctx, plan, None, &plan.web_sg_name),
-                secgroup::find(ctx, plan, None, &plan.lb_sg_name),
-            )?;
-            if let (Some(w), Some(l)) = (web, lbg) {
-                secgroup::revoke_references(ctx, &w, &l).await?;
-            }
-            Ok::<_, anyhow::Error>(())
+    let (lb_found, refs) = tokio::join!(loadbalancer::find_for_delete(ctx, plan), async {
+        let (web, lbg) = tokio::try_join!(
+            secgroup::find(ctx, plan, None, &plan.web_sg_name),
+            secgroup::find(ctx, plan, None, &plan.lb_sg_name),
+        )?;
+        if let (Some(w), Some(l)) = (web, lbg) {
+            secgroup::revoke_references(ctx, &w, &l).await?;
         }
-    );
-    report.add("listener", &listeners);
+        Ok::<_, anyhow::Error>(())
+    });
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
+    let listeners = tracked(progress, "listener", async {
+        match lb_or_report(&lb_found) {
+            Ok(lb) => loadbalancer::delete_listeners(ctx, lb).await,
+            Err(r) => r,
+        }
+    })
+    .await;
+    report.add("listener", &listeners);
 
     // A group whose holder failed to go gets one attempt, not the long retry.
     let limit_after = |holder: &Result<Deleted>| {
@@ -170,8 +172,13 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
         async {
             let step = progress.step("load balancer");
             step.set("looking for it");
-            let lb =
-                loadbalancer::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
+            let lb = match lb_or_report(&lb_found) {
+                Ok(lb) => {
+                    loadbalancer::delete(ctx, lb, opts.wait_limit, |st, t| step.waiting(st, t))
+                        .await
+                }
+                Err(r) => r,
+            };
             finish(&step, &lb);
             let sg = delete_group(ctx, plan, progress, &plan.lb_sg_name, limit_after(&lb)).await;
             (lb, sg)
@@ -200,6 +207,18 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
     report.add(&format!("security group {}", plan.lb_sg_name), &lb_sg);
     report.add(&format!("key pair {}", plan.key_name), &key);
     report
+}
+
+/// The load balancer to act on, or what its step reports instead (absent, not
+/// ours, or the look-up's error).
+fn lb_or_report(
+    found: &Result<Result<LoadBalancer, Deleted>>,
+) -> std::result::Result<&LoadBalancer, Result<Deleted>> {
+    match found {
+        Ok(Ok(lb)) => Ok(lb),
+        Ok(Err(d)) => Err(Ok(*d)),
+        Err(e) => Err(Err(anyhow::anyhow!("{e:#}"))),
+    }
 }
 
 async fn delete_group(

@@ -79,8 +79,9 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
     Ok(Some(lb))
 }
 
-/// [`find`] for cleanup: a foreign load balancer is reported, not an error.
-async fn find_for_delete(ctx: &Ctx, plan: &Plan) -> Result<Result<LoadBalancer, Deleted>> {
+/// [`find`] for cleanup, looked up once for the listener and load balancer steps:
+/// ours, or what to report instead (absent, or same-named but not ours).
+pub async fn find_for_delete(ctx: &Ctx, plan: &Plan) -> Result<Result<LoadBalancer, Deleted>> {
     match find(ctx, plan).await {
         Ok(Some(lb)) => Ok(Ok(lb)),
         Ok(None) => Ok(Err(Deleted::Absent)),
@@ -280,13 +281,9 @@ pub async fn ensure_listener(
     ))
 }
 
-/// Deletes every listener of this deployment's load balancer.
-pub async fn delete_listeners(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
-    let lb = match find_for_delete(ctx, plan).await? {
-        Ok(lb) => lb,
-        Err(d) => return Ok(d),
-    };
-    let ls = listeners(ctx, &lb).await?;
+/// Deletes every listener of the load balancer.
+pub async fn delete_listeners(ctx: &Ctx, lb: &LoadBalancer) -> Result<Deleted> {
+    let ls = listeners(ctx, lb).await?;
     if ls.is_empty() {
         return Ok(Deleted::Absent);
     }
@@ -308,14 +305,10 @@ pub async fn delete_listeners(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
 /// interfaces to go (they keep its security group in use).
 pub async fn delete(
     ctx: &Ctx,
-    plan: &Plan,
+    lb: &LoadBalancer,
     limit: Duration,
     mut on_wait: impl FnMut(&str, Duration),
 ) -> Result<Deleted> {
-    let lb = match find_for_delete(ctx, plan).await? {
-        Ok(lb) => lb,
-        Err(d) => return Ok(d),
-    };
     let res = ctx
         .elb
         .delete_load_balancer()
@@ -351,7 +344,7 @@ pub async fn delete(
         },
     )
     .await?;
-    wait_interfaces_gone(ctx, &lb, limit, on_wait).await?;
+    wait_interfaces_gone(ctx, lb, limit, on_wait).await?;
     Ok(Deleted::Deleted)
 }
 
