@@ -3,7 +3,8 @@
 //! is attempted and every failure reported:
 //!
 //! ```text
-//! listener | drop the web group's rule referencing the lb group
+//! find the load balancer (once) | drop the web group's rule referencing the lb group
+//! listener
 //! load balancer -> gone -> its interfaces gone -> lb group
 //!   | instances -> terminated -> web group | target group | key pair + .pem
 //! ```
