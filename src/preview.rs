@@ -63,14 +63,14 @@ pub fn web_rules(lb_group_id: &str, ssh_cidr: Option<&str>) -> Vec<Rule> {
 
 /// What deploy would do.
 pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Vec<Change>> {
-    let (key, net, image, ssh, tg, lb, instances) = tokio::try_join!(
+    let (key, net, image, ssh, tg, lb, (current, others)) = tokio::try_join!(
         keypair::find_any(ctx, plan),
         network::find(ctx, plan),
         instance::find_image(ctx, plan),
         async { Ok(publicip::ssh_cidr(plan).await.ok()) },
         targetgroup::find(ctx, plan),
         loadbalancer::find(ctx, plan),
-        instance::find_all(ctx, plan, instance::LIVE),
+        instance::find_live(ctx, plan),
     )?;
     let mut rows = Vec::new();
 
@@ -136,14 +136,8 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
         ),
     });
 
-    let current = instances
-        .iter()
-        .find(|i| i.fingerprint.as_deref() == Some(plan.fingerprint.as_str()));
-    let others: Vec<&str> = instances
-        .iter()
-        .filter(|i| Some(&i.id) != current.map(|c| &c.id))
-        .map(|i| i.id.as_str())
-        .collect();
+    let current = current.as_ref();
+    let others: Vec<&str> = others.iter().map(|i| i.id.as_str()).collect();
     rows.push(match (current, others.is_empty()) {
         (Some(c), true) => row(
             "instance",
