@@ -339,9 +339,9 @@ async fn interrupted(l: &Loaded, progress: &Progress, config: &Path, what: &str)
     .await;
     let mut msg = format!("{what} of {} was interrupted.\n", l.plan.name);
     match scan {
-        Ok((found, errors)) => {
+        Ok(scan) => {
             msg.push_str("What exists now:\n");
-            msg.push_str(&crate::status::to_text(&found, &errors));
+            msg.push_str(&crate::status::to_text(&scan.found, &scan.errors));
         }
         Err(_) => msg.push_str("Could not look up what exists within 30 s.\n"),
     }

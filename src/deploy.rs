@@ -177,16 +177,7 @@ async fn step<T>(
 ) -> Result<T> {
     let s = progress.step(name);
     s.set("working");
-    match fut.await {
-        Ok((v, msg)) => {
-            s.done(&msg);
-            Ok(v)
-        }
-        Err(e) => {
-            s.fail(&format!("{e:#}"));
-            Err(e)
-        }
-    }
+    finish(&s, fut.await, |(_, msg)| msg.clone()).map(|(v, _)| v)
 }
 
 /// Deploys the plan: every step finds before it creates.
@@ -377,11 +368,7 @@ pub async fn run(
         },
     )?;
 
-    let url = if plan.listener_port == 80 {
-        format!("http://{}/", lb.value.dns_name)
-    } else {
-        format!("http://{}:{}/", lb.value.dns_name, plan.listener_port)
-    };
+    let url = plan.site_url(&lb.value.dns_name);
 
     // Stage 4: the site in service, then instances of an earlier template
     // (or of a crashed run) taken out: deregistered, then terminated.

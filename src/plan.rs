@@ -162,6 +162,15 @@ impl Plan {
         self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The site's URL on a load balancer with DNS name `dns`.
+    pub fn site_url(&self, dns: &str) -> String {
+        if self.listener_port == 80 {
+            format!("http://{dns}/")
+        } else {
+            format!("http://{dns}:{}/", self.listener_port)
+        }
+    }
+
     /// The client token for RunInstances: the same for a retry of the same launch,
     /// different after the key pair is recreated (a new deployment) or the
     /// instance's fingerprint changes. At most 64 ASCII characters.

@@ -219,7 +219,7 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
 
 /// What cleanup would delete.
 pub async fn cleanup(ctx: &Ctx, plan: &Plan) -> Result<Vec<Change>> {
-    let (found, errors) = crate::status::scan(ctx, plan).await;
+    let crate::status::Scan { found, errors, .. } = crate::status::scan(ctx, plan).await;
     if !errors.is_empty() {
         bail!("could not read everything: {}", errors.join("; "));
     }

@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::aws::Ctx;
 use crate::plan::Plan;
-use crate::resources::{instance, is_foreign, keypair, loadbalancer, secgroup, targetgroup};
+use crate::resources::loadbalancer::{self, LoadBalancer};
+use crate::resources::targetgroup::{self, TargetGroup};
+use crate::resources::{instance, is_foreign, keypair, secgroup};
 
 /// One resource that exists.
 #[derive(Debug, Clone, Serialize)]
@@ -22,9 +24,20 @@ pub struct Found {
     pub detail: String,
 }
 
-/// Every resource of the deployment that exists, in deploy order; lookups that
-/// failed are reported as such rather than dropped.
-pub async fn scan(ctx: &Ctx, plan: &Plan) -> (Vec<Found>, Vec<String>) {
+/// What a scan found.
+pub struct Scan {
+    /// Every resource of the deployment that exists, in deploy order.
+    pub found: Vec<Found>,
+    /// Look-ups that failed, reported rather than dropped.
+    pub errors: Vec<String>,
+    /// The load balancer, when it exists (for its state and URL).
+    pub load_balancer: Option<LoadBalancer>,
+    /// The target group, when it exists (for its targets' health).
+    pub target_group: Option<TargetGroup>,
+}
+
+/// Looks up every resource of the deployment at once.
+pub async fn scan(ctx: &Ctx, plan: &Plan) -> Scan {
     let (key, lb_sg, web_sg, insts, tg, lb) = tokio::join!(
         keypair::find(ctx, plan),
         secgroup::find(ctx, plan, None, &plan.lb_sg_name),
@@ -70,21 +83,34 @@ pub async fn scan(ctx: &Ctx, plan: &Plan) -> (Vec<Found>, Vec<String>) {
         }
         Err(e) => note(Err(e)),
     }
-    note(tg.map(|t| {
-        t.map(|t| Found {
+    let target_group = tg.unwrap_or_else(|e| {
+        note(Err(e));
+        None
+    });
+    if let Some(t) = &target_group {
+        note(Ok(Some(Found {
             kind: "target group",
-            name: t.name,
-            detail: t.arn,
-        })
-    }));
-    note(lb.map(|l| {
-        l.map(|l| Found {
+            name: t.name.clone(),
+            detail: t.arn.clone(),
+        })));
+    }
+    let load_balancer = lb.unwrap_or_else(|e| {
+        note(Err(e));
+        None
+    });
+    if let Some(l) = &load_balancer {
+        note(Ok(Some(Found {
             kind: "load balancer",
-            name: l.name,
+            name: l.name.clone(),
             detail: format!("{} {}", l.state, l.dns_name),
-        })
-    }));
-    (found, errors)
+        })));
+    }
+    Scan {
+        found,
+        errors,
+        load_balancer,
+        target_group,
+    }
 }
 
 /// The scan as lines for stderr.
@@ -123,31 +149,25 @@ pub struct Status {
 
 /// What exists, with the load balancer's state, the targets' health and the URL.
 pub async fn status(ctx: &Ctx, plan: &Plan) -> Status {
-    let ((resources, mut errors), lb, tg) = tokio::join!(
-        scan(ctx, plan),
-        loadbalancer::find(ctx, plan),
-        targetgroup::find(ctx, plan)
-    );
-    let (url, load_balancer_state) = match lb {
-        Ok(Some(l)) => {
-            let url = if plan.listener_port == 80 {
-                format!("http://{}/", l.dns_name)
-            } else {
-                format!("http://{}:{}/", l.dns_name, plan.listener_port)
-            };
-            (Some(url), Some(l.state))
-        }
-        _ => (None, None),
+    let Scan {
+        found: resources,
+        mut errors,
+        load_balancer,
+        target_group,
+    } = scan(ctx, plan).await;
+    let (url, load_balancer_state) = match load_balancer {
+        Some(l) => (Some(plan.site_url(&l.dns_name)), Some(l.state)),
+        None => (None, None),
     };
-    let targets = match tg {
-        Ok(Some(t)) => match targetgroup::targets(ctx, &t).await {
+    let targets = match target_group {
+        Some(t) => match targetgroup::targets(ctx, &t).await {
             Ok(list) => list,
             Err(e) => {
                 errors.push(format!("{e:#}"));
                 Vec::new()
             }
         },
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     Status {
         deployment: plan.name.clone(),
