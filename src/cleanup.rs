@@ -187,9 +187,8 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
         async {
             let step = progress.step("instance");
             step.set("looking for it");
-            let inst = instance::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t))
-                .await
-                .map(|(d, _)| d);
+            let inst =
+                instance::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
             finish(&step, &inst);
             let sg = delete_group(ctx, plan, progress, &plan.web_sg_name, limit_after(&inst)).await;
             (inst, sg)

@@ -342,10 +342,10 @@ pub async fn delete(
     plan: &Plan,
     limit: Duration,
     on_wait: impl FnMut(&str, Duration),
-) -> Result<(Deleted, Vec<String>)> {
+) -> Result<Deleted> {
     let found = find_all(ctx, plan, NOT_TERMINATED).await?;
     if found.is_empty() {
-        return Ok((Deleted::Absent, Vec::new()));
+        return Ok(Deleted::Absent);
     }
     // Those already shutting down need no call, only waiting for.
     let ids: Vec<String> = found
@@ -356,12 +356,9 @@ pub async fn delete(
     terminate(ctx, &ids).await?;
     let all: Vec<String> = found.into_iter().map(|i| i.id).collect();
     wait_terminated(ctx, &all, limit, on_wait).await?;
-    Ok((
-        if ids.is_empty() {
-            Deleted::Absent
-        } else {
-            Deleted::Deleted
-        },
-        ids,
-    ))
+    Ok(if ids.is_empty() {
+        Deleted::Absent
+    } else {
+        Deleted::Deleted
+    })
 }

@@ -54,13 +54,8 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
     Ok(find_any(ctx, plan).await?.filter(|k| k.ours))
 }
 
-/// Makes sure the key pair exists in AWS and its private key is on disk.
-pub async fn ensure(ctx: &Ctx, plan: &Plan, replace: bool) -> Result<Ensured<KeyPair>> {
-    let found = find_any(ctx, plan).await?;
-    ensure_found(ctx, plan, found, replace).await
-}
-
-/// [`ensure`] given what [`find_any`] found (deploy looks first, in its preflight).
+/// Makes sure the key pair exists in AWS and its private key is on disk, given
+/// what [`find_any`] found (deploy looks everything up first, in parallel).
 pub async fn ensure_found(
     ctx: &Ctx,
     plan: &Plan,

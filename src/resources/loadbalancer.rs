@@ -90,18 +90,8 @@ pub async fn find_for_delete(ctx: &Ctx, plan: &Plan) -> Result<Result<LoadBalanc
     }
 }
 
-/// Finds or creates the internet-facing load balancer (not waited for).
-pub async fn ensure(
-    ctx: &Ctx,
-    plan: &Plan,
-    subnets: &[String],
-    security_group_id: &str,
-) -> Result<Ensured<LoadBalancer>> {
-    let found = find(ctx, plan).await?;
-    ensure_found(ctx, plan, subnets, security_group_id, found).await
-}
-
-/// [`ensure`] given what [`find`] found (deploy looks everything up first).
+/// Creates the internet-facing load balancer unless [`find`] found it (deploy
+/// looks everything up first, in parallel); not waited for.
 pub async fn ensure_found(
     ctx: &Ctx,
     plan: &Plan,

@@ -61,13 +61,8 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
     }))
 }
 
-/// Finds or creates the target group in `vpc_id`.
-pub async fn ensure(ctx: &Ctx, plan: &Plan, vpc_id: &str) -> Result<Ensured<TargetGroup>> {
-    let found = find(ctx, plan).await?;
-    ensure_found(ctx, plan, vpc_id, found).await
-}
-
-/// [`ensure`] given what [`find`] found (deploy looks everything up first).
+/// Creates the target group in `vpc_id` unless [`find`] found it (deploy looks
+/// everything up first, in parallel).
 pub async fn ensure_found(
     ctx: &Ctx,
     plan: &Plan,
