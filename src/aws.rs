@@ -93,8 +93,12 @@ impl Ctx {
         }
         let conf = loader.load().await;
         let Some(region) = conf.region().map(|r| r.to_string()) else {
-            bail!("no AWS region: set region in deploy.toml, pass --region, or set AWS_REGION");
+            bail!(
+                "no AWS region: set region in deploy.toml, pass --region, or set AWS_REGION \
+                 (or `region` in your AWS profile)"
+            );
         };
+        check_credentials(&conf, opts.profile.as_deref()).await?;
         Ok(Ctx {
             ec2: aws_sdk_ec2::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
@@ -103,6 +107,77 @@ impl Ctx {
             poll: Poll::default(),
         })
     }
+}
+
+/// Loads the credentials once, before any call, so that a missing or broken
+/// sign-in is one plain sentence with its fix instead of the same SDK error from
+/// every concurrent call. The SDK's own detail goes to the debug log (`-v`).
+async fn check_credentials(conf: &aws_config::SdkConfig, profile: Option<&str>) -> Result<()> {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(provider) = conf.credentials_provider() else {
+        bail!("{}", no_credentials_message(profile));
+    };
+    let err = match provider.provide_credentials().await {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    tracing::debug!(error = %DisplayErrorContext(&err), "credentials could not be loaded");
+    let detail = error_chain(&err);
+    let lower = detail.to_ascii_lowercase();
+    let fixes = SIGN_IN_FIXES;
+    match (&err, profile) {
+        (_, Some(p)) if lower.contains("was not defined") || lower.contains("could not find profile") => bail!(
+            "AWS profile {p} is not defined in ~/.aws/config or ~/.aws/credentials: create it \
+             with `aws configure --profile {p}` (or `aws configure sso`), or choose another \
+             profile with --profile or AWS_PROFILE"
+        ),
+        _ if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) => {
+            bail!(
+                "the AWS SSO sign-in has expired or was never made: run `aws sso login{}`",
+                profile.map(|p| format!(" --profile {p}")).unwrap_or_default()
+            )
+        }
+        (CredentialsError::CredentialsNotLoaded(_), _) => {
+            bail!("{}", no_credentials_message(profile))
+        }
+        (CredentialsError::ProviderTimedOut(_), _) => bail!(
+            "loading the AWS credentials timed out (a credential_process or SSO sign-in that \
+             did not answer); {fixes}"
+        ),
+        _ => bail!("could not load the AWS credentials: {}; {fixes}", last_cause(&detail)),
+    }
+}
+
+/// What to do about credentials, said the same way everywhere.
+pub const SIGN_IN_FIXES: &str = "configure access keys with `aws configure`, choose a profile \
+    with AWS_PROFILE or --profile, or sign in with `aws sso login` (or `aws login`)";
+
+fn no_credentials_message(profile: Option<&str>) -> String {
+    match profile {
+        Some(p) => format!("profile {p} gives no AWS credentials: {SIGN_IN_FIXES}"),
+        None => format!("no AWS credentials found: {SIGN_IN_FIXES}"),
+    }
+}
+
+/// An error and its sources, each said once, joined with ": " (never the
+/// SDK's Debug structures).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut src = err.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+/// The innermost cause of an [`error_chain`] text.
+pub fn last_cause(chain: &str) -> &str {
+    chain.rsplit(": ").next().unwrap_or(chain)
 }
 
 /// An AWS failure: the error code AWS returned (when it returned one) and its
@@ -139,7 +214,7 @@ where
             },
             None => AwsError {
                 code: None,
-                message: DisplayErrorContext(&err).to_string(),
+                message: error_chain(&err),
             },
         }
     }
@@ -249,47 +324,115 @@ where
     }
 }
 
+/// A backon backoff at the polling pace ([`Poll`]): the same intervals as
+/// [`poll_until`], measured on the wall clock from its creation, and none once
+/// `limit` has passed (so the last refusal is returned).
+#[derive(Debug)]
+pub struct PollBackoff {
+    poll: Poll,
+    start: Instant,
+    limit: Duration,
+    prev: Duration,
+}
+
+impl PollBackoff {
+    /// A backoff that starts now and gives up after `limit`.
+    pub fn new(poll: Poll, limit: Duration) -> PollBackoff {
+        PollBackoff {
+            poll,
+            start: Instant::now(),
+            limit,
+            prev: poll.initial,
+        }
+    }
+}
+
+impl Iterator for PollBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let elapsed = self.start.elapsed();
+        if elapsed >= self.limit {
+            return None;
+        }
+        self.prev = self.poll.next(elapsed, self.prev);
+        Some(self.prev.min(self.limit - elapsed))
+    }
+}
+
 /// Retries `op` while AWS answers "not yet" (see [`is_not_yet`]) or `extra`
-/// matches, with capped exponential backoff (1 s doubling to 15 s) for at most
-/// `limit`; `on_retry` hears each refusal and the time spent so far.
+/// matches, at the polling pace (every 0.5 s for the first 30 s, then growing),
+/// for at most `limit`; `on_retry` hears each refusal and the time spent so far.
+/// The pace is the polling pace because a refusal ends when something else
+/// (an interface, an instance) goes, and that is what a poll would see.
 pub async fn retry_not_yet<T, F, Fut>(
+    poll: Poll,
     what: &str,
     limit: Duration,
     extra: impl Fn(&anyhow::Error) -> bool,
     mut on_retry: impl FnMut(&anyhow::Error, Duration),
-    mut op: F,
+    op: F,
 ) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    use backon::{BackoffBuilder, ExponentialBuilder};
+    use backon::Retryable;
     let start = Instant::now();
-    let mut delays = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_secs(1))
-        .with_max_delay(Duration::from_secs(15))
-        .with_factor(2.0)
-        .with_jitter()
-        .without_max_times()
-        .build();
-    loop {
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) if is_not_yet(&e) || extra(&e) => {
-                let elapsed = start.elapsed();
-                if elapsed >= limit {
-                    return Err(e.context(format!(
-                        "{what}: still refused after {}s",
-                        elapsed.as_secs()
-                    )));
-                }
-                on_retry(&e, elapsed);
-                let d = delays.next().unwrap_or(Duration::from_secs(15));
-                tokio::time::sleep(d.min(limit.saturating_sub(elapsed))).await;
+    let retryable = |e: &anyhow::Error| is_not_yet(e) || extra(e);
+    op.retry(PollBackoff::new(poll, limit))
+        .when(retryable)
+        .notify(|e, _| on_retry(e, start.elapsed()))
+        .await
+        .map_err(|e| {
+            if retryable(&e) {
+                e.context(format!(
+                    "{what}: still refused after {}s",
+                    start.elapsed().as_secs()
+                ))
+            } else {
+                e
             }
-            Err(e) => return Err(e),
-        }
-    }
+        })
+}
+
+/// How long a resource this run created may still be unknown to other EC2 and
+/// ELB calls (AWS's "eventual consistency" page: typically seconds, "up to a
+/// few minutes" is the outer bound; a minute covers what it describes as usual).
+pub const VISIBILITY_LIMIT: Duration = Duration::from_secs(60);
+
+/// "Not found" answers about a resource that was created moments ago and is not
+/// visible everywhere yet (EC2's eventual consistency).
+pub fn is_not_visible_yet(err: &anyhow::Error) -> bool {
+    code(err).is_some_and(|c| {
+        matches!(
+            c,
+            "InvalidGroup.NotFound"
+                | "InvalidKeyPair.NotFound"
+                | "InvalidInstanceID.NotFound"
+                | "InvalidSecurityGroup"
+        )
+    })
+}
+
+/// Runs `op`, and when `fresh` (this run created what it refers to) treats
+/// [`is_not_visible_yet`] answers as "not yet" for [`VISIBILITY_LIMIT`].
+pub async fn after_create<T, F, Fut>(
+    poll: Poll,
+    fresh: bool,
+    what: &str,
+    op: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    use backon::Retryable;
+    let limit = if fresh { VISIBILITY_LIMIT } else { Duration::ZERO };
+    op.retry(PollBackoff::new(poll, limit))
+        .when(|e| fresh && is_not_visible_yet(e))
+        .notify(|e, _| tracing::debug!(error = %e, "{what}: not visible yet, retrying"))
+        .await
 }
 
 #[cfg(test)]
@@ -350,7 +493,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn retry_not_yet_retries_then_succeeds_and_gives_up() {
         let mut n = 0;
+        let t0 = Instant::now();
         let v = retry_not_yet(
+            Poll::default(),
             "delete",
             Duration::from_secs(60),
             |_| false,
@@ -370,8 +515,12 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(v, 3);
+        // Two refusals cost two polling intervals (0.5 s each), not a backoff
+        // that grows towards 15 s.
+        assert_eq!(t0.elapsed(), Duration::from_secs(1));
 
         let e = retry_not_yet(
+            Poll::default(),
             "delete sg",
             Duration::from_secs(20),
             |_| false,
@@ -383,6 +532,7 @@ mod tests {
         assert!(format!("{e:#}").contains("still refused after"), "{e:#}");
 
         let e = retry_not_yet(
+            Poll::default(),
             "x",
             Duration::from_secs(20),
             |_| false,
@@ -392,5 +542,47 @@ mod tests {
         .await
         .unwrap_err();
         assert!(is_code(&e, "UnauthorizedOperation"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fresh_resources_get_a_minute_to_become_visible() {
+        let mut n = 0;
+        let t0 = Instant::now();
+        let v = after_create(Poll::default(), true, "authorize", || {
+            n += 1;
+            let fail = n < 4;
+            async move {
+                if fail {
+                    Err(err("InvalidGroup.NotFound"))
+                } else {
+                    Ok(n)
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(v, 4);
+        assert_eq!(t0.elapsed(), Duration::from_millis(1500));
+
+        // Not created by this run: "not found" is an answer, not a delay.
+        let mut calls = 0;
+        let e = after_create(Poll::default(), false, "authorize", || {
+            calls += 1;
+            async { Err::<(), _>(err("InvalidGroup.NotFound")) }
+        })
+        .await
+        .unwrap_err();
+        assert!(is_code(&e, "InvalidGroup.NotFound"));
+        assert_eq!(calls, 1);
+
+        // Fresh, but never visible: given up after the limit.
+        let t0 = Instant::now();
+        let e = after_create(Poll::default(), true, "run", || async {
+            Err::<(), _>(err("InvalidKeyPair.NotFound"))
+        })
+        .await
+        .unwrap_err();
+        assert!(is_code(&e, "InvalidKeyPair.NotFound"));
+        assert!(t0.elapsed() >= VISIBILITY_LIMIT && t0.elapsed() < VISIBILITY_LIMIT + Duration::from_secs(11));
     }
 }

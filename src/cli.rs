@@ -142,7 +142,9 @@ fn exit(r: std::result::Result<(), Failure>) -> ExitCode {
 
 fn init_logging(verbose: u8, progress: &Progress) {
     let default = match verbose {
-        0 => "warn",
+        // aws-config warns about every provider it tries; the one line that
+        // matters is the error this tool prints itself.
+        0 => "warn,aws_config=error",
         1 => "warn,sitedeploy=debug",
         _ => "info,sitedeploy=trace",
     };
@@ -163,6 +165,7 @@ fn init_logging(verbose: u8, progress: &Progress) {
 struct Loaded {
     plan: Plan,
     ctx: Ctx,
+    identity: crate::preflight::Identity,
 }
 
 async fn load(common: &Common) -> Result<Loaded> {
@@ -173,7 +176,13 @@ async fn load(common: &Common) -> Result<Loaded> {
         profile: common.profile.clone(),
     })
     .await?;
-    Ok(Loaded { plan, ctx })
+    // One call before anything else, so a credentials problem is one sentence.
+    let identity = crate::preflight::identity(&ctx).await?;
+    Ok(Loaded {
+        plan,
+        ctx,
+        identity,
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -207,6 +216,7 @@ pub fn deploy_main() -> ExitCode {
                 site_check: !args.no_site_check,
                 site_limit: std::time::Duration::from_secs(args.site_timeout),
                 site_address: args.site_address,
+                identity: Some(l.identity.clone()),
                 ..Default::default()
             };
             let run = deploy::run(&l.ctx, &l.plan, &opts, &progress);

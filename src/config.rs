@@ -21,6 +21,14 @@ pub const MANAGED_BY_KEY: &str = "ManagedBy";
 pub const MANAGED_BY_VALUE: &str = "sitedeploy";
 /// Tag key holding the deployment name.
 pub const DEPLOYMENT_KEY: &str = "Deployment";
+/// Tag keys this tool sets itself; a user tag may not take them over.
+pub const RESERVED_TAG_KEYS: &[&str] = &[
+    MANAGED_BY_KEY,
+    DEPLOYMENT_KEY,
+    "Name",
+    "Role",
+    "SiteFingerprint",
+];
 /// Longest deployment name: `<name>-alb` and `<name>-tg` must fit the
 /// 32-character limit on load balancer and target group names.
 pub const MAX_NAME_LEN: usize = 28;
@@ -67,7 +75,8 @@ struct RawInstance {
     /// Instance type; default `t3.micro`.
     #[serde(rename = "type")]
     instance_type: Option<Spanned<String>>,
-    /// AMI name filter; default `al2023-ami-2023.*-x86_64`.
+    /// AMI name filter; default `al2023-ami-2023.*-<arch>`, with the instance
+    /// type's architecture (`x86_64`, or `arm64` for Graviton types such as t4g).
     ami_name_filter: Option<Spanned<String>>,
     /// AMI owner: `amazon` (default), `self` or a 12-digit account id.
     ami_owner: Option<Spanned<String>>,
@@ -101,6 +110,9 @@ struct RawLoadBalancer {
     port: Option<Spanned<i64>>,
     /// Health-check path; default `/`.
     health_check_path: Option<Spanned<String>>,
+    /// How many availability zones the load balancer spans (2-6); default 2.
+    /// Each zone adds a public IPv4 address that AWS bills by the hour.
+    zones: Option<Spanned<i64>>,
     /// Extra ingress rules on the load balancer's security group.
     #[serde(default)]
     extra_ingress: Vec<RawIngress>,
@@ -178,6 +190,8 @@ pub struct Config {
     pub listener_port: u16,
     /// Health-check path.
     pub health_check_path: String,
+    /// Availability zones the load balancer spans.
+    pub lb_zones: usize,
     /// Extra ingress rules on the load balancer's group.
     pub extra_ingress: Vec<Ingress>,
 }
@@ -326,8 +340,9 @@ impl Validator<'_> {
         let name = self.string(
             "name",
             &raw.name,
-            is_deployment_name,
-            "use 1 to 28 letters, digits and hyphens, starting and ending with a letter or digit",
+            |s| is_deployment_name(s) && !s.to_ascii_lowercase().starts_with("sg-"),
+            "use 1 to 28 letters, digits and hyphens, starting and ending with a letter or digit, \
+             and not starting with sg- (AWS refuses security group names that do)",
         );
         let region = raw.region.as_ref().map(|r| {
             self.string(
@@ -350,16 +365,16 @@ impl Validator<'_> {
             let key_ok = !k.is_empty()
                 && k.len() <= 128
                 && !k.to_ascii_lowercase().starts_with("aws:")
-                && k != MANAGED_BY_KEY
-                && k != DEPLOYMENT_KEY
+                && !RESERVED_TAG_KEYS.contains(&k.as_str())
                 && k.chars().all(is_tag_char);
             if !key_ok {
                 self.err(
                     v.span(),
                     format!(
                         "invalid tag key {k:?}: 1 to 128 letters, digits, spaces and _.:/=+-@, \
-                         not starting with aws: and not {MANAGED_BY_KEY} or {DEPLOYMENT_KEY} \
-                         (this tool sets those)"
+                         not starting with aws: (AWS reserves it) and not {} (this tool sets \
+                         those)",
+                        RESERVED_TAG_KEYS.join(", ")
                     ),
                 );
             }
@@ -403,10 +418,14 @@ impl Validator<'_> {
             is_instance_type,
             "an EC2 instance type such as t3.micro",
         );
+        let default_ami = format!(
+            "al2023-ami-2023.*-{}",
+            crate::plan::architecture_for(&instance_type)
+        );
         let ami_name_filter = self.opt_string(
             "instance.ami_name_filter",
             &ri.ami_name_filter,
-            "al2023-ami-2023.*-x86_64",
+            &default_ami,
             |s| {
                 !s.is_empty()
                     && s.len() <= 128
@@ -541,6 +560,10 @@ impl Validator<'_> {
             },
             "a path starting with / of letters, digits and / . _ ~ -",
         );
+        let lb_zones = match &rl.zones {
+            Some(v) => self.int("load_balancer.zones", v, 2..7) as usize,
+            None => 2,
+        };
         let mut extra_ingress = Vec::new();
         for rule in &rl.extra_ingress {
             let port = self.int("load_balancer.extra_ingress.port", &rule.port, 1..65536) as u16;
@@ -570,6 +593,7 @@ impl Validator<'_> {
             ip_timeout_secs,
             listener_port,
             health_check_path,
+            lb_zones,
             extra_ingress,
         }
     }

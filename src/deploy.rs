@@ -39,6 +39,8 @@ pub struct DeployOptions {
     pub site_limit: Duration,
     /// Send the site check to this address instead of the load balancer's.
     pub site_address: Option<std::net::SocketAddr>,
+    /// Who is deploying, when already asked (else stage 1 asks STS).
+    pub identity: Option<crate::preflight::Identity>,
 }
 
 impl Default for DeployOptions {
@@ -49,6 +51,7 @@ impl Default for DeployOptions {
             site_check: true,
             site_limit: Duration::from_secs(10 * 60),
             site_address: None,
+            identity: None,
         }
     }
 }
@@ -192,7 +195,10 @@ pub async fn run(
     // Stage 1: independent lookups; nothing is created yet.
     let (identity, ssh_cidr, net, found_key, (current, others), found_tg, found_lb) = tokio::try_join!(
         step(progress, "credentials", async {
-            let id = crate::preflight::identity(ctx).await?;
+            let id = match &opts.identity {
+                Some(id) => id.clone(),
+                None => crate::preflight::identity(ctx).await?,
+            };
             let msg = format!("account {} as {} in {}", id.account, id.arn, ctx.region);
             Ok((id, msg))
         }),
@@ -206,7 +212,7 @@ pub async fn run(
         }),
         step(progress, "network", async {
             let n = network::find(ctx, plan).await?;
-            let msg = format!("{} ({} zones)", n.vpc_id, n.lb_subnets.len());
+            let msg = format!("{} ({} usable zones)", n.vpc_id, n.subnets.len());
             Ok((n, msg))
         }),
         async { keypair::find_any(ctx, plan).await },
@@ -215,25 +221,39 @@ pub async fn run(
         loadbalancer::find(ctx, plan),
     )?;
 
-    // Preflight of a fresh deployment (no key pair yet): the image and subnet the
-    // launch will use, and dry runs of the creations, before creating anything.
+    // Placement (only when something is to be created in a zone): the
+    // instance's subnet and the load balancer's zones. Preflight of a fresh
+    // deployment (no key pair yet): dry runs of the creations, before creating
+    // anything.
     let fresh = found_key.is_none();
-    let launch_spec = if fresh || current.is_none() {
+    let launching = current.is_none();
+    let placed = if fresh || launching || found_lb.is_none() {
         let s = progress.step("machine image");
         let r = async {
-            let (image, (zone, subnet)) = tokio::try_join!(
-                instance::find_image(ctx, plan),
-                network::instance_subnet(ctx, plan, &net),
+            let (image, placement) = tokio::try_join!(
+                async {
+                    if fresh || launching {
+                        instance::find_image(ctx, plan).await.map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                },
+                network::place(ctx, plan, &net),
             )?;
-            if fresh {
+            if let (true, Some(image)) = (fresh, &image) {
                 s.set("checking permissions (dry runs)");
-                crate::preflight::dry_runs(ctx, plan, &net.vpc_id, &image, &subnet).await?;
+                crate::preflight::dry_runs(ctx, plan, &net.vpc_id, image, &placement.instance)
+                    .await?;
             }
-            Ok::<_, anyhow::Error>((image, zone, subnet))
+            Ok::<_, anyhow::Error>((image, placement))
         }
         .await;
-        Some(finish(&s, r, |(image, zone, _)| {
-            format!("{} ({}), instance in {zone}", image.id, image.name)
+        Some(finish(&s, r, |(image, p)| match image {
+            Some(image) => format!(
+                "{} ({}), instance in {}",
+                image.id, image.name, p.instance.zone
+            ),
+            None => format!("load balancer from {}", p.instance.zone),
         })?)
     } else {
         None
@@ -279,8 +299,7 @@ pub async fn run(
     )?;
 
     // Stage 3: the two slow creations at once; the instance's group on the way.
-    let lb_subnets: Vec<String> = net.lb_subnets.iter().map(|(_, s)| s.clone()).collect();
-    let ((web_sg, inst, running, registered), (lb, listener)) = tokio::try_join!(
+    let ((web_sg, inst, running, registered), (lb, listener, lb_notes)) = tokio::try_join!(
         async {
             let web_sg = step(progress, "web security group", async {
                 let g = secgroup::ensure(
@@ -299,19 +318,30 @@ pub async fn run(
             let s = progress.step("instance");
             let r = async {
                 let inst = match current {
+                    Some(i) if instance::is_stopped(&i) => {
+                        // Someone stopped it: start it again (same instance, same
+                        // template already installed), rather than replace it.
+                        s.set(&format!("{} is {}, starting it", i.id, i.state));
+                        instance::start(ctx, &i.id, opts.wait_limit).await?;
+                        Ensured::new(i, Outcome::Updated)
+                    }
                     Some(i) => Ensured::new(i, Outcome::Existing),
                     None => {
-                        let (image, _, subnet) = launch_spec.as_ref().context("no launch spec")?;
+                        let (image, placement) = placed.as_ref().context("no placement")?;
+                        let image = image.as_ref().context("no image")?;
                         s.set("launching");
                         let i = instance::launch(
                             ctx,
                             plan,
                             &LaunchInputs {
                                 image,
-                                subnet_id: subnet,
+                                subnet_id: &placement.instance.id,
                                 security_group_id: &web_sg.value.id,
                                 key_name: &key.value.name,
                                 key_pair_id: &key.value.id,
+                                fresh_group: web_sg.outcome == Outcome::Created,
+                                fresh_key: key.outcome == Outcome::Created,
+                                public_ip: !placement.instance.maps_public_ip,
                             },
                         )
                         .await?;
@@ -345,9 +375,19 @@ pub async fn run(
             let s = progress.step("load balancer");
             let r = async {
                 s.set("looking for it");
-                let lb =
-                    loadbalancer::ensure_found(ctx, plan, &lb_subnets, &lb_sg.value.id, found_lb)
-                        .await?;
+                let candidates = placed
+                    .as_ref()
+                    .map(|(_, p)| p.lb_candidates.as_slice())
+                    .unwrap_or_default();
+                let (lb, notes) = loadbalancer::ensure_found(
+                    ctx,
+                    plan,
+                    candidates,
+                    &lb_sg.value.id,
+                    found_lb,
+                    lb_sg.outcome == Outcome::Created,
+                )
+                .await?;
                 s.set(&format!(
                     "{} {}, adding the listener",
                     lb.outcome, lb.value.name
@@ -359,14 +399,20 @@ pub async fn run(
                     s.waiting(st, t)
                 })
                 .await?;
-                Ok::<_, anyhow::Error>((Ensured::new(active, lb.outcome), listener))
+                Ok::<_, anyhow::Error>((Ensured::new(active, lb.outcome), listener, notes))
             }
             .await;
-            finish(&s, r, |(lb, _)| {
-                format!("{} {} active", lb.outcome, lb.value.name)
+            finish(&s, r, |(lb, _, _)| {
+                format!(
+                    "{} {} active in {}",
+                    lb.outcome,
+                    lb.value.name,
+                    lb.value.zones.join(", ")
+                )
             })
         },
     )?;
+    warnings.extend(lb_notes);
 
     let url = plan.site_url(&lb.value.dns_name);
 
@@ -478,7 +524,11 @@ pub async fn run(
         cost: crate::cost::estimate(
             &plan.instance_type,
             plan.root_volume_gb,
-            net.lb_subnets.len(),
+            if lb.value.zones.is_empty() {
+                plan.lb_zones
+            } else {
+                lb.value.zones.len()
+            },
         )?,
         warnings,
     })

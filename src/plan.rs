@@ -81,6 +81,8 @@ pub struct Plan {
     pub listener_port: u16,
     /// Health-check path.
     pub health_check_path: String,
+    /// Availability zones the load balancer spans.
+    pub lb_zones: usize,
     /// VPC override.
     pub vpc_id: Option<String>,
     /// Public-IP services, in order.
@@ -150,6 +152,7 @@ impl Plan {
             lb_rules,
             listener_port: cfg.listener_port,
             health_check_path: cfg.health_check_path.clone(),
+            lb_zones: cfg.lb_zones,
             vpc_id: cfg.vpc_id.clone(),
             ip_services: vec![cfg.ip_service_url.clone(), cfg.ip_fallback_url.clone()],
             ip_timeout_secs: cfg.ip_timeout_secs,
@@ -172,11 +175,27 @@ impl Plan {
     }
 
     /// The client token for RunInstances: the same for a retry of the same launch,
-    /// different after the key pair is recreated (a new deployment) or the
-    /// instance's fingerprint changes. At most 64 ASCII characters.
-    pub fn client_token(&self, key_pair_id: &str) -> String {
-        let h = fnv1a(format!("{}\n{}\n{}", self.name, self.fingerprint, key_pair_id).as_bytes());
+    /// different when anything the launch is made of changes: the key pair (a new
+    /// deployment after cleanup), the fingerprint (template, type...), the image
+    /// or the subnet. `launch` is those ids plus, after AWS answered a token with
+    /// an instance that is no longer live, that instance's id, so templates
+    /// A -> B -> A never get an earlier run's terminated instance back. At most 64
+    /// ASCII characters.
+    pub fn client_token(&self, launch: &[&str]) -> String {
+        let mut text = format!("{}\n{}", self.name, self.fingerprint);
+        for part in launch {
+            text.push('\n');
+            text.push_str(part);
+        }
+        let h = fnv1a(text.as_bytes());
         format!("sd-{}-{h:016x}", &self.name[..self.name.len().min(40)])
+    }
+
+    /// Whether the instance type is burstable (T family), whose CPU credit mode
+    /// this tool sets to `standard` (AWS launches T3/T4g in `unlimited`, which
+    /// bills surplus credits).
+    pub fn burstable(&self) -> bool {
+        self.instance_type.starts_with('t')
     }
 }
 
@@ -326,7 +345,7 @@ mod tests {
         let plan = Plan::new(&c).unwrap();
         assert!(plan.lb_name.len() <= 32, "{}", plan.lb_name);
         assert!(plan.tg_name.len() <= 32, "{}", plan.tg_name);
-        assert!(plan.client_token("key-0123").len() <= 64);
+        assert!(plan.client_token(&["key-0123", "ami-0123456789abcdef0", "subnet-0123456789abcdef0", "i-0123456789abcdef0"]).len() <= 64);
     }
 
     #[test]
@@ -354,8 +373,13 @@ mod tests {
         let a = Plan::new(&cfg("")).unwrap();
         let again = Plan::new(&cfg("")).unwrap();
         assert_eq!(a.fingerprint, again.fingerprint);
-        assert_eq!(a.client_token("key-1"), again.client_token("key-1"));
-        assert_ne!(a.client_token("key-1"), a.client_token("key-2"));
+        assert_eq!(a.client_token(&["key-1"]), again.client_token(&["key-1"]));
+        assert_ne!(a.client_token(&["key-1"]), a.client_token(&["key-2"]));
+        // The image and subnet are part of the launch, and so of the token.
+        let t = |img: &str, sub: &str| a.client_token(&["key-1", img, sub]);
+        assert_ne!(t("ami-1", "subnet-1"), t("ami-2", "subnet-1"));
+        assert_ne!(t("ami-1", "subnet-1"), t("ami-1", "subnet-2"));
+        assert!(a.burstable());
         let mut c = cfg("");
         c.template_url = "https://example.com/other.zip".into();
         let b = Plan::new(&c).unwrap();
@@ -370,6 +394,23 @@ mod tests {
         .unwrap();
         assert_eq!(plan.lb_rules.len(), 2);
         assert_eq!(plan.lb_rules[1].port, 443);
+    }
+
+    #[test]
+    fn the_tools_own_tag_keys_are_reserved() {
+        for k in [FINGERPRINT_KEY, ROLE_KEY, "Name", MANAGED_BY_KEY, DEPLOYMENT_KEY] {
+            assert!(crate::config::RESERVED_TAG_KEYS.contains(&k), "{k}");
+        }
+    }
+
+    #[test]
+    fn default_image_follows_the_architecture() {
+        let plan = Plan::new(&cfg("")).unwrap();
+        assert_eq!(plan.ami_name_filter, "al2023-ami-2023.*-x86_64");
+        assert_eq!(plan.lb_zones, 2);
+        let arm = Plan::new(&cfg("[instance]\ntype = \"t4g.micro\"\n")).unwrap();
+        assert_eq!(arm.ami_name_filter, "al2023-ami-2023.*-arm64");
+        assert_eq!(arm.architecture, "arm64");
     }
 
     #[test]

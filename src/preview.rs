@@ -74,21 +74,34 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
     )?;
     let mut rows = Vec::new();
 
-    rows.push(match key {
-        None => row("key pair", &plan.key_name, Outcome::Created, String::new()),
-        Some(k) if !k.ours => return Err(keypair::not_ours(plan)),
-        Some(k) if plan.pem_path.exists() && !replace_key_pair => {
-            row("key pair", &k.name, Outcome::Existing, k.id)
+    // The same decision deploy makes (keypair::decide).
+    rows.push(match keypair::decide(plan, key.as_ref(), replace_key_pair)? {
+        keypair::KeyAction::Create => {
+            row("key pair", &plan.key_name, Outcome::Created, String::new())
         }
-        Some(k) if replace_key_pair => row("key pair", &k.name, Outcome::Replaced, k.id),
-        Some(k) => Change {
+        keypair::KeyAction::ImportExisting => row(
+            "key pair",
+            &plan.key_name,
+            Outcome::Created,
+            format!("imported from {}", plan.pem_path.display()),
+        ),
+        keypair::KeyAction::Keep => row(
+            "key pair",
+            &plan.key_name,
+            Outcome::Existing,
+            key.map(|k| k.id).unwrap_or_default(),
+        ),
+        keypair::KeyAction::Replace => row(
+            "key pair",
+            &plan.key_name,
+            Outcome::Replaced,
+            key.map(|k| k.id).unwrap_or_default(),
+        ),
+        keypair::KeyAction::Stop(why) => Change {
             kind: "key pair",
-            name: k.name,
+            name: plan.key_name.clone(),
             action: "stop",
-            detail: format!(
-                "{} is not here: deploy would stop (--replace-key-pair replaces the key pair)",
-                plan.pem_path.display()
-            ),
+            detail: why,
         },
     });
 
@@ -139,6 +152,12 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
     let current = current.as_ref();
     let others: Vec<&str> = others.iter().map(|i| i.id.as_str()).collect();
     rows.push(match (current, others.is_empty()) {
+        (Some(c), true) if instance::is_stopped(c) => row(
+            "instance",
+            &plan.instance_name,
+            Outcome::Updated,
+            format!("{} is {}: deploy starts it", c.id, c.state),
+        ),
         (Some(c), true) => row(
             "instance",
             &plan.instance_name,

@@ -13,7 +13,9 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
 use super::{ec2_filter, ec2_tag_filters, ec2_tag_spec, Deleted};
-use crate::aws::{poll_until, unless_not_found, AwsError, Check, Ctx};
+use crate::aws::{
+    after_create, is_code, poll_until, retry_not_yet, unless_not_found, AwsError, Check, Ctx,
+};
 use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY};
 
 /// Role tag value of the web instance.
@@ -136,15 +138,28 @@ pub async fn find_all(ctx: &Ctx, plan: &Plan, states: &[&str]) -> Result<Vec<Ins
 
 /// States in which an instance counts as this deployment's server.
 pub const LIVE: &[&str] = &["pending", "running"];
+/// States of an instance someone stopped: deploy starts it again (when it runs
+/// the current template) or replaces it (when it runs an older one).
+pub const STOPPED: &[&str] = &["stopping", "stopped"];
 /// States cleanup terminates.
 pub const NOT_TERMINATED: &[&str] = &["pending", "running", "stopping", "stopped", "shutting-down"];
 
-/// This deployment's live instances: the one running this plan's fingerprint,
-/// if any, and the others (an earlier template's, or a crashed run's).
+/// Whether an instance in this state needs StartInstances to serve again.
+pub fn is_stopped(i: &Instance) -> bool {
+    STOPPED.contains(&i.state.as_str())
+}
+
+/// This deployment's instances that are or can be serving (live or stopped):
+/// the one running this plan's fingerprint, if any (a live one preferred over a
+/// stopped one), and the others (an earlier template's, or a crashed run's).
 pub async fn find_live(ctx: &Ctx, plan: &Plan) -> Result<(Option<Instance>, Vec<Instance>)> {
+    let states: Vec<&str> = LIVE.iter().chain(STOPPED).copied().collect();
+    let mut all = find_all(ctx, plan, &states).await?;
+    // Live before stopped; otherwise oldest first, as found.
+    all.sort_by_key(is_stopped);
     let mut current = None;
     let mut others = Vec::new();
-    for i in find_all(ctx, plan, LIVE).await? {
+    for i in all {
         if current.is_none() && i.fingerprint.as_deref() == Some(plan.fingerprint.as_str()) {
             current = Some(i);
         } else {
@@ -152,6 +167,29 @@ pub async fn find_live(ctx: &Ctx, plan: &Plan) -> Result<(Option<Instance>, Vec<
         }
     }
     Ok((current, others))
+}
+
+/// Starts a stopped instance of the current template (waiting out `stopping`,
+/// which StartInstances refuses with IncorrectInstanceState).
+pub async fn start(ctx: &Ctx, id: &str, limit: Duration) -> Result<()> {
+    retry_not_yet(
+        ctx.poll,
+        &format!("start instance {id}"),
+        limit,
+        |_| false,
+        |e, _| tracing::debug!(error = %e, "instance not startable yet"),
+        || async {
+            ctx.ec2
+                .start_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .with_context(|| format!("failed to start instance {id}"))
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// What the launch needs from earlier steps.
@@ -166,12 +204,61 @@ pub struct LaunchInputs<'a> {
     pub key_name: &'a str,
     /// Key pair id (part of the client token).
     pub key_pair_id: &'a str,
+    /// Whether this run created the security group (it may not be visible yet).
+    pub fresh_group: bool,
+    /// Whether this run imported the key pair (it may not be visible yet).
+    pub fresh_key: bool,
+    /// Ask for a public IPv4 address on the instance (its subnet does not give one).
+    pub public_ip: bool,
 }
 
+/// How many times a launch token that AWS answered with a dead instance is
+/// salted and tried again (templates A -> B -> A -> B ... within a day).
+const MAX_TOKEN_SALTS: usize = 5;
+
 /// Launches the instance (callers look for it first, with [`find_live`]).
+///
+/// The client token is derived from everything the launch is made of. When AWS
+/// answers it with an instance that is not live (an earlier run's, since
+/// terminated or stopped: client tokens outlive instances) or with
+/// `IdempotentParameterMismatch`, the token is salted with that answer and the
+/// launch tried again; the chain is deterministic, so a retry or a re-run
+/// follows it to the same instance.
 pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result<Instance> {
-    let token = plan.client_token(inputs.key_pair_id);
-    let out = ctx
+    let mut salts: Vec<String> = Vec::new();
+    loop {
+        let mut parts = vec![inputs.key_pair_id, &inputs.image.id, inputs.subnet_id];
+        parts.extend(salts.iter().map(String::as_str));
+        let token = plan.client_token(&parts);
+        let fresh = inputs.fresh_group || inputs.fresh_key;
+        let res = after_create(ctx.poll, fresh, "launch", || run(ctx, plan, inputs, &token)).await;
+        let salt = match res {
+            Ok(inst) if LIVE.contains(&inst.state.as_str()) => return Ok(inst),
+            Ok(inst) => {
+                tracing::debug!(token, id = %inst.id, state = %inst.state,
+                    "the client token belongs to an earlier launch; salting it");
+                inst.id
+            }
+            Err(e) if is_code(&e, "IdempotentParameterMismatch") => {
+                tracing::debug!(token, "client token used with other parameters; salting it");
+                "mismatch".to_string()
+            }
+            Err(e) => return Err(e),
+        };
+        if salts.len() >= MAX_TOKEN_SALTS {
+            bail!(
+                "AWS answered {} launches in a row with instances of earlier runs ({}); run \
+                 cleanup, then deploy again",
+                salts.len() + 1,
+                salts.join(", ")
+            );
+        }
+        salts.push(salt);
+    }
+}
+
+async fn run(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>, token: &str) -> Result<Instance> {
+    let mut req = ctx
         .ec2
         .run_instances()
         .image_id(&inputs.image.id)
@@ -181,7 +268,7 @@ pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result
         .key_name(inputs.key_name)
         .subnet_id(inputs.subnet_id)
         .security_group_ids(inputs.security_group_id)
-        .client_token(&token)
+        .client_token(token)
         .user_data(base64(plan.user_data.as_bytes()))
         .metadata_options(
             ec2t::InstanceMetadataOptionsRequest::builder()
@@ -215,7 +302,27 @@ pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result
             plan,
             ec2t::ResourceType::Volume,
             &[("Name", &plan.instance_name)],
-        ))
+        ));
+    if plan.burstable() {
+        req = req.credit_specification(credit_standard());
+    }
+    if inputs.public_ip {
+        // A subnet that does not map public addresses itself (vpc_id set): ask
+        // for one on the instance's interface. Groups then go on the interface.
+        req = req
+            .set_subnet_id(None)
+            .set_security_group_ids(None)
+            .network_interfaces(
+                ec2t::InstanceNetworkInterfaceSpecification::builder()
+                    .device_index(0)
+                    .subnet_id(inputs.subnet_id)
+                    .groups(inputs.security_group_id)
+                    .associate_public_ip_address(true)
+                    .delete_on_termination(true)
+                    .build(),
+            );
+    }
+    let out = req
         .send()
         .await
         .map_err(AwsError::from)
@@ -223,16 +330,15 @@ pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result
     let Some(inst) = out.instances().first() else {
         bail!("RunInstances returned no instance");
     };
-    let inst = to_instance(inst);
-    if !LIVE.contains(&inst.state.as_str()) {
-        bail!(
-            "AWS answered the launch with instance {} in state {} (the client token {token} was \
-             used by an earlier launch); run cleanup, then deploy again",
-            inst.id,
-            inst.state
-        );
-    }
-    Ok(inst)
+    Ok(to_instance(inst))
+}
+
+/// `standard` CPU credits: a T instance is throttled to its baseline when its
+/// credits run out instead of billing surplus credits (the `unlimited` default).
+pub fn credit_standard() -> ec2t::CreditSpecificationRequest {
+    ec2t::CreditSpecificationRequest::builder()
+        .cpu_credits("standard")
+        .build()
 }
 
 /// Waits until the instance is running (and has its public address, if any).

@@ -1,17 +1,20 @@
 //! The EC2 key pair and its private key file.
 //!
-//! The private key exists once, in the response to CreateKeyPair, so it is written
-//! to `<key_name>.pem` atomically with mode 0400 (a temporary file created with
-//! that mode, then hard-linked to the final name, which fails rather than
-//! overwrite). A key pair in AWS whose .pem is gone cannot be used: `ensure`
-//! stops and explains, unless asked to replace the key pair.
+//! The key is made here (ed25519, with the `ssh-key` crate), its private half
+//! written first to `<key_name>.pem` atomically with mode 0400 (a temporary file
+//! created with that mode, then hard-linked to the final name, which fails rather
+//! than overwrite), and only then is the public half sent with ImportKeyPair. So
+//! the private key never travels over the network, a retried import converges
+//! (the same public key), and a run killed between the two steps is finished by
+//! the next one (it imports the .pem it finds). An existing key pair is checked
+//! against the local key by fingerprint.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
+use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 
 use super::{ec2_filter, ec2_is_ours, ec2_tag_spec, foreign, Deleted, Ensured, Outcome};
 use crate::aws::{is_duplicate, unless_not_found, AwsError, Ctx};
@@ -26,6 +29,8 @@ pub struct KeyPair {
     pub id: String,
     /// Whether it carries this deployment's tags.
     pub ours: bool,
+    /// The fingerprint AWS reports.
+    pub fingerprint: String,
 }
 
 /// Finds the key pair with the plan's name, ours or not.
@@ -46,12 +51,106 @@ pub async fn find_any(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
             name: plan.key_name.clone(),
             id: k.key_pair_id().unwrap_or_default().to_string(),
             ours: ec2_is_ours(k.tags(), plan),
+            fingerprint: k.key_fingerprint().unwrap_or_default().to_string(),
         }))
 }
 
 /// Finds this deployment's key pair.
 pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
     Ok(find_any(ctx, plan).await?.filter(|k| k.ours))
+}
+
+/// The fingerprint AWS gives an imported ed25519 key: the base64 SHA-256 digest
+/// of the public key (OpenSSH's `SHA256:` form), compared without the prefix or
+/// base64 padding.
+pub fn aws_fingerprint(public: &PublicKey) -> String {
+    public
+        .fingerprint(HashAlg::Sha256)
+        .to_string()
+        .trim_start_matches("SHA256:")
+        .trim_end_matches('=')
+        .to_string()
+}
+
+/// Whether AWS's fingerprint is the local key's.
+fn same_fingerprint(aws: &str, local: &str) -> bool {
+    aws.trim_start_matches("SHA256:").trim_end_matches('=') == local
+}
+
+/// What the local .pem holds.
+enum Local {
+    /// No file.
+    Missing,
+    /// An OpenSSH private key (written by this tool).
+    Key(Box<PrivateKey>),
+    /// A file this tool cannot read as an OpenSSH key (e.g. an RSA PEM from
+    /// CreateKeyPair, written by an earlier version).
+    Other,
+}
+
+fn read_local(pem: &Path) -> Result<Local> {
+    match std::fs::read_to_string(pem) {
+        Ok(text) => Ok(match PrivateKey::from_openssh(text.trim()) {
+            Ok(k) => Local::Key(Box::new(k)),
+            Err(_) => Local::Other,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Local::Missing),
+        Err(e) => Err(e).with_context(|| format!("failed to read {}", pem.display())),
+    }
+}
+
+/// What [`ensure_found`] will do with what exists: the shared decision of
+/// deploy and `--plan`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyAction {
+    /// The key pair exists and matches the local key (or cannot be compared).
+    Keep,
+    /// Make a key here and import it.
+    Create,
+    /// Import the public half of the .pem a killed run left behind.
+    ImportExisting,
+    /// Delete the key pair in AWS, set the .pem aside, make and import a new one.
+    Replace,
+    /// Stop, with the reason.
+    Stop(String),
+}
+
+/// Decides what to do with the key pair, given what was found in AWS and on disk.
+pub fn decide(plan: &Plan, found: Option<&KeyPair>, replace: bool) -> Result<KeyAction> {
+    let pem = &plan.pem_path;
+    let local = read_local(pem)?;
+    Ok(match (found, local) {
+        (Some(k), _) if !k.ours => return Err(not_ours(plan)),
+        (Some(_), _) if replace => KeyAction::Replace,
+        (Some(k), Local::Key(key)) => {
+            let local = aws_fingerprint(key.public_key());
+            if same_fingerprint(&k.fingerprint, &local) {
+                KeyAction::Keep
+            } else {
+                KeyAction::Stop(format!(
+                    "key pair {} in AWS does not match the private key in {} (AWS has \
+                     fingerprint {}, the file SHA256:{local}): the file belongs to another key \
+                     pair, perhaps of an earlier deployment of the same name. Put the matching \
+                     .pem there, or run `deploy --replace-key-pair` to delete the key pair in \
+                     AWS and make a new one (an instance that already runs keeps the old key)",
+                    k.name,
+                    pem.display(),
+                    k.fingerprint
+                ))
+            }
+        }
+        (Some(_), Local::Other) => KeyAction::Keep,
+        (Some(k), Local::Missing) => KeyAction::Stop(format!(
+            "key pair {} exists in AWS but its private key {} is not here (deployed from \
+             another machine, or the file was deleted). Copy the .pem here, or run `deploy \
+             --replace-key-pair` to delete the key pair and make a new one (an instance that \
+             already runs keeps the old key)",
+            k.name,
+            pem.display()
+        )),
+        (None, Local::Key(_)) => KeyAction::ImportExisting,
+        (None, _) => KeyAction::Create,
+    })
 }
 
 /// Makes sure the key pair exists in AWS and its private key is on disk, given
@@ -63,27 +162,26 @@ pub async fn ensure_found(
     replace: bool,
 ) -> Result<Ensured<KeyPair>> {
     let pem = &plan.pem_path;
-    match found {
-        Some(k) if !k.ours => Err(not_ours(plan)),
-        Some(k) if pem.exists() && !replace => Ok(Ensured::new(k, Outcome::Existing)),
-        Some(k) if replace => {
-            delete_in_aws(ctx, &k).await?;
+    match decide(plan, found.as_ref(), replace)? {
+        KeyAction::Keep => Ok(Ensured::new(found.context("no key pair")?, Outcome::Existing)),
+        KeyAction::Stop(why) => bail!(why),
+        KeyAction::Replace => {
+            delete_in_aws(ctx, found.as_ref().context("no key pair")?).await?;
             move_aside(pem)?;
             create(ctx, plan).await
         }
-        Some(k) => bail!(
-            "key pair {} exists in AWS but its private key {} is not here (deployed from \
-             another machine, or the file was deleted). AWS never hands a private key out \
-             twice. Copy the .pem here, or run `deploy --replace-key-pair` to delete the key \
-             pair and create a new one (an instance that already runs keeps the old key)",
-            k.name,
-            pem.display()
-        ),
-        None => {
+        KeyAction::ImportExisting => {
+            let Local::Key(key) = read_local(pem)? else {
+                bail!("{} changed while deploy read it", pem.display());
+            };
+            tracing::debug!("importing the key a previous run left in {}", pem.display());
+            import(ctx, plan, key.public_key()).await
+        }
+        KeyAction::Create => {
             if pem.exists() {
                 let aside = move_aside(pem)?;
                 tracing::warn!(
-                    "{} belongs to no key pair in AWS; moved it to {}",
+                    "{} belongs to no key pair in AWS and is not an OpenSSH key; moved it to {}",
                     pem.display(),
                     aside.display()
                 );
@@ -103,51 +201,69 @@ pub fn not_ours(plan: &Plan) -> anyhow::Error {
     )
 }
 
+/// A new ed25519 key: AWS accepts ed25519 for ImportKeyPair and Amazon Linux
+/// 2023's sshd, it is small and fast to make, and its fingerprint (SHA-256) is
+/// the one AWS reports, so an existing key pair can be checked against the file.
+pub fn generate() -> Result<PrivateKey> {
+    PrivateKey::random(&mut ssh_key::rand_core::OsRng, Algorithm::Ed25519)
+        .context("failed to generate an ed25519 key")
+}
+
+/// Makes a key here, writes its private half, then imports the public half.
 async fn create(ctx: &Ctx, plan: &Plan) -> Result<Ensured<KeyPair>> {
+    let key = generate()?;
+    let text = key
+        .to_openssh(LineEnding::LF)
+        .context("failed to encode the private key")?;
+    write_private_key(&plan.pem_path, text.as_bytes())?;
+    import(ctx, plan, key.public_key()).await
+}
+
+/// ImportKeyPair, tagged; a "duplicate" (a retried import whose first attempt
+/// took effect) is resolved by reading the key pair back and comparing
+/// fingerprints.
+async fn import(ctx: &Ctx, plan: &Plan, public: &PublicKey) -> Result<Ensured<KeyPair>> {
+    let openssh = public
+        .to_openssh()
+        .context("failed to encode the public key")?;
+    let local = aws_fingerprint(public);
     let res = ctx
         .ec2
-        .create_key_pair()
+        .import_key_pair()
         .key_name(&plan.key_name)
-        .key_type(ec2t::KeyType::Rsa)
-        .key_format(ec2t::KeyFormat::Pem)
+        .public_key_material(aws_sdk_ec2::primitives::Blob::new(openssh.into_bytes()))
         .tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::KeyPair, &[]))
         .send()
         .await
         .map_err(AwsError::from);
-    let out = match res {
-        Ok(out) => out,
+    match res {
+        Ok(out) => Ok(Ensured::new(
+            KeyPair {
+                name: plan.key_name.clone(),
+                id: out.key_pair_id().unwrap_or_default().to_string(),
+                ours: true,
+                fingerprint: out.key_fingerprint().unwrap_or_default().to_string(),
+            },
+            Outcome::Created,
+        )),
         Err(e) => {
             let e = anyhow::Error::new(e);
             if is_duplicate(&e) {
-                // A retried create whose first attempt reached AWS: the key exists,
-                // but its private key was in a response this process never read.
-                bail!(
-                    "key pair {} was created but its private key never reached this machine \
-                     (the connection dropped); run `deploy --replace-key-pair` to recreate it",
-                    plan.key_name
-                );
+                if let Some(k) = find(ctx, plan).await? {
+                    if same_fingerprint(&k.fingerprint, &local) {
+                        return Ok(Ensured::new(k, Outcome::Created));
+                    }
+                }
             }
-            return Err(e.context(format!("failed to create key pair {}", plan.key_name)));
+            Err(e.context(format!("failed to import key pair {}", plan.key_name)))
         }
-    };
-    let key = KeyPair {
-        name: plan.key_name.clone(),
-        id: out.key_pair_id().unwrap_or_default().to_string(),
-        ours: true,
-    };
-    let material = out.key_material().unwrap_or_default();
-    if let Err(e) = write_private_key(&plan.pem_path, material.as_bytes()) {
-        // Without its private key the key pair is useless: do not leave it behind.
-        let _ = delete_in_aws(ctx, &key).await;
-        return Err(e);
     }
-    Ok(Ensured::new(key, Outcome::Created))
 }
 
 /// Writes `data` to `path` with mode 0400, atomically and never over an existing file.
 pub fn write_private_key(path: &Path, data: &[u8]) -> Result<()> {
     if data.is_empty() {
-        bail!("AWS returned no private key material");
+        bail!("no private key material to write");
     }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = dir {
@@ -156,10 +272,14 @@ pub fn write_private_key(path: &Path, data: &[u8]) -> Result<()> {
     }
     let tmp = path.with_extension(format!("pem.tmp-{}", std::process::id()));
     let result = (|| -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o400)
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o400);
+        }
+        let mut f = opts
             .open(&tmp)
             .with_context(|| format!("failed to create {}", tmp.display()))?;
         f.write_all(data)?;
@@ -222,10 +342,27 @@ fn remove_pem(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
+    fn generated_key_round_trips_and_has_aws_fingerprint_form() {
+        let key = generate().unwrap();
+        let text = key.to_openssh(LineEnding::LF).unwrap();
+        assert!(text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+        let back = PrivateKey::from_openssh(text.as_bytes()).unwrap();
+        assert_eq!(back.public_key(), key.public_key());
+        let fp = aws_fingerprint(key.public_key());
+        // base64 of 32 bytes without padding.
+        assert_eq!(fp.len(), 43, "{fp}");
+        assert!(same_fingerprint(&format!("{fp}="), &fp));
+        assert!(same_fingerprint(&format!("SHA256:{fp}"), &fp));
+        let other = aws_fingerprint(generate().unwrap().public_key());
+        assert!(!same_fingerprint(&other, &fp));
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn private_key_is_written_0400_and_never_overwritten() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("sd-key-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("k.pem");

@@ -14,7 +14,8 @@ use aws_sdk_elasticloadbalancingv2::types as elbt;
 use super::{
     ec2_filter, elb_is_ours, elb_tags, elb_tags_of, foreign, is_foreign, Deleted, Ensured, Outcome,
 };
-use crate::aws::{poll_until, unless_not_found, AwsError, Check, Ctx};
+use super::network::Subnet;
+use crate::aws::{after_create, poll_until, unless_not_found, AwsError, Check, Ctx};
 use crate::plan::Plan;
 
 /// A load balancer.
@@ -28,6 +29,8 @@ pub struct LoadBalancer {
     pub dns_name: String,
     /// State code (provisioning, active, ...).
     pub state: String,
+    /// The availability zones it spans (each adds a billed public IPv4 address).
+    pub zones: Vec<String>,
 }
 
 fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
@@ -40,6 +43,12 @@ fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
             .and_then(|s| s.code())
             .map(|c| c.as_str().to_string())
             .unwrap_or_default(),
+        zones: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.zone_name())
+            .map(str::to_string)
+            .collect(),
     }
 }
 
@@ -91,35 +100,91 @@ pub async fn find_for_delete(ctx: &Ctx, plan: &Plan) -> Result<Result<LoadBalanc
 }
 
 /// Creates the internet-facing load balancer unless [`find`] found it (deploy
-/// looks everything up first, in parallel); not waited for.
+/// looks everything up first, in parallel); not waited for. It spans the first
+/// `plan.lb_zones` of `candidates`; a zone AWS refuses ("cannot be associated
+/// with a load balancer") is dropped for the next candidate, and the returned
+/// notes say so. `fresh_group`: this run created the security group, which AWS
+/// may not know everywhere yet.
 pub async fn ensure_found(
     ctx: &Ctx,
     plan: &Plan,
-    subnets: &[String],
+    candidates: &[Subnet],
     security_group_id: &str,
     found: Option<LoadBalancer>,
-) -> Result<Ensured<LoadBalancer>> {
+    fresh_group: bool,
+) -> Result<(Ensured<LoadBalancer>, Vec<String>)> {
     if let Some(lb) = found {
-        return Ok(Ensured::new(lb, Outcome::Existing));
+        return Ok((Ensured::new(lb, Outcome::Existing), Vec::new()));
     }
-    let out = ctx
-        .elb
-        .create_load_balancer()
-        .name(&plan.lb_name)
-        .set_subnets(Some(subnets.to_vec()))
-        .security_groups(security_group_id)
-        .scheme(elbt::LoadBalancerSchemeEnum::InternetFacing)
-        .r#type(elbt::LoadBalancerTypeEnum::Application)
-        .ip_address_type(elbt::IpAddressType::Ipv4)
-        .set_tags(Some(elb_tags(plan)))
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to create load balancer {}", plan.lb_name))?;
-    let Some(lb) = out.load_balancers().first() else {
-        bail!("CreateLoadBalancer returned no load balancer");
-    };
-    Ok(Ensured::new(to_lb(lb), Outcome::Created))
+    let mut candidates: Vec<&Subnet> = candidates.iter().collect();
+    let mut notes = Vec::new();
+    loop {
+        let chosen: Vec<&Subnet> = candidates.iter().take(plan.lb_zones).copied().collect();
+        let res = after_create(ctx.poll, fresh_group, "create load balancer", || async {
+            ctx.elb
+                .create_load_balancer()
+                .name(&plan.lb_name)
+                .set_subnets(Some(chosen.iter().map(|s| s.id.clone()).collect()))
+                .security_groups(security_group_id)
+                .scheme(elbt::LoadBalancerSchemeEnum::InternetFacing)
+                .r#type(elbt::LoadBalancerTypeEnum::Application)
+                .ip_address_type(elbt::IpAddressType::Ipv4)
+                .set_tags(Some(elb_tags(plan)))
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .with_context(|| format!("failed to create load balancer {}", plan.lb_name))
+        })
+        .await;
+        let out = match res {
+            Ok(out) => out,
+            Err(e) => {
+                let refused = refused_zones(&e, &chosen);
+                if refused.is_empty() {
+                    return Err(e);
+                }
+                candidates.retain(|s| !refused.contains(&s.zone));
+                if candidates.len() < 2 {
+                    return Err(e.context(format!(
+                        "AWS refused zone(s) {} for the load balancer and fewer than two \
+                         zones are left",
+                        refused.join(", ")
+                    )));
+                }
+                notes.push(format!(
+                    "AWS refused the load balancer in {} (\"cannot be associated with a load \
+                     balancer\"); it uses {} instead",
+                    refused.join(", "),
+                    candidates
+                        .iter()
+                        .take(plan.lb_zones)
+                        .map(|s| s.zone.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                continue;
+            }
+        };
+        let Some(lb) = out.load_balancers().first() else {
+            bail!("CreateLoadBalancer returned no load balancer");
+        };
+        return Ok((Ensured::new(to_lb(lb), Outcome::Created), notes));
+    }
+}
+
+/// The zones among `chosen` that an error says cannot take a load balancer:
+/// "The following Availability Zones us-west-1a cannot be associated with a
+/// load balancer. Please try a different Availability Zone."
+fn refused_zones(e: &anyhow::Error, chosen: &[&Subnet]) -> Vec<String> {
+    let text = format!("{e:#}");
+    if !text.contains("cannot be associated with a load balancer") {
+        return Vec::new();
+    }
+    chosen
+        .iter()
+        .filter(|s| text.contains(&s.zone) || text.contains(&s.id))
+        .map(|s| s.zone.clone())
+        .collect()
 }
 
 /// Waits until the load balancer is active.
@@ -383,6 +448,30 @@ pub async fn wait_interfaces_gone(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_zones_are_read_from_the_message() {
+        let sn = |z: &str| Subnet {
+            zone: z.into(),
+            id: format!("subnet-{z}"),
+            maps_public_ip: true,
+        };
+        let (a, e) = (sn("us-east-1a"), sn("us-east-1e"));
+        let err = anyhow::Error::new(AwsError {
+            code: Some("InvalidConfigurationRequest".into()),
+            message: "The following Availability Zones us-east-1e cannot be associated with a \
+                      load balancer. Please try a different Availability Zone."
+                .into(),
+        });
+        assert_eq!(refused_zones(&err, &[&a, &e]), ["us-east-1e"]);
+        let other = anyhow::Error::new(AwsError {
+            code: Some("InvalidConfigurationRequest".into()),
+            message: "A load balancer cannot be attached to multiple subnets in the same \
+                      Availability Zone us-east-1e"
+                .into(),
+        });
+        assert!(refused_zones(&other, &[&a, &e]).is_empty());
+    }
 
     #[test]
     fn interface_description_from_arn() {

@@ -23,23 +23,35 @@ pub async fn ssh_cidr(plan: &Plan) -> std::result::Result<String, String> {
     }
 }
 
-/// Asks each service in turn; the first valid answer wins.
+/// Asks every service at once; the first valid answer wins, so a service that
+/// hangs costs at most one timeout, and only when no other answers.
 pub async fn detect(services: &[String], timeout: Duration) -> Result<Ipv4Addr> {
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .build()
         .context("failed to build HTTP client")?;
+    let mut asks = tokio::task::JoinSet::new();
+    for (i, url) in services.iter().enumerate() {
+        let (client, url) = (client.clone(), url.clone());
+        asks.spawn(async move { (i, url.clone(), ask(&client, &url).await) });
+    }
     let mut errors = Vec::new();
-    for url in services {
-        match ask(&client, url).await {
-            Ok(ip) => return Ok(ip),
-            Err(e) => errors.push(format!("{url}: {e:#}")),
+    while let Some(joined) = asks.join_next().await {
+        match joined {
+            Ok((_, _, Ok(ip))) => return Ok(ip),
+            Ok((i, url, Err(e))) => errors.push((i, format!("{url}: {e:#}"))),
+            Err(e) => errors.push((usize::MAX, format!("look-up task failed: {e}"))),
         }
     }
+    errors.sort();
     bail!(
         "could not detect this machine's public IP ({})",
-        errors.join("; ")
+        errors
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect::<Vec<_>>()
+            .join("; ")
     )
 }
 
@@ -68,6 +80,60 @@ fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A local HTTP server that answers `body` after `delay`, or never when `None`.
+    async fn server(body: &'static str, delay: Option<Duration>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    let Some(d) = delay else {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        return;
+                    };
+                    tokio::time::sleep(d).await;
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = s.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn a_hanging_service_costs_no_timeout_when_the_other_answers() {
+        let hang = server("", None).await;
+        let good = server("198.51.100.9\n", Some(Duration::from_millis(50))).await;
+        let t0 = std::time::Instant::now();
+        let ip = detect(&[hang.clone(), good.clone()], Duration::from_secs(3))
+            .await
+            .unwrap();
+        assert_eq!(ip, Ipv4Addr::new(198, 51, 100, 9));
+        assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+
+        // An invalid first answer does not win over a valid later one.
+        let junk = server("<html>", Some(Duration::ZERO)).await;
+        let ip = detect(&[junk, good], Duration::from_secs(3)).await.unwrap();
+        assert_eq!(ip, Ipv4Addr::new(198, 51, 100, 9));
+
+        // Both hanging: one timeout in all, not two.
+        let hang2 = server("", None).await;
+        let t0 = std::time::Instant::now();
+        let e = detect(&[hang, hang2], Duration::from_secs(1)).await.unwrap_err();
+        let took = t0.elapsed();
+        assert!(took >= Duration::from_secs(1) && took < Duration::from_millis(1900), "{took:?}");
+        assert!(format!("{e:#}").contains("could not detect"), "{e:#}");
+    }
 
     #[test]
     fn parses_service_answers() {

@@ -12,7 +12,9 @@ use aws_sdk_ec2::types as ec2t;
 use super::{
     ec2_filter, ec2_is_ours, ec2_tag_filters, ec2_tag_spec, foreign, Deleted, Ensured, Outcome,
 };
-use crate::aws::{is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx};
+use crate::aws::{
+    after_create, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
+};
 use crate::plan::{Plan, SSH_RULE_DESCRIPTION};
 
 /// A security group.
@@ -275,16 +277,20 @@ pub async fn ensure(
             .with_context(|| format!("failed to remove the old SSH rule from {name}"))?;
     }
     if !add.is_empty() {
-        let res = ctx
-            .ec2
-            .authorize_security_group_ingress()
-            .group_id(&id)
-            .set_ip_permissions(Some(add.iter().map(Rule::to_permission).collect()))
-            .send()
-            .await
-            .map_err(AwsError::from);
+        // A group created moments ago may not be known to this call yet.
+        let fresh = outcome == Outcome::Created;
+        let res = after_create(ctx.poll, fresh, "add ingress rules", || async {
+            ctx.ec2
+                .authorize_security_group_ingress()
+                .group_id(&id)
+                .set_ip_permissions(Some(add.iter().map(Rule::to_permission).collect()))
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .map_err(anyhow::Error::new)
+        })
+        .await;
         if let Err(e) = res {
-            let e = anyhow::Error::new(e);
             if !is_duplicate(&e) {
                 return Err(e.context(format!("failed to add ingress rules to {name}")));
             }
@@ -380,6 +386,7 @@ pub async fn delete(
     };
     let id = sg.group_id().unwrap_or_default().to_string();
     let res = retry_not_yet(
+        ctx.poll,
         &format!("delete security group {name}"),
         limit,
         |_| false,

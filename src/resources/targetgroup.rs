@@ -160,6 +160,7 @@ pub async fn register(
         return Ok(Outcome::Existing);
     }
     retry_not_yet(
+        ctx.poll,
         &format!("register {instance_id} in {}", tg.name),
         limit,
         |_| false,
@@ -233,6 +234,7 @@ pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> 
         Err(e) => return Err(e),
     };
     let res = retry_not_yet(
+        ctx.poll,
         &format!("delete target group {}", tg.name),
         limit,
         |_| false,

@@ -18,6 +18,22 @@ paths that only real AWS would reach:
                            DependencyViolation this many times first
   register_pending_invalid RegisterTargets of a `pending` instance answers InvalidTarget
   target_initial_s         a registered target's health is `initial` for N s
+  eventual_s               EC2's eventual consistency: for N s after CreateSecurityGroup,
+                           ImportKeyPair or RunInstances, calls naming the new group,
+                           key pair or instance answer InvalidGroup.NotFound (ELB:
+                           InvalidSecurityGroup), InvalidKeyPair.NotFound or
+                           InvalidInstanceID.NotFound
+  lb_refused_zones         ["us-east-1e"]: CreateLoadBalancer with a subnet in one of these
+                           zones answers "The following Availability Zones ... cannot be
+                           associated with a load balancer"
+  lb_interfaces_hidden     the lingering interfaces of a deleted load balancer hold its
+                           group but are not listed by DescribeNetworkInterfaces
+  iam_policy               a policy document: every request is evaluated against it as
+                           AWS would (actions, resource ARNs, aws:RequestTag,
+                           aws:ResourceTag of resources created through the proxy,
+                           ec2:CreateAction for tag-on-create, and the EC2 permissions
+                           ELB checks on the caller); denials answer
+                           UnauthorizedOperation / AccessDenied and are listed in stats
   fail_actions             {"Action": "Code"}: always answer that error
   drop_after_actions       {"Action": n}: drop the connection after moto handled
                            the first n requests of that action (dry runs not counted)
@@ -26,15 +42,22 @@ paths that only real AWS would reach:
                            connections dropped before forwarding and connections
                            dropped after moto handled the request
 
+Always on: ImportKeyPair of an ed25519 key reports AWS's fingerprint (base64 SHA-256
+of the public key; moto gives hex SHA-256 of its DER form).
+
 Control endpoints (not forwarded): GET /__proxy/stats (requests per action,
-the polling ones among them, injected faults, and when each action was first
-seen, in seconds since start or reset, as JSON), POST /__proxy/reset (zero the counters).
+the polling ones among them, injected faults, when each action was first
+seen, in seconds since start or reset, IAM denials, and the parameters of every
+request that is not a Describe, as JSON), POST /__proxy/reset (zero the counters).
 
 Usage: awsproxy.py --upstream http://127.0.0.1:PORT [--port 0] [--config JSON]
 Prints "PORT <n>" on stdout once listening. Standard library only; loopback only.
 """
 
 import argparse
+import base64
+import fnmatch
+import hashlib
 import http.client
 import json
 import random
@@ -62,7 +85,11 @@ class State:
         self.client_tokens = {}  # RunInstances client token -> first response
         self.registered = {}  # instance id -> RegisterTargets time
         self.drops_left = dict(config.get("drop_after_actions") or {})
-        self.stats = {"actions": {}, "injected": {}, "polls": {}, "first": {}}
+        self.stats = new_stats()
+        self.created = {}  # group id / key name / instance id -> creation time (eventual_s)
+        self.subnet_zone = {}  # subnet id -> zone, learnt from DescribeSubnets answers
+        self.key_fingerprints = {}  # moto's fingerprint -> AWS's (ed25519 imports)
+        self.resource_tags = {}  # resource id or ARN -> tags, for resources created here
         self.start = time.time()
         faults = config.get("faults") or {}
         self.rng = random.Random(faults.get("seed", 0))
@@ -91,6 +118,10 @@ class State:
             return False
         with self.lock:
             return self.rng.random() < rate
+
+
+def new_stats():
+    return {"actions": {}, "injected": {}, "polls": {}, "first": {}, "denied": [], "requests": []}
 
 
 def ec2_error(code, message, status=400):
@@ -174,7 +205,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.path.startswith("/__proxy/reset"):
             with self.state.lock:
-                self.state.stats = {"actions": {}, "injected": {}, "polls": {}, "first": {}}
+                self.state.stats = new_stats()
                 self.state.start = time.time()
             return self.reply(200, "{}", "application/json")
         return self.forward(body)
@@ -200,6 +231,8 @@ class Handler(BaseHTTPRequestHandler):
             return "elb"
         if "/ec2/" in auth:
             return "ec2"
+        if "/sts/" in auth:
+            return "sts"
         return "other"
 
     def forward(self, body):
@@ -231,6 +264,21 @@ class Handler(BaseHTTPRequestHandler):
             status = st.rng.choice([500, 503])
             return self.reply(*err("InternalError" if status == 500 else "ServiceUnavailable",
                                    "injected server error", status))
+
+        if action and not action.startswith("Describe"):
+            with st.lock:
+                st.stats["requests"].append({"action": action,
+                                             "params": {k: v[0] for k, v in params.items()}})
+
+        if cfg.get("iam_policy") and action:
+            denial = iam_check(st, svc, action, params)
+            if denial:
+                with st.lock:
+                    st.stats["denied"].append(denial)
+                if svc == "ec2":
+                    return self.reply(*ec2_error("UnauthorizedOperation",
+                                                 f"You are not authorized to perform this operation. ({denial})", 403))
+                return self.reply(*elb_error("AccessDenied", f"User is not authorized to perform: {denial}", 403))
 
         fail = (cfg.get("fail_actions") or {}).get(action)
         if fail:
@@ -306,9 +354,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def upstream_call(self, body):
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        # The Host the client signed is kept: moto checks signatures when its IAM
+        # enforcement is on.
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "connection", "content-length")}
-        headers["Host"] = f"{self.upstream.hostname}:{self.upstream.port}"
+                   if k.lower() not in ("connection", "content-length")}
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -330,6 +379,39 @@ class Handler(BaseHTTPRequestHandler):
 
     def before(self, action, params, now, err):
         st, cfg = self.state, self.state.cfg
+        eventual = cfg.get("eventual_s", 0)
+        if eventual and params.get("DryRun") != ["true"]:
+            def fresh(key):
+                with st.lock:
+                    t = st.created.get(key)
+                return t is not None and now - t < eventual
+            groups = [v[0] for k, v in params.items()
+                      if k == "GroupId" or k.startswith("SecurityGroupId.") or k.startswith("SecurityGroups.member.")
+                      or (k.startswith("NetworkInterface.") and ".SecurityGroupId." in k)]
+            if action in ("AuthorizeSecurityGroupIngress", "RunInstances", "CreateLoadBalancer"):
+                for g in groups:
+                    if fresh(g):
+                        if action == "CreateLoadBalancer":
+                            return elb_error("InvalidSecurityGroup", f"Security group '{g}' does not exist")
+                        return ec2_error("InvalidGroup.NotFound", f"The security group '{g}' does not exist")
+            if action == "RunInstances":
+                kn = (params.get("KeyName") or [""])[0]
+                if kn and fresh("key:" + kn):
+                    return ec2_error("InvalidKeyPair.NotFound", f"The key pair '{kn}' does not exist")
+            if action == "DescribeInstances":
+                for k, v in params.items():
+                    if k.startswith("InstanceId.") and fresh(v[0]):
+                        return ec2_error("InvalidInstanceID.NotFound", f"The instance ID '{v[0]}' does not exist")
+        refused = cfg.get("lb_refused_zones") or []
+        if action == "CreateLoadBalancer" and refused:
+            subnets = [v[0] for k, v in params.items() if k.startswith("Subnets.member.")]
+            with st.lock:
+                zones = [st.subnet_zone.get(sn) for sn in subnets]
+            bad = [z for z in zones if z in refused]
+            if bad:
+                return elb_error("InvalidConfigurationRequest",
+                                 f"The following Availability Zones {', '.join(bad)} cannot be associated "
+                                 f"with a load balancer. Please try a different Availability Zone.")
         if action == "DeleteSecurityGroup":
             gid = (params.get("GroupId") or [""])[0]
             with st.lock:
@@ -357,6 +439,25 @@ class Handler(BaseHTTPRequestHandler):
 
     def after(self, action, params, text, now):
         st, cfg = self.state, self.state.cfg
+        record_created(st, action, params, text, now)
+        if action == "DescribeSubnets":
+            with st.lock:
+                for sid, zone in re.findall(r"<subnetId>(subnet-[0-9a-f]+)</subnetId>.*?<availabilityZone>([a-z0-9-]+)</availabilityZone>", text, re.S):
+                    st.subnet_zone[sid] = zone
+        if action == "ImportKeyPair":
+            # moto's fingerprint of this key -> AWS's, replaced in every answer.
+            material = (params.get("PublicKeyMaterial") or [""])[0]
+            fp = aws_ed25519_fingerprint(material)
+            moto_fp = re.search(r"<keyFingerprint>([^<]*)</keyFingerprint>", text)
+            if fp and moto_fp:
+                with st.lock:
+                    st.key_fingerprints[moto_fp.group(1)] = fp
+        if action in ("ImportKeyPair", "DescribeKeyPairs"):
+            def fp_sub(m):
+                with st.lock:
+                    fp = st.key_fingerprints.get(m.group(1), m.group(1))
+                return f"<keyFingerprint>{fp}</keyFingerprint>"
+            text = re.sub(r"<keyFingerprint>([^<]*)</keyFingerprint>", fp_sub, text)
         if action == "RunInstances":
             with st.lock:
                 for iid in re.findall(r"<instanceId>(i-[0-9a-f]+)</instanceId>", text):
@@ -418,7 +519,7 @@ class Handler(BaseHTTPRequestHandler):
             for k, v in params.items():
                 if k.startswith("Filter.") and k.endswith(".Name") and v[0] == "description":
                     desc = (params.get(k[:-5] + ".Value.1") or [""])[0]
-            if desc and desc.startswith("ELB app/"):
+            if desc and desc.startswith("ELB app/") and not cfg.get("lb_interfaces_hidden"):
                 linger = cfg.get("lb_linger_s", 0)
                 with st.lock:
                     held = [arn for arn, t in st.lb_deleted.items()
@@ -432,6 +533,193 @@ class Handler(BaseHTTPRequestHandler):
                     text = text.replace("<networkInterfaceSet></networkInterfaceSet>",
                                         f"<networkInterfaceSet>{item}</networkInterfaceSet>")
         return text
+
+
+def aws_ed25519_fingerprint(material_b64):
+    """AWS's fingerprint of an imported ed25519 key: base64 of the SHA-256 of the
+    key's wire form (what `ssh-keygen -l` prints after SHA256:), with padding."""
+    try:
+        text = base64.b64decode(material_b64).decode()
+        kind, blob = text.split()[:2]
+    except Exception:
+        return None
+    if kind != "ssh-ed25519":
+        return None
+    return base64.b64encode(hashlib.sha256(base64.b64decode(blob)).digest()).decode()
+
+
+def request_tags(svc, params):
+    """The tags a create request carries: {resource type: {key: value}} for EC2
+    TagSpecifications, {"*": {...}} for ELB Tags."""
+    out = {}
+    if svc == "ec2":
+        for k, v in params.items():
+            m = re.match(r"TagSpecification\.(\d+)\.ResourceType$", k)
+            if m:
+                n = m.group(1)
+                tags = {}
+                for k2, v2 in params.items():
+                    m2 = re.match(rf"TagSpecification\.{n}\.Tag\.(\d+)\.Key$", k2)
+                    if m2:
+                        tags[v2[0]] = (params.get(f"TagSpecification.{n}.Tag.{m2.group(1)}.Value") or [""])[0]
+                out[v[0]] = tags
+    else:
+        tags = {}
+        for k, v in params.items():
+            m = re.match(r"Tags\.member\.(\d+)\.Key$", k)
+            if m:
+                tags[v[0]] = (params.get(f"Tags.member.{m.group(1)}.Value") or [""])[0]
+        if tags:
+            out["*"] = tags
+    return out
+
+
+def record_created(st, action, params, text, now):
+    """Creation times (eventual_s) and tags (aws:ResourceTag) of what was created here."""
+    svc_tags = request_tags("ec2" if action in ("CreateSecurityGroup", "ImportKeyPair", "RunInstances") else "elb", params)
+    with st.lock:
+        if action == "CreateSecurityGroup":
+            for gid in re.findall(r"<groupId>(sg-[0-9a-f]+)</groupId>", text):
+                st.created.setdefault(gid, now)
+                st.resource_tags[gid] = svc_tags.get("security-group", {})
+        elif action == "ImportKeyPair":
+            name = (params.get("KeyName") or [""])[0]
+            st.created.setdefault("key:" + name, now)
+            st.resource_tags["key:" + name] = svc_tags.get("key-pair", {})
+        elif action == "RunInstances":
+            for iid in re.findall(r"<instanceId>(i-[0-9a-f]+)</instanceId>", text):
+                st.created.setdefault(iid, now)
+                st.resource_tags[iid] = svc_tags.get("instance", {})
+        elif action in ("CreateLoadBalancer", "CreateTargetGroup", "CreateListener"):
+            tag = {"CreateLoadBalancer": "LoadBalancerArn", "CreateTargetGroup": "TargetGroupArn",
+                   "CreateListener": "ListenerArn"}[action]
+            for arn in re.findall(rf"<{tag}>([^<]+)</{tag}>", text):
+                st.resource_tags.setdefault(arn, svc_tags.get("*", {}))
+
+
+# The "Elastic Load Balancing API permissions" page: EC2 (and IAM) actions the
+# *caller* needs for these ELB calls, checked by ELB on the caller's behalf.
+ELB_IMPLICIT = {
+    "CreateLoadBalancer": ["ec2:DescribeAccountAttributes", "ec2:DescribeAddresses",
+                           "ec2:DescribeInternetGateways", "ec2:DescribeSecurityGroups",
+                           "ec2:DescribeSubnets", "ec2:DescribeVpcs", "iam:CreateServiceLinkedRole"],
+    "CreateTargetGroup": ["ec2:DescribeInternetGateways", "ec2:DescribeVpcs"],
+    "RegisterTargets": ["ec2:DescribeInstances", "ec2:DescribeInternetGateways",
+                        "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+    "SetSecurityGroups": ["ec2:DescribeSecurityGroups"],
+    "SetSubnets": ["ec2:DescribeSubnets"],
+}
+
+ARN = "arn:aws:{svc}:us-east-1:123456789012:{res}"
+
+
+def ec2_resources(action, params, st):
+    """(ARN, request tags, resource tags) for every resource EC2 authorizes."""
+    def tags_of(key):
+        with st.lock:
+            return st.resource_tags.get(key)
+    rt = request_tags("ec2", params)
+    res = []
+    if action == "RunInstances":
+        res.append((ARN.format(svc="ec2", res="instance/*"), rt.get("instance", {}), None))
+        res.append((ARN.format(svc="ec2", res="volume/*"), rt.get("volume", rt.get("instance", {})), None))
+        res.append(("arn:aws:ec2:us-east-1::image/" + (params.get("ImageId") or ["*"])[0], {}, {}))
+        sub = (params.get("SubnetId") or params.get("NetworkInterface.1.SubnetId") or ["*"])[0]
+        res.append((ARN.format(svc="ec2", res="subnet/" + sub), {}, {}))
+        res.append((ARN.format(svc="ec2", res="network-interface/*"), {}, None))
+        for k, v in params.items():
+            if k.startswith("SecurityGroupId.") or (k.startswith("NetworkInterface.") and ".SecurityGroupId." in k):
+                res.append((ARN.format(svc="ec2", res="security-group/" + v[0]), {}, tags_of(v[0]) or {}))
+        if params.get("KeyName"):
+            res.append((ARN.format(svc="ec2", res="key-pair/" + params["KeyName"][0]), {}, {}))
+    elif action == "CreateSecurityGroup":
+        res.append((ARN.format(svc="ec2", res="security-group/*"), rt.get("security-group", {}), None))
+        res.append((ARN.format(svc="ec2", res="vpc/" + (params.get("VpcId") or ["*"])[0]), {}, {}))
+    elif action in ("ImportKeyPair", "CreateKeyPair"):
+        res.append((ARN.format(svc="ec2", res="key-pair/" + (params.get("KeyName") or ["*"])[0]), rt.get("key-pair", {}), None))
+    elif action in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "DeleteSecurityGroup"):
+        gid = (params.get("GroupId") or ["*"])[0]
+        res.append((ARN.format(svc="ec2", res="security-group/" + gid), {}, tags_of(gid) or {}))
+    elif action in ("TerminateInstances", "StartInstances", "StopInstances"):
+        for k, v in params.items():
+            if k.startswith("InstanceId."):
+                res.append((ARN.format(svc="ec2", res="instance/" + v[0]), {}, tags_of(v[0]) or {}))
+    elif action == "DeleteKeyPair":
+        name = (params.get("KeyName") or ["*"])[0]
+        res.append((ARN.format(svc="ec2", res="key-pair/" + name), {}, tags_of("key:" + name) or {}))
+    else:
+        res.append(("*", {}, {}))
+    return res
+
+
+def elb_resources(action, params, st):
+    rt = request_tags("elb", params).get("*", {})
+    arn = None
+    for key in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn"):
+        if params.get(key):
+            arn = params[key][0]
+    if action in ("CreateLoadBalancer", "CreateTargetGroup", "CreateListener"):
+        return [("*", rt, None)]
+    if arn and not action.startswith("Describe"):
+        with st.lock:
+            return [(arn, {}, st.resource_tags.get(arn) or {})]
+    return [("*", {}, {})]
+
+
+def statement_allows(stmt, action, resource, ctx):
+    actions = stmt.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
+        return False
+    resources = stmt.get("Resource", "*")
+    resources = [resources] if isinstance(resources, str) else resources
+    if not any(r == "*" or fnmatch.fnmatchcase(resource, r) for r in resources):
+        return False
+    for op, conds in (stmt.get("Condition") or {}).items():
+        if op != "StringEquals":
+            return False  # not modelled: fail closed
+        for key, want in conds.items():
+            want = [want] if isinstance(want, str) else want
+            if ctx.get(key) not in want:
+                return False
+    return stmt.get("Effect") == "Allow"
+
+
+def allowed(policy, action, resource, ctx):
+    return any(statement_allows(s, action, resource, ctx) for s in policy["Statement"])
+
+
+def iam_check(st, svc, action, params):
+    """The first permission AWS would deny for this request, or None."""
+    policy = st.cfg["iam_policy"]
+    if svc == "sts" and action == "GetCallerIdentity":
+        return None  # needs no permission
+    if svc not in ("ec2", "elb"):
+        return None
+    prefix = "ec2" if svc == "ec2" else "elasticloadbalancing"
+    full = f"{prefix}:{action}"
+    resources = ec2_resources(action, params, st) if svc == "ec2" else elb_resources(action, params, st)
+    for arn, req_tags, res_tags in resources:
+        ctx = {f"aws:RequestTag/{k}": v for k, v in (req_tags or {}).items()}
+        if res_tags is not None:
+            ctx.update({f"aws:ResourceTag/{k}": v for k, v in res_tags.items()})
+        if not allowed(policy, full, arn, ctx):
+            return f"{full} on {arn}"
+        # Tag on create is authorized as CreateTags / AddTags on the new resource.
+        if req_tags and res_tags is None:
+            tag_action = "ec2:CreateTags" if svc == "ec2" else "elasticloadbalancing:AddTags"
+            ctx[f"{prefix}:CreateAction"] = action
+            if not allowed(policy, tag_action, arn, ctx):
+                return f"{tag_action} (on {action}) on {arn}"
+    for needed in ELB_IMPLICIT.get(action, []) if svc == "elb" else []:
+        if needed == "iam:CreateServiceLinkedRole":
+            ctx = {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+            arn = "arn:aws:iam::123456789012:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
+        else:
+            ctx, arn = {}, "*"
+        if not allowed(policy, needed, arn, ctx):
+            return f"{needed} (checked by ELB for {action})"
+    return None
 
 
 class Server(ThreadingHTTPServer):
