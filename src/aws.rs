@@ -127,15 +127,23 @@ async fn check_credentials(conf: &aws_config::SdkConfig, profile: Option<&str>) 
     let lower = detail.to_ascii_lowercase();
     let fixes = SIGN_IN_FIXES;
     match (&err, profile) {
-        (_, Some(p)) if lower.contains("was not defined") || lower.contains("could not find profile") => bail!(
-            "AWS profile {p} is not defined in ~/.aws/config or ~/.aws/credentials: create it \
-             with `aws configure --profile {p}` (or `aws configure sso`), or choose another \
-             profile with --profile or AWS_PROFILE"
-        ),
+        (_, Some(p))
+            if lower.contains("was not defined")
+                || lower.contains("could not find profile")
+                || matches!(err, CredentialsError::CredentialsNotLoaded(_)) =>
+        {
+            bail!(
+                "AWS profile {p} is not defined in ~/.aws/config or ~/.aws/credentials, or gives \
+                 no credentials: create it with `aws configure --profile {p}` (or `aws configure \
+                 sso`), or choose another profile with --profile or AWS_PROFILE"
+            )
+        }
         _ if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) => {
             bail!(
                 "the AWS SSO sign-in has expired or was never made: run `aws sso login{}`",
-                profile.map(|p| format!(" --profile {p}")).unwrap_or_default()
+                profile
+                    .map(|p| format!(" --profile {p}"))
+                    .unwrap_or_default()
             )
         }
         (CredentialsError::CredentialsNotLoaded(_), _) => {
@@ -145,7 +153,10 @@ async fn check_credentials(conf: &aws_config::SdkConfig, profile: Option<&str>) 
             "loading the AWS credentials timed out (a credential_process or SSO sign-in that \
              did not answer); {fixes}"
         ),
-        _ => bail!("could not load the AWS credentials: {}; {fixes}", last_cause(&detail)),
+        _ => bail!(
+            "could not load the AWS credentials: {}; {fixes}",
+            last_cause(&detail)
+        ),
     }
 }
 
@@ -417,18 +428,17 @@ pub fn is_not_visible_yet(err: &anyhow::Error) -> bool {
 
 /// Runs `op`, and when `fresh` (this run created what it refers to) treats
 /// [`is_not_visible_yet`] answers as "not yet" for [`VISIBILITY_LIMIT`].
-pub async fn after_create<T, F, Fut>(
-    poll: Poll,
-    fresh: bool,
-    what: &str,
-    op: F,
-) -> Result<T>
+pub async fn after_create<T, F, Fut>(poll: Poll, fresh: bool, what: &str, op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
     use backon::Retryable;
-    let limit = if fresh { VISIBILITY_LIMIT } else { Duration::ZERO };
+    let limit = if fresh {
+        VISIBILITY_LIMIT
+    } else {
+        Duration::ZERO
+    };
     op.retry(PollBackoff::new(poll, limit))
         .when(|e| fresh && is_not_visible_yet(e))
         .notify(|e, _| tracing::debug!(error = %e, "{what}: not visible yet, retrying"))
@@ -583,6 +593,9 @@ mod tests {
         .await
         .unwrap_err();
         assert!(is_code(&e, "InvalidKeyPair.NotFound"));
-        assert!(t0.elapsed() >= VISIBILITY_LIMIT && t0.elapsed() < VISIBILITY_LIMIT + Duration::from_secs(11));
+        assert!(
+            t0.elapsed() >= VISIBILITY_LIMIT
+                && t0.elapsed() < VISIBILITY_LIMIT + Duration::from_secs(11)
+        );
     }
 }

@@ -345,7 +345,16 @@ mod tests {
         let plan = Plan::new(&c).unwrap();
         assert!(plan.lb_name.len() <= 32, "{}", plan.lb_name);
         assert!(plan.tg_name.len() <= 32, "{}", plan.tg_name);
-        assert!(plan.client_token(&["key-0123", "ami-0123456789abcdef0", "subnet-0123456789abcdef0", "i-0123456789abcdef0"]).len() <= 64);
+        assert!(
+            plan.client_token(&[
+                "key-0123",
+                "ami-0123456789abcdef0",
+                "subnet-0123456789abcdef0",
+                "i-0123456789abcdef0"
+            ])
+            .len()
+                <= 64
+        );
     }
 
     #[test]
@@ -398,7 +407,13 @@ mod tests {
 
     #[test]
     fn the_tools_own_tag_keys_are_reserved() {
-        for k in [FINGERPRINT_KEY, ROLE_KEY, "Name", MANAGED_BY_KEY, DEPLOYMENT_KEY] {
+        for k in [
+            FINGERPRINT_KEY,
+            ROLE_KEY,
+            "Name",
+            MANAGED_BY_KEY,
+            DEPLOYMENT_KEY,
+        ] {
             assert!(crate::config::RESERVED_TAG_KEYS.contains(&k), "{k}");
         }
     }

@@ -63,7 +63,10 @@ pub async fn identity(ctx: &Ctx) -> Result<Identity> {
             "AWS rejected the credentials ({c}): the access key is wrong, inactive or deleted; \
              {fix}"
         ),
-        Some(c) => bail!("could not confirm the AWS credentials ({c}: {}); {fix}", e.message),
+        Some(c) => bail!(
+            "could not confirm the AWS credentials ({c}: {}); {fix}",
+            e.message
+        ),
         None => {
             let endpoint = std::env::var("AWS_ENDPOINT_URL")
                 .ok()
@@ -96,10 +99,11 @@ fn dry_run_allowed(what: &str, r: Result<(), AwsError>) -> Result<bool> {
 /// call itself, or `ec2:CreateTags` when the call is allowed without its tags
 /// (EC2 authorizes tagging on create as CreateTags).
 fn denied(what: &str, permission: &str, tags_are_the_problem: bool) -> anyhow::Error {
+    let action = permission.trim_start_matches("ec2:");
     let missing = if tags_are_the_problem {
-        format!("ec2:CreateTags with ec2:CreateAction = {}", permission.trim_start_matches("ec2:"))
+        format!("ec2:CreateTags with ec2:CreateAction = {action}")
     } else {
-        permission.to_string()
+        format!("{permission} (or ec2:CreateTags with ec2:CreateAction = {action}, for its tags)")
     };
     anyhow::anyhow!(
         "these credentials may not {what} (missing IAM permission {missing}); attach \
@@ -144,7 +148,8 @@ pub async fn dry_runs(
             .vpc_id(vpc_id)
             .dry_run(true);
         if tagged {
-            req = req.tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::SecurityGroup, &[]));
+            req =
+                req.tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::SecurityGroup, &[]));
         }
         req.send().await.map(|_| ()).map_err(AwsError::from)
     };

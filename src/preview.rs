@@ -75,35 +75,37 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
     let mut rows = Vec::new();
 
     // The same decision deploy makes (keypair::decide).
-    rows.push(match keypair::decide(plan, key.as_ref(), replace_key_pair)? {
-        keypair::KeyAction::Create => {
-            row("key pair", &plan.key_name, Outcome::Created, String::new())
-        }
-        keypair::KeyAction::ImportExisting => row(
-            "key pair",
-            &plan.key_name,
-            Outcome::Created,
-            format!("imported from {}", plan.pem_path.display()),
-        ),
-        keypair::KeyAction::Keep => row(
-            "key pair",
-            &plan.key_name,
-            Outcome::Existing,
-            key.map(|k| k.id).unwrap_or_default(),
-        ),
-        keypair::KeyAction::Replace => row(
-            "key pair",
-            &plan.key_name,
-            Outcome::Replaced,
-            key.map(|k| k.id).unwrap_or_default(),
-        ),
-        keypair::KeyAction::Stop(why) => Change {
-            kind: "key pair",
-            name: plan.key_name.clone(),
-            action: "stop",
-            detail: why,
+    rows.push(
+        match keypair::decide(plan, key.as_ref(), replace_key_pair)? {
+            keypair::KeyAction::Create => {
+                row("key pair", &plan.key_name, Outcome::Created, String::new())
+            }
+            keypair::KeyAction::ImportExisting => row(
+                "key pair",
+                &plan.key_name,
+                Outcome::Created,
+                format!("imported from {}", plan.pem_path.display()),
+            ),
+            keypair::KeyAction::Keep => row(
+                "key pair",
+                &plan.key_name,
+                Outcome::Existing,
+                key.map(|k| k.id).unwrap_or_default(),
+            ),
+            keypair::KeyAction::Replace => row(
+                "key pair",
+                &plan.key_name,
+                Outcome::Replaced,
+                key.map(|k| k.id).unwrap_or_default(),
+            ),
+            keypair::KeyAction::Stop(why) => Change {
+                kind: "key pair",
+                name: plan.key_name.clone(),
+                action: "stop",
+                detail: why,
+            },
         },
-    });
+    );
 
     let (lb_sg, lb_sg_outcome) = secgroup::preview(
         ctx,

@@ -48,6 +48,36 @@ fn cases(ip: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
             "ending with a letter or digit",
         ),
         (
+            "a name that makes group names start with sg-",
+            with("name = \"bad\"", "name = \"sg-web\""),
+            ":1:8",
+            "not starting with sg-",
+        ),
+        (
+            "the tool's Name tag",
+            with("Project = \"tests\"", "Name = \"mine\""),
+            ":5:8",
+            "not ManagedBy, Deployment, Name, Role, SiteFingerprint",
+        ),
+        (
+            "the tool's Role tag",
+            with("Project = \"tests\"", "Role = \"db\""),
+            ":5:8",
+            "this tool sets",
+        ),
+        (
+            "the tool's fingerprint tag",
+            with("Project = \"tests\"", "SiteFingerprint = \"x\""),
+            ":5:19",
+            "this tool sets",
+        ),
+        (
+            "load balancer in one zone",
+            format!("{good}[load_balancer]\nzones = 1\n"),
+            ":",
+            "allowed 2 to 6",
+        ),
+        (
             "shell in the slug",
             with("slug = \"barista_cafe\"", "slug = \"x'; rm -rf / #\""),
             ":9:8",

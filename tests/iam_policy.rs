@@ -114,3 +114,77 @@ fn destructive_actions_need_the_managed_by_tag() {
         }
     }
 }
+
+/// The "Elastic Load Balancing API permissions" page (Elastic Load Balancing
+/// User Guide, "API permissions"): besides the ELB action itself, the caller
+/// needs these EC2 (and IAM) permissions, which ELB checks on its behalf.
+const ELB_CALLER_NEEDS: &[(&str, &[&str])] = &[
+    (
+        "CreateLoadBalancer",
+        &[
+            "ec2:DescribeAccountAttributes",
+            "ec2:DescribeAddresses",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+            "iam:CreateServiceLinkedRole",
+        ],
+    ),
+    (
+        "CreateTargetGroup",
+        &["ec2:DescribeInternetGateways", "ec2:DescribeVpcs"],
+    ),
+    (
+        "RegisterTargets",
+        &[
+            "ec2:DescribeInstances",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+        ],
+    ),
+    ("SetSecurityGroups", &["ec2:DescribeSecurityGroups"]),
+    ("SetSubnets", &["ec2:DescribeSubnets"]),
+];
+
+#[test]
+fn policy_has_what_elb_checks_on_the_caller() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json"),
+    )
+    .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut allowed = Vec::new();
+    for st in policy["Statement"].as_array().unwrap() {
+        match &st["Action"] {
+            serde_json::Value::String(a) => allowed.push(a.clone()),
+            serde_json::Value::Array(a) => {
+                allowed.extend(a.iter().map(|x| x.as_str().unwrap().to_string()))
+            }
+            _ => {}
+        }
+    }
+    let called = operations_in_source();
+    let mut checked = 0;
+    for (elb_action, needs) in ELB_CALLER_NEEDS {
+        if !called
+            .iter()
+            .any(|(p, o)| p == "elasticloadbalancing" && o == elb_action)
+        {
+            continue;
+        }
+        checked += 1;
+        for n in *needs {
+            assert!(
+                allowed.iter().any(|a| a == n),
+                "elasticloadbalancing:{elb_action} needs {n} on the caller, and \
+                 config/iam-policy.json lacks it"
+            );
+        }
+    }
+    assert!(
+        checked >= 3,
+        "the code calls fewer ELB actions than expected"
+    );
+}

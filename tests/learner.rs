@@ -198,7 +198,7 @@ async fn preflight_explains_missing_default_vpc_one_zone_and_bad_credentials() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("AWS rejected the credentials (InvalidClientTokenId:"),
+            .contains("AWS rejected the credentials (InvalidClientTokenId)"),
         "{}",
         r.stderr
     );

@@ -232,6 +232,17 @@ pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result
         let token = plan.client_token(&parts);
         let fresh = inputs.fresh_group || inputs.fresh_key;
         let res = after_create(ctx.poll, fresh, "launch", || run(ctx, plan, inputs, &token)).await;
+        // The answer to a token seen before repeats the first launch's answer,
+        // so its state may be stale: read the instance's state now.
+        let res = match res {
+            Ok(mut inst) if LIVE.contains(&inst.state.as_str()) => {
+                if let Some(now) = state_now(ctx, &inst.id).await? {
+                    inst.state = now;
+                }
+                Ok(inst)
+            }
+            other => other,
+        };
         let salt = match res {
             Ok(inst) if LIVE.contains(&inst.state.as_str()) => return Ok(inst),
             Ok(inst) => {
@@ -255,6 +266,26 @@ pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result
         }
         salts.push(salt);
     }
+}
+
+/// The instance's state now, or `None` when DescribeInstances does not know it
+/// yet (a launch moments ago).
+async fn state_now(ctx: &Ctx, id: &str) -> Result<Option<String>> {
+    let res = ctx
+        .ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    let out = unless_not_found(res, || format!("failed to describe instance {id}"))?;
+    Ok(out.and_then(|o| {
+        o.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .map(|i| to_instance(i).state)
+    }))
 }
 
 async fn run(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>, token: &str) -> Result<Instance> {

@@ -163,7 +163,10 @@ pub async fn ensure_found(
 ) -> Result<Ensured<KeyPair>> {
     let pem = &plan.pem_path;
     match decide(plan, found.as_ref(), replace)? {
-        KeyAction::Keep => Ok(Ensured::new(found.context("no key pair")?, Outcome::Existing)),
+        KeyAction::Keep => Ok(Ensured::new(
+            found.context("no key pair")?,
+            Outcome::Existing,
+        )),
         KeyAction::Stop(why) => bail!(why),
         KeyAction::Replace => {
             delete_in_aws(ctx, found.as_ref().context("no key pair")?).await?;

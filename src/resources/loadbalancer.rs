@@ -11,10 +11,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
+use super::network::Subnet;
 use super::{
     ec2_filter, elb_is_ours, elb_tags, elb_tags_of, foreign, is_foreign, Deleted, Ensured, Outcome,
 };
-use super::network::Subnet;
 use crate::aws::{after_create, poll_until, unless_not_found, AwsError, Check, Ctx};
 use crate::plan::Plan;
 

@@ -126,7 +126,9 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
             id: id.to_string(),
             maps_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
         };
-        let e = by_zone.entry(zone.to_string()).or_insert_with(|| subnet.clone());
+        let e = by_zone
+            .entry(zone.to_string())
+            .or_insert_with(|| subnet.clone());
         if subnet.id < e.id {
             *e = subnet;
         }

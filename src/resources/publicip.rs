@@ -129,9 +129,14 @@ mod tests {
         // Both hanging: one timeout in all, not two.
         let hang2 = server("", None).await;
         let t0 = std::time::Instant::now();
-        let e = detect(&[hang, hang2], Duration::from_secs(1)).await.unwrap_err();
+        let e = detect(&[hang, hang2], Duration::from_secs(1))
+            .await
+            .unwrap_err();
         let took = t0.elapsed();
-        assert!(took >= Duration::from_secs(1) && took < Duration::from_millis(1900), "{took:?}");
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_millis(1900),
+            "{took:?}"
+        );
         assert!(format!("{e:#}").contains("could not detect"), "{e:#}");
     }
 

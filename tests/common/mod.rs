@@ -44,7 +44,7 @@ fn moto_server_bin() -> PathBuf {
     venv
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let venv = manifest_dir().join(".venv/bin/python3");
     if venv.exists() {
         venv
@@ -63,10 +63,14 @@ impl Drop for Guard {
     }
 }
 
-/// A moto server on a free loopback port.
+/// A moto server on a free loopback port, with the AWS-behaviour proxy in
+/// front of it in its default setting (the always-on differences from AWS:
+/// idempotent creates, AWS's key fingerprints). `endpoint()` is the proxy's;
+/// tests that want faults or timing start their own [`Proxy`] on `raw_endpoint()`.
 pub struct Moto {
     _child: Guard,
     pub port: u16,
+    front: Option<Proxy>,
 }
 
 impl Moto {
@@ -81,16 +85,28 @@ impl Moto {
                 .expect("failed to start moto_server");
             let guard = Guard(child);
             if wait_http(port, "/moto-api/", Duration::from_secs(30)) {
-                return Moto {
+                let mut moto = Moto {
                     _child: guard,
                     port,
+                    front: None,
                 };
+                moto.front = Some(Proxy::start(&moto, "{}"));
+                return moto;
             }
         }
         panic!("moto_server did not start");
     }
 
+    /// The endpoint the tool and the tests use: moto behind the default proxy.
     pub fn endpoint(&self) -> String {
+        match &self.front {
+            Some(p) => p.endpoint(),
+            None => self.raw_endpoint(),
+        }
+    }
+
+    /// moto itself.
+    pub fn raw_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
@@ -124,7 +140,12 @@ impl Proxy {
     pub fn start(upstream: &Moto, config_json: &str) -> Proxy {
         let mut child = Command::new(python())
             .arg(manifest_dir().join("tests/support/awsproxy.py"))
-            .args(["--upstream", &upstream.endpoint(), "--config", config_json])
+            .args([
+                "--upstream",
+                &upstream.raw_endpoint(),
+                "--config",
+                config_json,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -303,11 +324,16 @@ impl Deployment {
         Run::from(out)
     }
 
-    /// Runs a binary with extra environment variables (overriding the defaults).
+    /// Runs a binary with extra environment variables (overriding the defaults;
+    /// an empty value removes the variable).
     pub fn run_env(&self, bin: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut c = self.command(bin, args);
         for (k, v) in env {
-            c.env(k, v);
+            if v.is_empty() {
+                c.env_remove(k);
+            } else {
+                c.env(k, v);
+            }
         }
         Run::from(c.output().expect("failed to run binary"))
     }

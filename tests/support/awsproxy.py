@@ -23,6 +23,7 @@ paths that only real AWS would reach:
                            key pair or instance answer InvalidGroup.NotFound (ELB:
                            InvalidSecurityGroup), InvalidKeyPair.NotFound or
                            InvalidInstanceID.NotFound
+  eventual_for             ["Action", ...]: limit eventual_s's group answers to these calls
   lb_refused_zones         ["us-east-1e"]: CreateLoadBalancer with a subnet in one of these
                            zones answers "The following Availability Zones ... cannot be
                            associated with a load balancer"
@@ -35,6 +36,7 @@ paths that only real AWS would reach:
                            ELB checks on the caller); denials answer
                            UnauthorizedOperation / AccessDenied and are listed in stats
   fail_actions             {"Action": "Code"}: always answer that error
+  fail_real_actions        the same, for requests that are not dry runs
   drop_after_actions       {"Action": n}: drop the connection after moto handled
                            the first n requests of that action (dry runs not counted)
   faults                   {"seed", "throttle", "error5xx", "drop_before", "drop_after"}:
@@ -281,6 +283,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(*elb_error("AccessDenied", f"User is not authorized to perform: {denial}", 403))
 
         fail = (cfg.get("fail_actions") or {}).get(action)
+        if not fail and params.get("DryRun") != ["true"]:
+            fail = (cfg.get("fail_real_actions") or {}).get(action)
         if fail:
             st.count("injected", "fail_action")
             return self.reply(*err(fail, f"injected failure of {action}"))
@@ -388,7 +392,9 @@ class Handler(BaseHTTPRequestHandler):
             groups = [v[0] for k, v in params.items()
                       if k == "GroupId" or k.startswith("SecurityGroupId.") or k.startswith("SecurityGroups.member.")
                       or (k.startswith("NetworkInterface.") and ".SecurityGroupId." in k)]
-            if action in ("AuthorizeSecurityGroupIngress", "RunInstances", "CreateLoadBalancer"):
+            only = cfg.get("eventual_for")
+            if action in ("AuthorizeSecurityGroupIngress", "RunInstances", "CreateLoadBalancer") and (
+                    not only or action in only):
                 for g in groups:
                     if fresh(g):
                         if action == "CreateLoadBalancer":
