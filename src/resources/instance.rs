@@ -271,6 +271,11 @@ pub async fn launch(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>) -> Result
 /// The instance's state now, or `None` when DescribeInstances does not know it
 /// yet (a launch moments ago).
 async fn state_now(ctx: &Ctx, id: &str) -> Result<Option<String>> {
+    Ok(describe_one(ctx, id).await?.map(|i| i.state))
+}
+
+/// One instance by id; `None` while DescribeInstances does not know it yet.
+async fn describe_one(ctx: &Ctx, id: &str) -> Result<Option<Instance>> {
     let res = ctx
         .ec2
         .describe_instances()
@@ -284,7 +289,7 @@ async fn state_now(ctx: &Ctx, id: &str) -> Result<Option<String>> {
             .iter()
             .flat_map(|r| r.instances())
             .next()
-            .map(|i| to_instance(i).state)
+            .map(to_instance)
     }))
 }
 
@@ -385,22 +390,10 @@ pub async fn wait_running(
         limit,
         on_wait,
         || async {
-            let res = ctx
-                .ec2
-                .describe_instances()
-                .instance_ids(id)
-                .send()
-                .await
-                .map_err(AwsError::from);
             // Right after a launch, DescribeInstances may not know the id yet.
-            let out = unless_not_found(res, || format!("failed to describe instance {id}"))?;
-            let Some(i) = out
-                .as_ref()
-                .and_then(|o| o.reservations().iter().flat_map(|r| r.instances()).next())
-            else {
+            let Some(inst) = describe_one(ctx, id).await? else {
                 return Ok(Check::Waiting("not visible yet".into()));
             };
-            let inst = to_instance(i);
             match inst.state.as_str() {
                 "running" => Ok(Check::Done(inst)),
                 "pending" => Ok(Check::Waiting("pending".into())),
