@@ -115,6 +115,26 @@ fn destructive_actions_need_the_managed_by_tag() {
     }
 }
 
+/// Every action some statement of config/iam-policy.json allows.
+fn allowed_actions() -> Vec<String> {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json"),
+    )
+    .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut allowed = Vec::new();
+    for st in policy["Statement"].as_array().unwrap() {
+        match &st["Action"] {
+            serde_json::Value::String(a) => allowed.push(a.clone()),
+            serde_json::Value::Array(a) => {
+                allowed.extend(a.iter().map(|x| x.as_str().unwrap().to_string()))
+            }
+            _ => {}
+        }
+    }
+    allowed
+}
+
 /// The "Elastic Load Balancing API permissions" page (Elastic Load Balancing
 /// User Guide, "API permissions"): besides the ELB action itself, the caller
 /// needs these EC2 (and IAM) permissions, which ELB checks on its behalf.
@@ -150,21 +170,7 @@ const ELB_CALLER_NEEDS: &[(&str, &[&str])] = &[
 
 #[test]
 fn policy_has_what_elb_checks_on_the_caller() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json"),
-    )
-    .unwrap();
-    let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut allowed = Vec::new();
-    for st in policy["Statement"].as_array().unwrap() {
-        match &st["Action"] {
-            serde_json::Value::String(a) => allowed.push(a.clone()),
-            serde_json::Value::Array(a) => {
-                allowed.extend(a.iter().map(|x| x.as_str().unwrap().to_string()))
-            }
-            _ => {}
-        }
-    }
+    let allowed = allowed_actions();
     let called = operations_in_source();
     let mut checked = 0;
     for (elb_action, needs) in ELB_CALLER_NEEDS {
