@@ -80,7 +80,7 @@ pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Ve
             keypair::KeyAction::Create => {
                 row("key pair", &plan.key_name, Outcome::Created, String::new())
             }
-            keypair::KeyAction::ImportExisting => row(
+            keypair::KeyAction::ImportExisting(_) => row(
                 "key pair",
                 &plan.key_name,
                 Outcome::Created,

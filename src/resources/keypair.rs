@@ -107,8 +107,9 @@ pub enum KeyAction {
     Keep,
     /// Make a key here and import it.
     Create,
-    /// Import the public half of the .pem a killed run left behind.
-    ImportExisting,
+    /// Import the public half of the .pem a killed run left behind (read once,
+    /// here).
+    ImportExisting(Box<PublicKey>),
     /// Delete the key pair in AWS, set the .pem aside, make and import a new one.
     Replace,
     /// Stop, with the reason.
@@ -148,7 +149,7 @@ pub fn decide(plan: &Plan, found: Option<&KeyPair>, replace: bool) -> Result<Key
             k.name,
             pem.display()
         )),
-        (None, Local::Key(_)) => KeyAction::ImportExisting,
+        (None, Local::Key(key)) => KeyAction::ImportExisting(Box::new(key.public_key().clone())),
         (None, _) => KeyAction::Create,
     })
 }
@@ -173,12 +174,9 @@ pub async fn ensure_found(
             move_aside(pem)?;
             create(ctx, plan).await
         }
-        KeyAction::ImportExisting => {
-            let Local::Key(key) = read_local(pem)? else {
-                bail!("{} changed while deploy read it", pem.display());
-            };
+        KeyAction::ImportExisting(public) => {
             tracing::debug!("importing the key a previous run left in {}", pem.display());
-            import(ctx, plan, key.public_key()).await
+            import(ctx, plan, &public).await
         }
         KeyAction::Create => {
             if pem.exists() {
