@@ -60,19 +60,55 @@ fn plain_error(r: &Run) -> String {
     err[0].to_string()
 }
 
+/// Runs tests/support/iam_user.py against moto itself.
+fn iam_user(moto: &Moto, args: &[&str]) -> String {
+    let out = std::process::Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/iam_user.py"))
+        .args(["--endpoint", &moto.raw_endpoint()])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_holding_only_the_policy_can_deploy_see_and_clean_up() {
-    // The proxy evaluates config/iam-policy.json on every request as AWS would
-    // (actions, ARNs, request and resource tags, tag-on-create, ELB's checks on
-    // the caller). moto's own enforcement (INITIAL_NO_AUTH_ACTION_COUNT) is not
-    // used: it rejects the signature of any request whose parameters contain a
-    // space (CreateSecurityGroup's description), so no deploy can pass it.
+    // Two evaluators, each doing what the other cannot:
+    // - moto's own IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT, turned on by
+    //   tests/support/iam_user.py) authenticates every request against a real IAM
+    //   user made from config/iam-policy.json and checks its actions; moto ignores
+    //   Resource and Condition, so that user holds the document's action view;
+    // - the proxy evaluates the whole document as AWS would (ARNs, request and
+    //   resource tags, tag-on-create, ELB's checks on the caller).
     let moto = Moto::start();
-    let config = serde_json::json!({ "iam_policy": policy() }).to_string();
+    let policy_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json");
+    let keys: serde_json::Value =
+        serde_json::from_str(&iam_user(&moto, &["--policy", policy_path.to_str().unwrap()]))
+            .unwrap();
+    let (ak, sk) = (
+        keys["access_key"].as_str().unwrap().to_string(),
+        keys["secret_key"].as_str().unwrap().to_string(),
+    );
+    let config = serde_json::json!({ "iam_policy": policy(), "resign": keys }).to_string();
     let proxy = Proxy::start(&moto, &config);
     let ip = IpService::start("203.0.113.7");
     let d = Deployment::simple(&proxy.endpoint(), "iam", &ip);
-    let deploy = d.deploy(&["--json"]);
+
+    // Enforcement is on: the test harness's dummy key is refused.
+    let refused = d.run(env!("CARGO_BIN_EXE_status"), &[]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+
+    let user = [
+        ("AWS_ACCESS_KEY_ID", ak.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", sk.as_str()),
+    ];
+    let deploy = d.run_env(env!("CARGO_BIN_EXE_deploy"), &["--json"], &user);
     assert_eq!(
         deploy.code,
         0,
@@ -80,14 +116,15 @@ async fn a_user_holding_only_the_policy_can_deploy_see_and_clean_up() {
         deploy.stderr,
         proxy.stats()["denied"]
     );
-    d.run(env!("CARGO_BIN_EXE_status"), &[]).ok();
-    d.deploy(&[]).ok();
-    d.cleanup(&["--yes"]).ok();
+    d.run_env(env!("CARGO_BIN_EXE_status"), &[], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user).ok();
     let stats = proxy.stats();
     assert_eq!(stats["denied"], serde_json::json!([]), "{stats}");
-    // The proxy did evaluate the creations and deletions it allowed.
+    // Both evaluators did see the creations and deletions they allowed.
     for a in [
         "ImportKeyPair",
+        "CreateSecurityGroup",
         "RunInstances",
         "CreateLoadBalancer",
         "TerminateInstances",
@@ -96,6 +133,7 @@ async fn a_user_holding_only_the_policy_can_deploy_see_and_clean_up() {
     ] {
         assert!(calls(&stats, a) >= 1, "{a} never called: {stats}");
     }
+    iam_user(&moto, &["--off"]);
     let aws = Aws::new(&moto.endpoint()).await;
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
 }

@@ -35,6 +35,14 @@ paths that only real AWS would reach:
                            ec2:CreateAction for tag-on-create, and the EC2 permissions
                            ELB checks on the caller); denials answer
                            UnauthorizedOperation / AccessDenied and are listed in stats
+  resign                   {"access_key", "secret_key"}: for moto's own IAM enforcement
+                           (INITIAL_NO_AUTH_ACTION_COUNT). moto checks a signature over
+                           the form body it re-encodes itself (spaces as '+', where the
+                           SDK sends %20), so a request signed with this key is
+                           re-encoded that way and signed again with the same key
+                           (botocore, from the test virtual environment). Requests
+                           signed with any other key pass unchanged, so moto still
+                           refuses them; the proxy's own look-ups are signed too.
   fail_actions             {"Action": "Code"}: always answer that error
   fail_real_actions        the same, for requests that are not dry runs
   drop_after_actions       {"Action": n}: drop the connection after moto handled
@@ -53,7 +61,8 @@ seen, in seconds since start or reset, IAM denials, and the parameters of every
 request that is not a Describe, as JSON), POST /__proxy/reset (zero the counters).
 
 Usage: awsproxy.py --upstream http://127.0.0.1:PORT [--port 0] [--config JSON]
-Prints "PORT <n>" on stdout once listening. Standard library only; loopback only.
+Prints "PORT <n>" on stdout once listening. Standard library only (but `resign`,
+which uses botocore); loopback only.
 """
 
 import argparse
@@ -303,7 +312,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.drop()
             return self.reply(200, self.after(action, params, replay, now))
 
-        status, headers, data = self.upstream_call(body)
+        status, headers, data = self.upstream_call(body, own=False)
         if action == "RunInstances" and 200 <= status < 300:
             token = (params.get("ClientToken") or [""])[0]
             if token:
@@ -356,18 +365,42 @@ class Handler(BaseHTTPRequestHandler):
                           text, flags=re.S)
         return text.replace(describe_name(text), action)
 
-    def upstream_call(self, body):
+    def upstream_call(self, body, own=True):
+        """Forwards `body` to moto: the client's request (own=False) or one of the
+        proxy's own look-ups (own=True)."""
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
         # The Host the client signed is kept: moto checks signatures when its IAM
         # enforcement is on.
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in ("connection", "content-length")}
+        body, headers = self.resigned(body, headers, own)
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         hdrs = {k: v for k, v in resp.getheaders()}
         conn.close()
         return resp.status, hdrs, data
+
+    def resigned(self, body, headers, own):
+        """See `resign` in the module doc."""
+        keys = self.state.cfg.get("resign")
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if not keys or "Credential=" not in auth or (
+                not own and f"Credential={keys['access_key']}/" not in auth):
+            return body, headers
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        scope = auth.split("Credential=")[1].split(",")[0].split("/")
+        region, service = scope[2], scope[3]
+        pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        body = urllib.parse.urlencode(pairs).encode()
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() in ("host", "content-type")}
+        req = AWSRequest(method=self.command, url=f"http://{kept.get('host', 'localhost')}{self.path}",
+                         data=body, headers=kept)
+        SigV4Auth(Credentials(keys["access_key"], keys["secret_key"]), service, region).add_auth(req)
+        return body, dict(req.headers.items())
 
     # --- the timing model -------------------------------------------------
     def instance_model_state(self, iid, now):

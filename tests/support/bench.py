@@ -14,7 +14,11 @@ Lower bounds (no tool can beat them on this profile):
             linger, then the last DescribeNetworkInterfaces and DeleteSecurityGroup)
   re-deploy with nothing to do: no bound; target < 1 s and <= 15 calls.
 
-Usage: bench.py --moto-server PATH --bin-dir target/release [--json]
+With --hidden-interfaces the lingering interfaces of the deleted load balancer
+hold its group without being listed (proxy `lb_interfaces_hidden`): cleanup then
+has only DeleteSecurityGroup's "not yet" to go by, and the same bound applies.
+
+Usage: bench.py --moto-server PATH --bin-dir target/release [--hidden-interfaces] [--json]
 """
 
 import argparse
@@ -142,7 +146,10 @@ def main():
     ap.add_argument("--moto-server", required=True)
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--hidden-interfaces", action="store_true")
     args = ap.parse_args()
+    if args.hidden_interfaces:
+        PROFILE["lb_interfaces_hidden"] = True
     bin_dir = os.path.abspath(args.bin_dir)
 
     moto_port = free_port()
