@@ -3,7 +3,8 @@
 //! is attempted and every failure reported:
 //!
 //! ```text
-//! find the load balancer (once) | drop the web group's rule referencing the lb group
+//! observe the table (the report's rows; the load balancer and groups found once)
+//! drop the web group's rule referencing the lb group
 //! listener
 //! load balancer -> gone -> its interfaces gone -> lb group
 //!   | instances -> terminated -> web group | target group | key pair + .pem
@@ -19,6 +20,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::resources::loadbalancer::{self, LoadBalancer};
 use crate::resources::{instance, keypair, secgroup, targetgroup, Deleted};
+use crate::table::{self, Kind, Row, Seen};
 
 /// Options of one cleanup run.
 #[derive(Debug, Clone)]
@@ -38,12 +40,14 @@ impl Default for CleanupOptions {
     }
 }
 
-/// One step's result.
+/// What happened to one resource: the table's row (as status showed it before
+/// cleanup) and its step's result.
 #[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
-    /// What the step removes.
-    pub what: String,
-    /// `deleted`, `absent` or `failed`.
+pub struct RowReport {
+    /// The resource, as every view names it.
+    #[serde(flatten)]
+    pub row: Row,
+    /// `deleted`, `absent`, `left alone: ...` or `failed`.
     pub result: &'static str,
     /// The error, for a failed step.
     pub error: Option<String>,
@@ -52,41 +56,69 @@ pub struct StepReport {
 /// What cleanup did.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Report {
-    /// Every step.
-    pub steps: Vec<StepReport>,
+    /// Every resource found, and any a step deleted or failed on besides.
+    pub resources: Vec<RowReport>,
+}
+
+fn result_of(r: &Result<Deleted>) -> (&'static str, Option<String>) {
+    match r {
+        Ok(Deleted::Deleted) => ("deleted", None),
+        Ok(Deleted::Absent) => ("absent", None),
+        Ok(Deleted::Foreign) => ("left alone: not created by this tool", None),
+        Err(e) => ("failed", Some(format!("{e:#}"))),
+    }
 }
 
 impl Report {
-    /// The failed steps.
-    pub fn failures(&self) -> Vec<&StepReport> {
-        self.steps.iter().filter(|s| s.result == "failed").collect()
+    /// The failed rows.
+    pub fn failures(&self) -> Vec<&RowReport> {
+        self.resources
+            .iter()
+            .filter(|s| s.result == "failed")
+            .collect()
     }
 
     /// Whether anything was deleted.
     pub fn deleted_any(&self) -> bool {
-        self.steps.iter().any(|s| s.result == "deleted")
+        self.resources.iter().any(|s| s.result == "deleted")
     }
 
-    fn add(&mut self, what: &str, r: &Result<Deleted>) -> bool {
-        let (result, error) = match r {
-            Ok(Deleted::Deleted) => ("deleted", None),
-            Ok(Deleted::Absent) => ("absent", None),
-            Ok(Deleted::Foreign) => ("left alone: not created by this tool", None),
-            Err(e) => ("failed", Some(format!("{e:#}"))),
-        };
-        self.steps.push(StepReport {
-            what: what.to_string(),
-            result,
-            error,
-        });
-        r.is_ok()
+    /// The report: each observed row with its kind's step result; a step that
+    /// deleted, left alone or failed on something not observed adds its row.
+    fn new(plan: &Plan, rows: Vec<Row>, steps: &[(Kind, &Result<Deleted>)]) -> Report {
+        let mut resources: Vec<RowReport> = rows
+            .into_iter()
+            .map(|row| {
+                let step = steps
+                    .iter()
+                    .find(|(k, _)| k.label() == row.kind && k.name(plan) == row.name)
+                    .or_else(|| steps.iter().find(|(k, _)| k.label() == row.kind));
+                let (result, error) = step.map(|(_, r)| result_of(r)).unwrap_or(("absent", None));
+                RowReport { row, result, error }
+            })
+            .collect();
+        for (kind, r) in steps {
+            let (result, error) = result_of(r);
+            let seen = resources
+                .iter()
+                .any(|x| x.row.kind == kind.label() && x.row.name == kind.name(plan));
+            // A target has no step of its own: it goes with its instance.
+            if result != "absent" && !seen && *kind != Kind::Target {
+                resources.push(RowReport {
+                    row: Row::new(*kind, kind.name(plan), ""),
+                    result,
+                    error,
+                });
+            }
+        }
+        Report { resources }
     }
 
     /// The human-readable report.
     pub fn to_text(&self, deployment: &str) -> String {
         let mut s = String::new();
         let foreign = self
-            .steps
+            .resources
             .iter()
             .any(|s| s.result.starts_with("left alone"));
         if !self.deleted_any() && self.failures().is_empty() && !foreign {
@@ -95,8 +127,14 @@ impl Report {
             ));
             return s;
         }
-        for st in &self.steps {
-            s.push_str(&format!("  {:<34} {}\n", st.what, st.result));
+        for r in &self.resources {
+            s.push_str(&format!(
+                "  {:<15} {:<28} {:<24} {}\n",
+                r.row.kind,
+                r.row.name,
+                r.row.short_id(),
+                r.result
+            ));
         }
         let failures = self.failures();
         if failures.is_empty() {
@@ -108,8 +146,9 @@ impl Report {
             ));
             for f in failures {
                 s.push_str(&format!(
-                    "  {}: {}\n",
-                    f.what,
+                    "  {} {}: {}\n",
+                    f.row.kind,
+                    f.row.name,
                     f.error.as_deref().unwrap_or("")
                 ));
             }
@@ -133,22 +172,42 @@ async fn tracked(
 
 /// Deletes every resource of the deployment; returns what happened to each.
 pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progress) -> Report {
-    let mut report = Report::default();
+    // The table, observed once: the report's rows, and the load balancer and
+    // groups for the steps (looked up again only if the observation failed).
+    let seen = table::observe(ctx, plan).await;
+    let complete = seen.errors.is_empty();
+    let rows = seen.rows(Some(plan));
 
-    // The load balancer is looked up once, for the listener and its own step.
     // The listener goes first; meanwhile the web group's rule that references the
     // load balancer's group is dropped, so each group can go as soon as its own
     // holder is gone.
-    let (lb_found, refs) = tokio::join!(loadbalancer::find_for_delete(ctx, plan), async {
-        let (web, lbg) = tokio::try_join!(
-            secgroup::find(ctx, plan, None, &plan.web_sg_name),
-            secgroup::find(ctx, plan, None, &plan.lb_sg_name),
-        )?;
-        if let (Some(w), Some(l)) = (web, lbg) {
-            secgroup::revoke_references(ctx, &w, &l).await?;
+    let (lb_found, refs) = tokio::join!(
+        async {
+            match &seen.load_balancer {
+                _ if !complete => loadbalancer::find_for_delete(ctx, plan).await,
+                Seen::Present(l) => Ok(Ok(l.clone())),
+                Seen::Foreign(_) => Ok(Err(Deleted::Foreign)),
+                Seen::Absent => Ok(Err(Deleted::Absent)),
+            }
+        },
+        async {
+            let (web, lbg) = if complete {
+                (
+                    seen.web_group.present().map(|g| g.group.clone()),
+                    seen.lb_group.present().map(|g| g.group.clone()),
+                )
+            } else {
+                tokio::try_join!(
+                    secgroup::find(ctx, plan, None, &plan.web_sg_name),
+                    secgroup::find(ctx, plan, None, &plan.lb_sg_name),
+                )?
+            };
+            if let (Some(w), Some(l)) = (web, lbg) {
+                secgroup::revoke_references(ctx, &w, &l).await?;
+            }
+            Ok::<_, anyhow::Error>(())
         }
-        Ok::<_, anyhow::Error>(())
-    });
+    );
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
@@ -159,7 +218,6 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
         }
     })
     .await;
-    report.add("listener", &listeners);
 
     // A group whose holder failed to go gets one attempt, not the long retry.
     let limit_after = |holder: &Result<Deleted>| {
@@ -200,13 +258,20 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
         ),
         tracked(progress, "key pair", keypair::delete(ctx, plan)),
     );
-    report.add("load balancer", &lb);
-    report.add("instances", &inst);
-    report.add("target group", &tg);
-    report.add(&format!("security group {}", plan.web_sg_name), &web_sg);
-    report.add(&format!("security group {}", plan.lb_sg_name), &lb_sg);
-    report.add(&format!("key pair {}", plan.key_name), &key);
-    report
+    Report::new(
+        plan,
+        rows,
+        &[
+            (Kind::KeyPair, &key),
+            (Kind::LbGroup, &lb_sg),
+            (Kind::WebGroup, &web_sg),
+            (Kind::TargetGroup, &tg),
+            (Kind::Instance, &inst),
+            (Kind::Target, &inst),
+            (Kind::LoadBalancer, &lb),
+            (Kind::Listener, &listeners),
+        ],
+    )
 }
 
 /// The load balancer to act on, or what its step reports instead (absent, not

@@ -344,14 +344,17 @@ async fn interrupted(l: &Loaded, progress: &Progress, config: &Path, what: &str)
     ));
     let scan = tokio::time::timeout(
         std::time::Duration::from_secs(30),
-        crate::status::scan(&l.ctx, &l.plan),
+        crate::table::observe(&l.ctx, &l.plan),
     )
     .await;
     let mut msg = format!("{what} of {} was interrupted.\n", l.plan.name);
     match scan {
-        Ok(scan) => {
+        Ok(seen) => {
             msg.push_str("What exists now:\n");
-            msg.push_str(&crate::status::to_text(&scan.found, &scan.errors));
+            msg.push_str(&crate::status::to_text(
+                &seen.rows(Some(&l.plan)),
+                &seen.errors,
+            ));
         }
         Err(_) => msg.push_str("Could not look up what exists within 30 s.\n"),
     }

@@ -21,10 +21,15 @@ pub const MANAGED_BY_KEY: &str = "ManagedBy";
 pub const MANAGED_BY_VALUE: &str = "sitedeploy";
 /// Tag key holding the deployment name.
 pub const DEPLOYMENT_KEY: &str = "Deployment";
+/// Tag key listing the user tag keys (deploy.toml's `[tags]`) this tool put on
+/// a resource, separated by spaces: a key later removed from deploy.toml is
+/// removed from the resources, and a tag a person added by hand is left alone.
+pub const USER_TAG_KEYS_KEY: &str = "SitedeployTagKeys";
 /// Tag keys this tool sets itself; a user tag may not take them over.
 pub const RESERVED_TAG_KEYS: &[&str] = &[
     MANAGED_BY_KEY,
     DEPLOYMENT_KEY,
+    USER_TAG_KEYS_KEY,
     "Name",
     "Role",
     "SiteFingerprint",
@@ -366,14 +371,14 @@ impl Validator<'_> {
                 && k.len() <= 128
                 && !k.to_ascii_lowercase().starts_with("aws:")
                 && !RESERVED_TAG_KEYS.contains(&k.as_str())
-                && k.chars().all(is_tag_char);
+                && k.chars().all(|c| is_tag_char(c) && c != ' ');
             if !key_ok {
                 self.err(
                     v.span(),
                     format!(
-                        "invalid tag key {k:?}: 1 to 128 letters, digits, spaces and _.:/=+-@, \
-                         not starting with aws: (AWS reserves it) and not {} (this tool sets \
-                         those)",
+                        "invalid tag key {k:?}: 1 to 128 letters, digits and _.:/=+-@ (no \
+                         spaces), not starting with aws: (AWS reserves it) and not {} (this \
+                         tool sets those)",
                         RESERVED_TAG_KEYS.join(", ")
                     ),
                 );
@@ -385,6 +390,17 @@ impl Validator<'_> {
                 "at most 256 letters, digits, spaces and _.:/=+-@",
             );
             tags.insert(k.clone(), val);
+        }
+        let keys_len = raw.tags.keys().map(|k| k.len() + 1).sum::<usize>();
+        if let (true, Some(v)) = (keys_len > 257, raw.tags.values().last()) {
+            self.err(
+                v.span(),
+                format!(
+                    "the tag keys are {} characters together; at most 256 (with a space \
+                     between each) fit the {USER_TAG_KEYS_KEY} tag that records them",
+                    keys_len - 1
+                ),
+            );
         }
 
         let template_id = self.int("template.id", &raw.template.id, 1..100_000) as u32;

@@ -2,8 +2,8 @@
 //! from one stage to the next are the dependencies:
 //!
 //! ```text
-//! stage 1: credentials | public IP | VPC + subnets | key pair? | instances?
-//!          | target group? | load balancer?                      (look-ups only)
+//! stage 1: credentials | public IP | VPC + subnets | the table observed (look-ups only)
+//!          -> table::decide: stop now for a foreign resource or a mismatched key
 //! preflight (only when launching): AMI + instance subnet; dry runs if fresh
 //! stage 2: key pair | load balancer's group | target group
 //! stage 3: web group -> instance -> running -> register | load balancer -> listener -> active
@@ -11,7 +11,9 @@
 //! ```
 //!
 //! The instance and the load balancer, the two slow creations, provision at the
-//! same time.
+//! same time. Each step applies its row of [`table::decide`] through its kind's
+//! module, which brings what exists into line (rules, tags, the health check,
+//! the listener's port) with the same functions `decide` describes them with.
 
 use std::time::Duration;
 
@@ -20,11 +22,13 @@ use serde::Serialize;
 
 use crate::aws::Ctx;
 use crate::plan::Plan;
-use crate::preview;
 use crate::progress::{Progress, Step};
 use crate::resources::instance::{self, LaunchInputs};
 use crate::resources::secgroup;
-use crate::resources::{keypair, loadbalancer, network, publicip, targetgroup, Ensured, Outcome};
+use crate::resources::{
+    ec2_retag, keypair, loadbalancer, network, publicip, tag_drift, targetgroup, Ensured, Outcome,
+};
+use crate::table::{self, Kind, Row};
 
 /// Options of one deploy run.
 #[derive(Debug, Clone)]
@@ -56,15 +60,12 @@ impl Default for DeployOptions {
     }
 }
 
-/// One resource in the summary.
+/// One resource in the summary: the table's row and what deploy did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceReport {
-    /// Kind, e.g. "security group".
-    pub kind: &'static str,
-    /// Name.
-    pub name: String,
-    /// AWS id or ARN.
-    pub id: String,
+    /// The resource, as every view names it.
+    #[serde(flatten)]
+    pub row: Row,
     /// What deploy did.
     pub outcome: Outcome,
 }
@@ -130,13 +131,18 @@ impl Summary {
         s.push_str("\nResources:\n");
         for r in &self.resources {
             // ARNs shortened to their resource part (the JSON keeps them whole).
-            let id = r.id.rsplit(':').next().unwrap_or(&r.id);
+            let changed = r.outcome == Outcome::Updated && !r.row.detail.is_empty();
             s.push_str(&format!(
-                "  {:<15} {:<28} {:<8} {}\n",
-                r.kind,
-                r.name,
+                "  {:<15} {:<28} {:<8} {}{}\n",
+                r.row.kind,
+                r.row.name,
                 r.outcome.to_string(),
-                id
+                r.row.short_id(),
+                if changed {
+                    format!(" ({})", r.row.detail)
+                } else {
+                    String::new()
+                }
             ));
         }
         for w in &self.warnings {
@@ -163,13 +169,22 @@ impl Summary {
     }
 }
 
-fn report<T>(kind: &'static str, name: &str, id: &str, e: &Ensured<T>) -> ResourceReport {
-    ResourceReport {
-        kind,
-        name: name.to_string(),
-        id: id.to_string(),
-        outcome: e.outcome,
-    }
+/// The summary's row of a kind: its id, what deploy did and, for an update,
+/// what changed (the decision's words).
+fn report(
+    plan: &Plan,
+    decisions: &[table::Decision],
+    kind: Kind,
+    id: &str,
+    outcome: Outcome,
+) -> ResourceReport {
+    let detail = match decisions.iter().find(|d| d.kind == kind).map(|d| &d.action) {
+        Some(table::Action::Update(changes)) if outcome == Outcome::Updated => changes.join("; "),
+        _ => String::new(),
+    };
+    let mut row = Row::new(kind, kind.name(plan), id);
+    row.detail = detail;
+    ResourceReport { row, outcome }
 }
 
 /// Runs a step: shows it on the progress display and ends it with its outcome.
@@ -193,7 +208,7 @@ pub async fn run(
     let mut warnings = Vec::new();
 
     // Stage 1: independent lookups; nothing is created yet.
-    let (identity, ssh_cidr, net, found_key, (current, others), found_tg, found_lb) = tokio::try_join!(
+    let (identity, ssh_cidr, net, seen) = tokio::try_join!(
         step(progress, "credentials", async {
             let id = match &opts.identity {
                 Some(id) => id.clone(),
@@ -215,11 +230,38 @@ pub async fn run(
             let msg = format!("{} ({} usable zones)", n.vpc_id, n.subnets.len());
             Ok((n, msg))
         }),
-        async { keypair::find_any(ctx, plan).await },
-        async { instance::find_live(ctx, plan).await },
-        targetgroup::find(ctx, plan),
-        loadbalancer::find(ctx, plan),
+        async { Ok(table::observe(ctx, plan).await) },
     )?;
+    if let Some(e) = seen.errors.first() {
+        anyhow::bail!("{e}");
+    }
+    // The same decision `--plan` shows; deploy stops before creating anything
+    // when a row says stop (a same-named resource not made by this tool, a key
+    // pair that does not match its .pem).
+    let key_action = match (&seen.key, seen.key.present()) {
+        (table::Seen::Foreign(_), _) => keypair::KeyAction::Keep,
+        (_, found) => keypair::decide(plan, found, opts.replace_key_pair)?,
+    };
+    let decisions = table::decide(
+        plan,
+        &seen,
+        &table::Wanted {
+            ssh_cidr: ssh_cidr.as_ref().ok().cloned(),
+            key: key_action,
+            image: None,
+        },
+    );
+    let stops = table::stops(&decisions);
+    if !stops.is_empty() {
+        anyhow::bail!("{}", stops.join("\n"));
+    }
+    let found_key = seen.key.present().cloned();
+    let found_tg = seen.target_group.present().cloned();
+    let found_lb = seen.load_balancer.present().cloned();
+    let (current, others) = {
+        let (c, o) = seen.serving(plan);
+        (c.cloned(), o.into_iter().cloned().collect::<Vec<_>>())
+    };
 
     // Placement (only when something is to be created in a zone): the
     // instance's subnet and the load balancer's zones. Preflight of a fresh
@@ -285,7 +327,7 @@ pub async fn run(
                 &net.vpc_id,
                 &plan.lb_sg_name,
                 &format!("{} load balancer (sitedeploy)", plan.name),
-                &preview::lb_rules(plan),
+                &table::lb_rules(plan),
             )
             .await?;
             let msg = format!("{} {}", g.outcome, g.value.id);
@@ -308,7 +350,7 @@ pub async fn run(
                     &net.vpc_id,
                     &plan.web_sg_name,
                     &format!("{} web server (sitedeploy)", plan.name),
-                    &preview::web_rules(&lb_sg.value.id, ssh_cidr.as_deref()),
+                    &table::web_rules(&lb_sg.value.id, ssh_cidr.as_deref()),
                 )
                 .await?;
                 let msg = format!("{} {}", g.outcome, g.value.id);
@@ -325,7 +367,16 @@ pub async fn run(
                         instance::start(ctx, &i.id, opts.wait_limit).await?;
                         Ensured::new(i, Outcome::Updated)
                     }
-                    Some(i) => Ensured::new(i, Outcome::Existing),
+                    Some(i) => {
+                        let drift = tag_drift(&i.tags, plan);
+                        ec2_retag(ctx, &i.id, &drift).await?;
+                        let outcome = if drift.is_empty() {
+                            Outcome::Existing
+                        } else {
+                            Outcome::Updated
+                        };
+                        Ensured::new(i, outcome)
+                    }
                     None => {
                         let (image, placement) = placed.as_ref().context("no placement")?;
                         let image = image.as_ref().context("no image")?;
@@ -477,29 +528,21 @@ pub async fn run(
     } else {
         Outcome::Updated
     };
+    let d = &decisions;
     let resources = vec![
-        report("key pair", &key.value.name, &key.value.id, &key),
-        report("security group", &plan.lb_sg_name, &lb_sg.value.id, &lb_sg),
+        report(plan, d, Kind::KeyPair, &key.value.id, key.outcome),
+        report(plan, d, Kind::LbGroup, &lb_sg.value.id, lb_sg.outcome),
+        report(plan, d, Kind::WebGroup, &web_sg.value.id, web_sg.outcome),
+        report(plan, d, Kind::TargetGroup, &tg.value.arn, tg.outcome),
+        report(plan, d, Kind::Instance, &running.id, inst.outcome),
+        report(plan, d, Kind::Target, &running.id, registered_outcome),
+        report(plan, d, Kind::LoadBalancer, &lb.value.arn, lb.outcome),
         report(
-            "security group",
-            &plan.web_sg_name,
-            &web_sg.value.id,
-            &web_sg,
-        ),
-        report("target group", &plan.tg_name, &tg.value.arn, &tg),
-        report("instance", &plan.instance_name, &running.id, &inst),
-        ResourceReport {
-            kind: "target",
-            name: plan.instance_name.clone(),
-            id: running.id.clone(),
-            outcome: registered_outcome,
-        },
-        report("load balancer", &plan.lb_name, &lb.value.arn, &lb),
-        report(
-            "listener",
-            &format!("HTTP :{}", listener.value.port),
+            plan,
+            d,
+            Kind::Listener,
             &listener.value.arn,
-            &listener,
+            listener.outcome,
         ),
     ];
     let ssh_command = running.public_ip.as_ref().map(|ip| {

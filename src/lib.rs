@@ -2,7 +2,9 @@
 //! Application Load Balancer) and take it down again.
 //!
 //! The binaries in `src/bin/` only parse flags and call [`cli`]; the work is in
-//! [`deploy`] and [`cleanup`], over one module per AWS resource in [`resources`].
+//! [`deploy`] and [`cleanup`], over one table of the deployment's resources
+//! ([`table`]: observe, decide, the rows every view prints) and one module per
+//! AWS resource in [`resources`].
 
 pub mod aws;
 pub mod cleanup;
@@ -17,3 +19,4 @@ pub mod progress;
 pub mod resources;
 pub mod site;
 pub mod status;
+pub mod table;

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use crate::config::{Config, SshCidr, DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+use crate::config::{
+    Config, SshCidr, DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, USER_TAG_KEYS_KEY,
+};
 
 /// EC2's limit on user data, before base64 encoding.
 pub const USER_DATA_LIMIT: usize = 16 * 1024;
@@ -42,7 +44,8 @@ pub struct CidrRule {
 pub struct Plan {
     /// Deployment name.
     pub name: String,
-    /// Tags put on every resource (ManagedBy, Deployment, and the config's).
+    /// Tags put on every resource (ManagedBy, Deployment, the config's, and the
+    /// record of the config's keys).
     pub tags: BTreeMap<String, String>,
     /// Key pair name.
     pub key_name: String,
@@ -96,6 +99,8 @@ impl Plan {
     pub fn new(cfg: &Config) -> Result<Plan> {
         let name = cfg.name.clone();
         let mut tags = cfg.tags.clone();
+        let user_keys: Vec<&str> = cfg.tags.keys().map(String::as_str).collect();
+        tags.insert(USER_TAG_KEYS_KEY.into(), user_keys.join(" "));
         tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
         tags.insert(DEPLOYMENT_KEY.into(), name.clone());
         let user_data = render_user_data(cfg)?;
@@ -293,6 +298,25 @@ pub fn fnv1a(data: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+/// A plan from a config text of deployment `name` plus `extra` lines, with a
+/// user-data template in a temporary directory (for unit tests).
+#[cfg(test)]
+pub(crate) fn test_plan(name: &str, extra: &str) -> Plan {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("sd-test-plan-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(dir.join("userdata")).unwrap();
+    std::fs::write(
+        dir.join("userdata/install-template.sh"),
+        "D='{{deployment}}'\n",
+    )
+    .unwrap();
+    let text = format!(
+        "name = \"{name}\"\n[template]\nid = 2137\nslug = \"barista_cafe\"\n[ssh]\nkey_name = \"{name}-key\"\ncidr = \"203.0.113.7/32\"\n{extra}"
+    );
+    Plan::new(&crate::config::parse(&text, &dir.join("deploy.toml")).unwrap()).unwrap()
 }
 
 #[cfg(test)]

@@ -57,7 +57,19 @@ fn cases(ip: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
             "the tool's Name tag",
             with("Project = \"tests\"", "Name = \"mine\""),
             ":5:8",
-            "not ManagedBy, Deployment, Name, Role, SiteFingerprint",
+            "not ManagedBy, Deployment, SitedeployTagKeys, Name, Role, SiteFingerprint",
+        ),
+        (
+            "a tag key with a space (the record of the keys is space-separated)",
+            with("Project = \"tests\"", "\"Cost Centre\" = \"x\""),
+            ":5:17",
+            "(no spaces)",
+        ),
+        (
+            "the tool's record of the user tag keys",
+            with("Project = \"tests\"", "SitedeployTagKeys = \"x\""),
+            ":5:21",
+            "this tool sets",
         ),
         (
             "the tool's Role tag",

@@ -114,9 +114,11 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
             "key pair",
             "security group",
             "security group",
-            "instance",
             "target group",
-            "load balancer"
+            "instance",
+            "target",
+            "load balancer",
+            "listener"
         ]
     );
 
@@ -165,7 +167,7 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
 
     // cleanup --plan lists, deletes nothing; status after cleanup is empty
     let cplan = d.cleanup(&["--plan", "--json"]).ok().json();
-    assert_eq!(cplan.as_array().unwrap().len(), 6, "{cplan}");
+    assert_eq!(cplan.as_array().unwrap().len(), 8, "{cplan}");
     assert!(cplan
         .as_array()
         .unwrap()

@@ -88,9 +88,11 @@ async fn a_user_holding_only_the_policy_can_deploy_see_and_clean_up() {
     //   resource tags, tag-on-create, ELB's checks on the caller).
     let moto = Moto::start();
     let policy_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iam-policy.json");
-    let keys: serde_json::Value =
-        serde_json::from_str(&iam_user(&moto, &["--policy", policy_path.to_str().unwrap()]))
-            .unwrap();
+    let keys: serde_json::Value = serde_json::from_str(&iam_user(
+        &moto,
+        &["--policy", policy_path.to_str().unwrap()],
+    ))
+    .unwrap();
     let (ak, sk) = (
         keys["access_key"].as_str().unwrap().to_string(),
         keys["secret_key"].as_str().unwrap().to_string(),
@@ -118,7 +120,8 @@ async fn a_user_holding_only_the_policy_can_deploy_see_and_clean_up() {
     );
     d.run_env(env!("CARGO_BIN_EXE_status"), &[], &user).ok();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
-    d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user)
+        .ok();
     let stats = proxy.stats();
     assert_eq!(stats["denied"], serde_json::json!([]), "{stats}");
     // Both evaluators did see the creations and deletions they allowed.

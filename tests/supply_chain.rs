@@ -17,7 +17,10 @@ fn the_ignored_rsa_advisory_names_a_crate_that_is_never_built() {
     assert_eq!(ignored, ["RUSTSEC-2023-0071"], "{audit}");
 
     let lock = std::fs::read_to_string(format!("{root}/Cargo.lock")).unwrap();
-    assert!(lock.contains("name = \"rsa\""), "rsa left Cargo.lock: drop the ignore");
+    assert!(
+        lock.contains("name = \"rsa\""),
+        "rsa left Cargo.lock: drop the ignore"
+    );
 
     let out = Command::new(env!("CARGO"))
         .current_dir(root)

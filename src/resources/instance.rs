@@ -43,6 +43,10 @@ pub struct Instance {
     pub public_ip: Option<String>,
     /// The fingerprint tag: what it was launched to run.
     pub fingerprint: Option<String>,
+    /// Availability zone.
+    pub zone: String,
+    /// Its tags.
+    pub tags: super::Tags,
 }
 
 fn to_instance(i: &ec2t::Instance) -> Instance {
@@ -60,6 +64,12 @@ fn to_instance(i: &ec2t::Instance) -> Instance {
             .find(|t| t.key() == Some(FINGERPRINT_KEY))
             .and_then(|t| t.value())
             .map(str::to_string),
+        zone: i
+            .placement()
+            .and_then(|p| p.availability_zone())
+            .unwrap_or_default()
+            .to_string(),
+        tags: super::ec2_pairs(i.tags()),
     }
 }
 
@@ -154,9 +164,22 @@ pub fn is_stopped(i: &Instance) -> bool {
 /// stopped one), and the others (an earlier template's, or a crashed run's).
 pub async fn find_live(ctx: &Ctx, plan: &Plan) -> Result<(Option<Instance>, Vec<Instance>)> {
     let states: Vec<&str> = LIVE.iter().chain(STOPPED).copied().collect();
-    let mut all = find_all(ctx, plan, &states).await?;
+    let all = find_all(ctx, plan, &states).await?;
+    let (current, others) = split(plan, all.iter());
+    Ok((current.cloned(), others.into_iter().cloned().collect()))
+}
+
+/// [`find_live`]'s choice among instances already found (others than live or
+/// stopped ones are ignored).
+pub fn split<'a>(
+    plan: &Plan,
+    all: impl Iterator<Item = &'a Instance>,
+) -> (Option<&'a Instance>, Vec<&'a Instance>) {
+    let mut all: Vec<&Instance> = all
+        .filter(|i| LIVE.contains(&i.state.as_str()) || is_stopped(i))
+        .collect();
     // Live before stopped; otherwise oldest first, as found.
-    all.sort_by_key(is_stopped);
+    all.sort_by_key(|i| is_stopped(i));
     let mut current = None;
     let mut others = Vec::new();
     for i in all {
@@ -166,7 +189,7 @@ pub async fn find_live(ctx: &Ctx, plan: &Plan) -> Result<(Option<Instance>, Vec<
             others.push(i);
         }
     }
-    Ok((current, others))
+    (current, others)
 }
 
 /// Starts a stopped instance of the current template (waiting out `stopping`,

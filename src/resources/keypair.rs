@@ -31,6 +31,8 @@ pub struct KeyPair {
     pub ours: bool,
     /// The fingerprint AWS reports.
     pub fingerprint: String,
+    /// Its tags.
+    pub tags: super::Tags,
 }
 
 /// Finds the key pair with the plan's name, ours or not.
@@ -52,6 +54,7 @@ pub async fn find_any(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
             id: k.key_pair_id().unwrap_or_default().to_string(),
             ours: ec2_is_ours(k.tags(), plan),
             fingerprint: k.key_fingerprint().unwrap_or_default().to_string(),
+            tags: super::ec2_pairs(k.tags()),
         }))
 }
 
@@ -164,10 +167,17 @@ pub async fn ensure_found(
 ) -> Result<Ensured<KeyPair>> {
     let pem = &plan.pem_path;
     match decide(plan, found.as_ref(), replace)? {
-        KeyAction::Keep => Ok(Ensured::new(
-            found.context("no key pair")?,
-            Outcome::Existing,
-        )),
+        KeyAction::Keep => {
+            let key = found.context("no key pair")?;
+            let drift = super::tag_drift(&key.tags, plan);
+            super::ec2_retag(ctx, &key.id, &drift).await?;
+            let outcome = if drift.is_empty() {
+                Outcome::Existing
+            } else {
+                Outcome::Updated
+            };
+            Ok(Ensured::new(key, outcome))
+        }
         KeyAction::Stop(why) => bail!(why),
         KeyAction::Replace => {
             delete_in_aws(ctx, found.as_ref().context("no key pair")?).await?;
@@ -244,6 +254,10 @@ async fn import(ctx: &Ctx, plan: &Plan, public: &PublicKey) -> Result<Ensured<Ke
                 id: out.key_pair_id().unwrap_or_default().to_string(),
                 ours: true,
                 fingerprint: out.key_fingerprint().unwrap_or_default().to_string(),
+                tags: plan
+                    .tag_pairs()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
             },
             Outcome::Created,
         )),

@@ -13,7 +13,8 @@ use aws_sdk_elasticloadbalancingv2::types as elbt;
 
 use super::network::Subnet;
 use super::{
-    ec2_filter, elb_is_ours, elb_tags, elb_tags_of, foreign, is_foreign, Deleted, Ensured, Outcome,
+    ec2_filter, elb_is_ours, elb_retag, elb_tags, elb_tags_of, foreign, is_foreign, tag_drift,
+    Deleted, Ensured, Outcome, TagDrift,
 };
 use crate::aws::{after_create, poll_until, unless_not_found, AwsError, Check, Ctx};
 use crate::plan::Plan;
@@ -31,6 +32,8 @@ pub struct LoadBalancer {
     pub state: String,
     /// The availability zones it spans (each adds a billed public IPv4 address).
     pub zones: Vec<String>,
+    /// Its tags (read by [`find`]).
+    pub tags: super::Tags,
 }
 
 fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
@@ -49,6 +52,7 @@ fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
             .filter_map(|z| z.zone_name())
             .map(str::to_string)
             .collect(),
+        tags: Vec::new(),
     }
 }
 
@@ -74,10 +78,12 @@ async fn describe(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
 /// Finds the load balancer named in the plan; an error when one exists without
 /// this tool's tags.
 pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LoadBalancer>> {
-    let Some(lb) = describe(ctx, plan).await? else {
+    let Some(mut lb) = describe(ctx, plan).await? else {
         return Ok(None);
     };
-    if !elb_is_ours(&elb_tags_of(ctx, &lb.arn).await?, plan) {
+    let tags = elb_tags_of(ctx, &lb.arn).await?;
+    lb.tags = super::elb_pairs(&tags);
+    if !elb_is_ours(&tags, plan) {
         return Err(foreign(
             "load balancer",
             &plan.lb_name,
@@ -114,7 +120,14 @@ pub async fn ensure_found(
     fresh_group: bool,
 ) -> Result<(Ensured<LoadBalancer>, Vec<String>)> {
     if let Some(lb) = found {
-        return Ok((Ensured::new(lb, Outcome::Existing), Vec::new()));
+        let drift = tag_drift(&lb.tags, plan);
+        elb_retag(ctx, &lb.arn, &drift).await?;
+        let outcome = if drift.is_empty() {
+            Outcome::Existing
+        } else {
+            Outcome::Updated
+        };
+        return Ok((Ensured::new(lb, outcome), Vec::new()));
     }
     let mut candidates: Vec<&Subnet> = candidates.iter().collect();
     let mut notes = Vec::new();
@@ -259,27 +272,114 @@ fn forwards_to(l: &elbt::Listener) -> Option<&str> {
         .and_then(|a| a.target_group_arn())
 }
 
-/// The listener on the plan's port, if any: its ARN and the target group it
-/// forwards to.
-pub async fn find_listener(
-    ctx: &Ctx,
-    plan: &Plan,
-    lb: &LoadBalancer,
-) -> Result<Option<(String, Option<String>)>> {
-    let port = i32::from(plan.listener_port);
-    Ok(listeners(ctx, lb)
-        .await?
-        .iter()
-        .find(|l| l.port() == Some(port))
-        .map(|l| {
-            (
-                l.listener_arn().unwrap_or_default().to_string(),
-                forwards_to(l).map(str::to_string),
-            )
-        }))
+/// A listener as found.
+#[derive(Debug, Clone)]
+pub struct ListenerState {
+    /// ARN.
+    pub arn: String,
+    /// Port.
+    pub port: u16,
+    /// The target group it forwards to.
+    pub forwards_to: Option<String>,
+    /// Its tags.
+    pub tags: super::Tags,
 }
 
-/// Makes sure an HTTP listener on the plan's port forwards to the target group.
+/// The load balancer's listeners, with their tags (one DescribeTags call).
+pub async fn observe_listeners(ctx: &Ctx, lb: &LoadBalancer) -> Result<Vec<ListenerState>> {
+    let found = listeners(ctx, lb).await?;
+    let arns: Vec<String> = found
+        .iter()
+        .filter_map(|l| l.listener_arn().map(str::to_string))
+        .collect();
+    let tags = if arns.is_empty() {
+        Vec::new()
+    } else {
+        ctx.elb
+            .describe_tags()
+            .set_resource_arns(Some(arns))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to read the tags of the listeners of {}", lb.name))?
+            .tag_descriptions()
+            .to_vec()
+    };
+    Ok(found
+        .iter()
+        .map(|l| {
+            let arn = l.listener_arn().unwrap_or_default().to_string();
+            ListenerState {
+                port: l.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(0),
+                forwards_to: forwards_to(l).map(str::to_string),
+                tags: tags
+                    .iter()
+                    .find(|d| d.resource_arn() == Some(arn.as_str()))
+                    .map(|d| super::elb_pairs(d.tags()))
+                    .unwrap_or_default(),
+                arn,
+            }
+        })
+        .collect())
+}
+
+/// What to do with the listeners: one HTTP listener on the plan's port that
+/// forwards to the target group. A listener on another port (the port changed
+/// in deploy.toml) is deleted after the new one is in place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListenerChanges {
+    /// The listener on the plan's port, when there is one.
+    pub keep: Option<String>,
+    /// It forwards elsewhere: point it at the target group.
+    pub repoint: bool,
+    /// Listeners on other ports, to delete: `(ARN, port)`.
+    pub delete: Vec<(String, u16)>,
+    /// The kept listener's tag changes.
+    pub tags: TagDrift,
+}
+
+impl ListenerChanges {
+    /// One line per change (a new listener is a creation, not a change).
+    pub fn describe(&self, plan: &Plan) -> Vec<String> {
+        let mut out = Vec::new();
+        for (_, port) in &self.delete {
+            out.push(format!("port {port} -> {}", plan.listener_port));
+        }
+        if self.repoint {
+            out.push(format!("forward to {}", plan.tg_name));
+        }
+        out.extend(self.tags.describe());
+        out
+    }
+
+    /// Whether anything changes besides a creation.
+    pub fn changes(&self) -> bool {
+        self.repoint || !self.delete.is_empty() || !self.tags.is_empty()
+    }
+}
+
+/// Decides what to do with the listeners found; `tg_arn` is the target group's
+/// ARN when it exists.
+pub fn listener_changes(
+    found: &[ListenerState],
+    plan: &Plan,
+    tg_arn: Option<&str>,
+) -> ListenerChanges {
+    let wanted = found.iter().find(|l| l.port == plan.listener_port);
+    ListenerChanges {
+        keep: wanted.map(|l| l.arn.clone()),
+        repoint: wanted.is_some_and(|l| tg_arn.is_none() || l.forwards_to.as_deref() != tg_arn),
+        delete: found
+            .iter()
+            .filter(|l| l.port != plan.listener_port)
+            .map(|l| (l.arn.clone(), l.port))
+            .collect(),
+        tags: wanted.map(|l| tag_drift(&l.tags, plan)).unwrap_or_default(),
+    }
+}
+
+/// Makes sure an HTTP listener on the plan's port forwards to the target group;
+/// then deletes listeners on other ports (so the site is never without one).
 pub async fn ensure_listener(
     ctx: &Ctx,
     plan: &Plan,
@@ -287,52 +387,67 @@ pub async fn ensure_listener(
     tg_arn: &str,
 ) -> Result<Ensured<Listener>> {
     let port = i32::from(plan.listener_port);
-    if let Some(l) = listeners(ctx, lb)
-        .await?
-        .iter()
-        .find(|l| l.port() == Some(port))
-    {
-        let arn = l.listener_arn().unwrap_or_default().to_string();
-        let listener = Listener {
-            arn: arn.clone(),
-            port: plan.listener_port,
-        };
-        if forwards_to(l) == Some(tg_arn) {
-            return Ok(Ensured::new(listener, Outcome::Existing));
+    let found = observe_listeners(ctx, lb).await?;
+    let changes = listener_changes(&found, plan, Some(tg_arn));
+    let (arn, created) = match &changes.keep {
+        Some(arn) => {
+            if changes.repoint {
+                ctx.elb
+                    .modify_listener()
+                    .listener_arn(arn)
+                    .default_actions(forward_to(tg_arn))
+                    .send()
+                    .await
+                    .map_err(AwsError::from)
+                    .with_context(|| {
+                        format!("failed to point the listener on port {port} at the target group")
+                    })?;
+            }
+            elb_retag(ctx, arn, &changes.tags).await?;
+            (arn.clone(), false)
         }
-        ctx.elb
-            .modify_listener()
-            .listener_arn(&arn)
-            .default_actions(forward_to(tg_arn))
+        None => {
+            let out = ctx
+                .elb
+                .create_listener()
+                .load_balancer_arn(&lb.arn)
+                .protocol(elbt::ProtocolEnum::Http)
+                .port(port)
+                .default_actions(forward_to(tg_arn))
+                .set_tags(Some(elb_tags(plan)))
+                .send()
+                .await
+                .map_err(AwsError::from)
+                .with_context(|| format!("failed to create the listener on port {port}"))?;
+            let Some(arn) = out.listeners().first().and_then(|l| l.listener_arn()) else {
+                bail!("CreateListener returned no listener");
+            };
+            (arn.to_string(), true)
+        }
+    };
+    for (old, old_port) in &changes.delete {
+        let res = ctx
+            .elb
+            .delete_listener()
+            .listener_arn(old)
             .send()
             .await
-            .map_err(AwsError::from)
-            .with_context(|| {
-                format!("failed to point the listener on port {port} at the target group")
-            })?;
-        return Ok(Ensured::new(listener, Outcome::Updated));
+            .map_err(AwsError::from);
+        unless_not_found(res, || {
+            format!("failed to delete the listener on port {old_port}")
+        })?;
     }
-    let out = ctx
-        .elb
-        .create_listener()
-        .load_balancer_arn(&lb.arn)
-        .protocol(elbt::ProtocolEnum::Http)
-        .port(port)
-        .default_actions(forward_to(tg_arn))
-        .set_tags(Some(elb_tags(plan)))
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to create the listener on port {port}"))?;
-    let Some(arn) = out.listeners().first().and_then(|l| l.listener_arn()) else {
-        bail!("CreateListener returned no listener");
+    let outcome = match (created, changes.changes()) {
+        (true, false) => Outcome::Created,
+        (_, true) => Outcome::Updated,
+        (false, false) => Outcome::Existing,
     };
     Ok(Ensured::new(
         Listener {
-            arn: arn.to_string(),
+            arn,
             port: plan.listener_port,
         },
-        Outcome::Created,
+        outcome,
     ))
 }
 

@@ -15,7 +15,8 @@ use aws_sdk_ec2::types as ec2t;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use serde::Serialize;
 
-use crate::config::{DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+use crate::aws::{AwsError, Ctx};
+use crate::config::{DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, USER_TAG_KEYS_KEY};
 use crate::plan::Plan;
 
 /// What `ensure` did.
@@ -165,6 +166,159 @@ pub fn elb_is_ours(tags: &[elbt::Tag], plan: &Plan) -> bool {
             .and_then(|t| t.value())
     };
     get(MANAGED_BY_KEY) == Some(MANAGED_BY_VALUE) && get(DEPLOYMENT_KEY) == Some(plan.name.as_str())
+}
+
+/// A resource's tags as `(key, value)` pairs.
+pub type Tags = Vec<(String, String)>;
+
+/// EC2 tags as pairs.
+pub fn ec2_pairs(tags: &[ec2t::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// ELBv2 tags as pairs.
+pub fn elb_pairs(tags: &[elbt::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// How a resource's tags differ from deploy.toml's: tags to set (missing or
+/// with another value) and user tags this tool set earlier that deploy.toml no
+/// longer has (known from the [`USER_TAG_KEYS_KEY`] record). `ManagedBy` and
+/// `Deployment` are never touched (they are what makes the resource ours), and
+/// neither is a tag a person added by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagDrift {
+    /// Tags to add or change.
+    pub set: Vec<(String, String)>,
+    /// Tag keys to remove.
+    pub remove: Vec<String>,
+}
+
+impl TagDrift {
+    /// Whether the tags already follow deploy.toml.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+
+    /// One line per change, for `--plan` and the summary.
+    pub fn describe(&self) -> Vec<String> {
+        let set = self
+            .set
+            .iter()
+            .filter(|(k, _)| k != USER_TAG_KEYS_KEY)
+            .map(|(k, v)| format!("tag {k}={v}"));
+        let remove = self.remove.iter().map(|k| format!("untag {k}"));
+        let mut out: Vec<String> = set.chain(remove).collect();
+        if out.is_empty() && !self.set.is_empty() {
+            out.push(format!("tag {USER_TAG_KEYS_KEY}"));
+        }
+        out
+    }
+}
+
+/// The tag changes that bring `current` into line with the plan.
+pub fn tag_drift(current: &[(String, String)], plan: &Plan) -> TagDrift {
+    let get = |k: &str| current.iter().find(|(ck, _)| ck == k).map(|(_, v)| v);
+    let set = plan
+        .tags
+        .iter()
+        .filter(|(k, _)| *k != MANAGED_BY_KEY && *k != DEPLOYMENT_KEY)
+        .filter(|(k, v)| get(k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let recorded = get(USER_TAG_KEYS_KEY).map(String::as_str).unwrap_or("");
+    let remove = recorded
+        .split(' ')
+        .filter(|k| !k.is_empty() && !plan.tags.contains_key(*k))
+        .filter(|k| !crate::config::RESERVED_TAG_KEYS.contains(k))
+        .filter(|k| get(k).is_some())
+        .map(str::to_string)
+        .collect();
+    TagDrift { set, remove }
+}
+
+/// Applies a tag drift to one EC2 resource (key pair, group, instance).
+pub async fn ec2_retag(ctx: &Ctx, id: &str, drift: &TagDrift) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if !drift.set.is_empty() {
+        ctx.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(
+                drift
+                    .set
+                    .iter()
+                    .map(|(k, v)| ec2t::Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to tag {id}"))?;
+    }
+    if !drift.remove.is_empty() {
+        ctx.ec2
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                drift
+                    .remove
+                    .iter()
+                    .map(|k| ec2t::Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to remove tags from {id}"))?;
+    }
+    Ok(())
+}
+
+/// Applies a tag drift to one ELBv2 resource (target group, load balancer, listener).
+pub async fn elb_retag(ctx: &Ctx, arn: &str, drift: &TagDrift) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if !drift.set.is_empty() {
+        ctx.elb
+            .add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(
+                drift
+                    .set
+                    .iter()
+                    .map(|(k, v)| elbt::Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to tag {arn}"))?;
+    }
+    if !drift.remove.is_empty() {
+        ctx.elb
+            .remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(drift.remove.clone()))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to remove tags from {arn}"))?;
+    }
+    Ok(())
 }
 
 /// Reads the tags of one ELBv2 resource.

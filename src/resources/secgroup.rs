@@ -15,7 +15,10 @@ use super::{
 use crate::aws::{
     after_create, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
 };
-use crate::plan::{Plan, SSH_RULE_DESCRIPTION};
+use crate::plan::{
+    Plan, EXTRA_RULE_DESCRIPTION, LB_TO_WEB_DESCRIPTION, LISTENER_RULE_DESCRIPTION,
+    SSH_RULE_DESCRIPTION,
+};
 
 /// A security group.
 #[derive(Debug, Clone)]
@@ -49,7 +52,35 @@ pub enum Rule {
     },
 }
 
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Cidr { port, cidr, .. } => write!(f, "tcp {port} from {cidr}"),
+            Rule::Group { port, group_id, .. } => write!(f, "tcp {port} from {group_id}"),
+        }
+    }
+}
+
 impl Rule {
+    /// Whether the rule's description marks it as this tool's (a rule a person
+    /// added by hand has another description, or none).
+    pub fn is_ours(&self) -> bool {
+        let d = match self {
+            Rule::Cidr { description, .. } | Rule::Group { description, .. } => description,
+        };
+        [
+            LISTENER_RULE_DESCRIPTION,
+            EXTRA_RULE_DESCRIPTION,
+            LB_TO_WEB_DESCRIPTION,
+            SSH_RULE_DESCRIPTION,
+        ]
+        .contains(&d.as_str())
+    }
+
+    fn is_ssh(&self) -> bool {
+        matches!(self, Rule::Cidr { description, .. } if description == SSH_RULE_DESCRIPTION)
+    }
+
     fn port(&self) -> u16 {
         match self {
             Rule::Cidr { port, .. } | Rule::Group { port, .. } => *port,
@@ -143,30 +174,88 @@ fn same_grant(a: &Rule, b: &Rule) -> bool {
     }
 }
 
-/// What to change: rules to add, and stale SSH rules of this tool's to revoke
-/// (only when a new SSH rule is wanted, so a failed IP detection revokes nothing).
-pub fn rule_changes(existing: &[Rule], wanted: &[Rule]) -> (Vec<Rule>, Vec<Rule>) {
+/// How a group's rules differ from the wanted ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleChanges {
+    /// Wanted rules that are missing.
+    pub add: Vec<Rule>,
+    /// Rules this tool added that are no longer wanted (an old listener port, an
+    /// `extra_ingress` entry removed, the SSH rule of an old address). The SSH
+    /// rule is revoked only when a new one is wanted, so a failed IP detection
+    /// revokes nothing.
+    pub revoke: Vec<Rule>,
+    /// Rules a person added by hand: left alone, and `--plan` says so.
+    pub by_hand: Vec<Rule>,
+}
+
+impl RuleChanges {
+    /// Whether the group changes.
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.revoke.is_empty()
+    }
+
+    /// One line per change, for `--plan` and the summary.
+    pub fn describe(&self) -> Vec<String> {
+        self.add
+            .iter()
+            .map(|r| format!("allow {r}"))
+            .chain(self.revoke.iter().map(|r| format!("revoke {r}")))
+            .collect()
+    }
+}
+
+/// What to change to bring `existing` rules into line with `wanted`.
+pub fn rule_changes(existing: &[Rule], wanted: &[Rule]) -> RuleChanges {
     let add: Vec<Rule> = wanted
         .iter()
         .filter(|w| !existing.iter().any(|e| same_grant(e, w)))
         .cloned()
         .collect();
-    let wants_ssh = wanted.iter().any(
-        |w| matches!(w, Rule::Cidr { description, .. } if description == SSH_RULE_DESCRIPTION),
-    );
-    let revoke = if wants_ssh {
-        existing
-            .iter()
-            .filter(|e| {
-                matches!(e, Rule::Cidr { description, .. } if description == SSH_RULE_DESCRIPTION)
-                    && !wanted.iter().any(|w| same_grant(e, w))
-            })
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    (add, revoke)
+    let wants_ssh = wanted.iter().any(Rule::is_ssh);
+    let unwanted = existing
+        .iter()
+        .filter(|e| !wanted.iter().any(|w| same_grant(e, w)));
+    let (revoke, by_hand): (Vec<Rule>, Vec<Rule>) = unwanted
+        .filter(|e| !e.is_ssh() || wants_ssh)
+        .cloned()
+        .partition(Rule::is_ours);
+    RuleChanges {
+        add,
+        revoke,
+        by_hand,
+    }
+}
+
+/// A group as found: its id, VPC, rules and tags.
+#[derive(Debug, Clone)]
+pub struct GroupState {
+    /// The group.
+    pub group: Group,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Its ingress rules (single TCP ports).
+    pub rules: Vec<Rule>,
+    /// Its tags.
+    pub tags: super::Tags,
+}
+
+fn to_state(sg: &ec2t::SecurityGroup, name: &str) -> GroupState {
+    GroupState {
+        group: Group {
+            id: sg.group_id().unwrap_or_default().to_string(),
+            name: name.to_string(),
+        },
+        vpc_id: sg.vpc_id().unwrap_or_default().to_string(),
+        rules: existing_rules(sg),
+        tags: super::ec2_pairs(sg.tags()),
+    }
+}
+
+/// This deployment's group named `name` (in any VPC), with its rules and tags.
+pub async fn observe(ctx: &Ctx, plan: &Plan, name: &str) -> Result<Option<GroupState>> {
+    Ok(find_described(ctx, plan, None, name)
+        .await?
+        .map(|sg| to_state(&sg, name)))
 }
 
 async fn describe(ctx: &Ctx, filters: Vec<ec2t::Filter>) -> Result<Vec<ec2t::SecurityGroup>> {
@@ -234,8 +323,7 @@ pub async fn preview(
     let outcome = match rules {
         None => Outcome::Updated,
         Some(r) => {
-            let (add, revoke) = rule_changes(&existing_rules(&sg), r);
-            if add.is_empty() && revoke.is_empty() {
+            if rule_changes(&existing_rules(&sg), r).is_empty() {
                 Outcome::Existing
             } else {
                 Outcome::Updated
@@ -255,17 +343,23 @@ pub async fn ensure(
     rules: &[Rule],
 ) -> Result<Ensured<Group>> {
     let (id, existing, mut outcome) = match find_described(ctx, plan, Some(vpc_id), name).await? {
-        Some(sg) => (
-            sg.group_id().unwrap_or_default().to_string(),
-            existing_rules(&sg),
-            Outcome::Existing,
-        ),
+        Some(sg) => {
+            let drift = super::tag_drift(&super::ec2_pairs(sg.tags()), plan);
+            let id = sg.group_id().unwrap_or_default().to_string();
+            super::ec2_retag(ctx, &id, &drift).await?;
+            let outcome = if drift.is_empty() {
+                Outcome::Existing
+            } else {
+                Outcome::Updated
+            };
+            (id, existing_rules(&sg), outcome)
+        }
         None => {
             let (id, existing) = create(ctx, plan, vpc_id, name, description).await?;
             (id, existing, Outcome::Created)
         }
     };
-    let (add, revoke) = rule_changes(&existing, rules);
+    let RuleChanges { add, revoke, .. } = rule_changes(&existing, rules);
     if !revoke.is_empty() {
         ctx.ec2
             .revoke_security_group_ingress()
@@ -274,7 +368,9 @@ pub async fn ensure(
             .send()
             .await
             .map_err(AwsError::from)
-            .with_context(|| format!("failed to remove the old SSH rule from {name}"))?;
+            .with_context(|| {
+                format!("failed to remove rules deploy.toml no longer asks for from {name}")
+            })?;
     }
     if !add.is_empty() {
         // A group created moments ago may not be known to this call yet.
@@ -461,12 +557,12 @@ mod tests {
             description: "x".into(),
         };
         let existing = vec![ssh("198.51.100.1/32"), http.clone()];
-        let (add, revoke) = rule_changes(&existing, &[ssh("203.0.113.7/32"), http.clone()]);
-        assert_eq!(add, vec![ssh("203.0.113.7/32")]);
-        assert_eq!(revoke, vec![ssh("198.51.100.1/32")]);
+        let c = rule_changes(&existing, &[ssh("203.0.113.7/32"), http.clone()]);
+        assert_eq!(c.add, vec![ssh("203.0.113.7/32")]);
+        assert_eq!(c.revoke, vec![ssh("198.51.100.1/32")]);
 
-        let (add, revoke) = rule_changes(&existing, &[ssh("198.51.100.1/32"), http.clone()]);
-        assert!(add.is_empty() && revoke.is_empty());
+        let c = rule_changes(&existing, &[ssh("198.51.100.1/32"), http.clone()]);
+        assert!(c.is_empty());
     }
 
     #[test]
@@ -477,9 +573,40 @@ mod tests {
             description: "added by hand".into(),
         };
         let existing = vec![ssh("198.51.100.1/32"), foreign.clone()];
-        let (add, revoke) = rule_changes(&existing, &[]);
-        assert!(add.is_empty() && revoke.is_empty());
-        let (_, revoke) = rule_changes(&existing, &[ssh("203.0.113.7/32")]);
-        assert_eq!(revoke, vec![ssh("198.51.100.1/32")]);
+        let c = rule_changes(&existing, &[]);
+        assert!(c.is_empty());
+        assert_eq!(c.by_hand, vec![foreign.clone()]);
+        let c = rule_changes(&existing, &[ssh("203.0.113.7/32")]);
+        assert_eq!(c.revoke, vec![ssh("198.51.100.1/32")]);
+        assert_eq!(c.by_hand, vec![foreign]);
+    }
+
+    fn open(port: u16, cidr: &str, description: &str) -> Rule {
+        Rule::Cidr {
+            port,
+            cidr: cidr.into(),
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn an_old_listener_port_and_a_removed_extra_rule_are_revoked() {
+        let old = open(80, "0.0.0.0/0", LISTENER_RULE_DESCRIPTION);
+        let extra = open(8443, "10.0.0.0/8", EXTRA_RULE_DESCRIPTION);
+        let new = open(8080, "0.0.0.0/0", LISTENER_RULE_DESCRIPTION);
+        let c = rule_changes(&[old.clone(), extra.clone()], std::slice::from_ref(&new));
+        assert_eq!(c.add, vec![new.clone()]);
+        assert_eq!(c.revoke, vec![old, extra]);
+        assert_eq!(
+            c.describe(),
+            [
+                "allow tcp 8080 from 0.0.0.0/0",
+                "revoke tcp 80 from 0.0.0.0/0",
+                "revoke tcp 8443 from 10.0.0.0/8"
+            ]
+        );
+        // A rule with the wanted grant but another description is not revoked.
+        let same = open(8080, "0.0.0.0/0", "typed in the console");
+        assert!(rule_changes(&[same], &[new]).is_empty());
     }
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 
-use super::{elb_is_ours, elb_tags, elb_tags_of, foreign, is_foreign, Deleted, Ensured, Outcome};
+use super::{
+    elb_is_ours, elb_retag, elb_tags, elb_tags_of, foreign, is_foreign, tag_drift, Deleted,
+    Ensured, Outcome, TagDrift,
+};
 use crate::aws::{
     is_code, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
 };
@@ -20,6 +23,10 @@ pub struct TargetGroup {
     pub arn: String,
     /// Name.
     pub name: String,
+    /// Health-check path.
+    pub health_check_path: String,
+    /// Its tags.
+    pub tags: super::Tags,
 }
 
 /// Finds the target group named in the plan. `Ok(None)` when absent; an error
@@ -38,12 +45,14 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
     else {
         return Ok(None);
     };
-    let Some(arn) = out
+    let Some(tg) = out
         .target_groups()
         .iter()
         .find(|t| t.target_group_name() == Some(plan.tg_name.as_str()))
-        .and_then(|t| t.target_group_arn())
     else {
+        return Ok(None);
+    };
+    let Some(arn) = tg.target_group_arn() else {
         return Ok(None);
     };
     let tags = elb_tags_of(ctx, arn).await?;
@@ -58,6 +67,8 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
     Ok(Some(TargetGroup {
         arn: arn.to_string(),
         name: plan.tg_name.clone(),
+        health_check_path: tg.health_check_path().unwrap_or_default().to_string(),
+        tags: super::elb_pairs(&tags),
     }))
 }
 
@@ -70,7 +81,7 @@ pub async fn ensure_found(
     found: Option<TargetGroup>,
 ) -> Result<Ensured<TargetGroup>> {
     if let Some(tg) = found {
-        return Ok(Ensured::new(tg, Outcome::Existing));
+        return bring_into_line(ctx, plan, tg).await;
     }
     let out = ctx
         .elb
@@ -114,9 +125,57 @@ pub async fn ensure_found(
         TargetGroup {
             arn: arn.to_string(),
             name: plan.tg_name.clone(),
+            health_check_path: plan.health_check_path.clone(),
+            tags: plan
+                .tag_pairs()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         },
         Outcome::Created,
     ))
+}
+
+/// How an existing target group differs from the plan: the health-check path
+/// (changed in place with ModifyTargetGroup) and the tags.
+pub fn drift(tg: &TargetGroup, plan: &Plan) -> (Option<String>, TagDrift) {
+    let path =
+        (tg.health_check_path != plan.health_check_path).then(|| plan.health_check_path.clone());
+    (path, tag_drift(&tg.tags, plan))
+}
+
+/// The changes [`drift`] finds, one line each.
+pub fn describe_drift(tg: &TargetGroup, plan: &Plan) -> Vec<String> {
+    let (path, tags) = drift(tg, plan);
+    path.map(|p| format!("health check {} -> {p}", tg.health_check_path))
+        .into_iter()
+        .chain(tags.describe())
+        .collect()
+}
+
+async fn bring_into_line(
+    ctx: &Ctx,
+    plan: &Plan,
+    mut tg: TargetGroup,
+) -> Result<Ensured<TargetGroup>> {
+    let (path, tags) = drift(&tg, plan);
+    if let Some(p) = &path {
+        ctx.elb
+            .modify_target_group()
+            .target_group_arn(&tg.arn)
+            .health_check_path(p)
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to change the health check of {}", tg.name))?;
+        tg.health_check_path = p.clone();
+    }
+    elb_retag(ctx, &tg.arn, &tags).await?;
+    let outcome = if path.is_none() && tags.is_empty() {
+        Outcome::Existing
+    } else {
+        Outcome::Updated
+    };
+    Ok(Ensured::new(tg, outcome))
 }
 
 /// The instance ids registered in the target group, with their health state.

@@ -625,6 +625,8 @@ def record_created(st, action, params, text, now):
             name = (params.get("KeyName") or [""])[0]
             st.created.setdefault("key:" + name, now)
             st.resource_tags["key:" + name] = svc_tags.get("key-pair", {})
+            for kid in re.findall(r"<keyPairId>(key-[0-9a-f]+)</keyPairId>", text):
+                st.resource_tags[kid] = svc_tags.get("key-pair", {})
         elif action == "RunInstances":
             for iid in re.findall(r"<instanceId>(i-[0-9a-f]+)</instanceId>", text):
                 st.created.setdefault(iid, now)
@@ -683,6 +685,14 @@ def ec2_resources(action, params, st):
         for k, v in params.items():
             if k.startswith("InstanceId."):
                 res.append((ARN.format(svc="ec2", res="instance/" + v[0]), {}, tags_of(v[0]) or {}))
+    elif action in ("CreateTags", "DeleteTags"):
+        kinds = {"sg-": "security-group", "i-": "instance", "key-": "key-pair", "vol-": "volume"}
+        for k, v in params.items():
+            if k.startswith("ResourceId."):
+                rid = v[0]
+                kind = next((n for pre, n in kinds.items() if rid.startswith(pre)), "resource")
+                res.append((ARN.format(svc="ec2", res=f"{kind}/{rid}"), tag_params(params, "Tag"),
+                            tags_of(rid) or {}))
     elif action == "DeleteKeyPair":
         name = (params.get("KeyName") or ["*"])[0]
         res.append((ARN.format(svc="ec2", res="key-pair/" + name), {}, tags_of("key:" + name) or {}))
@@ -691,8 +701,27 @@ def ec2_resources(action, params, st):
     return res
 
 
+def tag_params(params, prefix):
+    """The tags of a CreateTags / DeleteTags (prefix "Tag") or AddTags /
+    RemoveTags (prefix "Tags.member" / "TagKeys.member") request: {key: value}."""
+    out = {}
+    for k, v in params.items():
+        m = re.match(rf"{re.escape(prefix)}\.(\d+)(\.Key)?$", k)
+        if m and (m.group(2) or prefix.startswith("TagKeys")):
+            out[v[0]] = (params.get(f"{prefix}.{m.group(1)}.Value") or [""])[0]
+    return out
+
+
 def elb_resources(action, params, st):
     rt = request_tags("elb", params).get("*", {})
+    if action in ("AddTags", "RemoveTags"):
+        tags = tag_params(params, "Tags.member" if action == "AddTags" else "TagKeys.member")
+        out = []
+        for k, v in params.items():
+            if k.startswith("ResourceArns.member."):
+                with st.lock:
+                    out.append((v[0], tags, st.resource_tags.get(v[0]) or {}))
+        return out
     arn = None
     for key in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn"):
         if params.get(key):
@@ -715,12 +744,17 @@ def statement_allows(stmt, action, resource, ctx):
     if not any(r == "*" or fnmatch.fnmatchcase(resource, r) for r in resources):
         return False
     for op, conds in (stmt.get("Condition") or {}).items():
-        if op != "StringEquals":
-            return False  # not modelled: fail closed
         for key, want in conds.items():
             want = [want] if isinstance(want, str) else want
-            if ctx.get(key) not in want:
-                return False
+            if op == "StringEquals":
+                if ctx.get(key) not in want:
+                    return False
+            elif op == "ForAllValues:StringNotEquals":
+                # Every value of a multi-valued key (none passes) is outside `want`.
+                if any(v in want for v in ctx.get(key) or []):
+                    return False
+            else:
+                return False  # not modelled: fail closed
     return stmt.get("Effect") == "Allow"
 
 
@@ -740,6 +774,7 @@ def iam_check(st, svc, action, params):
     resources = ec2_resources(action, params, st) if svc == "ec2" else elb_resources(action, params, st)
     for arn, req_tags, res_tags in resources:
         ctx = {f"aws:RequestTag/{k}": v for k, v in (req_tags or {}).items()}
+        ctx["aws:TagKeys"] = list(req_tags or {})
         if res_tags is not None:
             ctx.update({f"aws:ResourceTag/{k}": v for k, v in res_tags.items()})
         if not allowed(policy, full, arn, ctx):
