@@ -107,7 +107,14 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
         "Project = \"tests\"",
         "Project = \"tests\"\nTeam = \"blue\"",
     );
-    let d = Deployment::new(&moto.endpoint(), name, &before);
+    // Every change goes through config/iam-policy.json, evaluated as AWS would.
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/iam-policy.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let proxy = Proxy::start(&moto, &serde_json::json!({ "iam_policy": policy }).to_string());
+    let d = Deployment::new(&proxy.endpoint(), name, &before);
     let aws = Aws::new(&moto.endpoint()).await;
     d.deploy(&[]).ok();
 
@@ -252,6 +259,22 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
         .contains("added by hand"));
     d.cleanup(&["--yes"]).ok();
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+    let stats = proxy.stats();
+    assert_eq!(stats["denied"], serde_json::json!([]), "{stats}");
+    for action in [
+        "CreateTags",
+        "DeleteTags",
+        "AddTags",
+        "RemoveTags",
+        "ModifyTargetGroup",
+        "RevokeSecurityGroupIngress",
+        "DeleteListener",
+    ] {
+        assert!(
+            stats["actions"][action].as_u64().unwrap_or(0) >= 1,
+            "{action} never called: {stats}"
+        );
+    }
 }
 
 /// `(kind, name, id)` of a view's rows.
