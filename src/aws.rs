@@ -21,6 +21,8 @@ pub struct Ctx {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     /// STS client (who am I).
     pub sts: aws_sdk_sts::Client,
+    /// Auto Scaling client (the web servers when `count > 1`).
+    pub asg: aws_sdk_autoscaling::Client,
     /// The region in use.
     pub region: String,
     /// How polling loops pace themselves.
@@ -103,6 +105,7 @@ impl Ctx {
             ec2: aws_sdk_ec2::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
             sts: aws_sdk_sts::Client::new(&conf),
+            asg: aws_sdk_autoscaling::Client::new(&conf),
             region,
             poll: Poll::default(),
         })

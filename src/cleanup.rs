@@ -7,7 +7,8 @@
 //! drop the web group's rule referencing the lb group
 //! listener
 //! load balancer -> gone -> its interfaces gone -> lb group
-//!   | instances -> terminated -> web group | target group | key pair + .pem
+//!   | Auto Scaling group -> gone -> instances -> terminated -> launch template, web group
+//!   | target group | key pair + .pem
 //! ```
 
 use std::time::Duration;
@@ -19,7 +20,9 @@ use crate::aws::Ctx;
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::resources::loadbalancer::{self, LoadBalancer};
-use crate::resources::{instance, keypair, secgroup, targetgroup, Deleted};
+use crate::resources::{
+    autoscaling, instance, keypair, launchtemplate, secgroup, targetgroup, Deleted,
+};
 use crate::table::{self, Kind, Row, Seen};
 
 /// Options of one cleanup run.
@@ -227,7 +230,7 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             Duration::ZERO
         }
     };
-    let ((lb, lb_sg), (inst, web_sg), tg, key) = tokio::join!(
+    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key) = tokio::join!(
         async {
             let step = progress.step("load balancer");
             step.set("looking for it");
@@ -243,13 +246,37 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             (lb, sg)
         },
         async {
+            // The group first (it would replace what is terminated under it),
+            // then every instance left, then the launch template.
+            let step = progress.step("Auto Scaling group");
+            step.set("looking for it");
+            let fleet =
+                autoscaling::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
+            finish(&step, &fleet);
             let step = progress.step("instance");
             step.set("looking for it");
             let inst =
                 instance::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
             finish(&step, &inst);
-            let sg = delete_group(ctx, plan, progress, &plan.web_sg_name, limit_after(&inst)).await;
-            (inst, sg)
+            let lt = tracked(
+                progress,
+                "launch template",
+                launchtemplate::delete(ctx, plan),
+            )
+            .await;
+            let holders = match (&fleet, &inst) {
+                (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+                _ => Ok(Deleted::Deleted),
+            };
+            let sg = delete_group(
+                ctx,
+                plan,
+                progress,
+                &plan.web_sg_name,
+                limit_after(&holders),
+            )
+            .await;
+            (fleet, inst, lt, sg)
         },
         tracked(
             progress,
@@ -266,6 +293,8 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             (Kind::LbGroup, &lb_sg),
             (Kind::WebGroup, &web_sg),
             (Kind::TargetGroup, &tg),
+            (Kind::LaunchTemplate, &lt),
+            (Kind::AutoScalingGroup, &fleet),
             (Kind::Instance, &inst),
             (Kind::Target, &inst),
             (Kind::LoadBalancer, &lb),

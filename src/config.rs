@@ -89,6 +89,10 @@ struct RawInstance {
     user_data: Option<Spanned<String>>,
     /// Root volume size in GiB; default 8.
     root_volume_gb: Option<Spanned<i64>>,
+    /// Web servers: 1 (default) is one instance; 2-10 run in an Auto Scaling group.
+    count: Option<Spanned<i64>>,
+    /// With `count > 1`: scale out to this many on load (target tracking).
+    max: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +183,10 @@ pub struct Config {
     pub user_data_template: String,
     /// Root volume size, GiB.
     pub root_volume_gb: i32,
+    /// Web servers (1-10); more than one run in an Auto Scaling group.
+    pub count: usize,
+    /// Most web servers under load (target tracking), when set.
+    pub max: Option<usize>,
     /// Key pair name.
     pub key_name: String,
     /// Where the private key is written.
@@ -495,6 +503,23 @@ impl Validator<'_> {
             Some(v) => self.int("instance.root_volume_gb", v, 8..1025) as i32,
             None => 8,
         };
+        let count = match &ri.count {
+            Some(v) => self.int("instance.count", v, 1..11) as usize,
+            None => 1,
+        };
+        let max = ri.max.as_ref().map(|v| {
+            let m = self.int("instance.max", v, 1..21) as usize;
+            if m < count || count == 1 {
+                self.err(
+                    v.span(),
+                    format!(
+                        "instance.max = {m} needs instance.count between 2 and {m}: scaling \
+                         on load runs in the Auto Scaling group that count > 1 makes"
+                    ),
+                );
+            }
+            m
+        });
 
         let rs = &raw.ssh;
         let key_name = self.string(
@@ -601,6 +626,8 @@ impl Validator<'_> {
             user_data_path,
             user_data_template,
             root_volume_gb,
+            count,
+            max,
             key_name,
             pem_path,
             ssh_cidr,

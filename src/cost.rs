@@ -41,11 +41,25 @@ pub struct Estimate {
     pub note: Option<String>,
 }
 
-/// Cost per hour of one instance of `instance_type` with a `volume_gib` root
-/// volume behind a load balancer in `zones` zones.
-pub fn estimate(instance_type: &str, volume_gib: i32, zones: usize) -> Result<Estimate> {
+/// Cost per hour of `count` instances of `instance_type`, each with a
+/// `volume_gib` root volume and a public IPv4 address, behind a load balancer in
+/// `zones` zones (one public IPv4 address each).
+pub fn estimate(
+    instance_type: &str,
+    volume_gib: i32,
+    zones: usize,
+    count: usize,
+) -> Result<Estimate> {
     let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
-    let ips = 1 + zones;
+    let ips = count + zones;
+    let n = count as f64;
+    let times = |what: String| {
+        if count > 1 {
+            format!("{count} x {what}")
+        } else {
+            what
+        }
+    };
     let mut parts = vec![
         (
             "load balancer".to_string(),
@@ -56,13 +70,13 @@ pub fn estimate(instance_type: &str, volume_gib: i32, zones: usize) -> Result<Es
             t.other.public_ipv4 * ips as f64,
         ),
         (
-            format!("{volume_gib} GiB gp3"),
-            t.other.gp3_gib_month * f64::from(volume_gib) / 730.0,
+            times(format!("{volume_gib} GiB gp3")),
+            n * t.other.gp3_gib_month * f64::from(volume_gib) / 730.0,
         ),
     ];
     let (per_hour, note) = match t.instance.get(instance_type) {
         Some(p) => {
-            parts.insert(0, (instance_type.to_string(), *p));
+            parts.insert(0, (times(instance_type.to_string()), n * *p));
             (Some(parts.iter().map(|(_, v)| v).sum()), None)
         }
         None => (
@@ -113,7 +127,7 @@ mod tests {
 
     #[test]
     fn the_default_stack_costs_about_six_cents_an_hour() {
-        let e = estimate("t3.micro", 8, 2).unwrap();
+        let e = estimate("t3.micro", 8, 2, 1).unwrap();
         let total = e.per_hour.unwrap();
         // 0.0104 + 0.0305 + 3 * 0.005 + 8 * 0.08 / 730
         assert!((total - 0.056777).abs() < 0.0001, "{total}");
@@ -122,8 +136,21 @@ mod tests {
     }
 
     #[test]
+    fn three_web_servers_multiply_the_instance_parts() {
+        let e = estimate("t3.micro", 8, 2, 3).unwrap();
+        let total = e.per_hour.unwrap();
+        // 3 * 0.0104 + 0.0305 + 5 * 0.005 + 3 * 8 * 0.08 / 730
+        assert!((total - 0.089330).abs() < 0.0001, "{total}");
+        assert!(
+            e.to_line().contains("3 x t3.micro $0.0312"),
+            "{}",
+            e.to_line()
+        );
+    }
+
+    #[test]
     fn unknown_type_says_so() {
-        let e = estimate("x9.huge", 8, 2).unwrap();
+        let e = estimate("x9.huge", 8, 2, 1).unwrap();
         assert!(e.per_hour.is_none());
         assert!(e
             .to_line()

@@ -26,7 +26,8 @@ use crate::progress::{Progress, Step};
 use crate::resources::instance::{self, LaunchInputs};
 use crate::resources::secgroup;
 use crate::resources::{
-    ec2_retag, keypair, loadbalancer, network, publicip, tag_drift, targetgroup, Ensured, Outcome,
+    autoscaling, ec2_retag, keypair, launchtemplate, loadbalancer, network, publicip, tag_drift,
+    targetgroup, Deleted, Ensured, Outcome,
 };
 use crate::table::{self, Kind, Row};
 
@@ -70,6 +71,19 @@ pub struct ResourceReport {
     pub outcome: Outcome,
 }
 
+/// One web server in the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerReport {
+    /// Instance id.
+    pub id: String,
+    /// Availability zone.
+    pub zone: String,
+    /// Public IPv4 address, if any.
+    pub public_ip: Option<String>,
+    /// Target health in the target group.
+    pub health: String,
+}
+
 /// What deploy prints at the end.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -85,6 +99,8 @@ pub struct Summary {
     pub instance_id: String,
     /// Instance public IP, if it has one.
     pub public_ip: Option<String>,
+    /// Every web server: id, zone, public IP, target health.
+    pub instances: Vec<ServerReport>,
     /// SSH command, when the instance has a public IP.
     pub ssh_command: Option<String>,
     /// The CIDR SSH is open to, or `None` when detection failed.
@@ -268,8 +284,14 @@ pub async fn run(
     // deployment (no key pair yet): dry runs of the creations, before creating
     // anything.
     let fresh = found_key.is_none();
-    let launching = current.is_none();
-    let placed = if fresh || launching || found_lb.is_none() {
+    // An image is needed for a launch, or for a launch template's new version.
+    let launching = match (plan.count > 1, seen.launch_template.present()) {
+        (false, _) => current.is_none(),
+        (true, Some(lt)) => lt.fingerprint != plan.fingerprint,
+        (true, None) => true,
+    };
+    let new_fleet = plan.count > 1 && seen.fleet.present().is_none();
+    let placed = if fresh || launching || new_fleet || found_lb.is_none() {
         let s = progress.step("machine image");
         let r = async {
             let (image, placement) = tokio::try_join!(
@@ -328,6 +350,7 @@ pub async fn run(
                 &plan.lb_sg_name,
                 &format!("{} load balancer (sitedeploy)", plan.name),
                 &table::lb_rules(plan),
+                Some(seen.lb_group.present().cloned()),
             )
             .await?;
             let msg = format!("{} {}", g.outcome, g.value.id);
@@ -341,7 +364,7 @@ pub async fn run(
     )?;
 
     // Stage 3: the two slow creations at once; the instance's group on the way.
-    let ((web_sg, inst, running, registered), (lb, listener, lb_notes)) = tokio::try_join!(
+    let ((web_sg, servers), (lb, listener, lb_notes)) = tokio::try_join!(
         async {
             let web_sg = step(progress, "web security group", async {
                 let g = secgroup::ensure(
@@ -351,12 +374,24 @@ pub async fn run(
                     &plan.web_sg_name,
                     &format!("{} web server (sitedeploy)", plan.name),
                     &table::web_rules(&lb_sg.value.id, ssh_cidr.as_deref()),
+                    Some(seen.web_group.present().cloned()),
                 )
                 .await?;
                 let msg = format!("{} {}", g.outcome, g.value.id);
                 Ok((g, msg))
             })
             .await?;
+            if plan.count > 1 {
+                let parts = Parts {
+                    seen: &seen,
+                    placed: placed.as_ref(),
+                    web_sg: &web_sg,
+                    key: &key,
+                    tg: &tg,
+                };
+                let f = fleet_servers(ctx, plan, opts, progress, &parts).await?;
+                return Ok::<_, anyhow::Error>((web_sg, f));
+            }
             let s = progress.step("instance");
             let r = async {
                 let inst = match current {
@@ -412,15 +447,29 @@ pub async fn run(
                     .await?
                 };
                 s.set("registering in the target group");
-                let registered =
-                    targetgroup::register(ctx, &tg.value, &running.id, opts.wait_limit).await?;
+                let registered = targetgroup::register(
+                    ctx,
+                    &tg.value,
+                    &running.id,
+                    opts.wait_limit,
+                    Some(&seen.targets),
+                )
+                .await?;
                 Ok::<_, anyhow::Error>((inst, running, registered))
             }
             .await;
             let (inst, running, registered) = finish(&s, r, |(inst, running, _)| {
                 format!("{} {} running", inst.outcome, running.id)
             })?;
-            Ok::<_, anyhow::Error>((web_sg, inst, running, registered))
+            let servers = Servers {
+                outcome: inst.outcome,
+                registered,
+                members: vec![running],
+                launch_template: None,
+                fleet: None,
+                rolled: Vec::new(),
+            };
+            Ok::<_, anyhow::Error>((web_sg, servers))
         },
         async {
             let s = progress.step("load balancer");
@@ -443,9 +492,15 @@ pub async fn run(
                     "{} {}, adding the listener",
                     lb.outcome, lb.value.name
                 ));
-                let listener = loadbalancer::ensure_listener(ctx, plan, &lb.value, &tg.value.arn)
-                    .await
-                    .with_context(|| format!("on load balancer {}", lb.value.name))?;
+                let listener = loadbalancer::ensure_listener(
+                    ctx,
+                    plan,
+                    &lb.value,
+                    &tg.value.arn,
+                    Some(seen.listeners.clone()),
+                )
+                .await
+                .with_context(|| format!("on load balancer {}", lb.value.name))?;
                 let active = loadbalancer::wait_active(ctx, &lb.value, opts.wait_limit, |st, t| {
                     s.waiting(st, t)
                 })
@@ -467,22 +522,44 @@ pub async fn run(
 
     let url = plan.site_url(&lb.value.dns_name);
 
-    // Stage 4: the site in service, then instances of an earlier template
-    // (or of a crashed run) taken out: deregistered, then terminated.
-    let others: Vec<String> = others
-        .into_iter()
-        .map(|i| i.id)
-        .filter(|id| *id != running.id)
-        .collect();
+    // With `max`: target tracking once the group and the load balancer exist
+    // (set again whenever the group changed; PutScalingPolicy overwrites).
+    if let Some(g) = &servers.fleet {
+        if g.outcome != Outcome::Existing {
+            autoscaling::ensure_scaling(ctx, plan, &lb.value.arn, &tg.value).await?;
+        }
+    }
+
+    // Stage 4: the site in service, then what it takes the place of taken out:
+    // instances of an earlier template (or of a crashed run) deregistered, then
+    // terminated; with count > 1 the single instances, with count = 1 the group.
+    let first = servers.members.first().context("no web server")?.clone();
+    let ids: Vec<String> = servers.members.iter().map(|m| m.id.clone()).collect();
+    let others: Vec<String> = if plan.count > 1 {
+        seen.singles(plan)
+            .into_iter()
+            .map(|i| i.id.clone())
+            .collect()
+    } else {
+        others
+            .into_iter()
+            .map(|i| i.id)
+            .filter(|id| *id != first.id)
+            .collect()
+    };
+    let old_fleet = plan.count == 1
+        && (seen.fleet.present().is_some() || seen.launch_template.present().is_some());
     let mut site_status = None;
-    if opts.site_check || !others.is_empty() {
+    if opts.site_check || !others.is_empty() || old_fleet {
         let s = progress.step("site");
         let r = async {
             s.set("waiting for the health check");
-            crate::site::wait_healthy(ctx, &tg.value, &running.id, opts.site_limit, |st, t| {
-                s.waiting(st, t)
-            })
-            .await?;
+            for id in &ids {
+                crate::site::wait_healthy(ctx, &tg.value, id, opts.site_limit, |st, t| {
+                    s.waiting(st, t)
+                })
+                .await?;
+            }
             if opts.site_check {
                 s.set(&format!("waiting for {url} to answer"));
                 let code = crate::site::wait_http_ok(
@@ -502,7 +579,7 @@ pub async fn run(
             if opts.site_check {
                 format!("{url} answers HTTP 200")
             } else {
-                "new instance healthy".to_string()
+                format!("{} healthy", ids.join(", "))
             }
         })?;
     }
@@ -517,52 +594,132 @@ pub async fn run(
         .await;
         finish(&s, r, |_| format!("terminated {}", others.join(", ")))?;
     }
-    let inst = if others.is_empty() {
-        inst
+    let mut removed = Vec::new();
+    if old_fleet {
+        let s = progress.step("Auto Scaling group");
+        let r = async {
+            s.set("deleting it and its instances (count = 1)");
+            let g =
+                autoscaling::delete(ctx, plan, opts.wait_limit, |st, t| s.waiting(st, t)).await?;
+            let lt = launchtemplate::delete(ctx, plan).await?;
+            Ok::<_, anyhow::Error>((g, lt))
+        }
+        .await;
+        let (g, lt) = finish(&s, r, |_| "deleted; one instance serves".to_string())?;
+        if lt == Deleted::Deleted {
+            removed.push(report(
+                plan,
+                &decisions,
+                Kind::LaunchTemplate,
+                "",
+                Outcome::Deleted,
+            ));
+        }
+        if g == Deleted::Deleted {
+            removed.push(report(
+                plan,
+                &decisions,
+                Kind::AutoScalingGroup,
+                "",
+                Outcome::Deleted,
+            ));
+        }
+    }
+    let mut replaced = servers.rolled.clone();
+    replaced.extend(others.iter().cloned());
+    let inst_outcome = if others.is_empty() && servers.rolled.is_empty() {
+        servers.outcome
     } else {
-        Ensured::new(inst.value, Outcome::Replaced)
+        Outcome::Replaced
     };
 
-    let registered_outcome = if registered == Outcome::Existing {
+    let registered_outcome = if servers.registered == Outcome::Existing {
         Outcome::Existing
     } else {
         Outcome::Updated
     };
     let d = &decisions;
-    let resources = vec![
+    let mut resources = vec![
         report(plan, d, Kind::KeyPair, &key.value.id, key.outcome),
         report(plan, d, Kind::LbGroup, &lb_sg.value.id, lb_sg.outcome),
         report(plan, d, Kind::WebGroup, &web_sg.value.id, web_sg.outcome),
         report(plan, d, Kind::TargetGroup, &tg.value.arn, tg.outcome),
-        report(plan, d, Kind::Instance, &running.id, inst.outcome),
-        report(plan, d, Kind::Target, &running.id, registered_outcome),
-        report(plan, d, Kind::LoadBalancer, &lb.value.arn, lb.outcome),
-        report(
+    ];
+    if let Some(lt) = &servers.launch_template {
+        resources.push(report(
             plan,
             d,
-            Kind::Listener,
-            &listener.value.arn,
-            listener.outcome,
-        ),
-    ];
-    let ssh_command = running.public_ip.as_ref().map(|ip| {
+            Kind::LaunchTemplate,
+            &lt.value.id,
+            lt.outcome,
+        ));
+    }
+    if let Some(g) = &servers.fleet {
+        resources.push(report(
+            plan,
+            d,
+            Kind::AutoScalingGroup,
+            &g.value.name,
+            g.outcome,
+        ));
+    }
+    for m in &servers.members {
+        resources.push(report(plan, d, Kind::Instance, &m.id, inst_outcome));
+    }
+    for m in &servers.members {
+        resources.push(report(plan, d, Kind::Target, &m.id, registered_outcome));
+    }
+    resources.extend(removed);
+    resources.push(report(
+        plan,
+        d,
+        Kind::LoadBalancer,
+        &lb.value.arn,
+        lb.outcome,
+    ));
+    resources.push(report(
+        plan,
+        d,
+        Kind::Listener,
+        &listener.value.arn,
+        listener.outcome,
+    ));
+    let ssh_command = first.public_ip.as_ref().map(|ip| {
         format!(
             "ssh -i {} ec2-user@{ip}",
             shell_quote(&plan.pem_path.display().to_string())
         )
     });
+    let health = targetgroup::targets(ctx, &tg.value)
+        .await
+        .unwrap_or_default();
+    let instances = servers
+        .members
+        .iter()
+        .map(|m| ServerReport {
+            id: m.id.clone(),
+            zone: m.zone.clone(),
+            public_ip: m.public_ip.clone(),
+            health: health
+                .iter()
+                .find(|(id, _)| *id == m.id)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_else(|| "unregistered".into()),
+        })
+        .collect();
     Ok(Summary {
         deployment: plan.name.clone(),
         region: ctx.region.clone(),
         url,
         load_balancer_dns: lb.value.dns_name.clone(),
-        instance_id: running.id.clone(),
-        public_ip: running.public_ip.clone(),
+        instance_id: first.id.clone(),
+        public_ip: first.public_ip.clone(),
+        instances,
         ssh_command,
         ssh_cidr,
         account: identity.account.clone(),
         resources,
-        replaced: others,
+        replaced,
         site_status,
         cost: crate::cost::estimate(
             &plan.instance_type,
@@ -572,8 +729,144 @@ pub async fn run(
             } else {
                 lb.value.zones.len()
             },
+            plan.count,
         )?,
         warnings,
+    })
+}
+
+/// The web servers stage 3 leaves serving.
+struct Servers {
+    /// What was done to the instance(s).
+    outcome: Outcome,
+    /// Whether they had to be registered.
+    registered: Outcome,
+    /// The serving instances (one, or the group's).
+    members: Vec<instance::Instance>,
+    /// The launch template (count > 1).
+    launch_template: Option<Ensured<launchtemplate::LaunchTemplate>>,
+    /// The Auto Scaling group (count > 1).
+    fleet: Option<Ensured<autoscaling::Group>>,
+    /// Group instances of an earlier template, retired by the roll.
+    rolled: Vec<String>,
+}
+
+/// What the fleet is built from.
+struct Parts<'a> {
+    seen: &'a table::Observed,
+    placed: Option<&'a (Option<instance::Image>, network::Placement)>,
+    web_sg: &'a Ensured<secgroup::Group>,
+    key: &'a Ensured<keypair::KeyPair>,
+    tg: &'a Ensured<targetgroup::TargetGroup>,
+}
+
+/// count > 1: the launch template (a new version for a new template), the Auto
+/// Scaling group in the load balancer's zones, registered in the target group;
+/// a template change rolled with full capacity kept (see `autoscaling::roll`).
+async fn fleet_servers(
+    ctx: &Ctx,
+    plan: &Plan,
+    opts: &DeployOptions,
+    progress: &Progress,
+    p: &Parts<'_>,
+) -> Result<Servers> {
+    let s = progress.step("web servers");
+    let r = async {
+        let found_lt = p.seen.launch_template.present().cloned();
+        let lt = match (&found_lt, p.placed) {
+            (Some(lt), _) if lt.fingerprint == plan.fingerprint => {
+                Ensured::new(lt.clone(), Outcome::Existing)
+            }
+            (_, Some((Some(image), placement))) => {
+                s.set("launch template");
+                let inputs = launchtemplate::TemplateInputs {
+                    image,
+                    security_group_id: &p.web_sg.value.id,
+                    key_name: &p.key.value.name,
+                    public_ip: !placement.instance.maps_public_ip,
+                };
+                launchtemplate::ensure(ctx, plan, found_lt, &inputs).await?
+            }
+            _ => anyhow::bail!("no image for the launch template"),
+        };
+        let subnets: Vec<String> = match (p.seen.fleet.present(), p.placed) {
+            (Some(g), _) => g.subnets.clone(),
+            (None, Some((_, placement))) => placement
+                .lb_candidates
+                .iter()
+                .take(plan.lb_zones)
+                .map(|z| z.id.clone())
+                .collect(),
+            (None, None) => anyhow::bail!("no subnets for the Auto Scaling group"),
+        };
+        s.set("Auto Scaling group");
+        let g = autoscaling::ensure(
+            ctx,
+            plan,
+            p.seen.fleet.present().cloned(),
+            &lt.value,
+            &subnets,
+            &p.tg.value,
+        )
+        .await?;
+        let rolled = if g.value.old_members(plan).is_empty() {
+            Vec::new()
+        } else {
+            s.set("rolling: new instances first");
+            autoscaling::roll(
+                ctx,
+                plan,
+                &g.value,
+                &lt.value,
+                &p.tg.value,
+                opts.wait_limit,
+                |st, t| s.waiting(st, t),
+            )
+            .await?
+        };
+        s.set("waiting for the instances to be in service");
+        let members =
+            autoscaling::wait_ready(ctx, plan, &p.tg.value, false, opts.wait_limit, |st, t| {
+                s.waiting(st, t)
+            })
+            .await?;
+        let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+        let members = instance::describe_ids(ctx, &ids).await?;
+        let registered = if ids
+            .iter()
+            .all(|id| p.seen.targets.iter().any(|(t, _)| t == id))
+        {
+            Outcome::Existing
+        } else {
+            Outcome::Created
+        };
+        let outcome = if g.outcome == Outcome::Created {
+            Outcome::Created
+        } else if registered == Outcome::Existing && rolled.is_empty() {
+            Outcome::Existing
+        } else {
+            Outcome::Updated
+        };
+        Ok(Servers {
+            outcome,
+            registered,
+            members,
+            launch_template: Some(lt),
+            fleet: Some(g),
+            rolled,
+        })
+    }
+    .await;
+    finish(&s, r, |f| {
+        format!(
+            "{} in service: {}",
+            f.members.len(),
+            f.members
+                .iter()
+                .map(|m| format!("{} ({})", m.id, m.zone))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     })
 }
 

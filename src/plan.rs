@@ -61,6 +61,14 @@ pub struct Plan {
     pub lb_name: String,
     /// The instance's Name tag.
     pub instance_name: String,
+    /// Web servers; more than one run in the Auto Scaling group.
+    pub count: usize,
+    /// Most web servers under load (target tracking), when set.
+    pub max: Option<usize>,
+    /// Launch template name (count > 1).
+    pub lt_name: String,
+    /// Auto Scaling group name (count > 1).
+    pub asg_name: String,
     /// Instance type.
     pub instance_type: String,
     /// CPU architecture the instance type needs (`x86_64` or `arm64`).
@@ -146,6 +154,10 @@ impl Plan {
             tg_name: format!("{name}-tg"),
             lb_name: format!("{name}-alb"),
             instance_name: format!("{name}-web"),
+            count: cfg.count,
+            max: cfg.max,
+            lt_name: format!("{name}-lt"),
+            asg_name: format!("{name}-asg"),
             instance_type: cfg.instance_type.clone(),
             architecture,
             ami_name_filter: cfg.ami_name_filter.clone(),

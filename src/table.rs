@@ -12,10 +12,16 @@
 //! key pair      load balancer's group     target group
 //!    \              |        \                 |
 //!     \        web group      load balancer    |
-//!      \       /                   \           |
-//!       instance ------------------ \ -- target (instance + target group)
+//!      \       /    \              \           |
+//!       instance    launch template -> Auto Scaling group (count > 1)
+//!          \                       \           |
+//!           +---------------------- target (instance + target group)
 //!                                    listener (load balancer + target group)
 //! ```
+//!
+//! With `count = 1` the web server is one instance; with `count > 1` an Auto
+//! Scaling group runs them from the launch template. Going from one shape to the
+//! other, the new shape serves before the old one is removed.
 //!
 //! `decide` is pure: a function of the plan, what was observed and what deploy
 //! wants (the SSH address, the key pair decision, the image), so `--plan` and
@@ -31,8 +37,10 @@ use serde::Serialize;
 
 use crate::aws::Ctx;
 use crate::plan::{Plan, WEB_PORT};
+use crate::resources::autoscaling::{self, Group as Fleet};
 use crate::resources::instance::{self, Instance};
 use crate::resources::keypair::{self, KeyAction, KeyPair};
+use crate::resources::launchtemplate::{self, LaunchTemplate};
 use crate::resources::loadbalancer::{self, ListenerState, LoadBalancer};
 use crate::resources::secgroup::{self, GroupState, Rule};
 use crate::resources::targetgroup::{self, TargetGroup};
@@ -49,6 +57,10 @@ pub enum Kind {
     WebGroup,
     /// The target group.
     TargetGroup,
+    /// The web servers' launch template (`count > 1`).
+    LaunchTemplate,
+    /// The Auto Scaling group that runs them (`count > 1`).
+    AutoScalingGroup,
     /// A web server.
     Instance,
     /// A web server registered in the target group.
@@ -61,11 +73,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in dependency order (cleanup goes in reverse).
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 10] = [
         Kind::KeyPair,
         Kind::LbGroup,
         Kind::WebGroup,
         Kind::TargetGroup,
+        Kind::LaunchTemplate,
+        Kind::AutoScalingGroup,
         Kind::Instance,
         Kind::Target,
         Kind::LoadBalancer,
@@ -78,6 +92,8 @@ impl Kind {
             Kind::KeyPair => "key pair",
             Kind::LbGroup | Kind::WebGroup => "security group",
             Kind::TargetGroup => "target group",
+            Kind::LaunchTemplate => "launch template",
+            Kind::AutoScalingGroup => "Auto Scaling group",
             Kind::Instance => "instance",
             Kind::Target => "target",
             Kind::LoadBalancer => "load balancer",
@@ -90,6 +106,8 @@ impl Kind {
         match self {
             Kind::KeyPair | Kind::LbGroup | Kind::TargetGroup => &[],
             Kind::WebGroup => &[Kind::LbGroup],
+            Kind::LaunchTemplate => &[Kind::KeyPair, Kind::WebGroup],
+            Kind::AutoScalingGroup => &[Kind::LaunchTemplate, Kind::TargetGroup],
             Kind::Instance => &[Kind::KeyPair, Kind::WebGroup],
             Kind::Target => &[Kind::Instance, Kind::TargetGroup],
             Kind::LoadBalancer => &[Kind::LbGroup],
@@ -104,6 +122,8 @@ impl Kind {
             Kind::LbGroup => plan.lb_sg_name.clone(),
             Kind::WebGroup => plan.web_sg_name.clone(),
             Kind::TargetGroup => plan.tg_name.clone(),
+            Kind::LaunchTemplate => plan.lt_name.clone(),
+            Kind::AutoScalingGroup => plan.asg_name.clone(),
             Kind::Instance | Kind::Target => plan.instance_name.clone(),
             Kind::LoadBalancer => plan.lb_name.clone(),
             Kind::Listener => LISTENER_NAME.to_string(),
@@ -195,7 +215,11 @@ pub struct Observed {
     pub web_group: Seen<GroupState>,
     /// The target group.
     pub target_group: Seen<TargetGroup>,
-    /// Every instance not terminated, oldest first.
+    /// The launch template.
+    pub launch_template: Seen<LaunchTemplate>,
+    /// The Auto Scaling group.
+    pub fleet: Seen<Fleet>,
+    /// Every instance not terminated, oldest first (the group's too).
     pub instances: Vec<Instance>,
     /// The target group's targets and their health.
     pub targets: Vec<(String, String)>,
@@ -210,13 +234,21 @@ pub struct Observed {
 /// Looks up every resource of the deployment: the independent look-ups at
 /// once, then the targets and listeners of what was found.
 pub async fn observe(ctx: &Ctx, plan: &Plan) -> Observed {
-    let (key, lb_group, web_group, insts, tg, lb) = tokio::join!(
+    let (key, lb_group, web_group, insts, tg, lb, (lt, fleet)) = tokio::join!(
         keypair::find_any(ctx, plan),
         secgroup::observe(ctx, plan, &plan.lb_sg_name),
         secgroup::observe(ctx, plan, &plan.web_sg_name),
         instance::find_all(ctx, plan, instance::NOT_TERMINATED),
         targetgroup::find(ctx, plan),
         loadbalancer::find(ctx, plan),
+        async {
+            // Looked up with one shape or the other: for count = 1 they are
+            // there only after a count > 1 deploy, and deploy removes them.
+            tokio::join!(
+                launchtemplate::find(ctx, plan),
+                autoscaling::find(ctx, plan)
+            )
+        },
     );
     let mut errors = Vec::new();
     let key = match key {
@@ -231,6 +263,8 @@ pub async fn observe(ctx: &Ctx, plan: &Plan) -> Observed {
     });
     let target_group = Seen::from(tg, &mut errors);
     let load_balancer = Seen::from(lb, &mut errors);
+    let launch_template = Seen::from(lt, &mut errors);
+    let fleet = Seen::from(fleet, &mut errors);
     let (targets, listeners) = tokio::join!(
         async {
             match target_group.present() {
@@ -258,6 +292,8 @@ pub async fn observe(ctx: &Ctx, plan: &Plan) -> Observed {
         lb_group,
         web_group,
         target_group,
+        launch_template,
+        fleet,
         instances,
         targets,
         load_balancer,
@@ -292,6 +328,21 @@ impl Observed {
             rows.push(
                 Row::new(Kind::TargetGroup, &t.name, &t.arn)
                     .detail(format!("health check {}", t.health_check_path)),
+            );
+        }
+        if let Some(lt) = self.launch_template.present() {
+            rows.push(
+                Row::new(Kind::LaunchTemplate, &lt.name, &lt.id)
+                    .detail(format!("version {}", lt.version)),
+            );
+        }
+        if let Some(g) = self.fleet.present() {
+            rows.push(
+                Row::new(Kind::AutoScalingGroup, &g.name, &g.name).detail(format!(
+                    "{} instances, {} wanted",
+                    g.members.len(),
+                    g.desired
+                )),
             );
         }
         for i in &self.instances {
@@ -330,12 +381,27 @@ impl Observed {
         rows
     }
 
-    /// This deployment's instances that serve or can serve (live or stopped):
-    /// the one running the plan's fingerprint, if any, and the others.
+    /// This deployment's single instances (not the group's) that serve or can
+    /// serve (live or stopped): the one running the plan's fingerprint, if any,
+    /// and the others.
     pub fn serving(&self, plan: &Plan) -> (Option<&Instance>, Vec<&Instance>) {
-        instance::split(plan, self.instances.iter())
+        instance::split(plan, self.instances.iter().filter(|i| !in_fleet(i)))
+    }
+
+    /// The single instances a fleet takes the place of (`count > 1`): every
+    /// live or stopped one that is not the group's.
+    pub fn singles(&self, plan: &Plan) -> Vec<&Instance> {
+        let (current, others) = self.serving(plan);
+        current.into_iter().chain(others).collect()
     }
 }
+
+/// Whether an Auto Scaling group launched the instance (AWS tags it so).
+pub fn in_fleet(i: &Instance) -> bool {
+    i.tags.iter().any(|(k, _)| k == autoscaling::GROUP_TAG)
+}
+
+impl Observed {}
 
 fn name_tag(i: &Instance) -> Option<String> {
     i.tags
@@ -355,6 +421,8 @@ pub enum Action {
     Update(Vec<String>),
     /// A new one takes its place, for this reason.
     Replace(String),
+    /// It goes, for this reason (the other shape of web servers took over).
+    Delete(String),
     /// Deploy stops here, for this reason (a resource not made by this tool,
     /// a key pair that does not match its .pem).
     Stop(String),
@@ -368,6 +436,7 @@ impl Action {
             Action::Keep => "exists",
             Action::Update(_) => "update",
             Action::Replace(_) => "replace",
+            Action::Delete(_) => "delete",
             Action::Stop(_) => "stop",
         }
     }
@@ -481,7 +550,9 @@ fn group_decision(
 
 fn decision(kind: Kind, name: String, id: String, action: Action, detail: String) -> Decision {
     let detail = match &action {
-        Action::Replace(why) | Action::Stop(why) if detail.is_empty() => why.clone(),
+        Action::Replace(why) | Action::Delete(why) | Action::Stop(why) if detail.is_empty() => {
+            why.clone()
+        }
         _ => detail,
     };
     Decision {
@@ -573,58 +644,12 @@ pub fn decide(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision> {
         }
     });
 
-    // The instance: keep, start, launch, or replace an earlier template's.
-    let (current, others) = seen.serving(plan);
-    let other_ids: Vec<&str> = others.iter().map(|i| i.id.as_str()).collect();
-    let id = current.map(|c| c.id.clone()).unwrap_or_default();
-    let (action, detail) = match (current, other_ids.is_empty()) {
-        (Some(c), true) if instance::is_stopped(c) => (
-            Action::Update(vec![format!("{} is {}: start it", c.id, c.state)]),
-            String::new(),
-        ),
-        (Some(c), true) => {
-            let a = Action::keep_or_update(tag_drift(&c.tags, plan).describe());
-            let d = match &a {
-                Action::Update(ch) => ch.join("; "),
-                _ => c.id.clone(),
-            };
-            (a, d)
-        }
-        (None, true) => (
-            Action::Create,
-            match &wanted.image {
-                Some(image) => format!("{} from {image}", plan.instance_type),
-                None => plan.instance_type.clone(),
-            },
-        ),
-        (_, false) => (
-            Action::Replace(format!(
-                "{} takes the place of {}",
-                plan.instance_type,
-                other_ids.join(", ")
-            )),
-            String::new(),
-        ),
-    };
-    out.push(decision(
-        Kind::Instance,
-        plan.instance_name.clone(),
-        id.clone(),
-        action,
-        detail,
-    ));
-    let registered = current.is_some_and(|c| seen.targets.iter().any(|(t, _)| *t == c.id));
-    out.push(decision(
-        Kind::Target,
-        plan.instance_name.clone(),
-        id.clone(),
-        if registered {
-            Action::Keep
-        } else {
-            Action::Update(vec![format!("register in {}", plan.tg_name)])
-        },
-        id,
-    ));
+    // The web servers: one instance, or the fleet.
+    if plan.count > 1 {
+        out.extend(decide_fleet(plan, seen));
+    } else {
+        out.extend(decide_single(plan, seen, wanted));
+    }
 
     // Load balancer: tags. Listener: port, target and tags.
     let (lb_decision, listener) = match &seen.load_balancer {
@@ -686,6 +711,188 @@ pub fn decide(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision> {
     out
 }
 
+/// One instance: keep, start, launch, or replace an earlier template's; a
+/// fleet of an earlier `count > 1` goes once it serves.
+fn decide_single(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision> {
+    let mut out = Vec::new();
+    let (current, others) = seen.serving(plan);
+    let other_ids: Vec<&str> = others.iter().map(|i| i.id.as_str()).collect();
+    let id = current.map(|c| c.id.clone()).unwrap_or_default();
+    let (action, detail) = match (current, other_ids.is_empty()) {
+        (Some(c), true) if instance::is_stopped(c) => (
+            Action::Update(vec![format!("{} is {}: start it", c.id, c.state)]),
+            String::new(),
+        ),
+        (Some(c), true) => {
+            let a = Action::keep_or_update(tag_drift(&c.tags, plan).describe());
+            let d = match &a {
+                Action::Update(ch) => ch.join("; "),
+                _ => c.id.clone(),
+            };
+            (a, d)
+        }
+        (None, true) => (
+            Action::Create,
+            match &wanted.image {
+                Some(image) => format!("{} from {image}", plan.instance_type),
+                None => plan.instance_type.clone(),
+            },
+        ),
+        (_, false) => (
+            Action::Replace(format!(
+                "{} takes the place of {}",
+                plan.instance_type,
+                other_ids.join(", ")
+            )),
+            String::new(),
+        ),
+    };
+    out.push(decision(
+        Kind::Instance,
+        plan.instance_name.clone(),
+        id.clone(),
+        action,
+        detail,
+    ));
+    let registered = current.is_some_and(|c| seen.targets.iter().any(|(t, _)| *t == c.id));
+    out.push(decision(
+        Kind::Target,
+        plan.instance_name.clone(),
+        id.clone(),
+        if registered {
+            Action::Keep
+        } else {
+            Action::Update(vec![format!("register in {}", plan.tg_name)])
+        },
+        id,
+    ));
+    let why = "count = 1: one instance takes the place of the group";
+    if let Some(lt) = seen.launch_template.present() {
+        out.push(decision(
+            Kind::LaunchTemplate,
+            lt.name.clone(),
+            lt.id.clone(),
+            Action::Delete(why.into()),
+            String::new(),
+        ));
+    }
+    if let Some(g) = seen.fleet.present() {
+        out.push(decision(
+            Kind::AutoScalingGroup,
+            g.name.clone(),
+            g.name.clone(),
+            Action::Delete(why.into()),
+            String::new(),
+        ));
+    }
+    out
+}
+
+/// `count > 1`: the launch template (a new version for a new template), the
+/// group (its capacity; instances of an earlier version rolled), its instances
+/// and targets; single instances of an earlier `count = 1` go once it serves.
+fn decide_fleet(plan: &Plan, seen: &Observed) -> Vec<Decision> {
+    let mut out = Vec::new();
+    let (lt_action, new_version) = match &seen.launch_template {
+        Seen::Absent => (Action::Create, true),
+        Seen::Foreign(why) => (Action::Stop(why.clone()), false),
+        Seen::Present(lt) if lt.fingerprint != plan.fingerprint => (
+            Action::Update(vec![format!(
+                "version {} for the changed template",
+                lt.version + 1
+            )]),
+            true,
+        ),
+        Seen::Present(_) => (Action::Keep, false),
+    };
+    let lt = seen.launch_template.present();
+    out.push(decision(
+        Kind::LaunchTemplate,
+        plan.lt_name.clone(),
+        lt.map(|l| l.id.clone()).unwrap_or_default(),
+        lt_action,
+        lt.map(|l| format!("version {}", l.version))
+            .unwrap_or_default(),
+    ));
+    let (action, detail) = match &seen.fleet {
+        Seen::Absent => (
+            Action::Create,
+            format!(
+                "{} x {} in {} zones",
+                plan.count, plan.instance_type, plan.lb_zones
+            ),
+        ),
+        Seen::Foreign(why) => (Action::Stop(why.clone()), String::new()),
+        Seen::Present(g) => {
+            let mut changes = autoscaling::drift(g, plan);
+            let old: Vec<&str> = g
+                .members
+                .iter()
+                .filter(|m| new_version || m.fingerprint != plan.fingerprint)
+                .map(|m| m.id.as_str())
+                .collect();
+            if !old.is_empty() {
+                changes.push(format!(
+                    "roll: {} new before {} go",
+                    plan.count,
+                    old.join(", ")
+                ));
+            }
+            changes.extend(tag_drift(&g.tags, plan).describe());
+            let a = Action::keep_or_update(changes);
+            let d = match &a {
+                Action::Update(c) => c.join("; "),
+                _ => format!("{} instances", g.members.len()),
+            };
+            (a, d)
+        }
+    };
+    out.push(decision(
+        Kind::AutoScalingGroup,
+        plan.asg_name.clone(),
+        seen.fleet
+            .present()
+            .map(|g| g.name.clone())
+            .unwrap_or_default(),
+        action,
+        detail,
+    ));
+    if let Some(g) = seen.fleet.present() {
+        for m in &g.members {
+            out.push(decision(
+                Kind::Instance,
+                plan.instance_name.clone(),
+                m.id.clone(),
+                Action::Keep,
+                format!("{} in {}", m.state, m.zone),
+            ));
+        }
+        for m in &g.members {
+            let registered = seen.targets.iter().find(|(t, _)| *t == m.id);
+            out.push(decision(
+                Kind::Target,
+                plan.instance_name.clone(),
+                m.id.clone(),
+                match registered {
+                    Some(_) => Action::Keep,
+                    None => Action::Update(vec![format!("registered by {}", plan.asg_name)]),
+                },
+                registered.map(|(_, h)| h.clone()).unwrap_or_default(),
+            ));
+        }
+    }
+    for i in seen.singles(plan) {
+        out.push(decision(
+            Kind::Instance,
+            plan.instance_name.clone(),
+            i.id.clone(),
+            Action::Delete(format!("{} takes its place", plan.asg_name)),
+            String::new(),
+        ));
+    }
+    out
+}
+
 /// The reasons deploy must stop, from a set of decisions.
 pub fn stops(decisions: &[Decision]) -> Vec<String> {
     decisions
@@ -721,6 +928,8 @@ mod tests {
             targets: Vec::new(),
             load_balancer: Seen::Absent,
             listeners: Vec::new(),
+            launch_template: Seen::Absent,
+            fleet: Seen::Absent,
             errors: Vec::new(),
         }
     }
@@ -783,6 +992,8 @@ mod tests {
                 forwards_to: Some("arn:tg".into()),
                 tags: tags(p),
             }],
+            launch_template: Seen::Absent,
+            fleet: Seen::Absent,
             errors: Vec::new(),
         }
     }
@@ -808,7 +1019,11 @@ mod tests {
         };
         let d = decide(&p, &nothing(), &w);
         let kinds: Vec<Kind> = d.iter().map(|d| d.kind).collect();
-        assert_eq!(kinds, Kind::ALL);
+        let single: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| !matches!(k, Kind::LaunchTemplate | Kind::AutoScalingGroup))
+            .collect();
+        assert_eq!(kinds, single);
         for (i, k) in kinds.iter().enumerate() {
             for dep in k.depends_on() {
                 assert!(kinds[..i].contains(dep), "{k:?} before {dep:?}");

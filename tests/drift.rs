@@ -109,11 +109,17 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
     );
     // Every change goes through config/iam-policy.json, evaluated as AWS would.
     let policy: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/iam-policy.json"))
-            .unwrap(),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/iam-policy.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
-    let proxy = Proxy::start(&moto, &serde_json::json!({ "iam_policy": policy }).to_string());
+    let proxy = Proxy::start(
+        &moto,
+        &serde_json::json!({ "iam_policy": policy }).to_string(),
+    );
     let d = Deployment::new(&proxy.endpoint(), name, &before);
     let aws = Aws::new(&moto.endpoint()).await;
     d.deploy(&[]).ok();

@@ -16,7 +16,11 @@ fn operations_in_source() -> Vec<(String, String)> {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap();
-            for (client, prefix) in [(".ec2", "ec2"), (".elb", "elasticloadbalancing")] {
+            for (client, prefix) in [
+                (".ec2", "ec2"),
+                (".elb", "elasticloadbalancing"),
+                (".asg", "autoscaling"),
+            ] {
                 for (i, _) in text.match_indices(client) {
                     let after = &text[i + client.len()..];
                     if after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {

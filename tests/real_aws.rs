@@ -60,23 +60,6 @@ fn plain_error(r: &Run) -> String {
     err[0].to_string()
 }
 
-/// Runs tests/support/iam_user.py against moto itself.
-fn iam_user(moto: &Moto, args: &[&str]) -> String {
-    let out = std::process::Command::new(python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/iam_user.py"))
-        .args(["--endpoint", &moto.raw_endpoint()])
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_holding_only_the_policy_can_deploy_see_and_clean_up() {
     // Two evaluators, each doing what the other cannot:

@@ -298,6 +298,34 @@ async fn state_now(ctx: &Ctx, id: &str) -> Result<Option<String>> {
 }
 
 /// One instance by id; `None` while DescribeInstances does not know it yet.
+/// The instances with these ids, in that order (those AWS does not know yet
+/// left out).
+pub async fn describe_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<Instance>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let res = ctx
+        .ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(AwsError::from);
+    let found: Vec<Instance> = unless_not_found(res, || "failed to describe instances".into())?
+        .map(|o| {
+            o.reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .map(to_instance)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.iter().find(|i| i.id == *id).cloned())
+        .collect())
+}
+
 async fn describe_one(ctx: &Ctx, id: &str) -> Result<Option<Instance>> {
     let res = ctx
         .ec2

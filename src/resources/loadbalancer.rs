@@ -380,14 +380,20 @@ pub fn listener_changes(
 
 /// Makes sure an HTTP listener on the plan's port forwards to the target group;
 /// then deletes listeners on other ports (so the site is never without one).
+/// `observed`: the listeners as [`observe_listeners`] found them, when they were
+/// looked up already.
 pub async fn ensure_listener(
     ctx: &Ctx,
     plan: &Plan,
     lb: &LoadBalancer,
     tg_arn: &str,
+    observed: Option<Vec<ListenerState>>,
 ) -> Result<Ensured<Listener>> {
     let port = i32::from(plan.listener_port);
-    let found = observe_listeners(ctx, lb).await?;
+    let found = match observed {
+        Some(l) => l,
+        None => observe_listeners(ctx, lb).await?,
+    };
     let changes = listener_changes(&found, plan, Some(tg_arn));
     let (arn, created) = match &changes.keep {
         Some(arn) => {

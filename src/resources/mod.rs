@@ -3,8 +3,10 @@
 //! sub-state into line) and `delete` (absent is success). Shared here: the
 //! outcome types and the tag helpers that decide what "ours" means.
 
+pub mod autoscaling;
 pub mod instance;
 pub mod keypair;
+pub mod launchtemplate;
 pub mod loadbalancer;
 pub mod network;
 pub mod publicip;
@@ -31,6 +33,8 @@ pub enum Outcome {
     Updated,
     /// A new one took the place of an old one (an instance after a template change).
     Replaced,
+    /// It was removed (the other shape of web servers took over).
+    Deleted,
 }
 
 impl Outcome {
@@ -41,6 +45,7 @@ impl Outcome {
             Outcome::Existing => "exists",
             Outcome::Updated => "update",
             Outcome::Replaced => "replace",
+            Outcome::Deleted => "delete",
         }
     }
 }
@@ -52,6 +57,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Existing => "exists",
             Outcome::Updated => "updated",
             Outcome::Replaced => "replaced",
+            Outcome::Deleted => "deleted",
         })
     }
 }

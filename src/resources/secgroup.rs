@@ -333,7 +333,9 @@ pub async fn preview(
     Ok((Some(group), outcome))
 }
 
-/// Makes sure the group exists with at least `rules`.
+/// Makes sure the group exists with `rules` (and no rule this tool added that
+/// is no longer wanted). `observed`: the group as [`observe`] found it (in any
+/// VPC), when it was looked up already; `None` looks it up here.
 pub async fn ensure(
     ctx: &Ctx,
     plan: &Plan,
@@ -341,18 +343,25 @@ pub async fn ensure(
     name: &str,
     description: &str,
     rules: &[Rule],
+    observed: Option<Option<GroupState>>,
 ) -> Result<Ensured<Group>> {
-    let (id, existing, mut outcome) = match find_described(ctx, plan, Some(vpc_id), name).await? {
-        Some(sg) => {
-            let drift = super::tag_drift(&super::ec2_pairs(sg.tags()), plan);
-            let id = sg.group_id().unwrap_or_default().to_string();
+    let found = match observed {
+        Some(seen) => seen.filter(|g| g.vpc_id == vpc_id),
+        None => find_described(ctx, plan, Some(vpc_id), name)
+            .await?
+            .map(|sg| to_state(&sg, name)),
+    };
+    let (id, existing, mut outcome) = match found {
+        Some(g) => {
+            let drift = super::tag_drift(&g.tags, plan);
+            let id = g.group.id;
             super::ec2_retag(ctx, &id, &drift).await?;
             let outcome = if drift.is_empty() {
                 Outcome::Existing
             } else {
                 Outcome::Updated
             };
-            (id, existing_rules(&sg), outcome)
+            (id, g.rules, outcome)
         }
         None => {
             let (id, existing) = create(ctx, plan, vpc_id, name, description).await?;

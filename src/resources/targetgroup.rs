@@ -210,12 +210,16 @@ pub async fn register(
     tg: &TargetGroup,
     instance_id: &str,
     limit: Duration,
+    observed: Option<&[(String, String)]>,
 ) -> Result<Outcome> {
-    if targets(ctx, tg)
-        .await?
-        .iter()
-        .any(|(id, _)| id == instance_id)
-    {
+    let registered = match observed {
+        Some(t) => t.iter().any(|(id, _)| id == instance_id),
+        None => targets(ctx, tg)
+            .await?
+            .iter()
+            .any(|(id, _)| id == instance_id),
+    };
+    if registered {
         return Ok(Outcome::Existing);
     }
     retry_not_yet(

@@ -77,7 +77,18 @@ impl Moto {
     pub fn start() -> Moto {
         for _ in 0..5 {
             let port = free_port();
-            let child = Command::new(moto_server_bin())
+            // moto_server, through tests/support/moto_aws.py (AWS's zone
+            // balancing of Auto Scaling groups), unless MOTO_SERVER names one.
+            let mut cmd = match std::env::var("MOTO_SERVER") {
+                Ok(p) => Command::new(p),
+                Err(_) => {
+                    let _ = moto_server_bin();
+                    let mut c = Command::new(python());
+                    c.arg(manifest_dir().join("tests/support/moto_aws.py"));
+                    c
+                }
+            };
+            let child = cmd
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -225,6 +236,8 @@ pub struct Deployment {
     pub dir: PathBuf,
     pub name: String,
     pub endpoint: String,
+    /// Whether dropping this value removes the directory (not for handles).
+    owned: bool,
 }
 
 /// A config for deployment `name`; `ip_url` is the public-IP service and
@@ -279,6 +292,18 @@ impl Deployment {
             dir,
             name: name.to_string(),
             endpoint: endpoint.to_string(),
+            owned: true,
+        }
+    }
+
+    /// The same deployment, for another thread; dropping it removes nothing.
+    #[allow(dead_code)]
+    pub fn clone_handle(&self) -> Deployment {
+        Deployment {
+            dir: self.dir.clone(),
+            name: self.name.clone(),
+            endpoint: self.endpoint.clone(),
+            owned: false,
         }
     }
 
@@ -361,6 +386,9 @@ impl Deployment {
 
 impl Drop for Deployment {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         // The .pem is read-only; remove_dir_all copes with that on Unix.
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -408,6 +436,7 @@ impl Run {
 pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub asg: aws_sdk_autoscaling::Client,
 }
 
 impl Aws {
@@ -421,6 +450,7 @@ impl Aws {
         Aws {
             ec2: aws_sdk_ec2::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            asg: aws_sdk_autoscaling::Client::new(&conf),
         }
     }
 
@@ -505,4 +535,39 @@ impl Aws {
 /// Whether a path exists (without following a symlink).
 pub fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
+}
+
+/// Runs tests/support/iam_user.py against moto itself (its IAM enforcement on
+/// with a user holding config/iam-policy.json's actions, or `--off`).
+#[allow(dead_code)]
+pub fn iam_user(moto: &Moto, args: &[&str]) -> String {
+    let out = Command::new(python())
+        .arg(manifest_dir().join("tests/support/iam_user.py"))
+        .args(["--endpoint", &moto.raw_endpoint()])
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// moto's IAM enforcement on, a learner's user holding the repo's policy, and a
+/// proxy that evaluates the whole policy as AWS would and re-signs for moto.
+/// Returns the proxy and the user's `(access key, secret key)`.
+#[allow(dead_code)]
+pub fn policy_user(moto: &Moto) -> (Proxy, String, String) {
+    let path = manifest_dir().join("config/iam-policy.json");
+    let policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let keys: serde_json::Value =
+        serde_json::from_str(&iam_user(moto, &["--policy", path.to_str().unwrap()])).unwrap();
+    let ak = keys["access_key"].as_str().unwrap().to_string();
+    let sk = keys["secret_key"].as_str().unwrap().to_string();
+    let config = serde_json::json!({ "iam_policy": policy, "resign": keys }).to_string();
+    (Proxy::start(moto, &config), ak, sk)
 }

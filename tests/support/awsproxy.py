@@ -33,7 +33,8 @@ paths that only real AWS would reach:
                            AWS would (actions, resource ARNs, aws:RequestTag,
                            aws:ResourceTag of resources created through the proxy,
                            ec2:CreateAction for tag-on-create, and the EC2 permissions
-                           ELB checks on the caller); denials answer
+                           ELB checks on the caller; EC2 and ELB calls: Auto Scaling's
+                           are left to moto's own enforcement); denials answer
                            UnauthorizedOperation / AccessDenied and are listed in stats
   resign                   {"access_key", "secret_key"}: for moto's own IAM enforcement
                            (INITIAL_NO_AUTH_ACTION_COUNT). moto checks a signature over
@@ -615,7 +616,8 @@ def request_tags(svc, params):
 
 def record_created(st, action, params, text, now):
     """Creation times (eventual_s) and tags (aws:ResourceTag) of what was created here."""
-    svc_tags = request_tags("ec2" if action in ("CreateSecurityGroup", "ImportKeyPair", "RunInstances") else "elb", params)
+    svc_tags = request_tags("ec2" if action in ("CreateSecurityGroup", "ImportKeyPair", "RunInstances",
+                                                "CreateLaunchTemplate") else "elb", params)
     with st.lock:
         if action == "CreateSecurityGroup":
             for gid in re.findall(r"<groupId>(sg-[0-9a-f]+)</groupId>", text):
@@ -627,6 +629,9 @@ def record_created(st, action, params, text, now):
             st.resource_tags["key:" + name] = svc_tags.get("key-pair", {})
             for kid in re.findall(r"<keyPairId>(key-[0-9a-f]+)</keyPairId>", text):
                 st.resource_tags[kid] = svc_tags.get("key-pair", {})
+        elif action == "CreateLaunchTemplate":
+            for ltid in re.findall(r"<launchTemplateId>(lt-[0-9a-f]+)</launchTemplateId>", text):
+                st.resource_tags[ltid] = svc_tags.get("launch-template", {})
         elif action == "RunInstances":
             for iid in re.findall(r"<instanceId>(i-[0-9a-f]+)</instanceId>", text):
                 st.created.setdefault(iid, now)
@@ -685,6 +690,11 @@ def ec2_resources(action, params, st):
         for k, v in params.items():
             if k.startswith("InstanceId."):
                 res.append((ARN.format(svc="ec2", res="instance/" + v[0]), {}, tags_of(v[0]) or {}))
+    elif action == "CreateLaunchTemplate":
+        res.append((ARN.format(svc="ec2", res="launch-template/*"), rt.get("launch-template", {}), None))
+    elif action in ("CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplate"):
+        ltid = (params.get("LaunchTemplateId") or ["*"])[0]
+        res.append((ARN.format(svc="ec2", res="launch-template/" + ltid), {}, tags_of(ltid) or {}))
     elif action in ("CreateTags", "DeleteTags"):
         kinds = {"sg-": "security-group", "i-": "instance", "key-": "key-pair", "vol-": "volume"}
         for k, v in params.items():

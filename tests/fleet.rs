@@ -1,0 +1,288 @@
+//! More than one web server (`count > 1`): an Auto Scaling group from a launch
+//! template, checked on the emulator, not in the tool's output: 3 instances in
+//! at least 2 zones, 3 registered targets; a re-run changes nothing; a template
+//! change ends with 3 new instances and no old one, with registered capacity
+//! never below 3; `count = 1` brings one instance back with never nothing
+//! registered; cleanup leaves nothing.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::*;
+
+async fn registered(aws: &Aws) -> Vec<String> {
+    let Some(tg) = aws.target_groups().await.first().cloned() else {
+        return Vec::new();
+    };
+    let out = aws
+        .elb
+        .describe_target_health()
+        .target_group_arn(tg.target_group_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    out.target_health_descriptions()
+        .iter()
+        .filter(|d| {
+            d.target_health()
+                .and_then(|h| h.state())
+                .is_some_and(|s| s.as_str() != "draining")
+        })
+        .filter_map(|d| d.target().and_then(|t| t.id()).map(str::to_string))
+        .collect()
+}
+
+async fn groups(aws: &Aws) -> Vec<aws_sdk_autoscaling::types::AutoScalingGroup> {
+    aws.asg
+        .describe_auto_scaling_groups()
+        .send()
+        .await
+        .unwrap()
+        .auto_scaling_groups()
+        .to_vec()
+}
+
+async fn launch_templates(aws: &Aws) -> usize {
+    aws.ec2
+        .describe_launch_templates()
+        .send()
+        .await
+        .unwrap()
+        .launch_templates()
+        .len()
+}
+
+fn live_ids(insts: &[aws_sdk_ec2::types::Instance]) -> BTreeSet<String> {
+    insts
+        .iter()
+        .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) == Some("running"))
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect()
+}
+
+/// Runs `f` (a deploy) while sampling the registered targets every 50 ms;
+/// returns its result and the fewest registered targets seen.
+async fn watching<T: Send + 'static>(
+    endpoint: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> (T, usize) {
+    let done = Arc::new(AtomicBool::new(false));
+    let least = Arc::new(AtomicUsize::new(usize::MAX));
+    let (d2, l2, ep) = (done.clone(), least.clone(), endpoint.to_string());
+    let sampler = tokio::spawn(async move {
+        let aws = Aws::new(&ep).await;
+        while !d2.load(Ordering::SeqCst) {
+            let n = registered(&aws).await.len();
+            l2.fetch_min(n, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    let out = tokio::task::spawn_blocking(f).await.unwrap();
+    done.store(true, Ordering::SeqCst);
+    sampler.await.unwrap();
+    (out, least.load(Ordering::SeqCst))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let name = "fleet";
+    let three = config_text(name, &ip.url(), "")
+        .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 3");
+    let d = Deployment::new(&moto.endpoint(), name, &three);
+    let aws = Aws::new(&moto.endpoint()).await;
+
+    // --plan first: the group and its template are to be created.
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    let kinds: Vec<(&str, &str)> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("launch template", "create")), "{plan}");
+    assert!(kinds.contains(&("Auto Scaling group", "create")), "{plan}");
+
+    let summary = d.deploy(&["--json"]).ok().json();
+    let g = &groups(&aws).await[0];
+    assert_eq!(g.desired_capacity(), Some(3));
+    assert_eq!(g.health_check_type(), Some("ELB"));
+    let members: BTreeSet<String> = g
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_string))
+        .collect();
+    assert_eq!(members.len(), 3);
+    let zones: BTreeSet<&str> = g
+        .instances()
+        .iter()
+        .filter_map(|i| i.availability_zone())
+        .collect();
+    assert!(zones.len() >= 2, "{zones:?}");
+    let reg: BTreeSet<String> = registered(&aws).await.into_iter().collect();
+    assert_eq!(reg, members, "the group's instances are the targets");
+    assert_eq!(live_ids(&aws.live_instances().await), members);
+    assert_eq!(
+        summary["instances"].as_array().unwrap().len(),
+        3,
+        "{summary}"
+    );
+    assert!(
+        summary["cost"]["parts"][0][0]
+            .as_str()
+            .unwrap()
+            .starts_with("3 x t3.micro"),
+        "{}",
+        summary["cost"]
+    );
+    // Each instance carries the deployment's tags and the encrypted gp3 volume
+    // and IMDSv2 of the launch template.
+    for i in aws.live_instances().await {
+        let tags: BTreeSet<(String, String)> = i
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap().into(), t.value().unwrap().into()))
+            .collect();
+        assert!(
+            tags.contains(&("ManagedBy".into(), "sitedeploy".into())),
+            "{tags:?}"
+        );
+        assert!(
+            tags.contains(&("Deployment".into(), name.into())),
+            "{tags:?}"
+        );
+    }
+
+    // Deploy again: nothing changes.
+    let again = d.deploy(&["--json"]).ok().json();
+    for r in again["resources"].as_array().unwrap() {
+        assert_eq!(r["outcome"], "existing", "{r}");
+    }
+    assert_eq!(live_ids(&aws.live_instances().await), members);
+
+    // A template change: 3 new instances, none of the old, never fewer than 3
+    // registered.
+    let changed = three.replace("barista_cafe", "coffee_shop");
+    std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    assert!(
+        plan.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "launch template" && r["action"] == "update"),
+        "{plan}"
+    );
+    let runner = d.clone_handle();
+    let (r, least) = watching(&moto.endpoint(), move || runner.deploy(&["--json"])).await;
+    let rolled = r.ok().json();
+    assert!(least >= 3, "registered capacity fell to {least}");
+    let now = live_ids(&aws.live_instances().await);
+    assert_eq!(now.len(), 3, "{now:?}");
+    assert!(
+        now.is_disjoint(&members),
+        "old instances left: {now:?} vs {members:?}"
+    );
+    let reg: BTreeSet<String> = registered(&aws).await.into_iter().collect();
+    assert_eq!(reg, now);
+    let replaced: BTreeSet<String> = rolled["replaced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(replaced, members);
+
+    // count = 3 -> 1: one instance, the group and its template gone, never
+    // nothing registered.
+    let one = changed.replace("count = 3", "count = 1");
+    std::fs::write(d.dir.join("deploy.toml"), &one).unwrap();
+    let runner = d.clone_handle();
+    let (r, least) = watching(&moto.endpoint(), move || runner.deploy(&["--json"])).await;
+    let single = r.ok().json();
+    assert!(least >= 1, "nothing was registered at some point");
+    assert!(groups(&aws).await.is_empty(), "the group is left");
+    assert_eq!(
+        launch_templates(&aws).await,
+        0,
+        "the launch template is left"
+    );
+    let now = live_ids(&aws.live_instances().await);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(
+        registered(&aws).await,
+        vec![single["instance_id"].as_str().unwrap().to_string()]
+    );
+
+    // 1 -> 3 again, then cleanup leaves nothing.
+    std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
+    let runner = d.clone_handle();
+    let (r, least) = watching(&moto.endpoint(), move || runner.deploy(&[])).await;
+    r.ok();
+    assert!(least >= 1, "nothing was registered at some point");
+    assert_eq!(live_ids(&aws.live_instances().await).len(), 3);
+    assert_eq!(registered(&aws).await.len(), 3);
+
+    let report = d.cleanup(&["--yes", "--json"]).ok().json();
+    assert!(
+        report["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "Auto Scaling group" && r["result"] == "deleted"),
+        "{report}"
+    );
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+    assert!(groups(&aws).await.is_empty());
+    assert_eq!(launch_templates(&aws).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_needs_only_the_policy() {
+    // moto's own enforcement (a real IAM user from config/iam-policy.json; it
+    // checks actions, Auto Scaling's included) and the proxy's evaluation of the
+    // whole policy (EC2 and ELB: ARNs, tags, tag-on-create).
+    let moto = Moto::start();
+    let (proxy, ak, sk) = policy_user(&moto);
+    let ip = IpService::start("203.0.113.7");
+    let name = "fleetiam";
+    let three = config_text(name, &ip.url(), "").replace(
+        "type = \"t3.micro\"",
+        "type = \"t3.micro\"\ncount = 2\nmax = 4",
+    );
+    let d = Deployment::new(&proxy.endpoint(), name, &three);
+    let user = [
+        ("AWS_ACCESS_KEY_ID", ak.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", sk.as_str()),
+    ];
+    d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
+    let changed = three.replace("barista_cafe", "coffee_shop");
+    std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
+    d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_status"), &[], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user).ok();
+    let stats = proxy.stats();
+    assert_eq!(stats["denied"], serde_json::json!([]), "{stats}");
+    for a in [
+        "CreateLaunchTemplate",
+        "CreateLaunchTemplateVersion",
+        "CreateAutoScalingGroup",
+        "UpdateAutoScalingGroup",
+        "PutScalingPolicy",
+        "TerminateInstanceInAutoScalingGroup",
+        "DeleteAutoScalingGroup",
+        "DeleteLaunchTemplate",
+    ] {
+        assert!(
+            stats["actions"][a].as_u64().unwrap_or(0) >= 1,
+            "{a} never called: {stats}"
+        );
+    }
+    iam_user(&moto, &["--off"]);
+    let aws = Aws::new(&moto.endpoint()).await;
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+    assert!(groups(&aws).await.is_empty());
+}
