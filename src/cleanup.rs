@@ -285,6 +285,12 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
         ),
         tracked(progress, "key pair", keypair::delete(ctx, plan)),
     );
+    // A group's instances go with the group: they count as deleted by it.
+    let servers = match (&fleet, &inst) {
+        (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+        (Ok(Deleted::Deleted), _) | (_, Ok(Deleted::Deleted)) => Ok(Deleted::Deleted),
+        (_, Ok(d)) => Ok(*d),
+    };
     Report::new(
         plan,
         rows,
@@ -295,8 +301,8 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             (Kind::TargetGroup, &tg),
             (Kind::LaunchTemplate, &lt),
             (Kind::AutoScalingGroup, &fleet),
-            (Kind::Instance, &inst),
-            (Kind::Target, &inst),
+            (Kind::Instance, &servers),
+            (Kind::Target, &servers),
             (Kind::LoadBalancer, &lb),
             (Kind::Listener, &listeners),
         ],

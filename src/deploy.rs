@@ -6,14 +6,18 @@
 //!          -> table::decide: stop now for a foreign resource or a mismatched key
 //! preflight (only when launching): AMI + instance subnet; dry runs if fresh
 //! stage 2: key pair | load balancer's group | target group
-//! stage 3: web group -> instance -> running -> register | load balancer -> listener -> active
-//! stage 4: site healthy + HTTP 200 | old instances deregistered, terminated
+//! stage 3: web group -> count = 1: instance -> running -> register
+//!                       count > 1: launch template -> Auto Scaling group (roll) -> in service
+//!        | load balancer -> listener -> active
+//! stage 4: site healthy + HTTP 200 | what it replaces removed: old instances
+//!          deregistered, terminated (or, back to count = 1, the group and template)
 //! ```
 //!
-//! The instance and the load balancer, the two slow creations, provision at the
-//! same time. Each step applies its row of [`table::decide`] through its kind's
-//! module, which brings what exists into line (rules, tags, the health check,
-//! the listener's port) with the same functions `decide` describes them with.
+//! The web servers and the load balancer, the two slow creations, provision at
+//! the same time. Each step applies its row of [`table::decide`] through its
+//! kind's module, which brings what exists into line (rules, tags, the health
+//! check, the listener's port, the group's size) with the same functions
+//! `decide` describes them with.
 
 use std::time::Duration;
 

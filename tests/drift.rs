@@ -303,9 +303,23 @@ fn ids(rows: &serde_json::Value) -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_plan_summary_and_cleanup_report_show_the_same_rows() {
+    same_rows(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_views_agree_on_a_fleet_too() {
+    same_rows(3).await;
+}
+
+async fn same_rows(count: usize) {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
-    let d = Deployment::simple(&moto.endpoint(), "rows", &ip);
+    let name = format!("rows{count}");
+    let config = config_text(&name, &ip.url(), "").replace(
+        "type = \"t3.micro\"",
+        &format!("type = \"t3.micro\"\ncount = {count}"),
+    );
+    let d = Deployment::new(&moto.endpoint(), &name, &config);
     let summary = d.deploy(&["--json"]).ok().json();
     let status = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
@@ -313,20 +327,22 @@ async fn status_plan_summary_and_cleanup_report_show_the_same_rows() {
     let report = d.cleanup(&["--yes", "--json"]).ok().json();
 
     let rows = ids(&summary["resources"]);
-    assert_eq!(rows.len(), 8, "{rows:#?}");
+    let mut want = BTreeSet::from([
+        "key pair",
+        "security group",
+        "target group",
+        "instance",
+        "target",
+        "load balancer",
+        "listener",
+    ]);
+    if count > 1 {
+        want.extend(["launch template", "Auto Scaling group"]);
+    }
+    // 2 groups, count instances and targets, and one of each other kind.
+    assert_eq!(rows.len(), want.len() + 1 + 2 * (count - 1), "{rows:#?}");
     let kinds: BTreeSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(
-        kinds,
-        BTreeSet::from([
-            "key pair",
-            "security group",
-            "target group",
-            "instance",
-            "target",
-            "load balancer",
-            "listener"
-        ])
-    );
+    assert_eq!(kinds, want);
     assert!(rows.iter().all(|r| !r.2.is_empty()), "{rows:#?}");
     assert_eq!(ids(&status["resources"]), rows, "status vs summary");
     assert_eq!(ids(&plan), rows, "--plan vs summary");
