@@ -101,14 +101,20 @@ impl Ctx {
             );
         };
         check_credentials(&conf, opts.profile.as_deref()).await?;
-        Ok(Ctx {
-            ec2: aws_sdk_ec2::Client::new(&conf),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
-            sts: aws_sdk_sts::Client::new(&conf),
-            asg: aws_sdk_autoscaling::Client::new(&conf),
-            region,
-            poll: Poll::default(),
-        })
+        Ok(Ctx::from_config(&conf, &region, Poll::default()))
+    }
+
+    /// The clients of an SDK configuration already loaded (tests give one with
+    /// a replaying HTTP client).
+    pub fn from_config(conf: &aws_config::SdkConfig, region: &str, poll: Poll) -> Ctx {
+        Ctx {
+            ec2: aws_sdk_ec2::Client::new(conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(conf),
+            sts: aws_sdk_sts::Client::new(conf),
+            asg: aws_sdk_autoscaling::Client::new(conf),
+            region: region.to_string(),
+            poll,
+        }
     }
 }
 

@@ -250,7 +250,7 @@ pub async fn run(
             let msg = format!("{} ({} usable zones)", n.vpc_id, n.subnets.len());
             Ok((n, msg))
         }),
-        async { Ok(table::observe(ctx, plan).await) },
+        async { Ok(table::observe_for_deploy(ctx, plan).await) },
     )?;
     if let Some(e) = seen.errors.first() {
         anyhow::bail!("{e}");
@@ -694,9 +694,15 @@ pub async fn run(
             shell_quote(&plan.pem_path.display().to_string())
         )
     });
-    let health = targetgroup::targets(ctx, &tg.value)
-        .await
-        .unwrap_or_default();
+    // Target health for the summary: as observed when nothing was registered
+    // or removed since, else read again.
+    let health = if servers.registered == Outcome::Existing && replaced.is_empty() {
+        seen.targets.clone()
+    } else {
+        targetgroup::targets(ctx, &tg.value)
+            .await
+            .unwrap_or_default()
+    };
     let instances = servers
         .members
         .iter()
@@ -779,7 +785,7 @@ async fn fleet_servers(
         let found_lt = p.seen.launch_template.present().cloned();
         let lt = match (&found_lt, p.placed) {
             (Some(lt), _) if lt.fingerprint == plan.fingerprint => {
-                Ensured::new(lt.clone(), Outcome::Existing)
+                launchtemplate::keep(ctx, plan, lt.clone()).await?
             }
             (_, Some((Some(image), placement))) => {
                 s.set("launch template");
@@ -828,14 +834,33 @@ async fn fleet_servers(
             )
             .await?
         };
-        s.set("waiting for the instances to be in service");
-        let members =
+        // Nothing changed and every instance already serves: no wait.
+        let settled = g.outcome == Outcome::Existing
+            && rolled.is_empty()
+            && g.value.members.len() == plan.count
+            && g.value
+                .members
+                .iter()
+                .all(|m| m.state == "InService" && m.fingerprint == plan.fingerprint);
+        let members = if settled {
+            g.value.members.clone()
+        } else {
+            s.set("waiting for the instances to be in service");
             autoscaling::wait_ready(ctx, plan, &p.tg.value, false, opts.wait_limit, |st, t| {
                 s.waiting(st, t)
             })
-            .await?;
+            .await?
+        };
         let ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
         let members = instance::describe_ids(ctx, &ids).await?;
+        // The group's tags reach new instances; those already running follow
+        // deploy.toml's [tags] here.
+        let mut retagged = false;
+        for m in &members {
+            let drift = tag_drift(&m.tags, plan);
+            ec2_retag(ctx, &m.id, &drift).await?;
+            retagged |= !drift.is_empty();
+        }
         let registered = if ids
             .iter()
             .all(|id| p.seen.targets.iter().any(|(t, _)| t == id))
@@ -846,7 +871,7 @@ async fn fleet_servers(
         };
         let outcome = if g.outcome == Outcome::Created {
             Outcome::Created
-        } else if registered == Outcome::Existing && rolled.is_empty() {
+        } else if registered == Outcome::Existing && rolled.is_empty() && !retagged {
             Outcome::Existing
         } else {
             Outcome::Updated

@@ -23,7 +23,7 @@ pub struct Change {
 
 /// What deploy would do.
 pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Vec<Change>> {
-    let (seen, ssh) = tokio::join!(table::observe(ctx, plan), async {
+    let (seen, ssh) = tokio::join!(table::observe_for_deploy(ctx, plan), async {
         publicip::ssh_cidr(plan).await.ok()
     });
     if let Some(e) = seen.errors.first() {

@@ -232,9 +232,27 @@ pub struct Observed {
 }
 
 /// Looks up every resource of the deployment: the independent look-ups at
-/// once, then the targets and listeners of what was found.
+/// once, then the targets and listeners of what was found. For status,
+/// cleanup and the Ctrl-C report.
 pub async fn observe(ctx: &Ctx, plan: &Plan) -> Observed {
-    let (key, lb_group, web_group, insts, tg, lb, (lt, fleet)) = tokio::join!(
+    observe_with(ctx, plan, true).await
+}
+
+/// [`observe`] for deploy and its `--plan`: with `count = 1` the launch
+/// template and the Auto Scaling group are looked up only when an instance
+/// says a group launched it (two calls fewer on every single-instance run).
+pub async fn observe_for_deploy(ctx: &Ctx, plan: &Plan) -> Observed {
+    observe_with(ctx, plan, plan.count > 1).await
+}
+
+async fn observe_with(ctx: &Ctx, plan: &Plan, fleet_too: bool) -> Observed {
+    let fleet_lookups = || async {
+        tokio::join!(
+            launchtemplate::find(ctx, plan),
+            autoscaling::find(ctx, plan)
+        )
+    };
+    let (key, lb_group, web_group, insts, tg, lb, fleet_found) = tokio::join!(
         keypair::find_any(ctx, plan),
         secgroup::observe(ctx, plan, &plan.lb_sg_name),
         secgroup::observe(ctx, plan, &plan.web_sg_name),
@@ -242,12 +260,11 @@ pub async fn observe(ctx: &Ctx, plan: &Plan) -> Observed {
         targetgroup::find(ctx, plan),
         loadbalancer::find(ctx, plan),
         async {
-            // Looked up with one shape or the other: for count = 1 they are
-            // there only after a count > 1 deploy, and deploy removes them.
-            tokio::join!(
-                launchtemplate::find(ctx, plan),
-                autoscaling::find(ctx, plan)
-            )
+            if fleet_too {
+                Some(fleet_lookups().await)
+            } else {
+                None
+            }
         },
     );
     let mut errors = Vec::new();
@@ -261,6 +278,12 @@ pub async fn observe(ctx: &Ctx, plan: &Plan) -> Observed {
         errors.push(format!("{e:#}"));
         Vec::new()
     });
+    // A group of an earlier count > 1 deploy shows itself by its instances.
+    let (lt, fleet) = match fleet_found {
+        Some(found) => found,
+        None if instances.iter().any(in_fleet) => fleet_lookups().await,
+        None => (Ok(None), Ok(None)),
+    };
     let target_group = Seen::from(tg, &mut errors);
     let load_balancer = Seen::from(lb, &mut errors);
     let launch_template = Seen::from(lt, &mut errors);
@@ -796,23 +819,31 @@ fn decide_fleet(plan: &Plan, seen: &Observed) -> Vec<Decision> {
     let (lt_action, new_version) = match &seen.launch_template {
         Seen::Absent => (Action::Create, true),
         Seen::Foreign(why) => (Action::Stop(why.clone()), false),
-        Seen::Present(lt) if lt.fingerprint != plan.fingerprint => (
-            Action::Update(vec![format!(
-                "version {} for the changed template",
-                lt.version + 1
-            )]),
-            true,
-        ),
-        Seen::Present(_) => (Action::Keep, false),
+        Seen::Present(lt) => {
+            let changed = lt.fingerprint != plan.fingerprint;
+            let mut changes = tag_drift(&lt.tags, plan).describe();
+            if changed {
+                changes.insert(
+                    0,
+                    format!("version {} for the changed template", lt.version + 1),
+                );
+            }
+            (Action::keep_or_update(changes), changed)
+        }
     };
     let lt = seen.launch_template.present();
+    let lt_detail = match &lt_action {
+        Action::Update(c) => c.join("; "),
+        _ => lt
+            .map(|l| format!("version {}", l.version))
+            .unwrap_or_default(),
+    };
     out.push(decision(
         Kind::LaunchTemplate,
         plan.lt_name.clone(),
         lt.map(|l| l.id.clone()).unwrap_or_default(),
         lt_action,
-        lt.map(|l| format!("version {}", l.version))
-            .unwrap_or_default(),
+        lt_detail,
     ));
     let (action, detail) = match &seen.fleet {
         Seen::Absent => (
@@ -859,12 +890,23 @@ fn decide_fleet(plan: &Plan, seen: &Observed) -> Vec<Decision> {
     ));
     if let Some(g) = seen.fleet.present() {
         for m in &g.members {
+            let tags = seen
+                .instances
+                .iter()
+                .find(|i| i.id == m.id)
+                .map(|i| tag_drift(&i.tags, plan).describe())
+                .unwrap_or_default();
+            let a = Action::keep_or_update(tags);
+            let d = match &a {
+                Action::Update(c) => c.join("; "),
+                _ => format!("{} in {}", m.state, m.zone),
+            };
             out.push(decision(
                 Kind::Instance,
                 plan.instance_name.clone(),
                 m.id.clone(),
-                Action::Keep,
-                format!("{} in {}", m.state, m.zone),
+                a,
+                d,
             ));
         }
         for m in &g.members {

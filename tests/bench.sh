@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/support/venv.sh
 cargo build --release --locked --bins
-.venv/bin/python tests/support/bench.py --moto-server .venv/bin/moto_server --bin-dir target/release "$@"
+.venv/bin/python tests/support/bench.py --bin-dir target/release "$@"

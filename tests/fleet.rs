@@ -226,6 +226,51 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
     assert_eq!(live_ids(&aws.live_instances().await).len(), 3);
     assert_eq!(registered(&aws).await.len(), 3);
 
+    // A tag changed in deploy.toml reaches the group and its template too.
+    let retagged = changed.replace("Project = \"tests\"", "Project = \"fleet\"");
+    std::fs::write(d.dir.join("deploy.toml"), &retagged).unwrap();
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    for kind in ["launch template", "Auto Scaling group"] {
+        assert!(
+            plan.as_array().unwrap().iter().any(|r| r["kind"] == kind
+                && r["action"] == "update"
+                && r["detail"].as_str().unwrap().contains("tag Project=fleet")),
+            "{kind}: {plan}"
+        );
+    }
+    d.deploy(&[]).ok();
+    let project = |tags: Vec<(String, String)>| {
+        tags.into_iter()
+            .find(|(k, _)| k == "Project")
+            .map(|(_, v)| v)
+    };
+    let g = &groups(&aws).await[0];
+    assert_eq!(
+        project(
+            g.tags()
+                .iter()
+                .map(|t| (t.key().unwrap().into(), t.value().unwrap().into()))
+                .collect()
+        ),
+        Some("fleet".into())
+    );
+    let lts = aws.ec2.describe_launch_templates().send().await.unwrap();
+    assert_eq!(
+        project(
+            lts.launch_templates()[0]
+                .tags()
+                .iter()
+                .map(|t| (t.key().unwrap().into(), t.value().unwrap().into()))
+                .collect()
+        ),
+        Some("fleet".into())
+    );
+    assert_eq!(
+        live_ids(&aws.live_instances().await).len(),
+        3,
+        "a tag change rolls nothing"
+    );
+
     let report = d.cleanup(&["--yes", "--json"]).ok().json();
     assert!(
         report["resources"]
@@ -262,8 +307,28 @@ async fn a_fleet_needs_only_the_policy() {
     let changed = three.replace("barista_cafe", "coffee_shop");
     std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
+    iam_user(&moto, &["--off"]);
+    let aws = Aws::new(&moto.endpoint()).await;
+    let policies = |aws: &Aws| {
+        let asg = aws.asg.clone();
+        async move {
+            asg.describe_policies()
+                .send()
+                .await
+                .unwrap()
+                .scaling_policies()
+                .len()
+        }
+    };
+    assert_eq!(policies(&aws).await, 1, "max = 4 sets target tracking");
+    // moto counts requests from here: enforcement on again, for the same user.
+    iam_user_on(&moto);
+    // Without max: the policy goes.
+    std::fs::write(d.dir.join("deploy.toml"), changed.replace("\nmax = 4", "")).unwrap();
+    d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
     d.run_env(env!("CARGO_BIN_EXE_status"), &[], &user).ok();
-    d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user)
+        .ok();
     let stats = proxy.stats();
     assert_eq!(stats["denied"], serde_json::json!([]), "{stats}");
     for a in [
@@ -273,6 +338,7 @@ async fn a_fleet_needs_only_the_policy() {
         "UpdateAutoScalingGroup",
         "PutScalingPolicy",
         "TerminateInstanceInAutoScalingGroup",
+        "DeletePolicy",
         "DeleteAutoScalingGroup",
         "DeleteLaunchTemplate",
     ] {
@@ -282,7 +348,7 @@ async fn a_fleet_needs_only_the_policy() {
         );
     }
     iam_user(&moto, &["--off"]);
-    let aws = Aws::new(&moto.endpoint()).await;
+    assert_eq!(policies(&aws).await, 0, "the policy is left");
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
     assert!(groups(&aws).await.is_empty());
 }

@@ -24,7 +24,7 @@ fn the_ignored_rsa_advisory_names_a_crate_that_is_never_built() {
 
     let out = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["tree", "--locked", "--offline", "--target", "all"])
+        .args(["tree", "--locked", "--offline"])
         .args(["-e", "normal,build,dev", "-i", "rsa"])
         .output()
         .unwrap();

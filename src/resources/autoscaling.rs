@@ -426,9 +426,27 @@ pub async fn roll(
     Ok(old)
 }
 
-/// With `max`: target tracking on the load balancer's request count per target.
+/// With `max`: target tracking on the load balancer's request count per target;
+/// without it, no policy (one left by an earlier `max` is deleted).
 pub async fn ensure_scaling(ctx: &Ctx, plan: &Plan, lb_arn: &str, tg: &TargetGroup) -> Result<()> {
     if plan.max.unwrap_or(plan.count) <= plan.count {
+        // No `max` (any more): no policy. Absent is fine.
+        let res = ctx
+            .asg
+            .delete_policy()
+            .auto_scaling_group_name(&plan.asg_name)
+            .policy_name(format!("{}-requests", plan.name))
+            .send()
+            .await
+            .map_err(AwsError::from);
+        if let Err(e) = res {
+            if e.code.as_deref() != Some("ValidationError") {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "failed to remove the scaling policy of {}",
+                    plan.asg_name
+                )));
+            }
+        }
         return Ok(());
     }
     // "app/<lb>/<id>/targetgroup/<tg>/<id>", from the two ARNs.

@@ -168,6 +168,19 @@ fn data(plan: &Plan, inputs: &TemplateInputs<'_>) -> ec2t::RequestLaunchTemplate
     b.build()
 }
 
+/// A template whose default version already runs the plan's fingerprint: only
+/// its tags are brought into line.
+pub async fn keep(ctx: &Ctx, plan: &Plan, lt: LaunchTemplate) -> Result<Ensured<LaunchTemplate>> {
+    let drift = super::tag_drift(&lt.tags, plan);
+    super::ec2_retag(ctx, &lt.id, &drift).await?;
+    let outcome = if drift.is_empty() {
+        Outcome::Existing
+    } else {
+        Outcome::Updated
+    };
+    Ok(Ensured::new(lt, outcome))
+}
+
 /// Makes sure the template exists and its default version runs the plan's
 /// fingerprint: `Created`, `Existing`, or `Updated` (a new default version).
 pub async fn ensure(
@@ -178,8 +191,10 @@ pub async fn ensure(
 ) -> Result<Ensured<LaunchTemplate>> {
     if let Some(lt) = found {
         if lt.fingerprint == plan.fingerprint {
-            return Ok(Ensured::new(lt, Outcome::Existing));
+            return keep(ctx, plan, lt).await;
         }
+        let drift = super::tag_drift(&lt.tags, plan);
+        super::ec2_retag(ctx, &lt.id, &drift).await?;
         let out = ctx
             .ec2
             .create_launch_template_version()

@@ -571,3 +571,9 @@ pub fn policy_user(moto: &Moto) -> (Proxy, String, String) {
     let config = serde_json::json!({ "iam_policy": policy, "resign": keys }).to_string();
     (Proxy::start(moto, &config), ak, sk)
 }
+
+/// moto's IAM enforcement on again (after `iam_user(moto, &["--off"])`).
+#[allow(dead_code)]
+pub fn iam_user_on(moto: &Moto) {
+    iam_user(moto, &["--on"]);
+}

@@ -696,7 +696,8 @@ def ec2_resources(action, params, st):
         ltid = (params.get("LaunchTemplateId") or ["*"])[0]
         res.append((ARN.format(svc="ec2", res="launch-template/" + ltid), {}, tags_of(ltid) or {}))
     elif action in ("CreateTags", "DeleteTags"):
-        kinds = {"sg-": "security-group", "i-": "instance", "key-": "key-pair", "vol-": "volume"}
+        kinds = {"sg-": "security-group", "i-": "instance", "key-": "key-pair", "vol-": "volume",
+                 "lt-": "launch-template"}
         for k, v in params.items():
             if k.startswith("ResourceId."):
                 rid = v[0]

@@ -18,7 +18,14 @@ With --hidden-interfaces the lingering interfaces of the deleted load balancer
 hold its group without being listed (proxy `lb_interfaces_hidden`): cleanup then
 has only DeleteSecurityGroup's "not yet" to go by, and the same bound applies.
 
-Usage: bench.py --moto-server PATH --bin-dir target/release [--hidden-interfaces] [--json]
+With --count N the deployment runs N web servers (an Auto Scaling group when
+N > 1); the bounds stay those of one server (the group's instances boot in
+parallel), so the ratio shows what the group costs in time.
+
+moto runs through tests/support/moto_aws.py (AWS's zone balancing of Auto
+Scaling groups), with the Python running this script.
+
+Usage: bench.py --bin-dir target/release [--hidden-interfaces] [--count N] [--json]
 """
 
 import argparse
@@ -146,7 +153,8 @@ def summarize(name, took, bound, st):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--moto-server", required=True)
+    ap.add_argument("--moto-server", help="ignored: moto runs through moto_aws.py")
+    ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--hidden-interfaces", action="store_true")
@@ -156,7 +164,8 @@ def main():
     bin_dir = os.path.abspath(args.bin_dir)
 
     moto_port = free_port()
-    moto = subprocess.Popen([args.moto_server, "-H", "127.0.0.1", "-p", str(moto_port)],
+    moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_aws.py"),
+                             "-H", "127.0.0.1", "-p", str(moto_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs = [moto]
     work = tempfile.mkdtemp(prefix="sitedeploy-bench-")
@@ -176,6 +185,8 @@ def main():
         with open(os.path.join(ROOT, "deploy.toml")) as f:
             cfg = f.read()
         cfg = cfg.replace('cidr = "auto"', f'cidr = "auto"\nip_service_url = "{ip_url}"\nip_fallback_url = "{ip_url}"')
+        assert "\ncount = 1\n" in cfg, "deploy.toml lost its count line"
+        cfg = cfg.replace("\ncount = 1\n", f"\ncount = {args.count}\n")
         with open(os.path.join(work, "deploy.toml"), "w") as f:
             f.write(cfg)
         env = dict(os.environ, AWS_ENDPOINT_URL=proxy_url, AWS_ACCESS_KEY_ID="bench",
@@ -214,7 +225,7 @@ def main():
             print(json.dumps({"profile": PROFILE, "rows": rows, "help_ms": round(min(helps) * 1000, 1),
                               "peak_rss_mib": round(rss / 1024, 1)}, indent=2))
             return
-        print(f"profile: {json.dumps(PROFILE)}")
+        print(f"profile: {json.dumps(PROFILE)}, count {args.count}")
         print(f"{'action':<30} {'wall s':>7} {'bound s':>8} {'ratio':>6} {'calls':>6} {'non-poll':>8} {'polls':>6}")
         for r in rows:
             b = "-" if r["lower_bound_s"] is None else f"{r['lower_bound_s']:.2f}"

@@ -3,6 +3,7 @@
 
 Usage: iam_user.py --endpoint http://127.0.0.1:PORT --policy config/iam-policy.json
        iam_user.py --endpoint http://127.0.0.1:PORT --off   (enforcement off again)
+       iam_user.py --endpoint http://127.0.0.1:PORT --on    (on again, same user)
 
 Creates the user `sitedeploy-learner`, attaches a policy made from the given
 document, creates an access key, and then POSTs /moto-api/reset-auth with 0, so
@@ -51,9 +52,10 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--policy")
     ap.add_argument("--off", action="store_true")
+    ap.add_argument("--on", action="store_true")
     args = ap.parse_args()
-    if args.off:
-        reset_auth(args.endpoint, b"inf")
+    if args.off or args.on:
+        reset_auth(args.endpoint, b"inf" if args.off else b"0")
         return
     with open(args.policy) as f:
         document = json.load(f)

@@ -18,6 +18,10 @@ draining). moto leaves a terminated group instance registered, after
 TerminateInstanceInAutoScalingGroup and after DeleteAutoScalingGroup. Here both
 deregister it first.
 
+DescribeLaunchTemplates answers a template's current tags. moto answers the
+tags it was created with, whatever CreateTags/DeleteTags did since (its tag
+store has them). Here the template's tags are read from that store.
+
 And one moto defect, not an AWS behaviour: a launch template version made by
 CreateLaunchTemplateVersion keeps its UserData as a plain string, and moto's
 own Auto Scaling then fails an assertion (an empty 500 answer) when it launches
@@ -97,6 +101,8 @@ def _wrapped_user_data(self):
 
 
 lt.LaunchTemplateVersion.user_data = property(_wrapped_user_data)
+
+lt.LaunchTemplate.tags = property(lambda self: self.get_tags(), lambda self, _value: None)
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"
