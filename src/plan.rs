@@ -182,6 +182,15 @@ impl Plan {
         self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The tags a resource created with them carries, as found resources hold
+    /// theirs.
+    pub fn owned_tags(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// The site's URL on a load balancer with DNS name `dns`.
     pub fn site_url(&self, dns: &str) -> String {
         if self.listener_port == 80 {

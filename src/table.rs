@@ -955,9 +955,7 @@ mod tests {
     }
 
     fn tags(plan: &Plan) -> Vec<(String, String)> {
-        plan.tag_pairs()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect()
+        plan.owned_tags()
     }
 
     fn nothing() -> Observed {

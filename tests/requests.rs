@@ -75,9 +75,47 @@ fn bodies(client: &StaticReplayClient) -> Vec<String> {
 }
 
 fn tags(plan: &Plan) -> Vec<(String, String)> {
-    plan.tag_pairs()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    plan.owned_tags()
+}
+
+/// The load balancer's group as observed, with these rules and the plan's tags.
+fn lb_group(plan: &Plan, rules: Vec<secgroup::Rule>) -> GroupState {
+    GroupState {
+        group: Group {
+            id: "sg-0123456789abcdef0".into(),
+            name: plan.lb_sg_name.clone(),
+        },
+        vpc_id: "vpc-1".into(),
+        rules,
+        tags: tags(plan),
+    }
+}
+
+/// `secgroup::ensure` of the load balancer's group as deploy calls it.
+async fn ensure_lb_group(
+    ctx: &Ctx,
+    plan: &Plan,
+    observed: GroupState,
+) -> sitedeploy::resources::Ensured<Group> {
+    secgroup::ensure(
+        ctx,
+        plan,
+        "vpc-1",
+        &plan.lb_sg_name,
+        "d",
+        &table::lb_rules(plan),
+        Some(Some(observed)),
+    )
+    .await
+    .unwrap()
+}
+
+/// Asserts that `body` has each of `parts`.
+#[track_caller]
+fn has(body: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(body.contains(p), "{p:?} not in {body}");
+    }
 }
 
 fn ec2_ok(op: &str) -> String {
@@ -89,13 +127,9 @@ fn ec2_ok(op: &str) -> String {
 #[tokio::test]
 async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
     let p = plan("req", "[load_balancer]\nport = 8080\n");
-    let observed = GroupState {
-        group: Group {
-            id: "sg-0123456789abcdef0".into(),
-            name: p.lb_sg_name.clone(),
-        },
-        vpc_id: "vpc-1".into(),
-        rules: vec![
+    let observed = lb_group(
+        &p,
+        vec![
             secgroup::Rule::Cidr {
                 port: 80,
                 cidr: "0.0.0.0/0".into(),
@@ -107,82 +141,43 @@ async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
                 description: "bastion".into(),
             },
         ],
-        tags: tags(&p),
-    };
+    );
     let (ctx, client) = ctx(vec![
         answer(&ec2_ok("RevokeSecurityGroupIngress")),
         answer(&ec2_ok("AuthorizeSecurityGroupIngress")),
     ]);
-    let g = secgroup::ensure(
-        &ctx,
-        &p,
-        "vpc-1",
-        &p.lb_sg_name,
-        "d",
-        &table::lb_rules(&p),
-        Some(Some(observed)),
-    )
-    .await
-    .unwrap();
+    let g = ensure_lb_group(&ctx, &p, observed).await;
     assert_eq!(g.outcome, sitedeploy::resources::Outcome::Updated);
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    assert!(
-        sent[0].starts_with("Action=RevokeSecurityGroupIngress"),
-        "{}",
-        sent[0]
-    );
-    assert!(
-        sent[0].contains("GroupId=sg-0123456789abcdef0"),
-        "{}",
-        sent[0]
-    );
-    assert!(
-        sent[0].contains("IpPermissions.1.FromPort=80"),
-        "{}",
-        sent[0]
+    has(
+        &sent[0],
+        &[
+            "Action=RevokeSecurityGroupIngress",
+            "GroupId=sg-0123456789abcdef0",
+            "IpPermissions.1.FromPort=80",
+        ],
     );
     assert!(
         !sent[0].contains("FromPort=22"),
         "a hand-made rule was revoked: {}",
         sent[0]
     );
-    assert!(
-        sent[1].starts_with("Action=AuthorizeSecurityGroupIngress"),
-        "{}",
-        sent[1]
-    );
-    assert!(
-        sent[1].contains("IpPermissions.1.FromPort=8080"),
-        "{}",
-        sent[1]
+    has(
+        &sent[1],
+        &[
+            "Action=AuthorizeSecurityGroupIngress",
+            "IpPermissions.1.FromPort=8080",
+        ],
     );
 }
 
 #[tokio::test]
 async fn a_kept_group_sends_nothing() {
     let p = plan("keep", "");
-    let observed = GroupState {
-        group: Group {
-            id: "sg-0123456789abcdef0".into(),
-            name: p.lb_sg_name.clone(),
-        },
-        vpc_id: "vpc-1".into(),
-        rules: table::lb_rules(&p),
-        tags: tags(&p),
-    };
+    let observed = lb_group(&p, table::lb_rules(&p));
     let (ctx, client) = ctx(Vec::new());
-    let g = secgroup::ensure(
-        &ctx,
-        &p,
-        "vpc-1",
-        &p.lb_sg_name,
-        "d",
-        &table::lb_rules(&p),
-        Some(Some(observed)),
-    )
-    .await
-    .unwrap();
+    let g = ensure_lb_group(&ctx, &p, observed).await;
     assert_eq!(g.outcome, sitedeploy::resources::Outcome::Existing);
     assert!(bodies(&client).is_empty());
 }
@@ -218,18 +213,10 @@ async fn a_new_health_check_path_and_tags_are_one_modify_and_one_add_tags() {
     assert_eq!(r.outcome, sitedeploy::resources::Outcome::Updated);
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    assert!(
-        sent[0].starts_with("Action=ModifyTargetGroup"),
-        "{}",
-        sent[0]
-    );
-    assert!(
-        sent[0].contains("HealthCheckPath=%2Fok.html"),
-        "{}",
-        sent[0]
-    );
-    assert!(sent[1].starts_with("Action=AddTags"), "{}", sent[1]);
-    assert!(sent[1].contains("Owner"), "{}", sent[1]);
+    has(&sent[0], &["Action=ModifyTargetGroup"]);
+    has(&sent[0], &["HealthCheckPath=%2Fok.html"]);
+    has(&sent[1], &["Action=AddTags"]);
+    has(&sent[1], &["Owner"]);
     assert!(
         !sent[1].contains("ManagedBy"),
         "ManagedBy is never retagged: {}",
@@ -269,12 +256,8 @@ async fn a_new_listener_port_creates_before_it_deletes() {
     assert_eq!(l.value.arn, "arn:new");
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    assert!(sent[0].starts_with("Action=CreateListener"), "{}", sent[0]);
-    assert!(sent[0].contains("Port=8080"), "{}", sent[0]);
-    assert!(sent[1].starts_with("Action=DeleteListener"), "{}", sent[1]);
-    assert!(
-        sent[1].contains("listener%2Fapp%2Fport-alb%2F1%2F80"),
-        "{}",
-        sent[1]
-    );
+    has(&sent[0], &["Action=CreateListener"]);
+    has(&sent[0], &["Port=8080"]);
+    has(&sent[1], &["Action=DeleteListener"]);
+    has(&sent[1], &["listener%2Fapp%2Fport-alb%2F1%2F80"]);
 }

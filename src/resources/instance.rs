@@ -297,7 +297,6 @@ async fn state_now(ctx: &Ctx, id: &str) -> Result<Option<String>> {
     Ok(describe_one(ctx, id).await?.map(|i| i.state))
 }
 
-/// One instance by id; `None` while DescribeInstances does not know it yet.
 /// The instances with these ids, in that order (those AWS does not know yet
 /// left out).
 pub async fn describe_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<Instance>> {
@@ -326,22 +325,12 @@ pub async fn describe_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<Instance>> {
         .collect())
 }
 
+/// One instance by id; `None` while DescribeInstances does not know it yet.
 async fn describe_one(ctx: &Ctx, id: &str) -> Result<Option<Instance>> {
-    let res = ctx
-        .ec2
-        .describe_instances()
-        .instance_ids(id)
-        .send()
-        .await
-        .map_err(AwsError::from);
-    let out = unless_not_found(res, || format!("failed to describe instance {id}"))?;
-    Ok(out.and_then(|o| {
-        o.reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .next()
-            .map(to_instance)
-    }))
+    Ok(describe_ids(ctx, &[id.to_string()])
+        .await?
+        .into_iter()
+        .next())
 }
 
 async fn run(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>, token: &str) -> Result<Instance> {
@@ -489,21 +478,9 @@ pub async fn wait_terminated(
         limit,
         on_wait,
         || async {
-            let out = ctx
-                .ec2
-                .describe_instances()
-                .set_instance_ids(Some(ids.to_vec()))
-                .send()
-                .await
-                .map_err(AwsError::from);
-            let Some(out) = unless_not_found(out, || "failed to describe instances".into())? else {
-                return Ok(Check::Done(()));
-            };
-            let left: Vec<String> = out
-                .reservations()
-                .iter()
-                .flat_map(|r| r.instances())
-                .map(to_instance)
+            let left: Vec<String> = describe_ids(ctx, ids)
+                .await?
+                .into_iter()
                 .filter(|i| i.state != "terminated")
                 .map(|i| format!("{} {}", i.id, i.state))
                 .collect();

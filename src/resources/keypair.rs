@@ -254,10 +254,7 @@ async fn import(ctx: &Ctx, plan: &Plan, public: &PublicKey) -> Result<Ensured<Ke
                 id: out.key_pair_id().unwrap_or_default().to_string(),
                 ours: true,
                 fingerprint: out.key_fingerprint().unwrap_or_default().to_string(),
-                tags: plan
-                    .tag_pairs()
-                    .map(|(k, v)| (k.into(), v.into()))
-                    .collect(),
+                tags: plan.owned_tags(),
             },
             Outcome::Created,
         )),

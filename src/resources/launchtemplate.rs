@@ -252,10 +252,7 @@ pub async fn ensure(
                     name: plan.lt_name.clone(),
                     version: lt.default_version_number().unwrap_or(1),
                     fingerprint: plan.fingerprint.clone(),
-                    tags: plan
-                        .tag_pairs()
-                        .map(|(k, v)| (k.into(), v.into()))
-                        .collect(),
+                    tags: plan.owned_tags(),
                 },
                 Outcome::Created,
             ))

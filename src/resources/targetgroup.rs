@@ -126,10 +126,7 @@ pub async fn ensure_found(
             arn: arn.to_string(),
             name: plan.tg_name.clone(),
             health_check_path: plan.health_check_path.clone(),
-            tags: plan
-                .tag_pairs()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+            tags: plan.owned_tags(),
         },
         Outcome::Created,
     ))
