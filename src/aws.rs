@@ -23,6 +23,10 @@ pub struct Ctx {
     pub sts: aws_sdk_sts::Client,
     /// Auto Scaling client (the web servers when `count > 1`).
     pub asg: aws_sdk_autoscaling::Client,
+    /// EventBridge Scheduler client (the expiry schedules).
+    pub scheduler: aws_sdk_scheduler::Client,
+    /// IAM client (the role the expiry schedules run under).
+    pub iam: aws_sdk_iam::Client,
     /// The region in use.
     pub region: String,
     /// How polling loops pace themselves.
@@ -112,6 +116,8 @@ impl Ctx {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(conf),
             sts: aws_sdk_sts::Client::new(conf),
             asg: aws_sdk_autoscaling::Client::new(conf),
+            scheduler: aws_sdk_scheduler::Client::new(conf),
+            iam: aws_sdk_iam::Client::new(conf),
             region: region.to_string(),
             poll,
         }

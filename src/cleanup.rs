@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! observe the table (the report's rows; the load balancer and groups found once)
+//! expiry schedules (and the region's role, with its last deployment)
 //! drop the web group's rule referencing the lb group
 //! listener
 //! load balancer -> gone -> its interfaces gone -> lb group
@@ -21,7 +22,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::resources::loadbalancer::{self, LoadBalancer};
 use crate::resources::{
-    autoscaling, instance, keypair, launchtemplate, secgroup, targetgroup, Deleted,
+    autoscaling, expiry, instance, keypair, launchtemplate, secgroup, targetgroup, Deleted,
 };
 use crate::table::{self, Kind, Row, Seen};
 
@@ -181,6 +182,10 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
     let complete = seen.errors.is_empty();
     let rows = seen.rows(Some(plan));
 
+    // The expiry schedules first, so none fires later against a new
+    // deployment of the same name; the role with the region's last ones.
+    let expiry = tracked(progress, "expiry schedules", expiry::delete(ctx, plan)).await;
+
     // The listener goes first; meanwhile the web group's rule that references the
     // load balancer's group is dropped, so each group can go as soon as its own
     // holder is gone.
@@ -305,6 +310,7 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             (Kind::Target, &servers),
             (Kind::LoadBalancer, &lb),
             (Kind::Listener, &listeners),
+            (Kind::Expiry, &expiry),
         ],
     )
 }

@@ -62,6 +62,19 @@ pub struct DeployArgs {
     /// (the Host stays the load balancer's name).
     #[arg(long, value_name = "IP:PORT")]
     pub site_address: Option<std::net::SocketAddr>,
+    /// When the load balancer and web servers are deleted by themselves,
+    /// counted from this deploy: `30m`, `8h`, `2d` (15m to 30d) or `off`;
+    /// overrides expires_after in deploy.toml (default 8h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_expires_after)]
+    pub expires_after: Option<ExpiresAfter>,
+}
+
+/// `--expires-after`'s value: a duration, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiresAfter(pub Option<std::time::Duration>);
+
+fn parse_expires_after(s: &str) -> std::result::Result<ExpiresAfter, String> {
+    crate::config::parse_expiry(s).map(ExpiresAfter)
 }
 
 /// `cleanup`: delete everything `deploy` created for this deployment.
@@ -199,7 +212,10 @@ pub fn deploy_main() -> ExitCode {
     exit((|| {
         let rt = runtime()?;
         rt.block_on(async {
-            let l = load(&args.common).await?;
+            let mut l = load(&args.common).await?;
+            if let Some(ExpiresAfter(e)) = args.expires_after {
+                l.plan.expires_after = e;
+            }
             tracing::debug!(deployment = %l.plan.name, region = %l.ctx.region, "deploying");
             progress.println(&format!(
                 "deploying {} to {} from {}",

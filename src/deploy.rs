@@ -30,8 +30,8 @@ use crate::progress::{Progress, Step};
 use crate::resources::instance::{self, LaunchInputs};
 use crate::resources::secgroup;
 use crate::resources::{
-    autoscaling, ec2_retag, keypair, launchtemplate, loadbalancer, network, publicip, tag_drift,
-    targetgroup, Deleted, Ensured, Outcome,
+    autoscaling, ec2_retag, expiry, keypair, launchtemplate, loadbalancer, network, publicip,
+    tag_drift, targetgroup, Deleted, Ensured, Outcome,
 };
 use crate::table::{self, Kind, Row};
 
@@ -117,6 +117,11 @@ pub struct Summary {
     pub replaced: Vec<String>,
     /// HTTP status the site answered, when it was checked.
     pub site_status: Option<u16>,
+    /// When the load balancer and web servers are deleted (UTC, RFC 3339), or
+    /// `None` with `expires_after = "off"`.
+    pub expires_at: Option<String>,
+    /// The same in local time, with how to keep the site.
+    pub expiry: Option<String>,
     /// What the running deployment costs per hour.
     pub cost: crate::cost::Estimate,
     /// Warnings (e.g. no SSH rule).
@@ -180,6 +185,10 @@ impl Summary {
                 "\nThe site was not checked; it may take a minute or two to answer while the \
                  instance installs the template.\n",
             ),
+        }
+        match &self.expiry {
+            Some(e) => s.push_str(&format!("Expires:  {e}\n")),
+            None => s.push_str("Expires:  never (expires_after = \"off\"): remember cleanup\n"),
         }
         s.push_str(&format!(
             "Running cost: {}\nRemove everything with: cleanup --config {config_path} --yes\n",
@@ -340,7 +349,7 @@ pub async fn run(
 
     // Stage 2: key pair, the load balancer's group (the load balancer waits for
     // it) and the target group.
-    let (key, lb_sg, tg) = tokio::try_join!(
+    let (key, lb_sg, tg, expiry_role) = tokio::try_join!(
         step(progress, "key pair", async {
             let k = keypair::ensure_found(ctx, plan, found_key, opts.replace_key_pair).await?;
             let msg = format!("{} {}", k.outcome, k.value.name);
@@ -365,6 +374,17 @@ pub async fn run(
             let msg = format!("{} {}", tg.outcome, tg.value.name);
             Ok((tg, msg))
         }),
+        // The expiry's role and schedule group need nothing of the rest.
+        async {
+            match (plan.expires_after, &seen.expiry_role) {
+                // Schedules exist: their group does, and so does their role.
+                (Some(_), Some(role)) if !role.is_empty() => Ok(Some((role.clone(), false))),
+                (Some(_), _) => expiry::prepare(ctx, plan, &identity.account)
+                    .await
+                    .map(Some),
+                (None, _) => Ok(None),
+            }
+        },
     )?;
 
     // Stage 3: the two slow creations at once; the instance's group on the way.
@@ -525,6 +545,49 @@ pub async fn run(
     warnings.extend(lb_notes);
 
     let url = plan.site_url(&lb.value.dns_name);
+
+    // Expiry: the schedules name what now serves, at expires_after from now
+    // (or go, for `off`).
+    let servers_target = if plan.count > 1 {
+        expiry::Servers::Group(plan.asg_name.clone())
+    } else {
+        expiry::Servers::Instances(servers.members.iter().map(|m| m.id.clone()).collect())
+    };
+    let expires_at = step(progress, "expiry", async {
+        let t = match (&expiry_role, expiry::expires_at(plan)) {
+            (Some((role, fresh)), Some(t)) => {
+                expiry::write(
+                    ctx,
+                    plan,
+                    (role, *fresh),
+                    t,
+                    &lb.value.arn,
+                    &servers_target,
+                    seen.expiry.is_some(),
+                )
+                .await?;
+                Some(t)
+            }
+            _ => {
+                if seen.expiry.is_some() {
+                    expiry::delete_schedules(ctx, plan).await?;
+                }
+                None
+            }
+        };
+        let msg = match t {
+            Some(t) => format!("at {}", t.format("%Y-%m-%d %H:%M UTC")),
+            None => "off".to_string(),
+        };
+        Ok((t, msg))
+    })
+    .await?;
+    let expiry_outcome = match (expires_at, seen.expiry) {
+        (Some(_), None) => Some(Outcome::Created),
+        (Some(_), Some(_)) => Some(Outcome::Existing),
+        (None, Some(_)) => Some(Outcome::Deleted),
+        (None, None) => None,
+    };
 
     // With `max`: target tracking once the group and the load balancer exist
     // (set again whenever the group changed; PutScalingPolicy overwrites).
@@ -688,6 +751,14 @@ pub async fn run(
         &listener.value.arn,
         listener.outcome,
     ));
+    if let Some(o) = expiry_outcome {
+        let id = if o == Outcome::Deleted {
+            String::new()
+        } else {
+            plan.schedule_group.clone()
+        };
+        resources.push(report(plan, d, Kind::Expiry, &id, o));
+    }
     let ssh_command = first.public_ip.as_ref().map(|ip| {
         format!(
             "ssh -i {} ec2-user@{ip}",
@@ -731,6 +802,8 @@ pub async fn run(
         resources,
         replaced,
         site_status,
+        expires_at: expires_at.map(|t| t.to_rfc3339()),
+        expiry: expires_at.map(expiry::describe),
         cost: crate::cost::estimate(
             &plan.instance_type,
             plan.root_volume_gb,

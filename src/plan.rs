@@ -96,6 +96,10 @@ pub struct Plan {
     pub lb_zones: usize,
     /// VPC override.
     pub vpc_id: Option<String>,
+    /// How long after this deploy the costly parts go (`None`: never).
+    pub expires_after: Option<std::time::Duration>,
+    /// The schedule group holding this deployment's expiry schedules.
+    pub schedule_group: String,
     /// Public-IP services, in order.
     pub ip_services: Vec<String>,
     /// Public-IP request timeout, seconds.
@@ -171,6 +175,8 @@ impl Plan {
             health_check_path: cfg.health_check_path.clone(),
             lb_zones: cfg.lb_zones,
             vpc_id: cfg.vpc_id.clone(),
+            expires_after: cfg.expires_after,
+            schedule_group: format!("sitedeploy-{name}"),
             ip_services: vec![cfg.ip_service_url.clone(), cfg.ip_fallback_url.clone()],
             ip_timeout_secs: cfg.ip_timeout_secs,
             name,

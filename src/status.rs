@@ -45,6 +45,10 @@ pub struct Status {
     pub load_balancer_state: Option<String>,
     /// Registered targets and their health: `(instance id, state)`.
     pub targets: Vec<(String, String)>,
+    /// When the expiry schedules fire (UTC, RFC 3339), if they exist.
+    pub expires_at: Option<String>,
+    /// The same in local time, with how to keep the site.
+    pub expiry: Option<String>,
     /// Look-ups that failed.
     pub errors: Vec<String>,
 }
@@ -66,6 +70,8 @@ fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
         url,
         load_balancer_state,
         targets: seen.targets.clone(),
+        expires_at: seen.expiry.map(|t| t.to_rfc3339()),
+        expiry: seen.expiry.map(crate::resources::expiry::describe),
         errors: seen.errors,
     }
 }
@@ -80,6 +86,9 @@ impl Status {
                 "Site: {u} (load balancer {})\n",
                 self.load_balancer_state.as_deref().unwrap_or("unknown")
             ));
+        }
+        if let Some(e) = &self.expiry {
+            s.push_str(&format!("Expires: {e}\n"));
         }
         s
     }

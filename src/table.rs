@@ -38,6 +38,7 @@ use serde::Serialize;
 use crate::aws::Ctx;
 use crate::plan::{Plan, WEB_PORT};
 use crate::resources::autoscaling::{self, Group as Fleet};
+use crate::resources::expiry;
 use crate::resources::instance::{self, Instance};
 use crate::resources::keypair::{self, KeyAction, KeyPair};
 use crate::resources::launchtemplate::{self, LaunchTemplate};
@@ -69,11 +70,14 @@ pub enum Kind {
     LoadBalancer,
     /// The HTTP listener.
     Listener,
+    /// The schedules that delete the load balancer and the web servers at the
+    /// expiry (`expires_after`).
+    Expiry,
 }
 
 impl Kind {
     /// Every kind, in dependency order (cleanup goes in reverse).
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::KeyPair,
         Kind::LbGroup,
         Kind::WebGroup,
@@ -84,6 +88,7 @@ impl Kind {
         Kind::Target,
         Kind::LoadBalancer,
         Kind::Listener,
+        Kind::Expiry,
     ];
 
     /// What every view calls it.
@@ -98,6 +103,7 @@ impl Kind {
             Kind::Target => "target",
             Kind::LoadBalancer => "load balancer",
             Kind::Listener => "listener",
+            Kind::Expiry => "expiry",
         }
     }
 
@@ -112,6 +118,7 @@ impl Kind {
             Kind::Target => &[Kind::Instance, Kind::TargetGroup],
             Kind::LoadBalancer => &[Kind::LbGroup],
             Kind::Listener => &[Kind::LoadBalancer, Kind::TargetGroup],
+            Kind::Expiry => &[Kind::LoadBalancer, Kind::Instance, Kind::AutoScalingGroup],
         }
     }
 
@@ -127,6 +134,7 @@ impl Kind {
             Kind::Instance | Kind::Target => plan.instance_name.clone(),
             Kind::LoadBalancer => plan.lb_name.clone(),
             Kind::Listener => LISTENER_NAME.to_string(),
+            Kind::Expiry => plan.schedule_group.clone(),
         }
     }
 }
@@ -227,6 +235,10 @@ pub struct Observed {
     pub load_balancer: Seen<LoadBalancer>,
     /// Its listeners.
     pub listeners: Vec<ListenerState>,
+    /// When the expiry schedules fire, if they exist.
+    pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+    /// The role they run under.
+    pub expiry_role: Option<String>,
     /// Look-ups that failed.
     pub errors: Vec<String>,
 }
@@ -252,7 +264,7 @@ async fn observe_with(ctx: &Ctx, plan: &Plan, fleet_too: bool) -> Observed {
             autoscaling::find(ctx, plan)
         )
     };
-    let (key, lb_group, web_group, insts, tg, lb, fleet_found) = tokio::join!(
+    let (key, lb_group, web_group, insts, tg, lb, fleet_found, expiry) = tokio::join!(
         keypair::find_any(ctx, plan),
         secgroup::observe(ctx, plan, &plan.lb_sg_name),
         secgroup::observe(ctx, plan, &plan.web_sg_name),
@@ -266,6 +278,7 @@ async fn observe_with(ctx: &Ctx, plan: &Plan, fleet_too: bool) -> Observed {
                 None
             }
         },
+        expiry::read(ctx, plan),
     );
     let mut errors = Vec::new();
     let key = match key {
@@ -283,6 +296,14 @@ async fn observe_with(ctx: &Ctx, plan: &Plan, fleet_too: bool) -> Observed {
         Some(found) => found,
         None if instances.iter().any(in_fleet) => fleet_lookups().await,
         None => (Ok(None), Ok(None)),
+    };
+    let (expiry, expiry_role) = match expiry {
+        Ok(Some((t, role))) => (Some(t), Some(role)),
+        Ok(None) => (None, None),
+        Err(e) => {
+            errors.push(format!("{e:#}"));
+            (None, None)
+        }
     };
     let target_group = Seen::from(tg, &mut errors);
     let load_balancer = Seen::from(lb, &mut errors);
@@ -321,6 +342,8 @@ async fn observe_with(ctx: &Ctx, plan: &Plan, fleet_too: bool) -> Observed {
         targets,
         load_balancer,
         listeners,
+        expiry,
+        expiry_role,
         errors,
     }
 }
@@ -399,6 +422,12 @@ impl Observed {
                         .map(|a| a.rsplit(':').next().unwrap_or(a))
                         .unwrap_or("nothing")
                 )),
+            );
+        }
+        if let (Some(t), Some(p)) = (self.expiry, plan) {
+            rows.push(
+                Row::new(Kind::Expiry, &p.schedule_group, &p.schedule_group)
+                    .detail(format!("at {}", t.format("%Y-%m-%d %H:%M UTC"))),
             );
         }
         rows
@@ -731,7 +760,51 @@ pub fn decide(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision> {
     };
     out.push(lb_decision);
     out.push(listener);
+
+    // Expiry: made, or its time moved (every deploy counts it again from
+    // now: that is keeping it, not a change), or removed for `off`.
+    let group = plan.schedule_group.clone();
+    match (plan.expires_after, seen.expiry) {
+        (Some(after), None) => out.push(decision(
+            Kind::Expiry,
+            group.clone(),
+            String::new(),
+            Action::Create,
+            format!("in {}", human(after)),
+        )),
+        (Some(after), Some(t)) => out.push(decision(
+            Kind::Expiry,
+            group.clone(),
+            group,
+            Action::Keep,
+            format!(
+                "moves from {} to {} from now",
+                t.format("%Y-%m-%d %H:%M UTC"),
+                human(after)
+            ),
+        )),
+        (None, Some(_)) => out.push(decision(
+            Kind::Expiry,
+            group.clone(),
+            group,
+            Action::Delete("expires_after = \"off\"".into()),
+            String::new(),
+        )),
+        (None, None) => {}
+    }
     out
+}
+
+/// `8h`, `30m`, `2d` as deploy.toml writes them.
+fn human(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s % 86400 == 0 {
+        format!("{}d", s / 86400)
+    } else if s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}m", s / 60)
+    }
 }
 
 /// One instance: keep, start, launch, or replace an earlier template's; a
@@ -970,6 +1043,8 @@ mod tests {
             listeners: Vec::new(),
             launch_template: Seen::Absent,
             fleet: Seen::Absent,
+            expiry: None,
+            expiry_role: None,
             errors: Vec::new(),
         }
     }
@@ -1034,6 +1109,8 @@ mod tests {
             }],
             launch_template: Seen::Absent,
             fleet: Seen::Absent,
+            expiry: Some(chrono::Utc::now()),
+            expiry_role: Some("arn:aws:iam::123456789012:role/r".into()),
             errors: Vec::new(),
         }
     }
@@ -1065,7 +1142,8 @@ mod tests {
             .collect();
         assert_eq!(kinds, single);
         for (i, k) in kinds.iter().enumerate() {
-            for dep in k.depends_on() {
+            // Each dependency this shape has (one instance: no group) first.
+            for dep in k.depends_on().iter().filter(|d| kinds.contains(d)) {
                 assert!(kinds[..i].contains(dep), "{k:?} before {dep:?}");
             }
         }
@@ -1081,7 +1159,17 @@ mod tests {
         assert!(d.iter().all(|d| d.action == Action::Keep), "{d:#?}");
         assert_eq!(
             d.iter().map(|d| d.row.name.as_str()).collect::<Vec<_>>(),
-            ["t-key", "t-lb-sg", "t-web-sg", "t-tg", "t-web", "t-web", "t-alb", "HTTP"]
+            [
+                "t-key",
+                "t-lb-sg",
+                "t-web-sg",
+                "t-tg",
+                "t-web",
+                "t-web",
+                "t-alb",
+                "HTTP",
+                "sitedeploy-t"
+            ]
         );
     }
 

@@ -335,6 +335,7 @@ async fn same_rows(count: usize) {
         "target",
         "load balancer",
         "listener",
+        "expiry",
     ]);
     if count > 1 {
         want.extend(["launch template", "Auto Scaling group"]);

@@ -20,6 +20,8 @@ fn operations_in_source() -> Vec<(String, String)> {
                 (".ec2", "ec2"),
                 (".elb", "elasticloadbalancing"),
                 (".asg", "autoscaling"),
+                (".scheduler", "scheduler"),
+                (".iam", "iam"),
             ] {
                 for (i, _) in text.match_indices(client) {
                     let after = &text[i + client.len()..];

@@ -63,7 +63,7 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
     // plan on an empty account: everything to create, nothing created
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
     let actions = rows_by_name(&plan, "action");
-    assert_eq!(actions.len(), 8, "{plan}");
+    assert_eq!(actions.len(), 9, "{plan}");
     assert_eq!(
         aws.counts().await,
         (0, 0, 0, 0, 0),
@@ -118,7 +118,8 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
             "instance",
             "target",
             "load balancer",
-            "listener"
+            "listener",
+            "expiry"
         ]
     );
 
@@ -167,7 +168,7 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
 
     // cleanup --plan lists, deletes nothing; status after cleanup is empty
     let cplan = d.cleanup(&["--plan", "--json"]).ok().json();
-    assert_eq!(cplan.as_array().unwrap().len(), 8, "{cplan}");
+    assert_eq!(cplan.as_array().unwrap().len(), 9, "{cplan}");
     assert!(cplan
         .as_array()
         .unwrap()

@@ -4,6 +4,7 @@
 //! outcome types and the tag helpers that decide what "ours" means.
 
 pub mod autoscaling;
+pub mod expiry;
 pub mod instance;
 pub mod keypair;
 pub mod launchtemplate;

@@ -437,6 +437,8 @@ pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub asg: aws_sdk_autoscaling::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl Aws {
@@ -451,6 +453,8 @@ impl Aws {
             ec2: aws_sdk_ec2::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
             asg: aws_sdk_autoscaling::Client::new(&conf),
+            scheduler: aws_sdk_scheduler::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
         }
     }
 

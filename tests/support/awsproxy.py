@@ -222,6 +222,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, "{}", "application/json")
         return self.forward(body)
 
+    # REST APIs (EventBridge Scheduler) use these too: forwarded as they are.
+    def do_PUT(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.forward(self.rfile.read(length) if length else b"")
+
+    do_DELETE = do_PUT
+    do_PATCH = do_PUT
+
     def reply(self, status, body, ctype="text/xml"):
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
@@ -395,8 +403,10 @@ class Handler(BaseHTTPRequestHandler):
 
         scope = auth.split("Credential=")[1].split(",")[0].split("/")
         region, service = scope[2], scope[3]
-        pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-        body = urllib.parse.urlencode(pairs).encode()
+        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if "x-www-form-urlencoded" in ctype:
+            pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+            body = urllib.parse.urlencode(pairs).encode()
         kept = {k.lower(): v for k, v in headers.items() if k.lower() in ("host", "content-type")}
         req = AWSRequest(method=self.command, url=f"http://{kept.get('host', 'localhost')}{self.path}",
                          data=body, headers=kept)

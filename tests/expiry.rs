@@ -1,0 +1,226 @@
+//! Expiry: deploy leaves one-time EventBridge Scheduler schedules (moto's
+//! Scheduler) that delete the load balancer and the web servers. The test runs
+//! each schedule the way Scheduler would (tests/support/run_schedule.py: the
+//! service and action from the universal target ARN, the Input JSON as that
+//! API's request) and checks the emulator afterwards.
+
+mod common;
+
+use std::process::Command;
+
+use chrono::{DateTime, Utc};
+use common::*;
+
+struct Schedule {
+    name: String,
+    at: DateTime<Utc>,
+    target: String,
+    input: serde_json::Value,
+    after: String,
+    role: String,
+}
+
+async fn schedules(aws: &Aws, group: &str) -> Vec<Schedule> {
+    let Ok(list) = aws
+        .scheduler
+        .list_schedules()
+        .group_name(group)
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in list.schedules() {
+        let g = aws
+            .scheduler
+            .get_schedule()
+            .name(s.name().unwrap())
+            .group_name(group)
+            .send()
+            .await
+            .unwrap();
+        let expr = g.schedule_expression().unwrap();
+        let inner = expr.trim_start_matches("at(").trim_end_matches(')');
+        let at = chrono::NaiveDateTime::parse_from_str(inner, "%Y-%m-%dT%H:%M:%S")
+            .unwrap()
+            .and_utc();
+        let t = g.target().unwrap();
+        out.push(Schedule {
+            name: g.name().unwrap().to_string(),
+            at,
+            target: t.arn().to_string(),
+            input: serde_json::from_str(t.input().unwrap()).unwrap(),
+            after: g
+                .action_after_completion()
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_default(),
+            role: t.role_arn().to_string(),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+fn run_schedules(moto: &Moto, group: &str) -> String {
+    let out = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/run_schedule.py"
+        ))
+        .args(["--endpoint", &moto.endpoint(), "--group", group])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+async fn role_exists(aws: &Aws, region: &str) -> bool {
+    aws.iam
+        .get_role()
+        .role_name(format!("sitedeploy-expiry-{region}"))
+        .send()
+        .await
+        .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schedules_delete_the_costly_parts_at_the_expiry_and_follow_each_deploy() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::simple(&moto.endpoint(), "exp", &ip);
+    let aws = Aws::new(&moto.endpoint()).await;
+    let group = "sitedeploy-exp";
+
+    let before = Utc::now();
+    let first = d.deploy(&["--json", "--expires-after", "2h"]).ok().json();
+    let s = schedules(&aws, group).await;
+    assert_eq!(s.len(), 2, "two schedules");
+    let want = before + chrono::Duration::hours(2);
+    for x in &s {
+        let off = (x.at - want).num_seconds().abs();
+        assert!(
+            off < 120,
+            "{} fires at {} instead of about {want}",
+            x.name,
+            x.at
+        );
+        assert_eq!(
+            x.after, "DELETE",
+            "{} must delete itself after it runs",
+            x.name
+        );
+        assert!(
+            x.role.ends_with(":role/sitedeploy-expiry-us-east-1"),
+            "{}",
+            x.role
+        );
+    }
+    assert_eq!(s[0].name, "exp-load-balancer");
+    assert_eq!(
+        s[0].target,
+        "arn:aws:scheduler:::aws-sdk:elasticloadbalancingv2:deleteLoadBalancer"
+    );
+    assert_eq!(
+        s[0].input["LoadBalancerArn"],
+        aws.load_balancers().await[0].load_balancer_arn().unwrap()
+    );
+    assert_eq!(
+        s[1].target,
+        "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances"
+    );
+    assert_eq!(
+        s[1].input["InstanceIds"],
+        serde_json::json!([first["instance_id"]])
+    );
+    // The summary says when, in local time, and how to keep the site.
+    let text = first["expiry"].as_str().unwrap();
+    assert!(
+        text.contains("deploy again") && text.contains("\"off\""),
+        "{text}"
+    );
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
+    assert_eq!(st["expires_at"], first["expires_at"]);
+    assert!(role_exists(&aws, "us-east-1").await);
+
+    // A template change: the schedule names the new instance; the expiry is
+    // counted again from now (default 8h now).
+    let changed = config_text("exp", &ip.url(), "").replace("barista_cafe", "coffee_shop");
+    std::fs::write(d.dir.join("deploy.toml"), changed).unwrap();
+    let second = d.deploy(&["--json"]).ok().json();
+    let s2 = schedules(&aws, group).await;
+    assert_eq!(
+        s2[1].input["InstanceIds"],
+        serde_json::json!([second["instance_id"]])
+    );
+    assert_ne!(second["instance_id"], first["instance_id"]);
+    let off = (s2[0].at - (Utc::now() + chrono::Duration::hours(8)))
+        .num_seconds()
+        .abs();
+    assert!(off < 120, "default expiry is 8h: {}", s2[0].at);
+
+    // Run the schedules as Scheduler would: the load balancer and every
+    // instance are gone.
+    let ran = run_schedules(&moto, group);
+    assert_eq!(ran.lines().count(), 2, "{ran}");
+    assert!(
+        aws.load_balancers().await.is_empty(),
+        "the load balancer survived"
+    );
+    assert!(
+        aws.live_instances().await.is_empty(),
+        "an instance survived"
+    );
+
+    // Cleanup removes the rest, the schedules and the role.
+    d.cleanup(&["--yes"]).ok();
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+    assert!(schedules(&aws, group).await.is_empty());
+    let groups = aws.scheduler.list_schedule_groups().send().await.unwrap();
+    assert!(
+        !groups
+            .schedule_groups()
+            .iter()
+            .any(|g| g.name() == Some(group)),
+        "schedule group left"
+    );
+    assert!(!role_exists(&aws, "us-east-1").await, "the role is left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_expires_by_deleting_its_group_and_off_makes_none() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let config = config_text("expf", &ip.url(), "")
+        .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 2");
+    let d = Deployment::new(&moto.endpoint(), "expf", &config);
+    let aws = Aws::new(&moto.endpoint()).await;
+    d.deploy(&[]).ok();
+    let s = schedules(&aws, "sitedeploy-expf").await;
+    assert_eq!(
+        s[1].target,
+        "arn:aws:scheduler:::aws-sdk:autoscaling:deleteAutoScalingGroup"
+    );
+    assert_eq!(s[1].input["AutoScalingGroupName"], "expf-asg");
+    assert_eq!(s[1].input["ForceDelete"], true);
+    run_schedules(&moto, "sitedeploy-expf");
+    assert!(aws.load_balancers().await.is_empty());
+    assert!(
+        aws.live_instances().await.is_empty(),
+        "the group's instances survived"
+    );
+
+    // `off`: deploy removes the schedules (and makes none).
+    d.cleanup(&["--yes"]).ok();
+    let off = format!("expires_after = \"off\"\n{config}");
+    std::fs::write(d.dir.join("deploy.toml"), off).unwrap();
+    let r = d.deploy(&["--json"]).ok().json();
+    assert!(r["expires_at"].is_null(), "{r}");
+    assert!(schedules(&aws, "sitedeploy-expf").await.is_empty());
+    assert!(!role_exists(&aws, "us-east-1").await);
+    d.cleanup(&["--yes"]).ok();
+}
