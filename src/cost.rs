@@ -95,6 +95,75 @@ pub fn estimate(
     })
 }
 
+/// What the deployment has cost since it was created, from what exists now:
+/// the load balancer and its zones' addresses since `lb_hours` ago, and each
+/// web server (instance, volume, address) since its own launch (`server_hours`).
+/// Instances already gone are not counted. `None` when the instance type is
+/// not in the table.
+pub fn so_far(
+    instance_type: &str,
+    volume_gib: i32,
+    zones: usize,
+    lb_hours: f64,
+    server_hours: &[f64],
+) -> Result<SoFar> {
+    let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
+    let lb =
+        (t.other.load_balancer + t.other.load_balancer_lcu + t.other.public_ipv4 * zones as f64)
+            * lb_hours.max(0.0);
+    let per_server = t
+        .instance
+        .get(instance_type)
+        .map(|p| p + t.other.public_ipv4 + t.other.gp3_gib_month * f64::from(volume_gib) / 730.0);
+    let dollars = per_server.map(|p| lb + server_hours.iter().map(|h| p * h.max(0.0)).sum::<f64>());
+    Ok(SoFar {
+        dollars,
+        hours: lb_hours.max(server_hours.iter().copied().fold(0.0, f64::max)),
+        prices_of: t.date,
+        prices_region: t.region,
+    })
+}
+
+/// Hours since `created` (Unix seconds), 0 when unknown.
+pub fn hours_since(created: Option<i64>) -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    created
+        .map(|c| (now - c).max(0) as f64 / 3600.0)
+        .unwrap_or(0.0)
+}
+
+/// The cost so far.
+#[derive(Debug, Clone, Serialize)]
+pub struct SoFar {
+    /// US dollars, when the instance type is in the table.
+    pub dollars: Option<f64>,
+    /// Hours since the oldest part was created.
+    pub hours: f64,
+    /// Date of the prices.
+    pub prices_of: String,
+    /// Region of the prices.
+    pub prices_region: String,
+}
+
+impl SoFar {
+    /// One line for the summary and status.
+    pub fn to_line(&self) -> String {
+        match self.dollars {
+            Some(d) => format!(
+                "about ${d:.2} in {:.1} hours ({} prices of {})",
+                self.hours, self.prices_region, self.prices_of
+            ),
+            None => format!(
+                "unknown: the instance type is not in config/pricing.toml ({:.1} hours)",
+                self.hours
+            ),
+        }
+    }
+}
+
 impl Estimate {
     /// One line for the summary.
     pub fn to_line(&self) -> String {
@@ -146,6 +215,25 @@ mod tests {
             "{}",
             e.to_line()
         );
+    }
+
+    #[test]
+    fn cost_so_far_counts_each_part_from_its_creation() {
+        // Load balancer 10 h (0.0305 + 2 x 0.005 an hour), one server 4 h
+        // (0.0104 + 0.005 + 8 x 0.08 / 730 an hour).
+        let s = so_far("t3.micro", 8, 2, 10.0, &[4.0]).unwrap();
+        let want = 10.0 * 0.0405 + 4.0 * (0.0104 + 0.005 + 0.64 / 730.0);
+        assert!((s.dollars.unwrap() - want).abs() < 1e-9, "{s:?}");
+        assert_eq!(s.hours, 10.0);
+        assert!(
+            s.to_line().starts_with("about $0.47 in 10.0 hours"),
+            "{}",
+            s.to_line()
+        );
+        assert!(so_far("x9.huge", 8, 2, 1.0, &[1.0])
+            .unwrap()
+            .dollars
+            .is_none());
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! stage 3: web group -> count = 1: instance -> running -> register
 //!                       count > 1: launch template -> Auto Scaling group (roll) -> in service
 //!        | load balancer -> listener -> active
+//!        | the expiry's role and schedule group
 //! stage 4: site healthy + HTTP 200 | what it replaces removed: old instances
 //!          deregistered, terminated (or, back to count = 1, the group and template)
+//!          -> the expiry schedules written (or removed, for `off`)
 //! ```
 //!
 //! The web servers and the load balancer, the two slow creations, provision at
@@ -124,6 +126,8 @@ pub struct Summary {
     pub expiry: Option<String>,
     /// What the running deployment costs per hour.
     pub cost: crate::cost::Estimate,
+    /// What it has cost since it was created.
+    pub cost_so_far: crate::cost::SoFar,
     /// Warnings (e.g. no SSH rule).
     pub warnings: Vec<String>,
 }
@@ -191,8 +195,9 @@ impl Summary {
             None => s.push_str("Expires:  never (expires_after = \"off\"): remember cleanup\n"),
         }
         s.push_str(&format!(
-            "Running cost: {}\nRemove everything with: cleanup --config {config_path} --yes\n",
-            self.cost.to_line()
+            "Running cost: {}\nCost so far: {}\nRemove everything with: cleanup --config {config_path} --yes\n",
+            self.cost.to_line(),
+            self.cost_so_far.to_line()
         ));
         s
     }
@@ -349,7 +354,7 @@ pub async fn run(
 
     // Stage 2: key pair, the load balancer's group (the load balancer waits for
     // it) and the target group.
-    let (key, lb_sg, tg, expiry_role) = tokio::try_join!(
+    let (key, lb_sg, tg) = tokio::try_join!(
         step(progress, "key pair", async {
             let k = keypair::ensure_found(ctx, plan, found_key, opts.replace_key_pair).await?;
             let msg = format!("{} {}", k.outcome, k.value.name);
@@ -374,21 +379,10 @@ pub async fn run(
             let msg = format!("{} {}", tg.outcome, tg.value.name);
             Ok((tg, msg))
         }),
-        // The expiry's role and schedule group need nothing of the rest.
-        async {
-            match (plan.expires_after, &seen.expiry_role) {
-                // Schedules exist: their group does, and so does their role.
-                (Some(_), Some(role)) if !role.is_empty() => Ok(Some((role.clone(), false))),
-                (Some(_), _) => expiry::prepare(ctx, plan, &identity.account)
-                    .await
-                    .map(Some),
-                (None, _) => Ok(None),
-            }
-        },
     )?;
 
     // Stage 3: the two slow creations at once; the instance's group on the way.
-    let ((web_sg, servers), (lb, listener, lb_notes)) = tokio::try_join!(
+    let ((web_sg, servers), (lb, listener, lb_notes), expiry_role) = tokio::try_join!(
         async {
             let web_sg = step(progress, "web security group", async {
                 let g = secgroup::ensure(
@@ -540,6 +534,18 @@ pub async fn run(
                     lb.value.zones.join(", ")
                 )
             })
+        },
+        // The expiry's role and schedule group need nothing of the rest: made
+        // while the load balancer provisions.
+        async {
+            match (plan.expires_after, &seen.expiry_role) {
+                // Schedules exist: their group does, and so does their role.
+                (Some(_), Some(role)) if !role.is_empty() => Ok(Some((role.clone(), false))),
+                (Some(_), _) => expiry::prepare(ctx, plan, &identity.account)
+                    .await
+                    .map(Some),
+                (None, _) => Ok(None),
+            }
         },
     )?;
     warnings.extend(lb_notes);
@@ -767,6 +773,11 @@ pub async fn run(
     });
     // Target health for the summary: as observed when nothing was registered
     // or removed since, else read again.
+    let lb_zones = if lb.value.zones.is_empty() {
+        plan.lb_zones
+    } else {
+        lb.value.zones.len()
+    };
     let health = if servers.registered == Outcome::Existing && replaced.is_empty() {
         seen.targets.clone()
     } else {
@@ -807,12 +818,19 @@ pub async fn run(
         cost: crate::cost::estimate(
             &plan.instance_type,
             plan.root_volume_gb,
-            if lb.value.zones.is_empty() {
-                plan.lb_zones
-            } else {
-                lb.value.zones.len()
-            },
+            lb_zones,
             plan.count,
+        )?,
+        cost_so_far: crate::cost::so_far(
+            &plan.instance_type,
+            plan.root_volume_gb,
+            lb_zones,
+            crate::cost::hours_since(lb.value.created),
+            &servers
+                .members
+                .iter()
+                .map(|m| crate::cost::hours_since(m.launched))
+                .collect::<Vec<_>>(),
         )?,
         warnings,
     })

@@ -45,6 +45,8 @@ pub struct Status {
     pub load_balancer_state: Option<String>,
     /// Registered targets and their health: `(instance id, state)`.
     pub targets: Vec<(String, String)>,
+    /// What the deployment has cost since it was created (from what exists).
+    pub cost_so_far: Option<crate::cost::SoFar>,
     /// When the expiry schedules fire (UTC, RFC 3339), if they exist.
     pub expires_at: Option<String>,
     /// The same in local time, with how to keep the site.
@@ -70,6 +72,22 @@ fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
         url,
         load_balancer_state,
         targets: seen.targets.clone(),
+        cost_so_far: seen.load_balancer.present().and_then(|l| {
+            let servers: Vec<f64> = seen
+                .instances
+                .iter()
+                .filter(|i| crate::resources::instance::LIVE.contains(&i.state.as_str()))
+                .map(|i| crate::cost::hours_since(i.launched))
+                .collect();
+            crate::cost::so_far(
+                &plan.instance_type,
+                plan.root_volume_gb,
+                l.zones.len().max(1),
+                crate::cost::hours_since(l.created),
+                &servers,
+            )
+            .ok()
+        }),
         expires_at: seen.expiry.map(|t| t.to_rfc3339()),
         expiry: seen.expiry.map(crate::resources::expiry::describe),
         errors: seen.errors,
@@ -86,6 +104,9 @@ impl Status {
                 "Site: {u} (load balancer {})\n",
                 self.load_balancer_state.as_deref().unwrap_or("unknown")
             ));
+        }
+        if let Some(c) = &self.cost_so_far {
+            s.push_str(&format!("Cost so far: {}\n", c.to_line()));
         }
         if let Some(e) = &self.expiry {
             s.push_str(&format!("Expires: {e}\n"));

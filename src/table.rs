@@ -1091,6 +1091,7 @@ mod tests {
                 fingerprint: Some(p.fingerprint.clone()),
                 zone: "us-east-1a".into(),
                 tags: tags(p),
+                launched: None,
             }],
             targets: vec![("i-1".into(), "healthy".into())],
             load_balancer: Seen::Present(LoadBalancer {
@@ -1100,6 +1101,7 @@ mod tests {
                 state: "active".into(),
                 zones: vec![],
                 tags: tags(p),
+                created: None,
             }),
             listeners: vec![ListenerState {
                 arn: "arn:listener".into(),

@@ -235,6 +235,7 @@ async fn a_new_listener_port_creates_before_it_deletes() {
         state: "active".into(),
         zones: Vec::new(),
         tags: tags(&p),
+        created: None,
     };
     let old = ListenerState {
         arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/port-alb/1/80"

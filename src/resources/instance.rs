@@ -47,6 +47,8 @@ pub struct Instance {
     pub zone: String,
     /// Its tags.
     pub tags: super::Tags,
+    /// When it was launched (Unix seconds).
+    pub launched: Option<i64>,
 }
 
 fn to_instance(i: &ec2t::Instance) -> Instance {
@@ -70,6 +72,7 @@ fn to_instance(i: &ec2t::Instance) -> Instance {
             .unwrap_or_default()
             .to_string(),
         tags: super::ec2_pairs(i.tags()),
+        launched: i.launch_time().map(|t| t.secs()),
     }
 }
 

@@ -34,6 +34,8 @@ pub struct LoadBalancer {
     pub zones: Vec<String>,
     /// Its tags (read by [`find`]).
     pub tags: super::Tags,
+    /// When it was created (Unix seconds).
+    pub created: Option<i64>,
 }
 
 fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
@@ -53,6 +55,7 @@ fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
             .map(str::to_string)
             .collect(),
         tags: Vec::new(),
+        created: lb.created_time().map(|t| t.secs()),
     }
 }
 
