@@ -184,7 +184,12 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
 
     // The expiry schedules first, so none fires later against a new
     // deployment of the same name; the role with the region's last ones.
-    let expiry = tracked(progress, "expiry schedules", expiry::delete(ctx, plan)).await;
+    let schedules = tracked(
+        progress,
+        "expiry schedules",
+        expiry::delete_schedules(ctx, plan),
+    )
+    .await;
 
     // The listener goes first; meanwhile the web group's rule that references the
     // load balancer's group is dropped, so each group can go as soon as its own
@@ -235,7 +240,7 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             Duration::ZERO
         }
     };
-    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key) = tokio::join!(
+    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role) = tokio::join!(
         async {
             let step = progress.step("load balancer");
             step.set("looking for it");
@@ -289,7 +294,18 @@ pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progr
             targetgroup::delete(ctx, plan, opts.wait_limit)
         ),
         tracked(progress, "key pair", keypair::delete(ctx, plan)),
+        async {
+            // The region's role, with its last schedules (after them).
+            match &schedules {
+                Ok(_) => expiry::delete_role_if_unused(ctx, plan).await,
+                Err(e) => Err(anyhow::anyhow!("{e:#}")),
+            }
+        },
     );
+    let expiry = match (&schedules, &role) {
+        (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+        (Ok(d), _) => Ok(*d),
+    };
     // A group's instances go with the group: they count as deleted by it.
     let servers = match (&fleet, &inst) {
         (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),

@@ -145,6 +145,15 @@ async fn schedules_delete_the_costly_parts_at_the_expiry_and_follow_each_deploy(
     );
     let st = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
     assert_eq!(st["expires_at"], first["expires_at"]);
+    // Cost so far: just created, so a few cents at most, with the table's date.
+    for (view, c) in [
+        ("summary", &first["cost_so_far"]),
+        ("status", &st["cost_so_far"]),
+    ] {
+        let dollars = c["dollars"].as_f64().unwrap_or(-1.0);
+        assert!((0.0..0.05).contains(&dollars), "{view}: {c}");
+        assert_eq!(c["prices_of"], "2026-11-01", "{view}: {c}");
+    }
     assert!(role_exists(&aws, "us-east-1").await);
 
     // A template change: the schedule names the new instance; the expiry is

@@ -365,10 +365,10 @@ pub async fn delete_schedules(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
     }
 }
 
-/// Cleanup's step: the schedules, then the role if no other deployment of
-/// this region has schedules.
-pub async fn delete(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
-    let deleted = delete_schedules(ctx, plan).await?;
+/// After [`delete_schedules`]: the region's role, if no other deployment of
+/// this region has schedules (cleanup runs it beside its other steps).
+pub async fn delete_role_if_unused(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
+    let deleted = Deleted::Absent;
     let others = ctx
         .scheduler
         .list_schedule_groups()

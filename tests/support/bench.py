@@ -105,6 +105,9 @@ def warm_up(moto_url):
         ("ec2", "Action=DescribeImages&Version=2016-11-15&Owner.1=amazon"),
         ("elasticloadbalancing", "Action=DescribeLoadBalancers&Version=2015-12-01"),
         ("sts", "Action=GetCallerIdentity&Version=2011-06-15"),
+        # IAM's backend loads AWS's managed policies first (about a second).
+        ("iam", "Action=ListRoles&Version=2010-05-08"),
+        ("autoscaling", "Action=DescribeAutoScalingGroups&Version=2011-01-01"),
     ]:
         req = urllib.request.Request(moto_url + "/", data=body.encode(), method="POST", headers={
             "Content-Type": "application/x-www-form-urlencoded",
@@ -112,6 +115,12 @@ def warm_up(moto_url):
                              "SignedHeaders=host, Signature=x",
         })
         urllib.request.urlopen(req).read()
+    # Scheduler is a REST API.
+    req = urllib.request.Request(moto_url + "/schedule-groups", method="GET", headers={
+        "Authorization": "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/scheduler/aws4_request, "
+                         "SignedHeaders=host, Signature=x",
+    })
+    urllib.request.urlopen(req).read()
 
 
 def run(cmd, cwd, env):
