@@ -244,36 +244,29 @@ async fn write_one(
     let mut update = known;
     let mut waited = Duration::ZERO;
     loop {
+        // CreateSchedule and UpdateSchedule take the same fields (and have
+        // different builder types).
+        macro_rules! send {
+            ($builder:expr) => {
+                $builder
+                    .name(name)
+                    .group_name(&plan.schedule_group)
+                    .schedule_expression(at(expires_at))
+                    .schedule_expression_timezone("UTC")
+                    .flexible_time_window(window.clone())
+                    .target(target.clone())
+                    .action_after_completion(sch::ActionAfterCompletion::Delete)
+                    .description(&description)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(AwsError::from)
+            };
+        }
         let res = if update {
-            ctx.scheduler
-                .update_schedule()
-                .name(name)
-                .group_name(&plan.schedule_group)
-                .schedule_expression(at(expires_at))
-                .schedule_expression_timezone("UTC")
-                .flexible_time_window(window.clone())
-                .target(target.clone())
-                .action_after_completion(sch::ActionAfterCompletion::Delete)
-                .description(&description)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(AwsError::from)
+            send!(ctx.scheduler.update_schedule())
         } else {
-            ctx.scheduler
-                .create_schedule()
-                .name(name)
-                .group_name(&plan.schedule_group)
-                .schedule_expression(at(expires_at))
-                .schedule_expression_timezone("UTC")
-                .flexible_time_window(window.clone())
-                .target(target.clone())
-                .action_after_completion(sch::ActionAfterCompletion::Delete)
-                .description(&description)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(AwsError::from)
+            send!(ctx.scheduler.create_schedule())
         };
         match res {
             Ok(()) => return Ok(()),

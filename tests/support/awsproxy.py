@@ -819,6 +819,10 @@ def iam_check(st, svc, action, params):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The tool opens a dozen connections at once (its look-ups run together).
+    # socketserver's default listen backlog of 5 drops the extra SYNs, which the
+    # client's kernel resends after 1 s: a stall AWS's endpoints never cause.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A client that hung up (a killed deploy, an abandoned call) is normal here.
