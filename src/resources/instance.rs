@@ -1,8 +1,8 @@
 //! The web server instance and the AMI it boots from.
 //!
-//! Found by this tool's tags (pending or running) before anything is launched
-//! (`find_live`, then `launch`: split so that deploy looks up the image and the
-//! subnet only when it has to launch);
+//! Found by this tool's tags before anything is launched (`table::observe`
+//! and [`split`], then `launch`: apart, so that deploy looks up the image and
+//! the subnet only when it has to launch);
 //! the launch carries a deterministic client token, so a retry after a dropped
 //! connection cannot start a second instance. Waits are this tool's own bounded
 //! polling loops.
@@ -162,18 +162,10 @@ pub fn is_stopped(i: &Instance) -> bool {
     STOPPED.contains(&i.state.as_str())
 }
 
-/// This deployment's instances that are or can be serving (live or stopped):
-/// the one running this plan's fingerprint, if any (a live one preferred over a
-/// stopped one), and the others (an earlier template's, or a crashed run's).
-pub async fn find_live(ctx: &Ctx, plan: &Plan) -> Result<(Option<Instance>, Vec<Instance>)> {
-    let states: Vec<&str> = LIVE.iter().chain(STOPPED).copied().collect();
-    let all = find_all(ctx, plan, &states).await?;
-    let (current, others) = split(plan, all.iter());
-    Ok((current.cloned(), others.into_iter().cloned().collect()))
-}
-
-/// [`find_live`]'s choice among instances already found (others than live or
-/// stopped ones are ignored).
+/// This deployment's instances that are or can be serving (live or stopped),
+/// among those found: the one running this plan's fingerprint, if any (a live
+/// one preferred over a stopped one), and the others (an earlier template's, or
+/// a crashed run's). Others than live or stopped ones are ignored.
 pub fn split<'a>(
     plan: &Plan,
     all: impl Iterator<Item = &'a Instance>,
@@ -242,7 +234,8 @@ pub struct LaunchInputs<'a> {
 /// salted and tried again (templates A -> B -> A -> B ... within a day).
 const MAX_TOKEN_SALTS: usize = 5;
 
-/// Launches the instance (callers look for it first, with [`find_live`]).
+/// Launches the instance (callers look for it first: `table::observe`, then
+/// [`split`]).
 ///
 /// The client token is derived from everything the launch is made of. When AWS
 /// answers it with an instance that is not live (an earlier run's, since

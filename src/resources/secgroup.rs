@@ -303,36 +303,6 @@ async fn find_described(
         .find(|g| g.group_name() == Some(name) && ec2_is_ours(g.tags(), plan)))
 }
 
-/// What `ensure` would do, without doing it: `Created` when the group is
-/// missing, `Updated` when rules would change (or are unknown yet: `rules` is
-/// `None` when they reference a group that does not exist yet), else `Existing`.
-pub async fn preview(
-    ctx: &Ctx,
-    plan: &Plan,
-    vpc_id: &str,
-    name: &str,
-    rules: Option<&[Rule]>,
-) -> Result<(Option<Group>, Outcome)> {
-    let Some(sg) = find_described(ctx, plan, Some(vpc_id), name).await? else {
-        return Ok((None, Outcome::Created));
-    };
-    let group = Group {
-        id: sg.group_id().unwrap_or_default().to_string(),
-        name: name.to_string(),
-    };
-    let outcome = match rules {
-        None => Outcome::Updated,
-        Some(r) => {
-            if rule_changes(&existing_rules(&sg), r).is_empty() {
-                Outcome::Existing
-            } else {
-                Outcome::Updated
-            }
-        }
-    };
-    Ok((Some(group), outcome))
-}
-
 /// Makes sure the group exists with `rules` (and no rule this tool added that
 /// is no longer wanted). `observed`: the group as [`observe`] found it (in any
 /// VPC), when it was looked up already; `None` looks it up here.
