@@ -361,7 +361,6 @@ pub async fn delete_schedules(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
 /// After [`delete_schedules`]: the region's role, if no other deployment of
 /// this region has schedules (cleanup runs it beside its other steps).
 pub async fn delete_role_if_unused(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
-    let deleted = Deleted::Absent;
     let others = ctx
         .scheduler
         .list_schedule_groups()
@@ -375,7 +374,7 @@ pub async fn delete_role_if_unused(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
         .iter()
         .any(|g| g.name() != Some(plan.schedule_group.as_str()));
     if in_use {
-        return Ok(deleted);
+        return Ok(Deleted::Absent);
     }
     let name = role_name(&ctx.region);
     let res = ctx
@@ -388,7 +387,7 @@ pub async fn delete_role_if_unused(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
         .map_err(AwsError::from);
     if let Err(e) = res {
         if e.code.as_deref() == Some("NoSuchEntity") {
-            return Ok(deleted);
+            return Ok(Deleted::Absent);
         }
         return Err(anyhow::Error::new(e).context(format!("failed to empty role {name}")));
     }
