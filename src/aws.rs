@@ -27,6 +27,10 @@ pub struct Ctx {
     pub scheduler: aws_sdk_scheduler::Client,
     /// IAM client (the role the expiry schedules run under).
     pub iam: aws_sdk_iam::Client,
+    /// Resource Groups Tagging API client (finding deployments by their tags).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// The SDK configuration the clients were made from (for other regions).
+    pub conf: aws_config::SdkConfig,
     /// The region in use.
     pub region: String,
     /// How polling loops pace themselves.
@@ -73,6 +77,9 @@ pub struct SdkOptions {
     pub region: Option<String>,
     /// Named profile.
     pub profile: Option<String>,
+    /// Region when neither the override nor the standard chain gives one
+    /// (`status --all-regions` only needs a region to ask for the others).
+    pub fallback_region: Option<String>,
 }
 
 impl Ctx {
@@ -97,7 +104,13 @@ impl Ctx {
         if let Some(p) = &opts.profile {
             loader = loader.profile_name(p);
         }
-        let conf = loader.load().await;
+        let mut conf = loader.load().await;
+        if let (None, Some(r)) = (conf.region(), &opts.fallback_region) {
+            conf = conf
+                .to_builder()
+                .region(aws_config::Region::new(r.clone()))
+                .build();
+        }
         let Some(region) = conf.region().map(|r| r.to_string()) else {
             bail!(
                 "no AWS region: set region in deploy.toml, pass --region, or set AWS_REGION \
@@ -118,9 +131,21 @@ impl Ctx {
             asg: aws_sdk_autoscaling::Client::new(conf),
             scheduler: aws_sdk_scheduler::Client::new(conf),
             iam: aws_sdk_iam::Client::new(conf),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
+            conf: conf.clone(),
             region: region.to_string(),
             poll,
         }
+    }
+
+    /// The same credentials and settings in another region.
+    pub fn in_region(&self, region: &str) -> Ctx {
+        let conf = self
+            .conf
+            .to_builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        Ctx::from_config(&conf, region, self.poll)
     }
 }
 

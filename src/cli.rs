@@ -3,7 +3,7 @@
 //! and picks the exit code (0 success, 1 failure, 2 bad config or usage).
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -96,6 +96,11 @@ pub struct CleanupArgs {
     /// List what cleanup would delete; delete nothing.
     #[arg(long)]
     pub plan: bool,
+    /// Clean up the deployment of this name (in --region, or AWS_REGION),
+    /// found by its tags, without reading deploy.toml (e.g. one that
+    /// `status --all-regions` listed). Its local .pem, if any, is left alone.
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub name: Option<String>,
 }
 
 /// `status`: what exists of this deployment, its state and health, the URL.
@@ -108,6 +113,17 @@ pub struct CleanupArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub common: Common,
+    /// Every deployment of this tool in every enabled region of the account:
+    /// what exists, its age, cost and expiry (deploy.toml is not read).
+    #[arg(long, conflicts_with_all = ["name", "config"])]
+    pub all_regions: bool,
+    /// Show the deployment of this name (in --region, or AWS_REGION), found by
+    /// its tags, without reading deploy.toml.
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub name: Option<String>,
+    /// With --all-regions: the longest the whole look-up may take, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
 }
 
 /// A failure with its exit code.
@@ -179,6 +195,9 @@ struct Loaded {
     plan: Plan,
     ctx: Ctx,
     identity: crate::preflight::Identity,
+    /// The flags that name this deployment (`--config PATH`, or `--region R
+    /// --name N`), for the commands the messages suggest.
+    selector: String,
 }
 
 async fn load(common: &Common) -> Result<Loaded> {
@@ -187,11 +206,39 @@ async fn load(common: &Common) -> Result<Loaded> {
     let ctx = Ctx::new(&SdkOptions {
         region: common.region.clone().or_else(|| config.region.clone()),
         profile: common.profile.clone(),
+        fallback_region: None,
     })
     .await?;
     // One call before anything else, so a credentials problem is one sentence.
     let identity = crate::preflight::identity(&ctx).await?;
     Ok(Loaded {
+        plan,
+        ctx,
+        identity,
+        selector: format!("--config {}", common.config.display()),
+    })
+}
+
+/// A deployment known by its name (`--name`): found by its tags in the region
+/// of `--region` or the standard chain, without deploy.toml.
+async fn load_by_name(common: &Common, name: &str) -> Result<Loaded> {
+    if !config::is_deployment_name(name) {
+        return Err(UsageError(format!(
+            "--name {name:?} is not a deployment name: 1-{} letters, digits and inner hyphens",
+            config::MAX_NAME_LEN
+        ))
+        .into());
+    }
+    let ctx = Ctx::new(&SdkOptions {
+        region: common.region.clone(),
+        profile: common.profile.clone(),
+        fallback_region: None,
+    })
+    .await?;
+    let identity = crate::preflight::identity(&ctx).await?;
+    let plan = crate::regions::plan_for(&ctx, name).await?;
+    Ok(Loaded {
+        selector: format!("--region {} --name {name}", ctx.region),
         plan,
         ctx,
         identity,
@@ -237,7 +284,7 @@ pub fn deploy_main() -> ExitCode {
             };
             let run = deploy::run(&l.ctx, &l.plan, &opts, &progress);
             let Some(summary) = until_interrupted(run).await else {
-                return Err(interrupted(&l, &progress, &args.common.config, "deploy").await);
+                return Err(interrupted(&l, &progress, "deploy").await);
             };
             let summary = summary?;
             let mut out = std::io::stdout().lock();
@@ -264,7 +311,10 @@ pub fn cleanup_main() -> ExitCode {
     exit((|| {
         let rt = runtime()?;
         rt.block_on(async {
-            let l = load(&args.common).await?;
+            let l = match &args.name {
+                Some(name) => load_by_name(&args.common, name).await?,
+                None => load(&args.common).await?,
+            };
             if args.plan {
                 let rows = crate::preview::cleanup(&l.ctx, &l.plan).await?;
                 return print_rows(args.common.json, &rows, "cleanup would:");
@@ -279,7 +329,7 @@ pub fn cleanup_main() -> ExitCode {
             };
             let run = cleanup::run(&l.ctx, &l.plan, &opts, &progress);
             let Some(report) = until_interrupted(run).await else {
-                return Err(interrupted(&l, &progress, &args.common.config, "cleanup").await);
+                return Err(interrupted(&l, &progress, "cleanup").await);
             };
             let mut out = std::io::stdout().lock();
             if args.common.json {
@@ -319,7 +369,13 @@ pub fn status_main() -> ExitCode {
     exit((|| {
         let rt = runtime()?;
         rt.block_on(async {
-            let l = load(&args.common).await?;
+            if args.all_regions {
+                return all_regions(&args).await;
+            }
+            let l = match &args.name {
+                Some(name) => load_by_name(&args.common, name).await?,
+                None => load(&args.common).await?,
+            };
             let st = crate::status::status(&l.ctx, &l.plan).await;
             let mut out = std::io::stdout().lock();
             if args.common.json {
@@ -336,6 +392,34 @@ pub fn status_main() -> ExitCode {
     })())
 }
 
+/// `status --all-regions`.
+async fn all_regions(args: &StatusArgs) -> Result<()> {
+    let ctx = Ctx::new(&SdkOptions {
+        region: args.common.region.clone(),
+        profile: args.common.profile.clone(),
+        // Any region answers DescribeRegions for the account.
+        fallback_region: Some("us-east-1".into()),
+    })
+    .await?;
+    crate::preflight::identity(&ctx).await?;
+    let found =
+        crate::regions::everywhere(&ctx, std::time::Duration::from_secs(args.timeout)).await?;
+    let mut out = std::io::stdout().lock();
+    if args.common.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?;
+    } else {
+        write!(out, "{}", found.to_text())?;
+    }
+    if !found.errors.is_empty() {
+        bail!(
+            "could not check {} region(s): {}",
+            found.errors.len(),
+            found.errors.join("; ")
+        );
+    }
+    Ok(())
+}
+
 /// Runs `fut` unless Ctrl-C comes first; then the future is dropped, which
 /// abandons its in-flight AWS calls (safe: everything is tagged when created and
 /// the launch carries a client token, so a re-run finds it all).
@@ -348,7 +432,7 @@ async fn until_interrupted<T>(fut: impl std::future::Future<Output = T>) -> Opti
 
 /// After Ctrl-C: a second Ctrl-C exits at once; otherwise say what exists
 /// (bounded look-up) and how to finish or remove it. Exit code 130.
-async fn interrupted(l: &Loaded, progress: &Progress, config: &Path, what: &str) -> anyhow::Error {
+async fn interrupted(l: &Loaded, progress: &Progress, what: &str) -> anyhow::Error {
     tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
             let _ = writeln!(std::io::stderr(), "\ninterrupted again: exiting now");
@@ -374,10 +458,17 @@ async fn interrupted(l: &Loaded, progress: &Progress, config: &Path, what: &str)
         }
         Err(_) => msg.push_str("Could not look up what exists within 30 s.\n"),
     }
-    let config = config.display();
-    msg.push_str(&format!(
-        "Run `deploy --config {config}` to finish, or `cleanup --config {config} --yes` to remove everything."
-    ));
+    if what == "deploy" {
+        msg.push_str(&format!(
+            "Run `deploy {0}` to finish, or `cleanup {0} --yes` to remove everything.",
+            l.selector
+        ));
+    } else {
+        msg.push_str(&format!(
+            "Run `cleanup {} --yes` again to remove the rest.",
+            l.selector
+        ));
+    }
     Interrupted(msg).into()
 }
 

@@ -687,6 +687,44 @@ impl Validator<'_> {
     }
 }
 
+impl Config {
+    /// A deployment known only by its name and key pair, as found in AWS by
+    /// its tags (`status --all-regions`, `cleanup --name`): the names and tags
+    /// that find and delete its resources. Nothing of the site is known: no user
+    /// data, the default instance type and volume (status prices what it finds),
+    /// and no local private key file (an empty path: cleanup leaves files alone).
+    pub fn found(name: &str, key_name: &str) -> Config {
+        Config {
+            name: name.to_string(),
+            region: None,
+            vpc_id: None,
+            expires_after: None,
+            tags: BTreeMap::new(),
+            template_id: 0,
+            template_slug: String::new(),
+            template_url: String::new(),
+            instance_type: "t3.micro".into(),
+            ami_name_filter: String::new(),
+            ami_owner: String::new(),
+            user_data_path: PathBuf::new(),
+            user_data_template: String::new(),
+            root_volume_gb: 8,
+            count: 1,
+            max: None,
+            key_name: key_name.to_string(),
+            pem_path: PathBuf::new(),
+            ssh_cidr: SshCidr::Auto,
+            ip_service_url: String::new(),
+            ip_fallback_url: String::new(),
+            ip_timeout_secs: 5,
+            listener_port: 80,
+            health_check_path: "/".into(),
+            lb_zones: 2,
+            extra_ingress: Vec::new(),
+        }
+    }
+}
+
 /// Letters, digits and inner hyphens, 1 to [`MAX_NAME_LEN`] characters.
 pub fn is_deployment_name(s: &str) -> bool {
     !s.is_empty()

@@ -124,6 +124,28 @@ pub fn so_far(
     })
 }
 
+/// What the deployment costs per hour as it stands: the load balancer and its
+/// zones' addresses when it exists (`lb_zones`), and `servers` web servers
+/// (instance, volume, address). `None` when the instance type is not in the table.
+pub fn per_hour_now(
+    instance_type: &str,
+    volume_gib: i32,
+    lb_zones: Option<usize>,
+    servers: usize,
+) -> Result<Option<f64>> {
+    let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
+    let lb = lb_zones.map_or(0.0, |z| {
+        t.other.load_balancer + t.other.load_balancer_lcu + t.other.public_ipv4 * z as f64
+    });
+    if servers == 0 {
+        return Ok(Some(lb));
+    }
+    Ok(t.instance.get(instance_type).map(|p| {
+        lb + servers as f64
+            * (p + t.other.public_ipv4 + t.other.gp3_gib_month * f64::from(volume_gib) / 730.0)
+    }))
+}
+
 /// Hours since `created` (Unix seconds), 0 when unknown.
 pub fn hours_since(created: Option<i64>) -> f64 {
     let now = std::time::SystemTime::now()
@@ -215,6 +237,19 @@ mod tests {
             "{}",
             e.to_line()
         );
+    }
+
+    #[test]
+    fn cost_now_counts_what_exists() {
+        let full = per_hour_now("t3.micro", 8, Some(2), 1).unwrap().unwrap();
+        let e = estimate("t3.micro", 8, 2, 1).unwrap().per_hour.unwrap();
+        assert!((full - e).abs() < 1e-12, "{full} vs {e}");
+        // After the expiry: groups, target group and key pair cost nothing.
+        assert_eq!(per_hour_now("t3.micro", 8, None, 0).unwrap(), Some(0.0));
+        // The load balancer alone (its instances gone): 0.0305 + 2 x 0.005.
+        let lb = per_hour_now("t3.micro", 8, Some(2), 0).unwrap().unwrap();
+        assert!((lb - 0.0405).abs() < 1e-12, "{lb}");
+        assert_eq!(per_hour_now("x9.huge", 8, Some(2), 1).unwrap(), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod preflight;
 pub mod preview;
 pub mod progress;
+pub mod regions;
 pub mod resources;
 pub mod site;
 pub mod status;

@@ -45,6 +45,11 @@ pub struct Status {
     pub load_balancer_state: Option<String>,
     /// Registered targets and their health: `(instance id, state)`.
     pub targets: Vec<(String, String)>,
+    /// Hours since its oldest load balancer or web server was created.
+    pub age_hours: Option<f64>,
+    /// What it costs per hour as it stands (US dollars; `None` when the
+    /// instance type is not in the price table).
+    pub cost_per_hour: Option<f64>,
     /// What the deployment has cost since it was created (from what exists).
     pub cost_so_far: Option<crate::cost::SoFar>,
     /// When the expiry schedules fire (UTC, RFC 3339), if they exist.
@@ -60,11 +65,39 @@ pub async fn status(ctx: &Ctx, plan: &Plan) -> Status {
     from_observed(ctx, plan, table::observe(ctx, plan).await)
 }
 
-fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
-    let (url, load_balancer_state) = match seen.load_balancer.present() {
+/// The status of what was observed.
+pub fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
+    let lb = seen.load_balancer.present();
+    let (url, load_balancer_state) = match lb {
         Some(l) => (Some(plan.site_url(&l.dns_name)), Some(l.state.clone())),
         None => (None, None),
     };
+    let live: Vec<&crate::resources::instance::Instance> = seen
+        .instances
+        .iter()
+        .filter(|i| crate::resources::instance::LIVE.contains(&i.state.as_str()))
+        .collect();
+    // What runs is priced, whatever deploy.toml says now.
+    let instance_type = live
+        .first()
+        .map(|i| i.instance_type.as_str())
+        .filter(|t| !t.is_empty())
+        .unwrap_or(&plan.instance_type);
+    let server_hours: Vec<f64> = live
+        .iter()
+        .map(|i| crate::cost::hours_since(i.launched))
+        .collect();
+    let lb_zones = lb.map(|l| l.zones.len().max(1));
+    let created: Vec<Option<i64>> = lb
+        .map(|l| l.created)
+        .into_iter()
+        .chain(live.iter().map(|i| i.launched))
+        .collect();
+    let age_hours = created
+        .iter()
+        .flatten()
+        .min()
+        .map(|c| crate::cost::hours_since(Some(*c)));
     Status {
         deployment: plan.name.clone(),
         region: ctx.region.clone(),
@@ -72,19 +105,22 @@ fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
         url,
         load_balancer_state,
         targets: seen.targets.clone(),
-        cost_so_far: seen.load_balancer.present().and_then(|l| {
-            let servers: Vec<f64> = seen
-                .instances
-                .iter()
-                .filter(|i| crate::resources::instance::LIVE.contains(&i.state.as_str()))
-                .map(|i| crate::cost::hours_since(i.launched))
-                .collect();
+        age_hours,
+        cost_per_hour: crate::cost::per_hour_now(
+            instance_type,
+            plan.root_volume_gb,
+            lb_zones,
+            live.len(),
+        )
+        .ok()
+        .flatten(),
+        cost_so_far: lb.and_then(|l| {
             crate::cost::so_far(
-                &plan.instance_type,
+                instance_type,
                 plan.root_volume_gb,
                 l.zones.len().max(1),
                 crate::cost::hours_since(l.created),
-                &servers,
+                &server_hours,
             )
             .ok()
         }),
@@ -95,6 +131,29 @@ fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
 }
 
 impl Status {
+    /// One line: name, region, age, cost now and so far.
+    pub fn headline(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(h) = self.age_hours {
+            parts.push(format!("up {h:.1} hours"));
+        }
+        match self.cost_per_hour {
+            Some(c) => parts.push(format!("about ${c:.3}/hour now")),
+            None => {
+                parts.push("cost per hour unknown (instance type not in the price table)".into())
+            }
+        }
+        if let Some(d) = self.cost_so_far.as_ref().and_then(|c| c.dollars) {
+            parts.push(format!("about ${d:.2} so far"));
+        }
+        format!(
+            "{} in {}: {}\n",
+            self.deployment,
+            self.region,
+            parts.join(", ")
+        )
+    }
+
     /// The human-readable form.
     pub fn to_text(&self) -> String {
         let mut s = format!("Deployment {} in {}\n", self.deployment, self.region);
@@ -104,6 +163,9 @@ impl Status {
                 "Site: {u} (load balancer {})\n",
                 self.load_balancer_state.as_deref().unwrap_or("unknown")
             ));
+        }
+        if let Some(c) = self.cost_per_hour {
+            s.push_str(&format!("Cost now: about ${c:.3}/hour\n"));
         }
         if let Some(c) = &self.cost_so_far {
             s.push_str(&format!("Cost so far: {}\n", c.to_line()));

@@ -1092,6 +1092,7 @@ mod tests {
                 zone: "us-east-1a".into(),
                 tags: tags(p),
                 launched: None,
+                instance_type: "t3.micro".into(),
             }],
             targets: vec![("i-1".into(), "healthy".into())],
             load_balancer: Seen::Present(LoadBalancer {

@@ -23,6 +23,7 @@ fn operations_in_source() -> Vec<(String, String)> {
                 (".scheduler", "scheduler"),
                 (".iam", "iam"),
                 (".sts", "sts"),
+                (".tagging", "tag"),
             ] {
                 for (i, _) in text.match_indices(client) {
                     let after = &text[i + client.len()..];
@@ -76,6 +77,7 @@ fn policy_allows_every_operation_the_code_calls() {
         "scheduler",
         "iam",
         "sts",
+        "tag",
     ] {
         assert!(
             ops.iter().any(|(p, _)| p == client),

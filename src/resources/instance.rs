@@ -49,6 +49,8 @@ pub struct Instance {
     pub tags: super::Tags,
     /// When it was launched (Unix seconds).
     pub launched: Option<i64>,
+    /// Instance type (what it costs, whatever deploy.toml says now).
+    pub instance_type: String,
 }
 
 fn to_instance(i: &ec2t::Instance) -> Instance {
@@ -73,6 +75,10 @@ fn to_instance(i: &ec2t::Instance) -> Instance {
             .to_string(),
         tags: super::ec2_pairs(i.tags()),
         launched: i.launch_time().map(|t| t.secs()),
+        instance_type: i
+            .instance_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
     }
 }
 

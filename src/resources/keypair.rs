@@ -37,6 +37,10 @@ pub struct KeyPair {
 
 /// Finds the key pair with the plan's name, ours or not.
 pub async fn find_any(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
+    // A deployment found by name whose key pair was not found by its tags.
+    if plan.key_name.is_empty() {
+        return Ok(None);
+    }
     let out = ctx
         .ec2
         .describe_key_pairs()
@@ -56,6 +60,30 @@ pub async fn find_any(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
             fingerprint: k.key_fingerprint().unwrap_or_default().to_string(),
             tags: super::ec2_pairs(k.tags()),
         }))
+}
+
+/// The name of deployment `name`'s key pair, found by its tags (the name is
+/// deploy.toml's choice, so a deployment known only by its name needs this).
+pub async fn name_by_tags(ctx: &Ctx, name: &str) -> Result<Option<String>> {
+    let out = ctx
+        .ec2
+        .describe_key_pairs()
+        .filters(ec2_filter(
+            &format!("tag:{}", crate::config::MANAGED_BY_KEY),
+            crate::config::MANAGED_BY_VALUE,
+        ))
+        .filters(ec2_filter(
+            &format!("tag:{}", crate::config::DEPLOYMENT_KEY),
+            name,
+        ))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to look up the key pair of {name}"))?;
+    Ok(out
+        .key_pairs()
+        .iter()
+        .find_map(|k| k.key_name().map(str::to_string)))
 }
 
 /// Finds this deployment's key pair.
@@ -337,7 +365,10 @@ pub async fn delete(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
         return Ok(Deleted::Absent);
     };
     delete_in_aws(ctx, &key).await?;
-    remove_pem(&plan.pem_path)?;
+    // An empty path: the deployment was found by name, without its deploy.toml.
+    if !plan.pem_path.as_os_str().is_empty() {
+        remove_pem(&plan.pem_path)?;
+    }
     Ok(Deleted::Deleted)
 }
 

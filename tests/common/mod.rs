@@ -443,9 +443,14 @@ pub struct Aws {
 
 impl Aws {
     pub async fn new(endpoint: &str) -> Aws {
+        Aws::in_region(endpoint, REGION).await
+    }
+
+    /// Clients of the emulator in `region`.
+    pub async fn in_region(endpoint: &str, region: &str) -> Aws {
         let conf = aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(endpoint)
-            .region(Region::new(REGION))
+            .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
             .load()
             .await;

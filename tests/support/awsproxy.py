@@ -44,6 +44,9 @@ paths that only real AWS would reach:
                            (botocore, from the test virtual environment). Requests
                            signed with any other key pass unchanged, so moto still
                            refuses them; the proxy's own look-ups are signed too.
+  slow_regions             {"region": seconds}: every request signed for that region
+                           waits this long before it is forwarded (a region that
+                           does not answer in time)
   fail_actions             {"Action": "Code"}: always answer that error
   fail_real_actions        the same, for requests that are not dry runs
   drop_after_actions       {"Action": n}: drop the connection after moto handled
@@ -54,7 +57,9 @@ paths that only real AWS would reach:
                            dropped after moto handled the request
 
 Always on: ImportKeyPair of an ed25519 key reports AWS's fingerprint (base64 SHA-256
-of the public key; moto gives hex SHA-256 of its DER form).
+of the public key; moto gives hex SHA-256 of its DER form). DescribeRegions lists
+the enabled regions of the caller's partition only, as AWS does (moto adds China's,
+GovCloud's and the opt-in regions not enabled).
 
 Control endpoints (not forwarded): GET /__proxy/stats (requests per action,
 the polling ones among them, injected faults, when each action was first
@@ -255,6 +260,11 @@ class Handler(BaseHTTPRequestHandler):
             return "sts"
         return "other"
 
+    def signed_region(self):
+        # Credential=KEY/DATE/REGION/SERVICE/aws4_request
+        m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", self.headers.get("Authorization", ""))
+        return m.group(1) if m else None
+
     def forward(self, body):
         st = self.state
         cfg = st.cfg
@@ -269,6 +279,10 @@ class Handler(BaseHTTPRequestHandler):
 
         if cfg.get("latency_ms"):
             time.sleep(cfg["latency_ms"] / 1000.0)
+        slow = (cfg.get("slow_regions") or {}).get(self.signed_region())
+        if slow:
+            st.count("injected", "slow_region")
+            time.sleep(slow)
 
         faults = cfg.get("faults") or {}
         if action and st.chance(faults.get("drop_before")):
@@ -407,7 +421,9 @@ class Handler(BaseHTTPRequestHandler):
         if "x-www-form-urlencoded" in ctype:
             pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             body = urllib.parse.urlencode(pairs).encode()
-        kept = {k.lower(): v for k, v in headers.items() if k.lower() in ("host", "content-type")}
+        # X-Amz-Target names the operation of the JSON protocols (the tagging API).
+        kept = {k.lower(): v for k, v in headers.items()
+                if k.lower() in ("host", "content-type", "x-amz-target")}
         req = AWSRequest(method=self.command, url=f"http://{kept.get('host', 'localhost')}{self.path}",
                          data=body, headers=kept)
         SigV4Auth(Credentials(keys["access_key"], keys["secret_key"]), service, region).add_auth(req)
@@ -502,6 +518,23 @@ class Handler(BaseHTTPRequestHandler):
             if fp and moto_fp:
                 with st.lock:
                     st.key_fingerprints[moto_fp.group(1)] = fp
+        if action == "DescribeRegions":
+            # AWS lists the regions of the caller's partition only (an account
+            # lives in one), and without AllRegions only the enabled ones; moto
+            # lists China's and GovCloud's, and regions not opted in.
+            part = partition_of(self.signed_region() or "us-east-1")
+            every = params.get("AllRegions") == ["true"]
+
+            def keep(m):
+                item = m.group(0)
+                name = re.search(r"<regionName>([a-z0-9-]+)</regionName>", item)
+                opt = re.search(r"<optInStatus>([a-z-]+)</optInStatus>", item)
+                if not name or partition_of(name.group(1)) != part:
+                    return ""
+                if not every and opt and opt.group(1) == "not-opted-in":
+                    return ""
+                return item
+            text = re.sub(r"<item>(?:(?!</item>).)*</item>", keep, text, flags=re.S)
         if action in ("ImportKeyPair", "DescribeKeyPairs"):
             def fp_sub(m):
                 with st.lock:
@@ -583,6 +616,14 @@ class Handler(BaseHTTPRequestHandler):
                     text = text.replace("<networkInterfaceSet></networkInterfaceSet>",
                                         f"<networkInterfaceSet>{item}</networkInterfaceSet>")
         return text
+
+
+def partition_of(region):
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 def aws_ed25519_fingerprint(material_b64):

@@ -35,6 +35,12 @@ def action_view(document):
     for s in statements:
         view = {k: v for k, v in s.items() if k not in ("Resource", "NotResource", "Condition")}
         view["Resource"] = "*"
+        # moto names an action by the request's SigV4 signing name, which for
+        # the Resource Groups Tagging API is `tagging`; IAM's prefix is `tag`.
+        actions = view.get("Action", [])
+        if isinstance(actions, str):
+            actions = [actions]
+        view["Action"] = actions + ["tagging:" + a[4:] for a in actions if a.startswith("tag:")]
         out.append(view)
     return {"Version": document.get("Version", "2012-10-17"), "Statement": out}
 
