@@ -62,6 +62,10 @@ pub struct DeployArgs {
     /// (the Host stays the load balancer's name).
     #[arg(long, value_name = "IP:PORT")]
     pub site_address: Option<std::net::SocketAddr>,
+    /// How long a new web server may fail the load balancer's health checks
+    /// after its launch (while it boots) before deploy calls it failed.
+    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    pub boot_grace: u64,
     /// When the load balancer and web servers are deleted by themselves,
     /// counted from this deploy: `30m`, `8h`, `2d` (15m to 30d) or `off`;
     /// overrides expires_after in deploy.toml (default 8h).
@@ -123,6 +127,28 @@ pub struct StatusArgs {
     pub name: Option<String>,
     /// With --all-regions: the longest the whole look-up may take, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+/// `logs`: each web server's boot output, without SSH.
+#[derive(Debug, Parser)]
+#[command(
+    name = "logs",
+    version,
+    about = "Print each web server's boot output (EC2 console output), without SSH"
+)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The deployment of this name (in --region, or AWS_REGION), found by its
+    /// tags, without reading deploy.toml.
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub name: Option<String>,
+    /// Keep printing new lines until every web server has finished booting.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// With --follow: the longest to follow, in seconds.
+    #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub timeout: u64,
 }
 
@@ -280,6 +306,7 @@ pub fn deploy_main() -> ExitCode {
                 site_limit: std::time::Duration::from_secs(args.site_timeout),
                 site_address: args.site_address,
                 identity: Some(l.identity.clone()),
+                boot_grace: std::time::Duration::from_secs(args.boot_grace),
                 ..Default::default()
             };
             let run = deploy::run(&l.ctx, &l.plan, &opts, &progress);
@@ -387,6 +414,31 @@ pub fn status_main() -> ExitCode {
                 bail!("could not read everything: {}", st.errors.join("; "));
             }
             Ok::<_, anyhow::Error>(())
+        })?;
+        Ok(())
+    })())
+}
+
+/// Entry point of the `logs` binary.
+pub fn logs_main() -> ExitCode {
+    let args = LogsArgs::parse();
+    let progress = Progress::new(true);
+    init_logging(args.common.verbose, &progress);
+    exit((|| {
+        let rt = runtime()?;
+        rt.block_on(async {
+            let l = match &args.name {
+                Some(name) => load_by_name(&args.common, name).await?,
+                None => load(&args.common).await?,
+            };
+            let follow = args
+                .follow
+                .then(|| std::time::Duration::from_secs(args.timeout));
+            let run = crate::console::print_logs(&l.ctx, &l.plan, follow, args.common.json);
+            match until_interrupted(run).await {
+                Some(r) => r,
+                None => Ok(()),
+            }
         })?;
         Ok(())
     })())

@@ -33,6 +33,7 @@ pub const RESERVED_TAG_KEYS: &[&str] = &[
     "Name",
     "Role",
     "SiteFingerprint",
+    "SiteTemplate",
 ];
 /// Default `expires_after`: a working day. Long enough for a lesson or a
 /// day's exercise, short enough that a forgotten site costs at most about

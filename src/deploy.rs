@@ -52,6 +52,8 @@ pub struct DeployOptions {
     pub site_address: Option<std::net::SocketAddr>,
     /// Who is deploying, when already asked (else stage 1 asks STS).
     pub identity: Option<crate::preflight::Identity>,
+    /// How long a new web server may fail its health checks after its launch.
+    pub boot_grace: Duration,
 }
 
 impl Default for DeployOptions {
@@ -63,6 +65,7 @@ impl Default for DeployOptions {
             site_limit: Duration::from_secs(10 * 60),
             site_address: None,
             identity: None,
+            boot_grace: Duration::from_secs(180),
         }
     }
 }
@@ -119,6 +122,8 @@ pub struct Summary {
     pub replaced: Vec<String>,
     /// HTTP status the site answered, when it was checked.
     pub site_status: Option<u16>,
+    /// The template the web servers' markers say is live, when checked.
+    pub live_template: Option<String>,
     /// When the load balancer and web servers are deleted (UTC, RFC 3339), or
     /// `None` with `expires_after = "off"`.
     pub expires_at: Option<String>,
@@ -183,9 +188,12 @@ impl Summary {
                 self.replaced.join(", ")
             ));
         }
-        match self.site_status {
-            Some(code) => s.push_str(&format!("\nThe site answered HTTP {code}.\n")),
-            None => s.push_str(
+        match (self.site_status, &self.live_template) {
+            (Some(code), Some(t)) => s.push_str(&format!(
+                "\nLive: template {t} on every web server (their markers say so); the site answered HTTP {code}.\n"
+            )),
+            (Some(code), None) => s.push_str(&format!("\nThe site answered HTTP {code}.\n")),
+            (None, _) => s.push_str(
                 "\nThe site was not checked; it may take a minute or two to answer while the \
                  instance installs the template.\n",
             ),
@@ -623,49 +631,76 @@ pub async fn run(
     let old_fleet = plan.count == 1
         && (seen.fleet.present().is_some() || seen.launch_template.present().is_some());
     let mut site_status = None;
+    let mut live_template = None;
     if opts.site_check || !others.is_empty() || old_fleet {
         let s = progress.step("site");
-        let r = async {
-            s.set("waiting for the health check");
-            for id in &ids {
-                crate::site::wait_healthy(ctx, &tg.value, id, opts.site_limit, |st, t| {
-                    s.waiting(st, t)
-                })
-                .await?;
+        s.set("waiting for the health check");
+        let watch = crate::site::Watch {
+            ctx,
+            plan,
+            tg: &tg.value,
+            current: &ids,
+            old: &others,
+            url: &url,
+            resolve: opts.site_address,
+            limit: opts.site_limit,
+            boot_grace: opts.boot_grace,
+            check_site: opts.site_check,
+        };
+        let r = crate::site::prove(&watch, |st, t| s.waiting(st, t)).await;
+        match r {
+            Ok(proof) => {
+                s.done(&if opts.site_check {
+                    if proof.template.is_empty() {
+                        format!("{url} answers HTTP 200")
+                    } else {
+                        format!("{} serves template {}", ids.join(", "), proof.template)
+                    }
+                } else {
+                    format!("{} healthy", ids.join(", "))
+                });
+                site_status = proof.status;
+                live_template = Some(proof.template).filter(|t| !t.is_empty());
             }
-            if opts.site_check {
-                s.set(&format!("waiting for {url} to answer"));
-                let code = crate::site::wait_http_ok(
-                    ctx.poll,
-                    &url,
-                    opts.site_address,
-                    opts.site_limit,
-                    |st, t| s.waiting(st, t),
-                )
-                .await?;
-                site_status = Some(code);
+            Err(e) => {
+                s.fail(&format!("{e:#}"));
+                let err = site_failed(ctx, plan, &tg.value, &ids, &others, e, progress).await;
+                // The old web servers serve again: the expiry names them.
+                if let (false, Some((role, _)), Some(t)) =
+                    (others.is_empty(), &expiry_role, expires_at)
+                {
+                    let back = expiry::Servers::Instances(others.clone());
+                    if let Err(x) =
+                        expiry::write(ctx, plan, (role, false), t, &lb.value.arn, &back, true).await
+                    {
+                        return Err(err.context(format!(
+                            "the expiry schedule could not be pointed back at {}: {x:#}; run \
+                             deploy again",
+                            others.join(", ")
+                        )));
+                    }
+                }
+                return Err(err);
             }
-            Ok::<_, anyhow::Error>(())
         }
-        .await;
-        finish(&s, r, |_| {
-            if opts.site_check {
-                format!("{url} answers HTTP 200")
-            } else {
-                format!("{} healthy", ids.join(", "))
-            }
-        })?;
     }
     if !others.is_empty() {
         let s = progress.step("old instances");
         let r = async {
             s.set(&format!("deregistering {}", others.join(", ")));
             targetgroup::deregister(ctx, &tg.value, &others).await?;
+            s.set(&format!("draining {}", others.join(", ")));
+            targetgroup::wait_drained(ctx, &tg.value, &others, opts.wait_limit, |st, t| {
+                s.waiting(st, t)
+            })
+            .await?;
             s.set(&format!("terminating {}", others.join(", ")));
             instance::terminate(ctx, &others).await
         }
         .await;
-        finish(&s, r, |_| format!("terminated {}", others.join(", ")))?;
+        finish(&s, r, |_| {
+            format!("drained and terminated {}", others.join(", "))
+        })?;
     }
     let mut removed = Vec::new();
     if old_fleet {
@@ -813,6 +848,7 @@ pub async fn run(
         resources,
         replaced,
         site_status,
+        live_template,
         expires_at: expires_at.map(|t| t.to_rfc3339()),
         expiry: expires_at.map(expiry::describe),
         cost: crate::cost::estimate(
@@ -988,6 +1024,75 @@ async fn fleet_servers(
                 .join(", ")
         )
     })
+}
+
+/// The site check failed: the cause and the failing web server's last boot
+/// output; in a replacement (old web servers still serving), the new ones are
+/// deregistered and terminated so the old keep the site up.
+async fn site_failed(
+    ctx: &Ctx,
+    plan: &Plan,
+    tg: &crate::resources::targetgroup::TargetGroup,
+    new: &[String],
+    old: &[String],
+    e: anyhow::Error,
+    progress: &Progress,
+) -> anyhow::Error {
+    let who = e
+        .downcast_ref::<crate::site::SiteFailure>()
+        .and_then(|f| f.instance.clone())
+        .filter(|i| new.contains(i))
+        .or_else(|| new.first().cloned());
+    let mut msg = format!("the site check failed: {e:#}");
+    if let Some(id) = &who {
+        match crate::console::output(ctx, id, true).await {
+            Ok(text) if !text.trim().is_empty() => msg.push_str(&format!(
+                "\n\nLast 30 lines of {id}'s boot output (all of it: `logs`):\n{}",
+                crate::console::tail(&text, 30)
+            )),
+            Ok(_) => msg.push_str(&format!("\n\n{id} has no boot output yet.")),
+            Err(c) => msg.push_str(&format!("\n\n(could not read {id}'s boot output: {c:#})")),
+        }
+    }
+    if old.is_empty() {
+        msg.push_str(&format!(
+            "\n\nThe deployment is left as it is (see `status`); fix the cause and run deploy \
+             again, or remove it with cleanup. Template: {}.",
+            plan.template
+        ));
+        return anyhow::anyhow!(msg);
+    }
+    let s = progress.step("rollback");
+    let r = async {
+        s.set(&format!("deregistering {}", new.join(", ")));
+        targetgroup::deregister(ctx, tg, new).await?;
+        s.set(&format!("terminating {}", new.join(", ")));
+        instance::terminate(ctx, new).await
+    }
+    .await;
+    match r {
+        Ok(()) => {
+            s.done(&format!(
+                "{} removed; {} still serve the previous site",
+                new.join(", "),
+                old.join(", ")
+            ));
+            msg.push_str(&format!(
+                "\n\nThe new web server(s) {} were deregistered and terminated; {} still \
+                 serve the previous site. Template {} was not deployed.",
+                new.join(", "),
+                old.join(", "),
+                plan.template
+            ));
+        }
+        Err(r) => {
+            s.fail(&format!("{r:#}"));
+            msg.push_str(&format!(
+                "\n\nRemoving the new web server(s) failed too: {r:#}. Run deploy again."
+            ));
+        }
+    }
+    anyhow::anyhow!(msg)
 }
 
 fn finish<T>(s: &Step, r: Result<T>, msg: impl FnOnce(&T) -> String) -> Result<T> {

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod cost;
 pub mod deploy;
 pub mod plan;

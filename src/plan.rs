@@ -15,6 +15,8 @@ use crate::config::{
 pub const USER_DATA_LIMIT: usize = 16 * 1024;
 /// Tag key on the instance holding the fingerprint of what it runs.
 pub const FINGERPRINT_KEY: &str = "SiteFingerprint";
+/// Tag key on a web server naming the template it was launched to serve.
+pub const TEMPLATE_KEY: &str = "SiteTemplate";
 /// Tag key naming a resource's role in the deployment.
 pub const ROLE_KEY: &str = "Role";
 /// Description of the SSH rule this tool adds; it marks the rule as ours.
@@ -25,6 +27,8 @@ pub const LB_TO_WEB_DESCRIPTION: &str = "http from the load balancer (sitedeploy
 pub const LISTENER_RULE_DESCRIPTION: &str = "http from anywhere (sitedeploy)";
 /// Description of extra ingress rules from deploy.toml.
 pub const EXTRA_RULE_DESCRIPTION: &str = "extra rule from deploy.toml (sitedeploy)";
+/// Where the boot script publishes what it installed, next to the site.
+pub const MARKER_PATH: &str = "sitedeploy.json";
 /// Port the web server listens on inside the instance.
 pub const WEB_PORT: u16 = 80;
 
@@ -83,6 +87,11 @@ pub struct Plan {
     pub user_data: String,
     /// Fingerprint of what the instance runs: user data, type, AMI filter, volume.
     pub fingerprint: String,
+    /// The tooplate template, `<id>_<slug>` (e.g. `2137_barista_cafe`).
+    pub template: String,
+    /// Whether the user data publishes the marker ([`MARKER_PATH`]): it uses
+    /// `{{fingerprint}}` (the shipped script does; a script of one's own may not).
+    pub publishes_marker: bool,
     /// SSH source.
     pub ssh_cidr: SshCidr,
     /// Rules on the load balancer's group: the listener port from anywhere and
@@ -115,13 +124,16 @@ impl Plan {
         tags.insert(USER_TAG_KEYS_KEY.into(), user_keys.join(" "));
         tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
         tags.insert(DEPLOYMENT_KEY.into(), name.clone());
-        let user_data = render_user_data(cfg)?;
+        // The fingerprint covers the user data as rendered with an empty
+        // fingerprint; the script then gets the fingerprint itself, to publish
+        // in its marker.
+        let unmarked = render_user_data(cfg, "")?;
         let architecture = architecture_for(&cfg.instance_type);
         let fingerprint = format!(
             "{:016x}",
             fnv1a(
                 [
-                    user_data.as_str(),
+                    unmarked.as_str(),
                     &cfg.instance_type,
                     &cfg.ami_name_filter,
                     &cfg.ami_owner,
@@ -131,6 +143,9 @@ impl Plan {
                 .as_bytes()
             )
         );
+        let user_data = render_user_data(cfg, &fingerprint)?;
+        let publishes_marker = cfg.user_data_template.contains("{{fingerprint}}")
+            || cfg.user_data_template.contains("{{ fingerprint }}");
         let mut lb_rules = vec![CidrRule {
             port: cfg.listener_port,
             cidr: "0.0.0.0/0".into(),
@@ -169,6 +184,8 @@ impl Plan {
             root_volume_gb: cfg.root_volume_gb,
             user_data,
             fingerprint,
+            template: format!("{}_{}", cfg.template_id, cfg.template_slug),
+            publishes_marker,
             ssh_cidr: cfg.ssh_cidr.clone(),
             lb_rules,
             listener_port: cfg.listener_port,
@@ -232,14 +249,15 @@ impl Plan {
 }
 
 /// Renders the user-data template: replaces `{{template_url}}`,
-/// `{{template_name}}` and `{{deployment}}`, refuses unknown placeholders, and
-/// checks the 16 KB limit.
-pub fn render_user_data(cfg: &Config) -> Result<String> {
+/// `{{template_name}}`, `{{deployment}}` and `{{fingerprint}}`, refuses unknown
+/// placeholders, and checks the 16 KB limit.
+pub fn render_user_data(cfg: &Config, fingerprint: &str) -> Result<String> {
     let template_name = format!("{}_{}", cfg.template_id, cfg.template_slug);
     let values = [
         ("template_url", cfg.template_url.as_str()),
         ("template_name", template_name.as_str()),
         ("deployment", cfg.name.as_str()),
+        ("fingerprint", fingerprint),
     ];
     let src = &cfg.user_data_template;
     let mut out = String::with_capacity(src.len() + 128);
@@ -256,7 +274,7 @@ pub fn render_user_data(cfg: &Config) -> Result<String> {
         let key = after[..end].trim();
         let Some((_, value)) = values.iter().find(|(k, _)| *k == key) else {
             bail!(
-                "{}: unknown placeholder {{{{{key}}}}}: allowed are template_url, template_name, deployment",
+                "{}: unknown placeholder {{{{{key}}}}}: allowed are template_url, template_name, deployment, fingerprint",
                 cfg.user_data_path.display()
             );
         };
@@ -295,26 +313,18 @@ pub fn architecture_for(instance_type: &str) -> &'static str {
     }
 }
 
-/// Standard base64 (RFC 4648, with padding), for the user data.
+/// Standard base64 (RFC 4648, with padding), for the user data (`base64ct`,
+/// RustCrypto's, already built for `ssh-key`).
 pub fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64ct::Encoding;
+    base64ct::Base64::encode_string(data)
+}
+
+/// Decodes standard base64 (the console output), line breaks allowed.
+pub fn base64_decode(text: &str) -> Result<Vec<u8>> {
+    use base64ct::Encoding;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64ct::Base64::decode_vec(&compact).map_err(|e| anyhow::anyhow!("invalid base64: {e}"))
 }
 
 /// 64-bit FNV-1a: a stable, dependency-free fingerprint (not a security hash).
@@ -421,10 +431,10 @@ mod tests {
     fn refuses_unknown_placeholder_and_oversized_user_data() {
         let mut c = cfg("");
         c.user_data_template = "echo {{password}}".into();
-        let e = render_user_data(&c).unwrap_err().to_string();
+        let e = render_user_data(&c, "").unwrap_err().to_string();
         assert!(e.contains("unknown placeholder {{password}}"), "{e}");
         c.user_data_template = "#".repeat(USER_DATA_LIMIT + 1);
-        let e = render_user_data(&c).unwrap_err().to_string();
+        let e = render_user_data(&c, "").unwrap_err().to_string();
         assert!(e.contains("at most 16384"), "{e}");
     }
 
@@ -444,6 +454,23 @@ mod tests {
         c.template_url = "https://example.com/other.zip".into();
         let b = Plan::new(&c).unwrap();
         assert_ne!(a.fingerprint, b.fingerprint);
+    }
+
+    #[test]
+    fn the_user_data_carries_its_own_fingerprint() {
+        let mut c = cfg("");
+        c.user_data_template = "FP='{{fingerprint}}' T='{{template_name}}'".into();
+        let a = Plan::new(&c).unwrap();
+        assert_eq!(
+            a.user_data,
+            format!("FP='{}' T='2137_barista_cafe'", a.fingerprint)
+        );
+        assert!(a.publishes_marker);
+        assert_eq!(a.template, "2137_barista_cafe");
+        // The fingerprint still follows everything else in the script.
+        c.user_data_template = "FP='{{fingerprint}}' T='{{template_name}}' ".into();
+        assert_ne!(Plan::new(&c).unwrap().fingerprint, a.fingerprint);
+        assert!(!Plan::new(&cfg("")).unwrap().publishes_marker);
     }
 
     #[test]
@@ -497,5 +524,7 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64_decode("Zm9v\nYmFy").unwrap(), b"foobar");
+        assert!(base64_decode("Zm9v!").is_err());
     }
 }

@@ -1,5 +1,9 @@
-//! The site check: after the listener exists, wait (bounded) for the instance
-//! to be healthy in the target group, then for the URL to answer HTTP 200.
+//! The site check: after the listener exists, wait (bounded) for the new web
+//! servers to be healthy in the target group, then prove through the load
+//! balancer that each of them serves the site this deploy asked for: its marker
+//! (`/sitedeploy.json`, written by the boot script) says `installed` with the
+//! current fingerprint. What AWS reports is watched meanwhile, so a failure
+//! ends the wait as soon as it is certain ([`prove`]).
 //! `resolve` sends the URL's host to another address (tests point it at a local
 //! server; a learner behind a DNS that is slow to learn the new name can too).
 
@@ -79,4 +83,379 @@ pub async fn wait_http_ok(
         },
     )
     .await
+}
+
+/// What the boot script publishes next to the site.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Marker {
+    /// Deployment name.
+    pub deployment: String,
+    /// The fingerprint of the user data that wrote it.
+    pub fingerprint: String,
+    /// The template, `<id>_<slug>`.
+    pub template: String,
+    /// The instance that wrote it (`unknown` when cloud-init did not say).
+    pub instance: String,
+    /// `installed`, or `fallback`.
+    pub result: String,
+    /// Why the fallback page is served.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One answer to a request for the marker through the load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A marker.
+    Marker(Marker),
+    /// The web server answered without one: why (HTTP 404, Apache's test page...).
+    NoMarker(String),
+    /// No answer a web server gave (connection, timeout, 5xx of the load balancer).
+    Nothing(String),
+}
+
+/// Apache's own page, served when httpd runs without the site.
+fn is_apache_test_page(body: &str) -> bool {
+    body.contains("Test Page for the HTTP Server") || body.contains("<h1>It works!</h1>")
+}
+
+/// Classifies one HTTP answer for the marker URL.
+pub fn classify(status: u16, body: &str) -> Answer {
+    if is_apache_test_page(body) {
+        return Answer::NoMarker(
+            "Apache's test page (httpd runs, but the site is not there)".into(),
+        );
+    }
+    match status {
+        200 => match serde_json::from_str::<Marker>(body) {
+            Ok(m) => Answer::Marker(m),
+            Err(_) => Answer::NoMarker("an answer that is not the marker".into()),
+        },
+        404 => Answer::NoMarker("HTTP 404: the boot script published no marker".into()),
+        500..=599 => Answer::Nothing(format!("HTTP {status}")),
+        s => Answer::NoMarker(format!("HTTP {s}")),
+    }
+}
+
+/// Why the site failed: the cause, and the instance it concerns when known.
+#[derive(Debug)]
+pub struct SiteFailure {
+    /// What went wrong, in one sentence.
+    pub reason: String,
+    /// The web server it concerns.
+    pub instance: Option<String>,
+}
+
+impl std::fmt::Display for SiteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for SiteFailure {}
+
+fn failure(reason: String, instance: Option<&str>) -> anyhow::Error {
+    SiteFailure {
+        reason,
+        instance: instance.map(str::to_string),
+    }
+    .into()
+}
+
+/// What the site check watches.
+pub struct Watch<'a> {
+    /// Clients.
+    pub ctx: &'a Ctx,
+    /// The deployment.
+    pub plan: &'a crate::plan::Plan,
+    /// The target group.
+    pub tg: &'a TargetGroup,
+    /// The web servers that must serve this deploy's site.
+    pub current: &'a [String],
+    /// Web servers still registered that they replace (their answers are not
+    /// this deploy's and are let pass).
+    pub old: &'a [String],
+    /// The site's URL.
+    pub url: &'a str,
+    /// Where to send the URL's host instead of resolving it.
+    pub resolve: Option<SocketAddr>,
+    /// Longest wait in all.
+    pub limit: Duration,
+    /// How long a new web server may fail its health checks after its launch
+    /// (it boots: cloud-init, dnf, the download) before that is a failure.
+    pub boot_grace: Duration,
+    /// Whether to prove the content through the load balancer (`false`:
+    /// `--no-site-check`, healthy targets are enough).
+    pub check_site: bool,
+}
+
+/// What the check proved.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Proof {
+    /// The template the markers say is live (empty when not checked).
+    pub template: String,
+    /// The web servers whose marker was seen.
+    pub instances: Vec<String>,
+    /// HTTP status of the site's page, when it was requested.
+    pub status: Option<u16>,
+}
+
+/// Waits until every current web server is healthy and (with `check_site`)
+/// serves this deploy's site, and fails as soon as the outcome is certain:
+/// a web server stopped or terminated, failing its status checks, a health
+/// check answered with the wrong code, health checks still failing after the
+/// boot grace, or a marker that says `fallback`, names an earlier fingerprint,
+/// or is missing while every target is healthy.
+pub async fn prove(w: &Watch<'_>, mut on_wait: impl FnMut(&str, Duration)) -> Result<Proof> {
+    let client = http_client(w.url, w.resolve)?;
+    let marker_url = format!("{}{}", w.url, crate::plan::MARKER_PATH);
+    // What earlier rounds saw (the check is a closure called once per round).
+    let seen = std::sync::Mutex::new((Vec::<String>::new(), 0u32, String::new()));
+    let plan = w.plan;
+    poll_until(
+        w.ctx.poll,
+        &format!("{} to serve this deploy's site", w.current.join(", ")),
+        w.limit,
+        &mut on_wait,
+        || {
+            let client = &client;
+            let marker_url = &marker_url;
+            let seen = &seen;
+            async move {
+                let (instances, health) = tokio::try_join!(
+                    crate::resources::instance::describe_ids(w.ctx, w.current),
+                    targetgroup::health(w.ctx, w.tg),
+                )?;
+                for i in &instances {
+                    if matches!(
+                        i.state.as_str(),
+                        "stopping" | "stopped" | "shutting-down" | "terminated"
+                    ) {
+                        return Err(failure(
+                            format!(
+                                "web server {} is {}{}",
+                                i.id,
+                                i.state,
+                                i.state_reason
+                                    .as_deref()
+                                    .map(|r| format!(" ({r})"))
+                                    .unwrap_or_default()
+                            ),
+                            Some(&i.id),
+                        ));
+                    }
+                }
+                if let Some(id) = impaired(w.ctx, w.current).await? {
+                    return Err(failure(
+                        format!("web server {id} fails its EC2 status checks (impaired)"),
+                        Some(&id),
+                    ));
+                }
+                let mut waiting = Vec::new();
+                for id in w.current {
+                    let h = health.iter().find(|h| &h.id == id);
+                    let state = h.map(|h| h.state.as_str()).unwrap_or("not registered");
+                    if state == "healthy" {
+                        continue;
+                    }
+                    let reason = h.and_then(|h| h.reason.clone()).unwrap_or_default();
+                    let detail = h
+                        .and_then(|h| h.description.clone())
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default();
+                    if state == "unhealthy" {
+                        let booted_for = instances
+                            .iter()
+                            .find(|i| &i.id == id)
+                            .map(|i| crate::cost::hours_since(i.launched) * 3600.0)
+                            .unwrap_or(0.0);
+                        if reason == "Target.ResponseCodeMismatch"
+                            || booted_for > w.boot_grace.as_secs_f64()
+                        {
+                            return Err(failure(
+                                format!(
+                                    "web server {id} fails the load balancer's health check \
+                                     ({reason}{detail})"
+                                ),
+                                Some(id),
+                            ));
+                        }
+                    }
+                    waiting.push(format!(
+                        "{id} {state}{}",
+                        if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({reason})")
+                        }
+                    ));
+                }
+                if !waiting.is_empty() {
+                    return Ok(Check::Waiting(format!("target {}", waiting.join(", "))));
+                }
+                if !w.check_site {
+                    return Ok(Check::Done(Proof::default()));
+                }
+                if !plan.publishes_marker {
+                    // A user data script of one's own: the page answering 200 is all.
+                    return Ok(match get(client, w.url).await {
+                        Ok((200, _)) => Check::Done(Proof {
+                            status: Some(200),
+                            ..Default::default()
+                        }),
+                        Ok((s, _)) => Check::Waiting(format!("HTTP {s}")),
+                        Err(e) => Check::Waiting(e),
+                    });
+                }
+                // Enough requests for the load balancer's round robin to reach
+                // every registered target.
+                let tries = 2 * (w.current.len() + w.old.len()) + 1;
+                let mut seen_no_marker = None;
+                let mut last = String::new();
+                for _ in 0..tries {
+                    let answer = match get(client, marker_url).await {
+                        Ok((status, body)) => classify(status, &body),
+                        Err(e) => Answer::Nothing(e),
+                    };
+                    match answer {
+                        Answer::Marker(m) => {
+                            if w.old.contains(&m.instance) {
+                                last = format!("{} (being replaced) still answers", m.instance);
+                                continue;
+                            }
+                            if m.fingerprint != plan.fingerprint || m.deployment != plan.name {
+                                return Err(failure(
+                                    format!(
+                                        "the site serves the marker of another deploy \
+                                         (fingerprint {} of {}, from {}), not this one's \
+                                         ({}): an old web server answers",
+                                        m.fingerprint, m.deployment, m.instance, plan.fingerprint
+                                    ),
+                                    Some(m.instance.as_str()).filter(|i| *i != "unknown"),
+                                ));
+                            }
+                            if m.result != "installed" {
+                                return Err(failure(
+                                    format!(
+                                        "web server {} serves the fallback page: template {} \
+                                         could not be installed ({})",
+                                        m.instance, m.template, m.reason
+                                    ),
+                                    Some(m.instance.as_str()).filter(|i| *i != "unknown"),
+                                ));
+                            }
+                            let mut s = seen.lock().expect("site check state");
+                            s.2 = m.template.clone();
+                            if !s.0.contains(&m.instance) {
+                                s.0.push(m.instance.clone());
+                            }
+                        }
+                        Answer::NoMarker(why) => seen_no_marker = Some(why),
+                        Answer::Nothing(why) => last = why,
+                    }
+                    let (proven, template) = {
+                        let s = seen.lock().expect("site check state");
+                        (s.0.clone(), s.2.clone())
+                    };
+                    let all = w.current.iter().all(|id| proven.contains(id))
+                        || (w.current.len() == 1 && proven.iter().any(|p| p == "unknown"));
+                    if all {
+                        let status = get(client, w.url).await.ok().map(|(s, _)| s);
+                        return Ok(Check::Done(Proof {
+                            template,
+                            instances: proven,
+                            status,
+                        }));
+                    }
+                }
+                if let Some(why) = seen_no_marker {
+                    // Every target is healthy; with no old one left, nothing but
+                    // this deploy's servers answers. Twice, to be certain.
+                    let rounds = {
+                        let mut s = seen.lock().expect("site check state");
+                        s.1 += 1;
+                        s.1
+                    };
+                    if w.old.is_empty() && rounds >= 2 {
+                        return Err(failure(
+                            format!(
+                                "the site answers without this deploy's marker: {why}; \
+                                 the boot script did not finish installing the site"
+                            ),
+                            w.current.first().map(String::as_str),
+                        ));
+                    }
+                    last = why;
+                }
+                let proven = seen.lock().expect("site check state").0.clone();
+                Ok(Check::Waiting(format!(
+                    "{} of {} web servers proven{}",
+                    proven.iter().filter(|p| w.current.contains(p)).count(),
+                    w.current.len(),
+                    if last.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {last}")
+                    }
+                )))
+            }
+        },
+    )
+    .await
+}
+
+/// The first of `ids` whose instance or system status check is `impaired`.
+async fn impaired(ctx: &Ctx, ids: &[String]) -> Result<Option<String>> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let out = ctx
+        .ec2
+        .describe_instance_status()
+        .set_instance_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(crate::aws::AwsError::from);
+    let out = crate::aws::unless_not_found(out, || "failed to read the status checks".into())?;
+    Ok(out.and_then(|o| {
+        o.instance_statuses()
+            .iter()
+            .find(|s| {
+                let bad = |x: Option<&aws_sdk_ec2::types::InstanceStatusSummary>| {
+                    x.and_then(|x| x.status())
+                        .is_some_and(|s| s.as_str() == "impaired")
+                };
+                bad(s.instance_status()) || bad(s.system_status())
+            })
+            .and_then(|s| s.instance_id().map(str::to_string))
+    }))
+}
+
+fn http_client(url: &str, resolve: Option<SocketAddr>) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(3));
+    if let Some(addr) = resolve {
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .context("the site URL has no host")?;
+        builder = builder.resolve(&host, addr);
+    }
+    builder.build().context("failed to build HTTP client")
+}
+
+/// One GET: status and body (at most 64 KiB read), or why there was none.
+async fn get(client: &reqwest::Client, url: &str) -> std::result::Result<(u16, String), String> {
+    match client.get(url).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            Ok((status, body.chars().take(64 * 1024).collect()))
+        }
+        Err(e) if e.is_timeout() => Err("no answer (timeout)".into()),
+        Err(e) if e.is_connect() => Err("connection refused or unreachable".into()),
+        Err(e) => Err(format!("request failed: {e}")),
+    }
 }

@@ -807,6 +807,23 @@ fn human(d: std::time::Duration) -> String {
     }
 }
 
+/// "template A -> B: " when the web servers being replaced serve another
+/// template than the plan's (their `SiteTemplate` tag), else nothing.
+fn template_change(plan: &Plan, old: &[&Instance]) -> String {
+    let mut was: Vec<&str> = old
+        .iter()
+        .filter_map(|i| i.template.as_deref())
+        .filter(|t| *t != plan.template)
+        .collect();
+    was.sort_unstable();
+    was.dedup();
+    if was.is_empty() {
+        String::new()
+    } else {
+        format!("template {} -> {}: ", was.join(", "), plan.template)
+    }
+}
+
 /// One instance: keep, start, launch, or replace an earlier template's; a
 /// fleet of an earlier `count > 1` goes once it serves.
 fn decide_single(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision> {
@@ -836,7 +853,8 @@ fn decide_single(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision>
         ),
         (_, false) => (
             Action::Replace(format!(
-                "{} takes the place of {}",
+                "{}{} takes the place of {}",
+                template_change(plan, &others),
                 plan.instance_type,
                 other_ids.join(", ")
             )),
@@ -896,9 +914,14 @@ fn decide_fleet(plan: &Plan, seen: &Observed) -> Vec<Decision> {
             let changed = lt.fingerprint != plan.fingerprint;
             let mut changes = tag_drift(&lt.tags, plan).describe();
             if changed {
+                let running: Vec<&Instance> = seen.instances.iter().collect();
                 changes.insert(
                     0,
-                    format!("version {} for the changed template", lt.version + 1),
+                    format!(
+                        "{}version {} for the changed template",
+                        template_change(plan, &running),
+                        lt.version + 1
+                    ),
                 );
             }
             (Action::keep_or_update(changes), changed)
@@ -1093,6 +1116,8 @@ mod tests {
                 tags: tags(p),
                 launched: None,
                 instance_type: "t3.micro".into(),
+                state_reason: None,
+                template: Some(p.template.clone()),
             }],
             targets: vec![("i-1".into(), "healthy".into())],
             load_balancer: Seen::Present(LoadBalancer {
@@ -1255,6 +1280,17 @@ mod tests {
         assert_eq!(
             inst.action,
             Action::Replace("t3.micro takes the place of i-1".into())
+        );
+        // Another template: the plan says which way.
+        seen.instances[0].template = Some("2121_wave_cafe".into());
+        let d = decide(&p, &seen, &want());
+        let inst = d.iter().find(|d| d.kind == Kind::Instance).unwrap();
+        assert_eq!(
+            inst.action,
+            Action::Replace(format!(
+                "template 2121_wave_cafe -> {}: t3.micro takes the place of i-1",
+                p.template
+            ))
         );
 
         let mut seen = deployed(&p);

@@ -302,8 +302,8 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
     let d = Deployment::simple(&moto.endpoint(), "web", &ip);
-    let port = site("200 OK");
-    let addr = format!("127.0.0.1:{port}");
+    let fake = FakeSite::start(&moto, "installed", None);
+    let addr = fake.address();
     let env = [("SITEDEPLOY_NO_SITE_CHECK", "false")];
     let r = d
         .run_env(
@@ -313,7 +313,11 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
         )
         .ok();
     assert_eq!(r.json()["site_status"], 200);
-    assert!(r.stderr.contains("answers HTTP 200"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("serves template 2137_barista_cafe"),
+        "{}",
+        r.stderr
+    );
 
     // A server that answers 503, then nothing at all: both time out clearly.
     let busy = format!("127.0.0.1:{}", site("503 Service Unavailable"));
@@ -325,7 +329,7 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("to answer HTTP 200 after 3s (last state: HTTP 503)"),
+            .contains("to serve this deploy's site after 3s (last state: 0 of 1 web servers proven; HTTP 503)"),
         "{}",
         r.stderr
     );
@@ -340,7 +344,7 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("gave up waiting for http://"),
+        r.stderr.contains("to serve this deploy's site after 3s"),
         "{}",
         r.stderr
     );
@@ -351,7 +355,10 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
 async fn the_old_instance_leaves_only_after_the_new_one_is_in_service() {
     let moto = Moto::start();
     // A registered target is `initial` for 2 s before it is `healthy`.
-    let proxy = Proxy::start(&moto, r#"{"target_initial_s": 2}"#);
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"target_initial_s": 2, "deregistration_delay_s": 1}"#,
+    );
     let ip = IpService::start("203.0.113.7");
     let d = Deployment::simple(&proxy.endpoint(), "swap", &ip);
     d.deploy(&[]).ok();
@@ -359,7 +366,7 @@ async fn the_old_instance_leaves_only_after_the_new_one_is_in_service() {
     std::fs::write(d.dir.join("deploy.toml"), changed).unwrap();
     proxy.reset();
     let r = d.deploy(&[]).ok();
-    assert!(r.stderr.contains("target initial"), "{}", r.stderr);
+    assert!(r.stderr.contains(" initial"), "{}", r.stderr);
     let stats = proxy.stats();
     let first = |a: &str| {
         stats["first"][a]

@@ -18,7 +18,7 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-fn rendered_script(dir: &Path) -> String {
+fn rendered_plan(dir: &Path) -> Plan {
     std::fs::create_dir_all(dir.join("userdata")).unwrap();
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("userdata/install-template.sh"),
@@ -27,7 +27,13 @@ fn rendered_script(dir: &Path) -> String {
     .unwrap();
     let text = common::config_text("cafe", "http://127.0.0.1:9/", "");
     let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
-    Plan::new(&cfg).unwrap().user_data
+    Plan::new(&cfg).unwrap()
+}
+
+/// The marker the script published, as JSON.
+fn marker(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("root/var/www/html/sitedeploy.json")).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 fn write_exec(path: &Path, body: &str) {
@@ -106,6 +112,10 @@ fn run_script(dir: &Path, script: &str) -> std::process::Output {
     let path = dir.join("user-data.sh");
     std::fs::write(&path, script).unwrap();
     let bin = stubs(dir);
+    // cloud-init's record of the instance id.
+    let cloud = dir.join("root/var/lib/cloud/data");
+    std::fs::create_dir_all(&cloud).unwrap();
+    std::fs::write(cloud.join("instance-id"), "i-0123456789abcdef0\n").unwrap();
     Command::new("bash")
         .arg(&path)
         .env(
@@ -124,7 +134,8 @@ fn run_script(dir: &Path, script: &str) -> std::process::Output {
 #[test]
 fn installs_the_template_into_the_web_root() {
     let dir = scratch("ok");
-    let script = rendered_script(&dir);
+    let plan = rendered_plan(&dir);
+    let script = plan.user_data.clone();
     make_fixture(&dir);
     let out = run_script(&dir, &script);
     assert!(
@@ -148,13 +159,28 @@ fn installs_the_template_into_the_web_root() {
         "{calls}"
     );
     assert!(calls.contains("systemctl enable --now httpd"), "{calls}");
+    assert_eq!(
+        marker(&dir),
+        serde_json::json!({
+            "deployment": "cafe",
+            "fingerprint": plan.fingerprint,
+            "template": "2137_barista_cafe",
+            "instance": "i-0123456789abcdef0",
+            "result": "installed",
+            "reason": "",
+        })
+    );
+    assert!(plan.publishes_marker);
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("sitedeploy: marker: installed"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn serves_a_fallback_page_when_the_download_fails() {
     let dir = scratch("fail");
-    let script = rendered_script(&dir);
+    let plan = rendered_plan(&dir);
+    let script = plan.user_data.clone();
     // no fixture: the stubbed curl fails like a 404
     let out = run_script(&dir, &script);
     assert!(
@@ -170,5 +196,13 @@ fn serves_a_fallback_page_when_the_download_fails() {
     );
     let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
     assert!(calls.contains("systemctl enable --now httpd"), "{calls}");
+    let m = marker(&dir);
+    assert_eq!(m["result"], "fallback", "{m}");
+    assert_eq!(m["fingerprint"], plan.fingerprint.as_str(), "{m}");
+    assert_eq!(
+        m["reason"],
+        "the download from https://www.tooplate.com/zip-templates/2137_barista_cafe.zip failed",
+        "{m}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,7 +21,7 @@ use super::targetgroup::{self, TargetGroup};
 use super::{foreign, is_foreign, Deleted, Ensured, Outcome};
 use crate::aws::{code, poll_until, AwsError, Check, Ctx};
 use crate::config::{DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
-use crate::plan::{Plan, FINGERPRINT_KEY, ROLE_KEY};
+use crate::plan::{Plan, FINGERPRINT_KEY, ROLE_KEY, TEMPLATE_KEY};
 
 /// The tag AWS puts on every instance an Auto Scaling group launches.
 pub const GROUP_TAG: &str = "aws:autoscaling:groupName";
@@ -165,6 +165,7 @@ fn tags(plan: &Plan) -> Vec<asgt::Tag> {
         ("Name", plan.instance_name.as_str()),
         (ROLE_KEY, super::instance::ROLE_WEB),
         (FINGERPRINT_KEY, plan.fingerprint.as_str()),
+        (TEMPLATE_KEY, plan.template.as_str()),
     ];
     plan.tag_pairs()
         .chain(instance)
@@ -382,6 +383,7 @@ pub async fn roll(
     ctx.asg
         .create_or_update_tags()
         .tags(tag(plan, FINGERPRINT_KEY, &plan.fingerprint))
+        .tags(tag(plan, TEMPLATE_KEY, &plan.template))
         .send()
         .await
         .map_err(AwsError::from)

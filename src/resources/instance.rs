@@ -16,7 +16,7 @@ use super::{ec2_filter, ec2_tag_filters, ec2_tag_spec, Deleted};
 use crate::aws::{
     after_create, is_code, poll_until, retry_not_yet, unless_not_found, AwsError, Check, Ctx,
 };
-use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY};
+use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY, TEMPLATE_KEY};
 
 /// Role tag value of the web instance.
 pub const ROLE_WEB: &str = "web";
@@ -51,6 +51,10 @@ pub struct Instance {
     pub launched: Option<i64>,
     /// Instance type (what it costs, whatever deploy.toml says now).
     pub instance_type: String,
+    /// Why it is in its state, when AWS says (e.g. a stop's reason).
+    pub state_reason: Option<String>,
+    /// The template it was launched to serve (its `SiteTemplate` tag).
+    pub template: Option<String>,
 }
 
 fn to_instance(i: &ec2t::Instance) -> Instance {
@@ -79,6 +83,21 @@ fn to_instance(i: &ec2t::Instance) -> Instance {
             .instance_type()
             .map(|t| t.as_str().to_string())
             .unwrap_or_default(),
+        template: i
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(TEMPLATE_KEY))
+            .and_then(|t| t.value())
+            .map(str::to_string),
+        state_reason: i
+            .state_reason()
+            .and_then(|r| r.message())
+            .map(str::to_string)
+            .or_else(|| {
+                i.state_transition_reason()
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string)
+            }),
     }
 }
 
@@ -374,6 +393,7 @@ async fn run(ctx: &Ctx, plan: &Plan, inputs: &LaunchInputs<'_>, token: &str) -> 
                 ("Name", &plan.instance_name),
                 (ROLE_KEY, ROLE_WEB),
                 (FINGERPRINT_KEY, &plan.fingerprint),
+                (TEMPLATE_KEY, &plan.template),
             ],
         ))
         .tag_specifications(ec2_tag_spec(

@@ -13,7 +13,7 @@ use super::{
     ec2_filter, ec2_is_ours, ec2_tag_spec, foreign, is_foreign, Deleted, Ensured, Outcome,
 };
 use crate::aws::{is_duplicate, unless_not_found, AwsError, Ctx};
-use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY};
+use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY, TEMPLATE_KEY};
 
 /// A launch template and its default version.
 #[derive(Debug, Clone)]
@@ -109,6 +109,7 @@ fn data(plan: &Plan, inputs: &TemplateInputs<'_>) -> ec2t::RequestLaunchTemplate
         ("Name", plan.instance_name.as_str()),
         (ROLE_KEY, ROLE_WEB),
         (FINGERPRINT_KEY, plan.fingerprint.as_str()),
+        (TEMPLATE_KEY, plan.template.as_str()),
     ];
     let spec = |kind: ec2t::ResourceType, extra: &[(&str, &str)]| {
         let s = ec2_tag_spec(plan, kind.clone(), extra);

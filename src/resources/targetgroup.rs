@@ -93,9 +93,10 @@ pub async fn ensure_found(
         .target_type(elbt::TargetTypeEnum::Instance)
         .health_check_protocol(elbt::ProtocolEnum::Http)
         .health_check_path(&plan.health_check_path)
-        .health_check_interval_seconds(10)
-        .healthy_threshold_count(2)
-        .unhealthy_threshold_count(3)
+        .health_check_interval_seconds(HEALTH_INTERVAL_S)
+        .health_check_timeout_seconds(HEALTH_TIMEOUT_S)
+        .healthy_threshold_count(HEALTHY_THRESHOLD)
+        .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
         .matcher(elbt::Matcher::builder().http_code("200").build())
         .set_tags(Some(elb_tags(plan)))
         .send()
@@ -121,6 +122,7 @@ pub async fn ensure_found(
     else {
         bail!("CreateTargetGroup returned no target group");
     };
+    set_deregistration_delay(ctx, &plan.tg_name, arn).await?;
     Ok(Ensured::new(
         TargetGroup {
             arn: arn.to_string(),
@@ -130,6 +132,79 @@ pub async fn ensure_found(
         },
         Outcome::Created,
     ))
+}
+
+/// Seconds between health checks: ALB's shortest.
+pub const HEALTH_INTERVAL_S: i32 = 5;
+/// A check fails when the page takes longer than this (under the interval; a
+/// static page answers in milliseconds).
+pub const HEALTH_TIMEOUT_S: i32 = 4;
+/// Consecutive passes that put a target in service: ALB's fewest.
+pub const HEALTHY_THRESHOLD: i32 = 2;
+/// Consecutive failures that take it out.
+pub const UNHEALTHY_THRESHOLD: i32 = 2;
+/// How long a deregistered target drains (AWS's default is 300 s): a static
+/// site's requests last milliseconds, so 15 s lets every one in flight finish.
+pub const DEREGISTRATION_DELAY_S: u64 = 15;
+
+/// Sets the target group's deregistration delay (CreateTargetGroup takes no
+/// attributes).
+async fn set_deregistration_delay(ctx: &Ctx, name: &str, arn: &str) -> Result<()> {
+    ctx.elb
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .attributes(
+            elbt::TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value(DEREGISTRATION_DELAY_S.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to set the deregistration delay of {name}"))?;
+    Ok(())
+}
+
+/// A target's health as the load balancer reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// Instance id.
+    pub id: String,
+    /// `initial`, `healthy`, `unhealthy`, `draining`, `unused`...
+    pub state: String,
+    /// The reason code (`Target.Timeout`, `Target.ResponseCodeMismatch`, ...).
+    pub reason: Option<String>,
+    /// AWS's description of the reason.
+    pub description: Option<String>,
+}
+
+/// Every registered target's health, with the reason codes.
+pub async fn health(ctx: &Ctx, tg: &TargetGroup) -> Result<Vec<Health>> {
+    let out = ctx
+        .elb
+        .describe_target_health()
+        .target_group_arn(&tg.arn)
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to read the targets of {}", tg.name))?;
+    Ok(out
+        .target_health_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let h = d.target_health();
+            Some(Health {
+                id: d.target()?.id()?.to_string(),
+                state: h
+                    .and_then(|h| h.state())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: h.and_then(|h| h.reason()).map(|r| r.as_str().to_string()),
+                description: h.and_then(|h| h.description()).map(str::to_string),
+            })
+        })
+        .collect())
 }
 
 /// How an existing target group differs from the plan: the health-check path
@@ -177,27 +252,42 @@ async fn bring_into_line(
 
 /// The instance ids registered in the target group, with their health state.
 pub async fn targets(ctx: &Ctx, tg: &TargetGroup) -> Result<Vec<(String, String)>> {
-    let out = ctx
-        .elb
-        .describe_target_health()
-        .target_group_arn(&tg.arn)
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to read the targets of {}", tg.name))?;
-    Ok(out
-        .target_health_descriptions()
-        .iter()
-        .filter_map(|d| {
-            let id = d.target()?.id()?.to_string();
-            let state = d
-                .target_health()
-                .and_then(|h| h.state())
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
-            Some((id, state))
-        })
+    Ok(health(ctx, tg)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.state))
         .collect())
+}
+
+/// Waits until none of `ids` is registered or draining (a deregistered target
+/// drains for the deregistration delay, then is gone).
+pub async fn wait_drained(
+    ctx: &Ctx,
+    tg: &TargetGroup,
+    ids: &[String],
+    limit: Duration,
+    on_wait: impl FnMut(&str, Duration),
+) -> Result<()> {
+    crate::aws::poll_until(
+        ctx.poll,
+        &format!("{} to drain from {}", ids.join(", "), tg.name),
+        limit,
+        on_wait,
+        || async {
+            let left: Vec<String> = health(ctx, tg)
+                .await?
+                .into_iter()
+                .filter(|h| ids.contains(&h.id))
+                .map(|h| format!("{} {}", h.id, h.state))
+                .collect();
+            Ok(if left.is_empty() {
+                crate::aws::Check::Done(())
+            } else {
+                crate::aws::Check::Waiting(left.join(", "))
+            })
+        },
+    )
+    .await
 }
 
 /// Registers the instance unless it already is; retries while AWS answers

@@ -101,7 +101,9 @@ impl Moto {
                     port,
                     front: None,
                 };
-                moto.front = Some(Proxy::start(&moto, "{}"));
+                // Deregistered targets drain for 1 s here (AWS: the target
+                // group's delay, 15 s for this tool's), to keep the suite fast.
+                moto.front = Some(Proxy::start(&moto, r#"{"deregistration_delay_s": 1}"#));
                 return moto;
             }
         }
@@ -391,6 +393,48 @@ impl Drop for Deployment {
         }
         // The .pem is read-only; remove_dir_all copes with that on Unix.
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// tests/support/fakesite.py: the web servers behind the load balancer, as
+/// their own boot script (user data) would set them up; `mode` is installed,
+/// fallback, none, apache or stale.
+pub struct FakeSite {
+    _child: Guard,
+    pub port: u16,
+}
+
+impl FakeSite {
+    pub fn start(moto: &Moto, mode: &str, fail_template: Option<&str>) -> FakeSite {
+        let mut c = Command::new(python());
+        c.arg(manifest_dir().join("tests/support/fakesite.py"))
+            .args(["--endpoint", &moto.endpoint(), "--mode", mode]);
+        if let Some(t) = fail_template {
+            c.args(["--fail-template", t]);
+        }
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("failed to start fakesite.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("fakesite said {line:?}"));
+        FakeSite {
+            _child: Guard(child),
+            port,
+        }
+    }
+
+    /// `--site-address` for deploy.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 }
 

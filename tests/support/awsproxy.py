@@ -44,6 +44,17 @@ paths that only real AWS would reach:
                            (botocore, from the test virtual environment). Requests
                            signed with any other key pass unchanged, so moto still
                            refuses them; the proxy's own look-ups are signed too.
+  target_unhealthy         {"reason": "Target.ResponseCodeMismatch", "description": "..."}:
+                           every registered target reports `unhealthy` with that reason
+                           code (instead of `initial` or `healthy`)
+  instance_stops_s         an instance reports `stopped` (with AWS's state reason) N s
+                           after RunInstances, as if it stopped while booting
+  console_lines            ["line", ...]: GetConsoleOutput answers these lines (base64)
+                           instead of moto's fixed sample; with console_line_every_s,
+                           one more line every N s since the instance's launch
+  deregistration_delay_s   how long a deregistered target drains, overriding the target
+                           group's deregistration_delay.timeout_seconds (AWS: that
+                           attribute, 300 s by default); moto removes targets at once
   slow_regions             {"region": seconds}: every request signed for that region
                            waits this long before it is forwarded (a region that
                            does not answer in time)
@@ -56,7 +67,9 @@ paths that only real AWS would reach:
                            connections dropped before forwarding and connections
                            dropped after moto handled the request
 
-Always on: ImportKeyPair of an ed25519 key reports AWS's fingerprint (base64 SHA-256
+Always on: a deregistered target is listed as `draining`
+(Target.DeregistrationInProgress) for its target group's deregistration delay, as
+AWS does (moto drops it at once). ImportKeyPair of an ed25519 key reports AWS's fingerprint (base64 SHA-256
 of the public key; moto gives hex SHA-256 of its DER form). DescribeRegions lists
 the enabled regions of the caller's partition only, as AWS does (moto adds China's,
 GovCloud's and the opt-in regions not enabled).
@@ -101,6 +114,8 @@ class State:
         self.sg_refusals = {}  # sg id -> refusals so far
         self.client_tokens = {}  # RunInstances client token -> first response
         self.registered = {}  # instance id -> RegisterTargets time
+        self.draining = {}  # (target group arn, instance id) -> DeregisterTargets time
+        self.tg_delay = {}  # target group arn -> deregistration delay set, seconds
         self.drops_left = dict(config.get("drop_after_actions") or {})
         self.stats = new_stats()
         self.created = {}  # group id / key name / instance id -> creation time (eventual_s)
@@ -301,7 +316,7 @@ class Handler(BaseHTTPRequestHandler):
 
         if action and not action.startswith("Describe"):
             with st.lock:
-                st.stats["requests"].append({"action": action,
+                st.stats["requests"].append({"action": action, "t": round(time.time() - st.start, 3),
                                              "params": {k: v[0] for k, v in params.items()}})
 
         if cfg.get("iam_policy") and action:
@@ -326,6 +341,9 @@ class Handler(BaseHTTPRequestHandler):
         if pre is not None:
             st.count("injected", action + ":" + pre[1].split("<Code>")[1].split("<")[0])
             return self.reply(*pre)
+
+        if action == "GetConsoleOutput" and cfg.get("console_lines") is not None:
+            return self.reply(200, self.console_output(params, now))
 
         replay = self.idempotent_replay(action, params, svc)
         if replay is not None:
@@ -429,6 +447,22 @@ class Handler(BaseHTTPRequestHandler):
         SigV4Auth(Credentials(keys["access_key"], keys["secret_key"]), service, region).add_auth(req)
         return body, dict(req.headers.items())
 
+    def console_output(self, params, now):
+        """GetConsoleOutput as AWS answers it, with the configured lines."""
+        st, cfg = self.state, self.state.cfg
+        iid = (params.get("InstanceId") or [""])[0]
+        lines = cfg["console_lines"]
+        every = cfg.get("console_line_every_s")
+        if every:
+            with st.lock:
+                launched = st.launched.get(iid, now)
+            lines = lines[:int((now - launched) / every) + 1]
+        out = base64.b64encode(("\r\n".join(lines) + "\r\n").encode()).decode() if lines else ""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now))
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<GetConsoleOutputResponse xmlns="{EC2_NS}/">'
+                f"<requestId>proxy-console</requestId><instanceId>{iid}</instanceId>"
+                f"<timestamp>{stamp}</timestamp><output>{out}</output></GetConsoleOutputResponse>")
+
     # --- the timing model -------------------------------------------------
     def instance_model_state(self, iid, now):
         st, cfg = self.state, self.state.cfg
@@ -439,6 +473,9 @@ class Handler(BaseHTTPRequestHandler):
             return ("32", "shutting-down")
         if t is None and l is not None and now - l < cfg.get("instance_pending_s", 0):
             return ("0", "pending")
+        stops = cfg.get("instance_stops_s")
+        if t is None and l is not None and stops is not None and now - l >= stops:
+            return ("80", "stopped")
         return None
 
     def before(self, action, params, now, err):
@@ -558,14 +595,29 @@ class Handler(BaseHTTPRequestHandler):
                     st.lb_created.setdefault(arn, now)
                     st.lb_groups.setdefault(arn, groups)
         elif action == "RegisterTargets":
+            tg = (params.get("TargetGroupArn") or [""])[0]
             with st.lock:
                 for k, v in params.items():
                     if k.startswith("Targets.member.") and k.endswith(".Id"):
                         st.registered.setdefault(v[0], now)
+                        st.draining.pop((tg, v[0]), None)
         elif action == "DeleteLoadBalancer":
             arn = (params.get("LoadBalancerArn") or [""])[0]
             with st.lock:
                 st.lb_deleted.setdefault(arn, now)
+        elif action == "DeregisterTargets":
+            tg = (params.get("TargetGroupArn") or [""])[0]
+            with st.lock:
+                for k, v in params.items():
+                    if k.startswith("Targets.member.") and k.endswith(".Id"):
+                        st.draining[(tg, v[0])] = now
+        elif action == "ModifyTargetGroupAttributes":
+            tg = (params.get("TargetGroupArn") or [""])[0]
+            for k, v in params.items():
+                if k.endswith(".Key") and v[0] == "deregistration_delay.timeout_seconds":
+                    val = (params.get(k[:-4] + ".Value") or ["300"])[0]
+                    with st.lock:
+                        st.tg_delay[tg] = int(val)
 
         if action in ("DescribeInstances", "RunInstances"):
             def sub(m):
@@ -574,6 +626,18 @@ class Handler(BaseHTTPRequestHandler):
                     return m.group(0)
                 return m.group(1) + s[0] + m.group(4) + s[1] + m.group(6)
             text = INSTANCE_STATE.sub(sub, text)
+            if cfg.get("instance_stops_s") is not None:
+                # AWS says why: <stateReason> with a code and a message.
+                def reason_sub(m):
+                    block = m.group(0)
+                    if "<name>stopped</name>" in block and "<stateReason>" not in block:
+                        block = block.replace(
+                            "</instanceState>",
+                            "</instanceState><stateReason><code>Server.InternalError</code>"
+                            "<message>Server.InternalError: Internal error on launch</message></stateReason>", 1)
+                    return block
+                text = re.sub(r"<instanceId>i-[0-9a-f]+</instanceId>.*?</instanceState>", reason_sub, text,
+                              flags=re.S)
         elif action in ("DescribeLoadBalancers", "CreateLoadBalancer"):
             prov = cfg.get("lb_provisioning_s", 0)
             def lb_sub(m):
@@ -597,6 +661,44 @@ class Handler(BaseHTTPRequestHandler):
                 return m.group(0)
             text = re.sub(r"(<Id>(i-[0-9a-f]+)</Id>.*?<State>)healthy(</State>)", health_sub, text,
                           flags=re.S)
+            bad = cfg.get("target_unhealthy")
+            if bad:
+                text = re.sub(
+                    r"<TargetHealth>.*?</TargetHealth>",
+                    lambda m: (f"<TargetHealth><State>unhealthy</State><Reason>{bad['reason']}</Reason>"
+                               f"<Description>{bad.get('description', 'Health checks failed')}</Description>"
+                               f"</TargetHealth>"),
+                    text, flags=re.S)
+            tg = (params.get("TargetGroupArn") or [""])[0]
+            with st.lock:
+                known = tg in st.tg_delay
+                pending = any(arn == tg for (arn, _) in st.draining)
+            if pending and not known and "deregistration_delay_s" not in cfg:
+                # Set before this proxy started: moto keeps the attribute.
+                q = {"Action": "DescribeTargetGroupAttributes", "Version": "2015-12-01",
+                     "TargetGroupArn": tg}
+                _, _, data = self.upstream_call(urllib.parse.urlencode(q).encode())
+                m = re.search(r"<Key>deregistration_delay.timeout_seconds</Key>\s*<Value>(\d+)</Value>",
+                              data.decode("utf-8", "replace"))
+                with st.lock:
+                    st.tg_delay[tg] = int(m.group(1)) if m else 300
+            with st.lock:
+                delay = cfg.get("deregistration_delay_s", st.tg_delay.get(tg, 300))
+                draining = [iid for (arn, iid), t in st.draining.items()
+                            if arn == tg and now - t < delay]
+            for iid in draining:
+                if f"<Id>{iid}</Id>" in text:
+                    continue
+                member = (f"<member><HealthCheckPort>80</HealthCheckPort><Target><Port>80</Port>"
+                          f"<Id>{iid}</Id></Target><TargetHealth><State>draining</State>"
+                          f"<Reason>Target.DeregistrationInProgress</Reason>"
+                          f"<Description>Target deregistration is in progress</Description>"
+                          f"</TargetHealth></member>")
+                if "<TargetHealthDescriptions/>" in text:
+                    text = text.replace("<TargetHealthDescriptions/>",
+                                        f"<TargetHealthDescriptions>{member}</TargetHealthDescriptions>")
+                else:
+                    text = text.replace("</TargetHealthDescriptions>", member + "</TargetHealthDescriptions>")
         elif action == "DescribeNetworkInterfaces":
             desc = None
             for k, v in params.items():
@@ -741,6 +843,9 @@ def ec2_resources(action, params, st):
         for k, v in params.items():
             if k.startswith("InstanceId."):
                 res.append((ARN.format(svc="ec2", res="instance/" + v[0]), {}, tags_of(v[0]) or {}))
+    elif action == "GetConsoleOutput":
+        iid = (params.get("InstanceId") or ["*"])[0]
+        res.append((ARN.format(svc="ec2", res="instance/" + iid), {}, tags_of(iid) or {}))
     elif action == "CreateLaunchTemplate":
         res.append((ARN.format(svc="ec2", res="launch-template/*"), rt.get("launch-template", {}), None))
     elif action in ("CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplate"):

@@ -1,0 +1,278 @@
+//! An instance's boot output (EC2 GetConsoleOutput): what the boot script
+//! printed, readable without SSH. Deploy shows its last lines when a web server
+//! fails; `logs` prints it all, and follows it while the instance boots.
+
+use anyhow::{Context, Result};
+
+use crate::aws::{AwsError, Ctx};
+
+/// Lines that mark the end of the boot script (userdata/install-template.sh)
+/// or of cloud-init.
+pub const BOOT_DONE: &[&str] = &[
+    "sitedeploy: done",
+    "sitedeploy: httpd did not start",
+    "Cloud-init v. ",
+];
+
+/// The instance's console output, decoded (`latest`: the most recent output,
+/// on Nitro instances; otherwise what EC2 last captured). Empty when there is
+/// none yet.
+pub async fn output(ctx: &Ctx, instance_id: &str, latest: bool) -> Result<String> {
+    let out = ctx
+        .ec2
+        .get_console_output()
+        .instance_id(instance_id)
+        .latest(latest)
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to read the console output of {instance_id}"))?;
+    let Some(b64) = out.output() else {
+        return Ok(String::new());
+    };
+    let bytes = crate::plan::base64_decode(b64)
+        .with_context(|| format!("the console output of {instance_id} is not base64"))?;
+    Ok(clean(&String::from_utf8_lossy(&bytes)))
+}
+
+/// Whether the output shows the boot finished.
+pub fn boot_done(text: &str) -> bool {
+    text.lines()
+        .any(|l| BOOT_DONE.iter().any(|m| l.contains(m)) && !l.contains("init-local"))
+}
+
+/// The last `n` lines.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Terminal escapes and carriage returns removed, secrets masked: private key
+/// blocks, AWS access key ids and secret keys, and `password`/`token`/`secret`
+/// assignments. A console can print what a boot script echoes.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_key = false;
+    for raw in text.lines() {
+        let line = strip_escapes(raw);
+        if line.contains("-----BEGIN") && line.contains("PRIVATE KEY") {
+            in_key = true;
+            out.push_str("[private key removed]\n");
+            continue;
+        }
+        if in_key {
+            if line.contains("-----END") {
+                in_key = false;
+            }
+            continue;
+        }
+        out.push_str(&mask_secrets(&line));
+        out.push('\n');
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// ANSI/VT100 escape sequences (CSI, OSC, two-character) and other control
+/// characters except tab removed.
+fn strip_escapes(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    // CSI: parameters and intermediates up to a final byte @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    // OSC: up to BEL or ESC \
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn mask_secrets(line: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut mask_next = false;
+    for w in line.split(' ') {
+        if mask_next && !w.is_empty() {
+            words.push("[removed]".into());
+            mask_next = false;
+            continue;
+        }
+        let lower = w.to_ascii_lowercase();
+        let secretish = [
+            "password",
+            "passwd",
+            "secret",
+            "token",
+            "aws_secret_access_key",
+        ]
+        .iter()
+        .any(|k| lower.contains(k));
+        if let Some((k, v)) = w.split_once(['=', ':']) {
+            if (secretish && !v.is_empty()) || is_access_key_id(v) {
+                let sep = &w[k.len()..k.len() + 1];
+                words.push(format!("{k}{sep}[removed]"));
+                continue;
+            }
+            if secretish && v.is_empty() {
+                mask_next = true;
+            }
+        }
+        if is_access_key_id(w) {
+            words.push("[removed]".into());
+            continue;
+        }
+        words.push(w.to_string());
+    }
+    words.join(" ")
+}
+
+/// `AKIA`/`ASIA` and 16 more upper-case letters or digits.
+fn is_access_key_id(w: &str) -> bool {
+    let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    w.len() == 20
+        && (w.starts_with("AKIA") || w.starts_with("ASIA"))
+        && w.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Prints the boot output of every web server of the deployment (stdout),
+/// each under a header; with `follow`, polls for new lines until every one
+/// has finished booting or `follow` has passed. `json`: one object per
+/// instance with its whole output (no following).
+pub async fn print_logs(
+    ctx: &Ctx,
+    plan: &crate::plan::Plan,
+    follow: Option<std::time::Duration>,
+    json: bool,
+) -> Result<()> {
+    use crate::resources::instance;
+    use std::io::Write;
+    let servers = instance::find_all(ctx, plan, instance::NOT_TERMINATED).await?;
+    if servers.is_empty() {
+        eprintln!(
+            "no web server of {} exists in {}: nothing to show",
+            plan.name, ctx.region
+        );
+        if json {
+            println!("[]");
+        }
+        return Ok(());
+    }
+    if json {
+        let mut all = Vec::new();
+        for s in &servers {
+            let text = output(ctx, &s.id, true).await?;
+            all.push(serde_json::json!({
+                "instance": s.id, "state": s.state, "zone": s.zone, "output": text,
+            }));
+        }
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    let start = std::time::Instant::now();
+    let mut printed: Vec<usize> = vec![0; servers.len()];
+    let mut headed: Vec<bool> = vec![false; servers.len()];
+    loop {
+        let mut done = true;
+        for (n, s) in servers.iter().enumerate() {
+            let text = output(ctx, &s.id, true).await?;
+            let lines: Vec<&str> = text.lines().collect();
+            let mut out = std::io::stdout().lock();
+            if !headed[n] && (follow.is_none() || !lines.is_empty()) {
+                headed[n] = true;
+                writeln!(out, "==> {} ({}, {}) <==", s.id, s.state, s.zone)?;
+                if lines.is_empty() {
+                    writeln!(out, "(no boot output yet)")?;
+                }
+            }
+            // The console keeps the latest output: new lines are those past
+            // what was printed (a shorter answer starts again from the top).
+            let from = if lines.len() < printed[n] {
+                0
+            } else {
+                printed[n]
+            };
+            for l in &lines[from..] {
+                if servers.len() > 1 && follow.is_some() {
+                    writeln!(out, "{}: {l}", s.id)?;
+                } else {
+                    writeln!(out, "{l}")?;
+                }
+            }
+            out.flush()?;
+            printed[n] = lines.len();
+            if !boot_done(&text) {
+                done = false;
+            }
+        }
+        let Some(limit) = follow else {
+            return Ok(());
+        };
+        if done {
+            eprintln!("every web server has finished booting");
+            return Ok(());
+        }
+        if start.elapsed() >= limit {
+            anyhow::bail!(
+                "stopped following after {} s: a web server is still booting",
+                limit.as_secs()
+            );
+        }
+        tokio::time::sleep(ctx.poll.initial.max(std::time::Duration::from_secs(1))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_secrets_are_removed() {
+        let text = "\u{1b}[32m[  OK  ]\u{1b}[0m Started httpd.\r\n\
+                    \u{1b}]0;title\u{7}cloud-init: hi\n\
+                    export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n\
+                    key AKIAABCDEFGHIJKLMNOP here\n\
+                    password=hunter2 and token: abc\n\
+                    -----BEGIN OPENSSH PRIVATE KEY-----\n\
+                    b3BlbnNzaC1rZXktdjEAAAAA\n\
+                    -----END OPENSSH PRIVATE KEY-----\n\
+                    sitedeploy: done\n";
+        let c = clean(text);
+        assert!(!c.contains('\u{1b}') && !c.contains('\r'), "{c:?}");
+        assert!(c.contains("[  OK  ] Started httpd."), "{c}");
+        assert!(c.contains("cloud-init: hi"), "{c}");
+        assert!(!c.contains("AKIAABCDEFGHIJKLMNOP"), "{c}");
+        assert!(!c.contains("hunter2") && !c.contains("abc"), "{c}");
+        assert!(c.contains("password=[removed]"), "{c}");
+        assert!(!c.contains("b3BlbnNzaC1rZXktdjEAAAAA"), "{c}");
+        assert!(c.contains("[private key removed]"), "{c}");
+        assert!(boot_done(&c));
+        assert_eq!(tail(&c, 1), "sitedeploy: done");
+        assert!(!boot_done("sitedeploy: installing"));
+    }
+}
