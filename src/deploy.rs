@@ -493,7 +493,7 @@ pub async fn run(
                 members: vec![running],
                 launch_template: None,
                 fleet: None,
-                rolled: Vec::new(),
+                roll: None,
             };
             Ok::<_, anyhow::Error>((web_sg, servers))
         },
@@ -630,9 +630,14 @@ pub async fn run(
     };
     let old_fleet = plan.count == 1
         && (seen.fleet.present().is_some() || seen.launch_template.present().is_some());
+    // Everything still serving that this deploy replaces.
+    let mut replacing = others.clone();
+    if let Some(r) = &servers.roll {
+        replacing.extend(r.old.iter().cloned());
+    }
     let mut site_status = None;
     let mut live_template = None;
-    if opts.site_check || !others.is_empty() || old_fleet {
+    if opts.site_check || !replacing.is_empty() || old_fleet {
         let s = progress.step("site");
         s.set("waiting for the health check");
         let watch = crate::site::Watch {
@@ -640,7 +645,7 @@ pub async fn run(
             plan,
             tg: &tg.value,
             current: &ids,
-            old: &others,
+            old: &replacing,
             url: &url,
             resolve: opts.site_address,
             limit: opts.site_limit,
@@ -664,7 +669,14 @@ pub async fn run(
             }
             Err(e) => {
                 s.fail(&format!("{e:#}"));
-                let err = site_failed(ctx, plan, &tg.value, &ids, &others, e, progress).await;
+                let undo = match (&servers.roll, &servers.fleet) {
+                    (Some(r), _) => Undo::Roll(r),
+                    (None, Some(f)) if f.outcome == Outcome::Created => Undo::NewFleet,
+                    _ => Undo::Instances,
+                };
+                let err =
+                    site_failed(ctx, plan, &tg.value, &ids, &replacing, undo, e, opts, progress)
+                        .await;
                 // The old web servers serve again: the expiry names them.
                 if let (false, Some((role, _)), Some(t)) =
                     (others.is_empty(), &expiry_role, expires_at)
@@ -683,6 +695,17 @@ pub async fn run(
                 return Err(err);
             }
         }
+    }
+    if let Some(roll) = &servers.roll {
+        let s = progress.step("old instances");
+        s.set(&format!("retiring {} from the group", roll.old.join(", ")));
+        let r = autoscaling::roll_finish(ctx, plan, roll).await;
+        finish(&s, r, |_| {
+            format!(
+                "{} retired (the group drains, then terminates them)",
+                roll.old.join(", ")
+            )
+        })?;
     }
     if !others.is_empty() {
         let s = progress.step("old instances");
@@ -733,9 +756,8 @@ pub async fn run(
             ));
         }
     }
-    let mut replaced = servers.rolled.clone();
-    replaced.extend(others.iter().cloned());
-    let inst_outcome = if others.is_empty() && servers.rolled.is_empty() {
+    let replaced = replacing;
+    let inst_outcome = if replaced.is_empty() {
         servers.outcome
     } else {
         Outcome::Replaced
@@ -884,8 +906,9 @@ struct Servers {
     launch_template: Option<Ensured<launchtemplate::LaunchTemplate>>,
     /// The Auto Scaling group (count > 1).
     fleet: Option<Ensured<autoscaling::Group>>,
-    /// Group instances of an earlier template, retired by the roll.
-    rolled: Vec<String>,
+    /// A roll under way: new group instances beside the old ones, which the
+    /// site check decides between.
+    roll: Option<autoscaling::Roll>,
 }
 
 /// What the fleet is built from.
@@ -946,24 +969,26 @@ async fn fleet_servers(
             &p.tg.value,
         )
         .await?;
-        let rolled = if g.value.old_members(plan).is_empty() {
-            Vec::new()
+        let roll = if g.value.old_members(plan).is_empty() {
+            None
         } else {
             s.set("rolling: new instances first");
-            autoscaling::roll(
-                ctx,
-                plan,
-                &g.value,
-                &lt.value,
-                &p.tg.value,
-                opts.wait_limit,
-                |st, t| s.waiting(st, t),
+            Some(
+                autoscaling::roll_start(
+                    ctx,
+                    plan,
+                    &g.value,
+                    &lt.value,
+                    &p.tg.value,
+                    opts.wait_limit,
+                    |st, t| s.waiting(st, t),
+                )
+                .await?,
             )
-            .await?
         };
         // Nothing changed and every instance already serves: no wait.
         let settled = g.outcome == Outcome::Existing
-            && rolled.is_empty()
+            && roll.is_none()
             && g.value.members.len() == plan.count
             && g.value
                 .members
@@ -998,7 +1023,7 @@ async fn fleet_servers(
         };
         let outcome = if g.outcome == Outcome::Created {
             Outcome::Created
-        } else if registered == Outcome::Existing && rolled.is_empty() && !retagged {
+        } else if registered == Outcome::Existing && roll.is_none() && !retagged {
             Outcome::Existing
         } else {
             Outcome::Updated
@@ -1009,7 +1034,7 @@ async fn fleet_servers(
             members,
             launch_template: Some(lt),
             fleet: Some(g),
-            rolled,
+            roll,
         })
     }
     .await;
@@ -1029,13 +1054,26 @@ async fn fleet_servers(
 /// The site check failed: the cause and the failing web server's last boot
 /// output; in a replacement (old web servers still serving), the new ones are
 /// deregistered and terminated so the old keep the site up.
+/// What undoes the new web servers after a failed site check.
+enum Undo<'a> {
+    /// Single instances: deregistered and terminated.
+    Instances,
+    /// A roll of the group: back to its previous version, the new retired.
+    Roll(&'a autoscaling::Roll),
+    /// A group made by this deploy beside single instances: deleted.
+    NewFleet,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn site_failed(
     ctx: &Ctx,
     plan: &Plan,
     tg: &crate::resources::targetgroup::TargetGroup,
     new: &[String],
     old: &[String],
+    undo: Undo<'_>,
     e: anyhow::Error,
+    opts: &DeployOptions,
     progress: &Progress,
 ) -> anyhow::Error {
     let who = e
@@ -1064,10 +1102,28 @@ async fn site_failed(
     }
     let s = progress.step("rollback");
     let r = async {
-        s.set(&format!("deregistering {}", new.join(", ")));
-        targetgroup::deregister(ctx, tg, new).await?;
-        s.set(&format!("terminating {}", new.join(", ")));
-        instance::terminate(ctx, new).await
+        match undo {
+            Undo::Instances => {
+                s.set(&format!("deregistering {}", new.join(", ")));
+                targetgroup::deregister(ctx, tg, new).await?;
+                s.set(&format!("terminating {}", new.join(", ")));
+                instance::terminate(ctx, new).await
+            }
+            Undo::Roll(roll) => {
+                s.set(&format!(
+                    "{} back on its previous version; retiring {}",
+                    plan.asg_name,
+                    new.join(", ")
+                ));
+                autoscaling::roll_back(ctx, plan, roll, new).await
+            }
+            Undo::NewFleet => {
+                s.set(&format!("deleting {} and its instances", plan.asg_name));
+                autoscaling::delete(ctx, plan, opts.wait_limit, |st, t| s.waiting(st, t))
+                    .await?;
+                launchtemplate::delete(ctx, plan).await.map(|_| ())
+            }
+        }
     }
     .await;
     match r {

@@ -401,3 +401,74 @@ async fn logs_prints_and_follows_the_boot_output() {
         "{once}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_rolls_back_when_its_new_template_fails() {
+    let moto = Moto::start();
+    let ip = IpService::start(MY_IP);
+    let site = FakeSite::start(&moto, "installed", Some("2121_wave_cafe"));
+    let two = config_text("herd", &ip.url(), "")
+        .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 2");
+    let d = Deployment::new(&moto.endpoint(), "herd", &two);
+    let (r, _) = deploy_with(&d, &site, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["live_template"], "2137_barista_cafe");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let mut old: Vec<String> = aws
+        .live_instances()
+        .await
+        .iter()
+        .map(|i| i.instance_id().unwrap().to_string())
+        .collect();
+    old.sort();
+    assert_eq!(old.len(), 2);
+    let group = |aws: &Aws| {
+        let asg = aws.asg.clone();
+        async move {
+            asg.describe_auto_scaling_groups()
+                .send()
+                .await
+                .unwrap()
+                .auto_scaling_groups()[0]
+                .clone()
+        }
+    };
+    let before = group(&aws).await;
+    let version = before.launch_template().unwrap().version().unwrap().to_string();
+
+    let changed = two
+        .replace("id = 2137", "id = 2121")
+        .replace("barista_cafe", "wave_cafe");
+    std::fs::write(d.dir.join("deploy.toml"), changed).unwrap();
+    let (r, _) = deploy_with(&d, &site, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("template 2121_wave_cafe could not be installed"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("still serve the previous site"), "{}", r.stderr);
+    let after = group(&aws).await;
+    assert_eq!(
+        after.launch_template().unwrap().version().unwrap(),
+        version,
+        "the group is back on its previous version"
+    );
+    let mut members: Vec<String> = after
+        .instances()
+        .iter()
+        .filter(|i| i.lifecycle_state().unwrap().as_str() == "InService")
+        .map(|i| i.instance_id().unwrap().to_string())
+        .collect();
+    members.sort();
+    assert_eq!(members, old, "the old instances still serve");
+    assert_eq!(after.desired_capacity(), Some(2));
+    let mut live: Vec<String> = aws
+        .live_instances()
+        .await
+        .iter()
+        .map(|i| i.instance_id().unwrap().to_string())
+        .collect();
+    live.sort();
+    assert_eq!(live, old, "the new instances are gone");
+}

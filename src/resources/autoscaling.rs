@@ -359,9 +359,24 @@ pub async fn wait_ready(
     .await
 }
 
-/// Rolls the group onto `lt`'s version: new instances first, old ones
-/// terminated once the new are healthy. Returns the old instances' ids.
-pub async fn roll(
+/// A roll under way: the group runs the new version beside the old instances.
+#[derive(Debug, Clone)]
+pub struct Roll {
+    /// The old instances, still in service.
+    pub old: Vec<String>,
+    /// The launch template version the group ran before.
+    pub version: String,
+    /// The launch template's id.
+    pub template_id: String,
+    /// The old instances' fingerprint and template (the group's tags before).
+    pub old_tags: Vec<(String, String)>,
+}
+
+/// Starts rolling the group onto `lt`'s version: capacity raised by the old
+/// instances' number so `count` new ones launch beside them; returns once the
+/// new are in service in the group (their health and site are proven by the
+/// site check; then [`roll_finish`] retires the old, or [`roll_back`] the new).
+pub async fn roll_start(
     ctx: &Ctx,
     plan: &Plan,
     g: &Group,
@@ -369,12 +384,18 @@ pub async fn roll(
     tg: &TargetGroup,
     limit: Duration,
     mut on_wait: impl FnMut(&str, Duration),
-) -> Result<Vec<String>> {
-    let old: Vec<String> = g
+) -> Result<Roll> {
+    let old_members: Vec<&Member> = g
         .old_members(plan)
         .into_iter()
         .filter(|m| !m.state.starts_with("Terminating"))
-        .map(|m| m.id.clone())
+        .collect();
+    let old: Vec<String> = old_members.iter().map(|m| m.id.clone()).collect();
+    let old_tags: Vec<(String, String)> = g
+        .tags
+        .iter()
+        .filter(|(k, _)| k == FINGERPRINT_KEY || k == TEMPLATE_KEY)
+        .cloned()
         .collect();
     let (min, max) = limits(plan);
     let raised = old.len() as i32 + min;
@@ -398,8 +419,20 @@ pub async fn roll(
         .await
         .map_err(AwsError::from)
         .with_context(|| format!("failed to update Auto Scaling group {}", g.name))?;
-    wait_ready(ctx, plan, tg, true, limit, &mut on_wait).await?;
-    for id in &old {
+    wait_ready(ctx, plan, tg, false, limit, &mut on_wait).await?;
+    Ok(Roll {
+        old,
+        version: g.version.clone(),
+        template_id: lt.id.clone(),
+        old_tags,
+    })
+}
+
+/// Takes `ids` out of the group and terminates them, decrementing its
+/// capacity (the group deregisters them from the target group and waits for
+/// their draining first). One already gone is skipped.
+async fn retire(ctx: &Ctx, ids: &[String]) -> Result<()> {
+    for id in ids {
         let res = ctx
             .asg
             .terminate_instance_in_auto_scaling_group()
@@ -415,17 +448,59 @@ pub async fn roll(
             }
         }
     }
+    Ok(())
+}
+
+async fn size_back(ctx: &Ctx, plan: &Plan) -> Result<()> {
+    let (min, max) = limits(plan);
     ctx.asg
         .update_auto_scaling_group()
-        .auto_scaling_group_name(&g.name)
+        .auto_scaling_group_name(&plan.asg_name)
         .min_size(min)
         .max_size(max)
         .desired_capacity(min)
         .send()
         .await
         .map_err(AwsError::from)
-        .with_context(|| format!("failed to size Auto Scaling group {}", g.name))?;
-    Ok(old)
+        .with_context(|| format!("failed to size Auto Scaling group {}", plan.asg_name))?;
+    Ok(())
+}
+
+/// The new instances serve: the old ones retired, the size set back.
+pub async fn roll_finish(ctx: &Ctx, plan: &Plan, roll: &Roll) -> Result<()> {
+    retire(ctx, &roll.old).await?;
+    size_back(ctx, plan).await
+}
+
+/// The new instances failed: the group back on its previous version and tags,
+/// the new instances (`new`) retired, the size set back; the old keep serving.
+pub async fn roll_back(ctx: &Ctx, plan: &Plan, roll: &Roll, new: &[String]) -> Result<()> {
+    ctx.asg
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(&plan.asg_name)
+        .launch_template(
+            asgt::LaunchTemplateSpecification::builder()
+                .launch_template_id(&roll.template_id)
+                .version(&roll.version)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to set {} back", plan.asg_name))?;
+    if !roll.old_tags.is_empty() {
+        ctx.asg
+            .create_or_update_tags()
+            .set_tags(Some(
+                roll.old_tags.iter().map(|(k, v)| tag(plan, k, v)).collect(),
+            ))
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(|| format!("failed to tag {} back", plan.asg_name))?;
+    }
+    retire(ctx, new).await?;
+    size_back(ctx, plan).await
 }
 
 /// With `max`: target tracking on the load balancer's request count per target;
