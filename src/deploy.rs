@@ -674,9 +674,10 @@ pub async fn run(
                     (None, Some(f)) if f.outcome == Outcome::Created => Undo::NewFleet,
                     _ => Undo::Instances,
                 };
-                let err =
-                    site_failed(ctx, plan, &tg.value, &ids, &replacing, undo, e, opts, progress)
-                        .await;
+                let err = site_failed(
+                    ctx, plan, &tg.value, &ids, &replacing, undo, e, opts, progress,
+                )
+                .await;
                 // The old web servers serve again: the expiry names them.
                 if let (false, Some((role, _)), Some(t)) =
                     (others.is_empty(), &expiry_role, expires_at)
@@ -1119,8 +1120,7 @@ async fn site_failed(
             }
             Undo::NewFleet => {
                 s.set(&format!("deleting {} and its instances", plan.asg_name));
-                autoscaling::delete(ctx, plan, opts.wait_limit, |st, t| s.waiting(st, t))
-                    .await?;
+                autoscaling::delete(ctx, plan, opts.wait_limit, |st, t| s.waiting(st, t)).await?;
                 launchtemplate::delete(ctx, plan).await.map(|_| ())
             }
         }

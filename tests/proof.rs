@@ -217,6 +217,26 @@ async fn an_instance_that_stops_while_booting_fails_fast() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_impaired_instance_fails_fast() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        &moto,
+        &serde_json::json!({ "status_impaired_s": 2, "target_initial_s": 60 }).to_string(),
+    );
+    let ip = IpService::start(MY_IP);
+    let site = FakeSite::start(&moto, "installed", None);
+    let d = Deployment::simple(&proxy.endpoint(), "broken", &ip);
+    let (r, took) = deploy_with(&d, &site, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    assert!(
+        r.stderr.contains("fails its EC2 status checks (impaired)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_failing_new_template_leaves_the_old_web_server_serving() {
     let moto = Moto::start();
     let ip = IpService::start(MY_IP);
@@ -434,7 +454,12 @@ async fn a_fleet_rolls_back_when_its_new_template_fails() {
         }
     };
     let before = group(&aws).await;
-    let version = before.launch_template().unwrap().version().unwrap().to_string();
+    let version = before
+        .launch_template()
+        .unwrap()
+        .version()
+        .unwrap()
+        .to_string();
 
     let changed = two
         .replace("id = 2137", "id = 2121")
@@ -443,11 +468,16 @@ async fn a_fleet_rolls_back_when_its_new_template_fails() {
     let (r, _) = deploy_with(&d, &site, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("template 2121_wave_cafe could not be installed"),
+        r.stderr
+            .contains("template 2121_wave_cafe could not be installed"),
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("still serve the previous site"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("still serve the previous site"),
+        "{}",
+        r.stderr
+    );
     let after = group(&aws).await;
     assert_eq!(
         after.launch_template().unwrap().version().unwrap(),

@@ -271,6 +271,13 @@ async fn the_policy_allows_finding_and_removing_by_name() {
     assert_eq!(all.code, 0, "{}", all.stderr);
     let found = all.json();
     assert_eq!(found["deployments"][0]["deployment"], "delta", "{found}");
+    // The boot output, as the same user (GetConsoleOutput on its own instance).
+    let logs = as_user(
+        env!("CARGO_BIN_EXE_logs"),
+        &["--region", "eu-west-1", "--name", "delta"],
+    );
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    assert!(logs.stdout.starts_with("==> i-"), "{}", logs.stdout);
     let gone = as_user(
         env!("CARGO_BIN_EXE_cleanup"),
         &["--region", "eu-west-1", "--name", "delta", "--yes"],

@@ -49,6 +49,8 @@ paths that only real AWS would reach:
                            code (instead of `initial` or `healthy`)
   instance_stops_s         an instance reports `stopped` (with AWS's state reason) N s
                            after RunInstances, as if it stopped while booting
+  status_impaired_s        DescribeInstanceStatus reports an instance's status check
+                           `impaired` (reachability failed) N s after its launch
   console_lines            ["line", ...]: GetConsoleOutput answers these lines (base64)
                            instead of moto's fixed sample; with console_line_every_s,
                            one more line every N s since the instance's launch
@@ -650,6 +652,21 @@ class Handler(BaseHTTPRequestHandler):
                 return block
             text = re.sub(r"<member>\s*<LoadBalancerArn>.*?</member>\s*(?=<member>\s*<LoadBalancerArn>|</LoadBalancers>)",
                           lb_sub, text, flags=re.S)
+        elif action == "DescribeInstanceStatus" and cfg.get("status_impaired_s") is not None:
+            after_s = cfg["status_impaired_s"]
+
+            def impaired_sub(m):
+                item = m.group(0)
+                iid = re.search(r"<instanceId>(i-[0-9a-f]+)</instanceId>", item)
+                with st.lock:
+                    launched = st.launched.get(iid.group(1)) if iid else None
+                if launched is None or now - launched < after_s:
+                    return item
+                return re.sub(r"(<instanceStatus>.*?)<status>passed</status>(.*?)<status>ok</status>",
+                              r"\1<status>failed</status>\2<status>impaired</status>", item, count=1,
+                              flags=re.S)
+            text = re.sub(r"<item><availabilityZone>.*?</systemStatus></item>", impaired_sub, text,
+                          flags=re.S)
         elif action == "DescribeTargetHealth":
             initial = cfg.get("target_initial_s", 0)
 
