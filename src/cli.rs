@@ -41,6 +41,7 @@ pub struct Common {
 #[command(
     name = "deploy",
     version,
+    after_help = "Example:\n  cargo run --release --bin deploy -- --plan    (what deploy would do; then run it without --plan)",
     about = "Put a templated website on AWS: an EC2 instance behind an Application Load Balancer"
 )]
 pub struct DeployArgs {
@@ -86,6 +87,7 @@ fn parse_expires_after(s: &str) -> std::result::Result<ExpiresAfter, String> {
 #[command(
     name = "cleanup",
     version,
+    after_help = "Example:\n  cargo run --release --bin cleanup -- --yes    (without deploy.toml: cleanup --region eu-west-1 --name barista --yes)",
     about = "Delete every AWS resource deploy created for this deployment"
 )]
 pub struct CleanupArgs {
@@ -112,6 +114,7 @@ pub struct CleanupArgs {
 #[command(
     name = "status",
     version,
+    after_help = "Example:\n  cargo run --release --bin status -- --all-regions    (every deployment in every region)",
     about = "Show what exists of this deployment in AWS, its state and health, and the URL"
 )]
 pub struct StatusArgs {
@@ -135,6 +138,7 @@ pub struct StatusArgs {
 #[command(
     name = "logs",
     version,
+    after_help = "Example:\n  cargo run --release --bin logs -- --follow    (each web server's boot output as it comes)",
     about = "Print each web server's boot output (EC2 console output), without SSH"
 )]
 pub struct LogsArgs {
@@ -150,6 +154,47 @@ pub struct LogsArgs {
     /// With --follow: the longest to follow, in seconds.
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+/// How the user runs binary `bin` of this tool with `args`, the way they ran
+/// this one: through cargo (`cargo run` sets `CARGO` for the program it runs)
+/// as `cargo run [--release] --bin BIN -- ARGS`, else by the same path as this
+/// binary (its directory, when it was started by a path), else by name.
+pub fn command(bin: &str, args: &str) -> String {
+    let via_cargo = std::env::var_os("CARGO").is_some();
+    let argv0 = std::env::args_os().next().map(PathBuf::from);
+    command_for(
+        bin,
+        args,
+        via_cargo,
+        !cfg!(debug_assertions),
+        argv0.as_deref(),
+    )
+}
+
+/// [`command`] with its inputs given (tested).
+pub fn command_for(
+    bin: &str,
+    args: &str,
+    via_cargo: bool,
+    release: bool,
+    argv0: Option<&std::path::Path>,
+) -> String {
+    if via_cargo {
+        let profile = if release { " --release" } else { "" };
+        return format!("cargo run{profile} --bin {bin} -- {args}");
+    }
+    let exe = match argv0
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        Some(dir) => {
+            let name = format!("{bin}{}", std::env::consts::EXE_SUFFIX);
+            crate::deploy::shell_quote(&dir.join(name).display().to_string())
+        }
+        None => bin.to_string(),
+    };
+    format!("{exe} {args}")
 }
 
 /// A failure with its exit code.
@@ -241,7 +286,10 @@ async fn load(common: &Common) -> Result<Loaded> {
         plan,
         ctx,
         identity,
-        selector: format!("--config {}", common.config.display()),
+        selector: format!(
+            "--config {}",
+            crate::deploy::shell_quote(&common.config.display().to_string())
+        ),
     })
 }
 
@@ -289,10 +337,12 @@ pub fn deploy_main() -> ExitCode {
             if let Some(ExpiresAfter(e)) = args.expires_after {
                 l.plan.expires_after = e;
             }
-            tracing::debug!(deployment = %l.plan.name, region = %l.ctx.region, "deploying");
+            tracing::debug!(deployment = %l.plan.name, region = %l.ctx.region, plan = args.plan, "deploy");
             progress.println(&format!(
-                "deploying {} to {} from {}",
+                "{} {} {} {} from {}",
+                if args.plan { "planning" } else { "deploying" },
                 l.plan.name,
+                if args.plan { "in" } else { "to" },
                 l.ctx.region,
                 args.common.config.display()
             ));
@@ -321,7 +371,13 @@ pub fn deploy_main() -> ExitCode {
                 write!(
                     out,
                     "\n{}",
-                    summary.to_text(&args.common.config.display().to_string())
+                    summary.to_text(&command(
+                        "cleanup",
+                        &format!(
+                            "--config {} --yes",
+                            crate::deploy::shell_quote(&args.common.config.display().to_string())
+                        )
+                    ))
                 )?;
             }
             Ok::<_, anyhow::Error>(())
@@ -510,16 +566,14 @@ async fn interrupted(l: &Loaded, progress: &Progress, what: &str) -> anyhow::Err
         }
         Err(_) => msg.push_str("Could not look up what exists within 30 s.\n"),
     }
+    let cleanup = command("cleanup", &format!("{} --yes", l.selector));
     if what == "deploy" {
         msg.push_str(&format!(
-            "Run `deploy {0}` to finish, or `cleanup {0} --yes` to remove everything.",
-            l.selector
+            "Run `{}` to finish, or `{cleanup}` to remove everything.",
+            command("deploy", &l.selector)
         ));
     } else {
-        msg.push_str(&format!(
-            "Run `cleanup {} --yes` again to remove the rest.",
-            l.selector
-        ));
+        msg.push_str(&format!("Run `{cleanup}` again to remove the rest."));
     }
     Interrupted(msg).into()
 }
@@ -551,5 +605,49 @@ fn confirm(name: &str, region: &str) -> Result<()> {
         Ok(())
     } else {
         Err(UsageError("cancelled: nothing was deleted".into()).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn commands_are_printed_the_way_the_tool_was_run() {
+        let args = "--config deploy.toml --yes";
+        assert_eq!(
+            command_for("cleanup", args, true, true, Some(Path::new("x"))),
+            "cargo run --release --bin cleanup -- --config deploy.toml --yes"
+        );
+        assert_eq!(
+            command_for("cleanup", args, true, false, None),
+            "cargo run --bin cleanup -- --config deploy.toml --yes"
+        );
+        let exe = format!("cleanup{}", std::env::consts::EXE_SUFFIX);
+        assert_eq!(
+            command_for(
+                "cleanup",
+                args,
+                false,
+                true,
+                Some(Path::new("./target/release/deploy"))
+            ),
+            format!("./target/release/{exe} --config deploy.toml --yes")
+        );
+        assert_eq!(
+            command_for("cleanup", args, false, true, Some(Path::new("deploy"))),
+            "cleanup --config deploy.toml --yes"
+        );
+        assert_eq!(
+            command_for(
+                "cleanup",
+                args,
+                false,
+                true,
+                Some(Path::new("/opt/my tools/deploy"))
+            ),
+            format!("'/opt/my tools/{exe}' --config deploy.toml --yes")
+        );
     }
 }

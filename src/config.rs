@@ -268,16 +268,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// Parses and validates config text; `path` names the file in messages and anchors
 /// relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|e| {
-        let at = e.span().map(|s| s.start).unwrap_or(0);
-        ConfigError {
-            problems: vec![format!(
-                "{}: {}",
-                place(path, text, at),
-                e.message().trim_end()
-            )],
-        }
-    })?;
+    let (raw, mut unknown) = deserialize(text, path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -289,13 +280,91 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         problems: Vec::new(),
     };
     let cfg = v.validate(raw, &base);
-    if v.problems.is_empty() {
+    // Every problem at once, in the order of the file.
+    unknown.append(&mut v.problems);
+    if unknown.is_empty() {
         Ok(cfg)
     } else {
-        Err(ConfigError {
-            problems: v.problems,
-        })
+        Err(ConfigError { problems: unknown })
     }
+}
+
+/// Deserializes the file; an unknown key is a problem reported with the rest,
+/// not the end of the check: it is blanked out (spaces, so every other
+/// position stays) and the file read again. A key whose value spans lines, or
+/// an unknown table, is blanked with them.
+fn deserialize(text: &str, path: &Path) -> Result<(RawConfig, Vec<String>), ConfigError> {
+    let mut work = text.to_string();
+    let mut unknown = Vec::new();
+    loop {
+        match toml::from_str::<RawConfig>(&work) {
+            Ok(raw) => return Ok((raw, in_file_order(unknown))),
+            Err(e) => {
+                let at = e.span().map(|s| s.start).unwrap_or(0);
+                let problem = format!("{}: {}", place(path, text, at), e.message().trim_end());
+                let blanked = e
+                    .message()
+                    .starts_with("unknown field")
+                    .then(|| blank_entry(&work, at))
+                    .flatten();
+                match blanked {
+                    // Another unknown key after this one: go on.
+                    Some(next)
+                        if unknown.len() < 50 && toml::from_str::<toml::Table>(&next).is_ok() =>
+                    {
+                        unknown.push((at, problem));
+                        work = next;
+                    }
+                    _ => {
+                        // A file that is not TOML, a missing key, or a key whose
+                        // removal the parser cannot follow: stop here.
+                        unknown.push((at, problem));
+                        return Err(ConfigError {
+                            problems: in_file_order(unknown),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn in_file_order(mut problems: Vec<(usize, String)>) -> Vec<String> {
+    problems.sort_by_key(|(at, _)| *at);
+    problems.into_iter().map(|(_, p)| p).collect()
+}
+
+/// `text` with the entry at byte `at` replaced by spaces: the `key = value`
+/// line, or a `[table]` header with its keys up to the next header. `None`
+/// when `at` is not the start of such an entry.
+fn blank_entry(text: &str, at: usize) -> Option<String> {
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+    let first_end = line_end(line_start);
+    let is_table = text[line_start..first_end].trim_start().starts_with('[');
+    let mut end = first_end;
+    if is_table {
+        // Up to the next header.
+        let mut pos = first_end;
+        while pos < text.len() {
+            let next = pos + 1;
+            let e = line_end(next.min(text.len()));
+            if text[next.min(text.len())..e].trim_start().starts_with('[') {
+                break;
+            }
+            end = e;
+            pos = e;
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..line_start]);
+    out.extend(
+        text[line_start..end]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' }),
+    );
+    out.push_str(&text[end..]);
+    Some(out)
 }
 
 /// `file:line:col` for a byte offset (1-based line and column, columns in characters).

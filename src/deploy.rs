@@ -145,8 +145,9 @@ impl Summary {
             .any(|r| r.outcome != Outcome::Existing)
     }
 
-    /// The human-readable summary.
-    pub fn to_text(&self, config_path: &str) -> String {
+    /// The human-readable summary; `cleanup` is the command that removes it
+    /// all, as the user runs the tool ([`crate::cli::command`]).
+    pub fn to_text(&self, cleanup: &str) -> String {
         let mut s = String::new();
         s.push_str(&format!("Site:     {}\n", self.url));
         s.push_str(&format!(
@@ -203,7 +204,7 @@ impl Summary {
             None => s.push_str("Expires:  never (expires_after = \"off\"): remember cleanup\n"),
         }
         s.push_str(&format!(
-            "Running cost: {}\nCost so far: {}\nRemove everything with: cleanup --config {config_path} --yes\n",
+            "Running cost: {}\nCost so far: {}\nRemove everything with: {cleanup}\n",
             self.cost.to_line(),
             self.cost_so_far.to_line()
         ));

@@ -199,8 +199,11 @@ impl Everywhere {
                 s.push_str(&format!("  expires: {e}\n"));
             }
             s.push_str(&format!(
-                "  remove: cleanup --region {} --name {}\n",
-                d.region, d.deployment
+                "  remove: {}\n",
+                crate::cli::command(
+                    "cleanup",
+                    &format!("--region {} --name {} --yes", d.region, d.deployment)
+                )
             ));
         }
         for e in &self.errors {

@@ -290,3 +290,43 @@ fn missing_config_file_is_a_clear_error() {
         r.stderr
     );
 }
+
+#[test]
+fn an_unknown_key_does_not_hide_the_other_problems() {
+    let ip = "http://127.0.0.1:9/";
+    let text = config_text("bad_name", ip, "")
+        .replace("id = 2137", "id = -1\ncolour = \"blue\"")
+        .replace("type = \"t3.micro\"", "type = \"T3\"\nsize = 3")
+        + "\n[extras]\nfoo = 1\nbar = [1,\n 2]\n";
+    let d = Deployment::new("http://127.0.0.1:9", "unknowns", &text);
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let unknown = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains("unknown field"))
+        .map(|l| {
+            l.split(": unknown")
+                .next()
+                .unwrap()
+                .trim_start_matches("error: ")
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(
+        unknown,
+        ["deploy.toml:9:1", "deploy.toml:14:1", "deploy.toml:22:2"],
+        "in the order of the file"
+    );
+    for want in [
+        // the unknown keys, each at its place
+        "deploy.toml:9:1: unknown field `colour`",
+        "deploy.toml:14:1: unknown field `size`",
+        "deploy.toml:22:2: unknown field `extras`",
+        // and the problems of known keys, as before
+        "deploy.toml:1:8",
+        "deploy.toml:8:6",
+        "deploy.toml:13:8",
+    ] {
+        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
+    }
+}
