@@ -41,7 +41,7 @@ pub struct Common {
 #[command(
     name = "deploy",
     version,
-    after_help = "Example:\n  cargo run --release --bin deploy -- --plan    (what deploy would do; then run it without --plan)",
+    after_help = "Example:\n  cargo run --bin deploy -- --plan    (what deploy would do; then run it without --plan)",
     about = "Put a templated website on AWS: an EC2 instance behind an Application Load Balancer"
 )]
 pub struct DeployArgs {
@@ -87,7 +87,7 @@ fn parse_expires_after(s: &str) -> std::result::Result<ExpiresAfter, String> {
 #[command(
     name = "cleanup",
     version,
-    after_help = "Example:\n  cargo run --release --bin cleanup -- --yes    (without deploy.toml: cleanup --region eu-west-1 --name barista --yes)",
+    after_help = "Example:\n  cargo run --bin cleanup -- --yes    (without deploy.toml: cleanup --region eu-west-1 --name barista --yes)",
     about = "Delete every AWS resource deploy created for this deployment"
 )]
 pub struct CleanupArgs {
@@ -114,7 +114,7 @@ pub struct CleanupArgs {
 #[command(
     name = "status",
     version,
-    after_help = "Example:\n  cargo run --release --bin status -- --all-regions    (every deployment in every region)",
+    after_help = "Example:\n  cargo run --bin status -- --all-regions    (every deployment in every region)",
     about = "Show what exists of this deployment in AWS, its state and health, and the URL"
 )]
 pub struct StatusArgs {
@@ -138,7 +138,7 @@ pub struct StatusArgs {
 #[command(
     name = "logs",
     version,
-    after_help = "Example:\n  cargo run --release --bin logs -- --follow    (each web server's boot output as it comes)",
+    after_help = "Example:\n  cargo run --bin logs -- --follow    (each web server's boot output as it comes)",
     about = "Print each web server's boot output (EC2 console output), without SSH"
 )]
 pub struct LogsArgs {
@@ -624,30 +624,33 @@ mod tests {
             command_for("cleanup", args, true, false, None),
             "cargo run --bin cleanup -- --config deploy.toml --yes"
         );
-        let exe = format!("cleanup{}", std::env::consts::EXE_SUFFIX);
-        assert_eq!(
-            command_for(
-                "cleanup",
-                args,
-                false,
-                true,
-                Some(Path::new("./target/release/deploy"))
-            ),
-            format!("./target/release/{exe} --config deploy.toml --yes")
-        );
         assert_eq!(
             command_for("cleanup", args, false, true, Some(Path::new("deploy"))),
             "cleanup --config deploy.toml --yes"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_binary_run_by_path_names_its_sibling() {
+        let args = "--yes";
+        let at = |p: &str| command_for("cleanup", args, false, true, Some(Path::new(p)));
         assert_eq!(
-            command_for(
-                "cleanup",
-                args,
-                false,
-                true,
-                Some(Path::new("/opt/my tools/deploy"))
-            ),
-            format!("'/opt/my tools/{exe}' --config deploy.toml --yes")
+            at("./target/release/deploy"),
+            "./target/release/cleanup --yes"
+        );
+        assert_eq!(at("/opt/my tools/deploy"), "'/opt/my tools/cleanup' --yes");
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn a_binary_run_by_path_names_its_sibling() {
+        let args = "--yes";
+        let at = |p: &str| command_for("cleanup", args, false, true, Some(Path::new(p)));
+        assert_eq!(at(r"C:\tools\deploy.exe"), r"C:\tools\cleanup.exe --yes");
+        assert_eq!(
+            at(r"C:\my tools\deploy.exe"),
+            r#""C:\my tools\cleanup.exe" --yes"#
         );
     }
 }

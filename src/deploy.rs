@@ -1160,14 +1160,25 @@ fn finish<T>(s: &Step, r: Result<T>, msg: impl FnOnce(&T) -> String) -> Result<T
     r
 }
 
-/// Quotes a path for a shell command line when it needs it.
+/// Quotes a word for this platform's shell when it needs it (see [`quote_for`]).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '@')
-        })
-    {
+    quote_for(s, cfg!(windows))
+}
+
+/// Quotes a word for a command line: POSIX shells get single quotes (a quote
+/// inside closed, escaped, reopened); on Windows (PowerShell and cmd alike)
+/// double quotes, which neither shell expands inside a path (a path cannot
+/// hold `"`).
+pub fn quote_for(s: &str, windows: bool) -> String {
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '@')
+            || (windows && c == '\\')
+    };
+    if !s.is_empty() && s.chars().all(plain) {
         s.to_string()
+    } else if windows {
+        format!("\"{s}\"")
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
@@ -1179,8 +1190,16 @@ mod tests {
 
     #[test]
     fn quotes_paths_for_the_shell() {
-        assert_eq!(shell_quote("/home/me/k.pem"), "/home/me/k.pem");
-        assert_eq!(shell_quote("/my keys/k.pem"), "'/my keys/k.pem'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(quote_for("/home/me/k.pem", false), "/home/me/k.pem");
+        assert_eq!(quote_for("/my keys/k.pem", false), "'/my keys/k.pem'");
+        assert_eq!(quote_for("it's", false), "'it'\\''s'");
+        // Windows: backslashes are plain; spaces and the rest get double quotes.
+        assert_eq!(quote_for(r"C:\Users\me\k.pem", true), r"C:\Users\me\k.pem");
+        assert_eq!(
+            quote_for(r"C:\Users\Jo Doe\k.pem", true),
+            r#""C:\Users\Jo Doe\k.pem""#
+        );
+        assert_eq!(quote_for("it's", true), "\"it's\"");
+        assert_eq!(shell_quote("a b"), quote_for("a b", cfg!(windows)));
     }
 }

