@@ -102,9 +102,15 @@ pub struct CleanupArgs {
     /// List what cleanup would delete; delete nothing.
     #[arg(long)]
     pub plan: bool,
-    /// Clean up the deployment of this name (in --region, or AWS_REGION),
-    /// found by its tags, without reading deploy.toml (e.g. one that
-    /// `status --all-regions` listed). Its local .pem, if any, is left alone.
+    #[command(flatten)]
+    pub by_name: ByName,
+}
+
+/// `--name`: a deployment known by its name instead of its deploy.toml.
+#[derive(Debug, clap::Args)]
+pub struct ByName {
+    /// The deployment of this name (in --region, or AWS_REGION), found by its
+    /// tags, without reading deploy.toml (e.g. one `status --all-regions` listed).
     #[arg(long, value_name = "NAME", conflicts_with = "config")]
     pub name: Option<String>,
 }
@@ -124,10 +130,8 @@ pub struct StatusArgs {
     /// what exists, its age, cost and expiry (deploy.toml is not read).
     #[arg(long, conflicts_with_all = ["name", "config"])]
     pub all_regions: bool,
-    /// Show the deployment of this name (in --region, or AWS_REGION), found by
-    /// its tags, without reading deploy.toml.
-    #[arg(long, value_name = "NAME", conflicts_with = "config")]
-    pub name: Option<String>,
+    #[command(flatten)]
+    pub by_name: ByName,
     /// With --all-regions: the longest the whole look-up may take, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub timeout: u64,
@@ -144,10 +148,8 @@ pub struct StatusArgs {
 pub struct LogsArgs {
     #[command(flatten)]
     pub common: Common,
-    /// The deployment of this name (in --region, or AWS_REGION), found by its
-    /// tags, without reading deploy.toml.
-    #[arg(long, value_name = "NAME", conflicts_with = "config")]
-    pub name: Option<String>,
+    #[command(flatten)]
+    pub by_name: ByName,
     /// Keep printing new lines until every web server has finished booting.
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -293,6 +295,14 @@ async fn load(common: &Common) -> Result<Loaded> {
     })
 }
 
+/// The deployment of `--name` if given, else of the config file.
+async fn load_either(common: &Common, by_name: &ByName) -> Result<Loaded> {
+    match &by_name.name {
+        Some(name) => load_by_name(common, name).await,
+        None => load(common).await,
+    }
+}
+
 /// A deployment known by its name (`--name`): found by its tags in the region
 /// of `--region` or the standard chain, without deploy.toml.
 async fn load_by_name(common: &Common, name: &str) -> Result<Loaded> {
@@ -394,10 +404,7 @@ pub fn cleanup_main() -> ExitCode {
     exit((|| {
         let rt = runtime()?;
         rt.block_on(async {
-            let l = match &args.name {
-                Some(name) => load_by_name(&args.common, name).await?,
-                None => load(&args.common).await?,
-            };
+            let l = load_either(&args.common, &args.by_name).await?;
             if args.plan {
                 let rows = crate::preview::cleanup(&l.ctx, &l.plan).await?;
                 return print_rows(args.common.json, &rows, "cleanup would:");
@@ -455,10 +462,7 @@ pub fn status_main() -> ExitCode {
             if args.all_regions {
                 return all_regions(&args).await;
             }
-            let l = match &args.name {
-                Some(name) => load_by_name(&args.common, name).await?,
-                None => load(&args.common).await?,
-            };
+            let l = load_either(&args.common, &args.by_name).await?;
             let st = crate::status::status(&l.ctx, &l.plan).await;
             let mut out = std::io::stdout().lock();
             if args.common.json {
@@ -483,10 +487,7 @@ pub fn logs_main() -> ExitCode {
     exit((|| {
         let rt = runtime()?;
         rt.block_on(async {
-            let l = match &args.name {
-                Some(name) => load_by_name(&args.common, name).await?,
-                None => load(&args.common).await?,
-            };
+            let l = load_either(&args.common, &args.by_name).await?;
             let follow = args
                 .follow
                 .then(|| std::time::Duration::from_secs(args.timeout));
