@@ -14,15 +14,15 @@ pub const BOOT_DONE: &[&str] = &[
     "Cloud-init v. ",
 ];
 
-/// The instance's console output, decoded (`latest`: the most recent output,
-/// on Nitro instances; otherwise what EC2 last captured). Empty when there is
-/// none yet.
-pub async fn output(ctx: &Ctx, instance_id: &str, latest: bool) -> Result<String> {
+/// The instance's latest console output, decoded (`Latest`: the most recent
+/// output on Nitro instances, otherwise what EC2 last captured). Empty when
+/// there is none yet.
+pub async fn output(ctx: &Ctx, instance_id: &str) -> Result<String> {
     let out = ctx
         .ec2
         .get_console_output()
         .instance_id(instance_id)
-        .latest(latest)
+        .latest(true)
         .send()
         .await
         .map_err(AwsError::from)
@@ -186,7 +186,7 @@ pub async fn print_logs(
     if json {
         let mut all = Vec::new();
         for s in &servers {
-            let text = output(ctx, &s.id, true).await?;
+            let text = output(ctx, &s.id).await?;
             all.push(serde_json::json!({
                 "instance": s.id, "state": s.state, "zone": s.zone, "output": text,
             }));
@@ -200,7 +200,7 @@ pub async fn print_logs(
     loop {
         let mut done = true;
         for (n, s) in servers.iter().enumerate() {
-            let text = output(ctx, &s.id, true).await?;
+            let text = output(ctx, &s.id).await?;
             let lines: Vec<&str> = text.lines().collect();
             let mut out = std::io::stdout().lock();
             if !headed[n] && (follow.is_none() || !lines.is_empty()) {

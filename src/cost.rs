@@ -17,6 +17,27 @@ struct Table {
     other: Other,
 }
 
+impl Table {
+    fn load() -> Result<Table> {
+        toml::from_str(TABLE).context("config/pricing.toml is malformed")
+    }
+
+    /// The load balancer with one public IPv4 address per zone, per hour.
+    fn lb_hourly(&self, zones: usize) -> f64 {
+        self.other.load_balancer
+            + self.other.load_balancer_lcu
+            + self.other.public_ipv4 * zones as f64
+    }
+
+    /// One web server (instance, its public IPv4 address, its volume), per
+    /// hour; `None` when the instance type is not in the table.
+    fn server_hourly(&self, instance_type: &str, volume_gib: i32) -> Option<f64> {
+        self.instance.get(instance_type).map(|p| {
+            p + self.other.public_ipv4 + self.other.gp3_gib_month * f64::from(volume_gib) / 730.0
+        })
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Other {
@@ -50,7 +71,7 @@ pub fn estimate(
     zones: usize,
     count: usize,
 ) -> Result<Estimate> {
-    let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
+    let t = Table::load()?;
     let ips = count + zones;
     let n = count as f64;
     let times = |what: String| {
@@ -107,14 +128,9 @@ pub fn so_far(
     lb_hours: f64,
     server_hours: &[f64],
 ) -> Result<SoFar> {
-    let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
-    let lb =
-        (t.other.load_balancer + t.other.load_balancer_lcu + t.other.public_ipv4 * zones as f64)
-            * lb_hours.max(0.0);
-    let per_server = t
-        .instance
-        .get(instance_type)
-        .map(|p| p + t.other.public_ipv4 + t.other.gp3_gib_month * f64::from(volume_gib) / 730.0);
+    let t = Table::load()?;
+    let lb = t.lb_hourly(zones) * lb_hours.max(0.0);
+    let per_server = t.server_hourly(instance_type, volume_gib);
     let dollars = per_server.map(|p| lb + server_hours.iter().map(|h| p * h.max(0.0)).sum::<f64>());
     Ok(SoFar {
         dollars,
@@ -133,17 +149,13 @@ pub fn per_hour_now(
     lb_zones: Option<usize>,
     servers: usize,
 ) -> Result<Option<f64>> {
-    let t: Table = toml::from_str(TABLE).context("config/pricing.toml is malformed")?;
-    let lb = lb_zones.map_or(0.0, |z| {
-        t.other.load_balancer + t.other.load_balancer_lcu + t.other.public_ipv4 * z as f64
-    });
+    let t = Table::load()?;
+    let lb = lb_zones.map_or(0.0, |z| t.lb_hourly(z));
     if servers == 0 {
         return Ok(Some(lb));
     }
-    Ok(t.instance.get(instance_type).map(|p| {
-        lb + servers as f64
-            * (p + t.other.public_ipv4 + t.other.gp3_gib_month * f64::from(volume_gib) / 730.0)
-    }))
+    Ok(t.server_hourly(instance_type, volume_gib)
+        .map(|p| lb + servers as f64 * p))
 }
 
 /// Hours since `created` (Unix seconds), 0 when unknown.

@@ -1085,7 +1085,7 @@ async fn site_failed(
         .or_else(|| new.first().cloned());
     let mut msg = format!("the site check failed: {e:#}");
     if let Some(id) = &who {
-        match crate::console::output(ctx, id, true).await {
+        match crate::console::output(ctx, id).await {
             Ok(text) if !text.trim().is_empty() => msg.push_str(&format!(
                 "\n\nLast 30 lines of {id}'s boot output (all of it: `logs`):\n{}",
                 crate::console::tail(&text, 30)

@@ -144,8 +144,9 @@ impl Plan {
             )
         );
         let user_data = render_user_data(cfg, &fingerprint)?;
-        let publishes_marker = cfg.user_data_template.contains("{{fingerprint}}")
-            || cfg.user_data_template.contains("{{ fingerprint }}");
+        // The script uses `{{fingerprint}}` (however spaced) exactly when the
+        // fingerprint changes what it renders to.
+        let publishes_marker = user_data != unmarked;
         let mut lb_rules = vec![CidrRule {
             port: cfg.listener_port,
             cidr: "0.0.0.0/0".into(),
@@ -471,6 +472,8 @@ mod tests {
         c.user_data_template = "FP='{{fingerprint}}' T='{{template_name}}' ".into();
         assert_ne!(Plan::new(&c).unwrap().fingerprint, a.fingerprint);
         assert!(!Plan::new(&cfg("")).unwrap().publishes_marker);
+        c.user_data_template = "FP='{{ fingerprint }}'".into();
+        assert!(Plan::new(&c).unwrap().publishes_marker, "spaced placeholder");
     }
 
     #[test]
