@@ -473,7 +473,10 @@ mod tests {
         assert_ne!(Plan::new(&c).unwrap().fingerprint, a.fingerprint);
         assert!(!Plan::new(&cfg("")).unwrap().publishes_marker);
         c.user_data_template = "FP='{{ fingerprint }}'".into();
-        assert!(Plan::new(&c).unwrap().publishes_marker, "spaced placeholder");
+        assert!(
+            Plan::new(&c).unwrap().publishes_marker,
+            "spaced placeholder"
+        );
     }
 
     #[test]

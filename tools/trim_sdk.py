@@ -172,7 +172,9 @@ class Crate:
 
     def refs(self, text, index=None):
         """The units a piece of code names. `index` is the index file it is
-        from, whose `mod x;` lines name units too."""
+        from, whose `mod x;` lines name units too. Comments do not count
+        (lib.rs's doc example names the first operation)."""
+        text = "".join(l for l in text.splitlines(True) if not l.lstrip().startswith("//"))
         found = set()
         for area, name, sub in REF.findall(text):
             if area == "operation" and name in self.ops:

@@ -161,8 +161,6 @@ impl Client {
     }
 }
 
-mod attach_instances;
-
 mod create_auto_scaling_group;
 
 mod create_or_update_tags;

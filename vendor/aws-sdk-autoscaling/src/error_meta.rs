@@ -89,29 +89,6 @@ impl ::aws_smithy_types::error::metadata::ProvideErrorMetadata for Error {
         }
     }
 }
-impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::attach_instances::AttachInstancesError, R>> for Error
-where
-    R: Send + Sync + std::fmt::Debug + 'static,
-{
-    fn from(err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::attach_instances::AttachInstancesError, R>) -> Self {
-        match err {
-            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
-            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
-                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
-                source: err.into(),
-            }),
-        }
-    }
-}
-impl From<crate::operation::attach_instances::AttachInstancesError> for Error {
-    fn from(err: crate::operation::attach_instances::AttachInstancesError) -> Self {
-        match err {
-            crate::operation::attach_instances::AttachInstancesError::ResourceContentionFault(inner) => Error::ResourceContentionFault(inner),
-            crate::operation::attach_instances::AttachInstancesError::ServiceLinkedRoleFailure(inner) => Error::ServiceLinkedRoleFailure(inner),
-            crate::operation::attach_instances::AttachInstancesError::Unhandled(inner) => Error::Unhandled(inner),
-        }
-    }
-}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::create_auto_scaling_group::CreateAutoScalingGroupError, R>>
     for Error
 where

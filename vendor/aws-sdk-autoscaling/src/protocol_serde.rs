@@ -24,10 +24,6 @@ pub fn parse_http_error_metadata(
     crate::rest_xml_wrapped_errors::parse_error_metadata(response_body)
 }
 
-pub(crate) mod shape_attach_instances;
-
-pub(crate) mod shape_attach_instances_input;
-
 pub(crate) mod shape_create_auto_scaling_group;
 
 pub(crate) mod shape_create_auto_scaling_group_input;

@@ -161,8 +161,6 @@ impl Client {
     }
 }
 
-mod accept_address_transfer;
-
 mod associate_route_table;
 
 mod attach_internet_gateway;

@@ -41,29 +41,6 @@ impl ::aws_smithy_types::error::metadata::ProvideErrorMetadata for Error {
         }
     }
 }
-impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::accept_address_transfer::AcceptAddressTransferError, R>> for Error
-where
-    R: Send + Sync + std::fmt::Debug + 'static,
-{
-    fn from(
-        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::accept_address_transfer::AcceptAddressTransferError, R>,
-    ) -> Self {
-        match err {
-            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
-            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
-                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
-                source: err.into(),
-            }),
-        }
-    }
-}
-impl From<crate::operation::accept_address_transfer::AcceptAddressTransferError> for Error {
-    fn from(err: crate::operation::accept_address_transfer::AcceptAddressTransferError) -> Self {
-        match err {
-            crate::operation::accept_address_transfer::AcceptAddressTransferError::Unhandled(inner) => Error::Unhandled(inner),
-        }
-    }
-}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::associate_route_table::AssociateRouteTableError, R>> for Error
 where
     R: Send + Sync + std::fmt::Debug + 'static,

@@ -24,10 +24,6 @@ pub fn parse_http_error_metadata(
     crate::ec2_query_errors::parse_error_metadata(response_body)
 }
 
-pub(crate) mod shape_accept_address_transfer;
-
-pub(crate) mod shape_accept_address_transfer_input;
-
 pub(crate) mod shape_associate_route_table;
 
 pub(crate) mod shape_associate_route_table_input;
@@ -281,8 +277,6 @@ pub(crate) mod shape_vpc_encryption_control_configuration;
 pub(crate) mod shape_accelerator_count_request;
 
 pub(crate) mod shape_accelerator_total_memory_mib_request;
-
-pub(crate) mod shape_address_transfer;
 
 pub(crate) mod shape_baseline_ebs_bandwidth_mbps_request;
 

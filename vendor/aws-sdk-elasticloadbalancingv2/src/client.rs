@@ -161,8 +161,6 @@ impl Client {
     }
 }
 
-mod add_listener_certificates;
-
 mod add_tags;
 
 mod create_listener;

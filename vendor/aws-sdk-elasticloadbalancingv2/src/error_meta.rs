@@ -265,39 +265,6 @@ impl ::aws_smithy_types::error::metadata::ProvideErrorMetadata for Error {
         }
     }
 }
-impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::add_listener_certificates::AddListenerCertificatesError, R>>
-    for Error
-where
-    R: Send + Sync + std::fmt::Debug + 'static,
-{
-    fn from(
-        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::add_listener_certificates::AddListenerCertificatesError, R>,
-    ) -> Self {
-        match err {
-            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
-            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
-                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
-                source: err.into(),
-            }),
-        }
-    }
-}
-impl From<crate::operation::add_listener_certificates::AddListenerCertificatesError> for Error {
-    fn from(err: crate::operation::add_listener_certificates::AddListenerCertificatesError) -> Self {
-        match err {
-            crate::operation::add_listener_certificates::AddListenerCertificatesError::CertificateNotFoundException(inner) => {
-                Error::CertificateNotFoundException(inner)
-            }
-            crate::operation::add_listener_certificates::AddListenerCertificatesError::ListenerNotFoundException(inner) => {
-                Error::ListenerNotFoundException(inner)
-            }
-            crate::operation::add_listener_certificates::AddListenerCertificatesError::TooManyCertificatesException(inner) => {
-                Error::TooManyCertificatesException(inner)
-            }
-            crate::operation::add_listener_certificates::AddListenerCertificatesError::Unhandled(inner) => Error::Unhandled(inner),
-        }
-    }
-}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::add_tags::AddTagsError, R>> for Error
 where
     R: Send + Sync + std::fmt::Debug + 'static,

@@ -24,10 +24,6 @@ pub fn parse_http_error_metadata(
     crate::rest_xml_wrapped_errors::parse_error_metadata(response_body)
 }
 
-pub(crate) mod shape_add_listener_certificates;
-
-pub(crate) mod shape_add_listener_certificates_input;
-
 pub(crate) mod shape_add_tags;
 
 pub(crate) mod shape_add_tags_input;

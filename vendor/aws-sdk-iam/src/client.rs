@@ -161,8 +161,6 @@ impl Client {
     }
 }
 
-mod accept_delegation_request;
-
 mod create_role;
 
 /// Operation customization and supporting types.

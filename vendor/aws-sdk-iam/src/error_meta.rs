@@ -193,39 +193,6 @@ impl ::aws_smithy_types::error::metadata::ProvideErrorMetadata for Error {
         }
     }
 }
-impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::accept_delegation_request::AcceptDelegationRequestError, R>>
-    for Error
-where
-    R: Send + Sync + std::fmt::Debug + 'static,
-{
-    fn from(
-        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::accept_delegation_request::AcceptDelegationRequestError, R>,
-    ) -> Self {
-        match err {
-            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
-            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
-                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
-                source: err.into(),
-            }),
-        }
-    }
-}
-impl From<crate::operation::accept_delegation_request::AcceptDelegationRequestError> for Error {
-    fn from(err: crate::operation::accept_delegation_request::AcceptDelegationRequestError) -> Self {
-        match err {
-            crate::operation::accept_delegation_request::AcceptDelegationRequestError::ConcurrentModificationException(inner) => {
-                Error::ConcurrentModificationException(inner)
-            }
-            crate::operation::accept_delegation_request::AcceptDelegationRequestError::NoSuchEntityException(inner) => {
-                Error::NoSuchEntityException(inner)
-            }
-            crate::operation::accept_delegation_request::AcceptDelegationRequestError::ServiceFailureException(inner) => {
-                Error::ServiceFailureException(inner)
-            }
-            crate::operation::accept_delegation_request::AcceptDelegationRequestError::Unhandled(inner) => Error::Unhandled(inner),
-        }
-    }
-}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::create_role::CreateRoleError, R>> for Error
 where
     R: Send + Sync + std::fmt::Debug + 'static,

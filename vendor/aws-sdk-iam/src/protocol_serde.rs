@@ -24,10 +24,6 @@ pub fn parse_http_error_metadata(
     crate::rest_xml_wrapped_errors::parse_error_metadata(response_body)
 }
 
-pub(crate) mod shape_accept_delegation_request;
-
-pub(crate) mod shape_accept_delegation_request_input;
-
 pub(crate) mod shape_create_role;
 
 pub(crate) mod shape_create_role_input;
