@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-
 use common::*;
 
 fn tag<'a>(tags: &'a [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'a str> {
@@ -42,8 +40,12 @@ async fn deploy_twice_then_cleanup_twice() {
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].key_name(), Some("cafe-key"));
     assert_eq!(tag(keys[0].tags(), "ManagedBy"), Some("sitedeploy"));
-    let mode = std::fs::metadata(d.pem()).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o400);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(d.pem()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o400);
+    }
     assert!(std::fs::read_to_string(d.pem())
         .unwrap()
         .contains("PRIVATE KEY"));

@@ -1,6 +1,10 @@
 //! The rendered user-data script, run under bash in a scratch root with stubbed
 //! dnf, systemctl, curl and unzip: it installs the template into the web root,
 //! and serves a fallback page when the download fails.
+//!
+//! Unix only: the stubs are executable bash scripts (the boot script runs on
+//! Amazon Linux; CI runs these tests on ubuntu).
+#![cfg(unix)]
 
 mod common;
 
