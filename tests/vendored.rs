@@ -119,3 +119,55 @@ fn every_vendored_crate_is_patched_in_pinned_and_made_by_its_config() {
     let patched: BTreeSet<String> = patches.keys().cloned().collect();
     assert_eq!(patched, configured, "every patch is a trimmed crate");
 }
+
+/// Cargo.toml's `rust-version` is what the locked dependencies need (the AWS
+/// SDK raises it often), and README.md's prerequisite says the same, so a
+/// learner with an older Rust is told before a build fails half way.
+#[test]
+fn rust_version_covers_every_dependency_and_the_readme_says_it() {
+    // This platform's packages only: those are what the test build fetched.
+    let rustc = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .unwrap();
+    let host = String::from_utf8_lossy(&rustc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(String::from))
+        .expect("rustc -vV names the host");
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["metadata", "--locked", "--offline", "--format-version", "1"])
+        .args(["--filter-platform", &host])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parse = |v: &str| -> Vec<u32> { v.split('.').map(|n| n.parse().unwrap()).collect() };
+    let (mut need, mut by) = (vec![0], String::new());
+    for p in meta["packages"].as_array().unwrap() {
+        if let Some(v) = p["rust_version"].as_str() {
+            if parse(v) > need {
+                need = parse(v);
+                by = format!("{} {}", p["name"], p["version"]);
+            }
+        }
+    }
+    let ours = toml_file("Cargo.toml")["package"]["rust-version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        parse(&ours),
+        need,
+        "rust-version {ours}, but {by} needs {need:?}"
+    );
+    let readme = fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("{ours} or newer")),
+        "README.md's prerequisite names Rust {ours}"
+    );
+}
