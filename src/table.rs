@@ -798,9 +798,9 @@ pub fn decide(plan: &Plan, seen: &Observed, wanted: &Wanted) -> Vec<Decision> {
 /// `8h`, `30m`, `2d` as deploy.toml writes them.
 fn human(d: std::time::Duration) -> String {
     let s = d.as_secs();
-    if s % 86400 == 0 {
+    if s.is_multiple_of(86400) {
         format!("{}d", s / 86400)
-    } else if s % 3600 == 0 {
+    } else if s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
     } else {
         format!("{}m", s / 60)
