@@ -9,12 +9,14 @@ cd "$(dirname "$0")/.."
 db="${1:-../shared/advisory-db}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$tmp/Cargo.lock" tools/*.trim <<'PY'
-import re, sys
+PYTHONDONTWRITEBYTECODE=1 python3 - "$tmp/Cargo.lock" tools/*.trim <<'PY'
+import sys
+sys.path.insert(0, "tools")
+from trim_sdk import read_config  # the one reader of tools/*.trim
 out, configs = sys.argv[1], sys.argv[2:]
 lock = open("Cargo.lock", encoding="utf-8").read()
 for path in configs:
-    conf = dict(re.findall(r"^(crate|version|sha256) = (\S+)$", open(path, encoding="utf-8").read(), re.M))
+    conf = read_config(path)
     entry = f'name = "{conf["crate"]}"\nversion = "{conf["version"]}"\n'
     if lock.count(entry) != 1:
         sys.exit(f"{path}: {conf['crate']} {conf['version']} is not in Cargo.lock once")

@@ -142,9 +142,15 @@ class Crate:
         for kind, path in self.FN_FILES.items():
             if os.path.exists(self.p(path)):
                 for item in items(self.lines(path)):
-                    m = FN_NAME.search("".join(item))
-                    if m:
-                        self.fns[(kind, m.group(1))] = "".join(item)
+                    unit = self.fn_unit(kind, item)
+                    if unit:
+                        self.fns[unit] = "".join(item)
+
+    @staticmethod
+    def fn_unit(kind, item):
+        """The unit a function item of a FN_FILES file is, or None."""
+        m = FN_NAME.search("".join(item))
+        return (kind, m.group(1)) if m else None
 
     def p(self, *parts):
         return os.path.join(self.src, *parts)
@@ -263,17 +269,16 @@ class Crate:
                 os.remove(self.p(f))
             if unit[0] == "op":
                 shutil.rmtree(self.p("operation", unit[1]), ignore_errors=True)
-        for rel in self.INDEX + list(self.FN_FILES.values()):
+        fn_kind = {rel: kind for kind, rel in self.FN_FILES.items()}
+        for rel in self.INDEX + list(fn_kind):
             if not os.path.exists(self.p(rel)):
                 continue
             before = self.lines(rel)
             after = self.filter_items(before, keep, rel)
-            if rel in self.FN_FILES.values():
-                kind = next(k for k, v in self.FN_FILES.items() if v == rel)
+            if rel in fn_kind:
                 after = [l for item in items(after)
-                         for l in item
-                         if not (FN_NAME.search("".join(item))
-                                 and (kind, FN_NAME.search("".join(item)).group(1)) not in keep)]
+                         if (unit := self.fn_unit(fn_kind[rel], item)) is None or unit in keep
+                         for l in item]
             if after != before:
                 with open(self.p(rel), "w", encoding="utf-8") as f:
                     f.write(NOTICE + "".join(after))
