@@ -37,6 +37,15 @@ pub struct Ctx {
     pub poll: Poll,
 }
 
+/// Who is calling AWS (STS GetCallerIdentity).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Identity {
+    /// AWS account id.
+    pub account: String,
+    /// Caller ARN (user or role).
+    pub arn: String,
+}
+
 /// Pace of the polling loops: start at `initial`, keep it for `fast_for`, then
 /// grow by half each time up to `max`.
 #[derive(Clone, Copy, Debug)]

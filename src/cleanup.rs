@@ -1,14 +1,15 @@
 //! The cleanup graph, deploy's in reverse. Everything is found by this tool's
-//! tags and the deployment's names, so cleanup needs no local state. Every step
-//! is attempted and every failure reported:
+//! tags and the deployment's names (one observation, the same as status's),
+//! so cleanup needs no local state. Every step is attempted and every failure
+//! reported:
 //!
 //! ```text
-//! observe the table (the report's rows; the load balancer and groups found once)
-//! expiry schedules (and the region's role, with its last deployment)
-//! drop the web group's rule referencing the lb group
-//! listener
-//! load balancer -> gone -> its interfaces gone -> lb group
-//!   | Auto Scaling group -> gone -> instances -> terminated -> launch template, web group
+//! observe (the report's rows, and what each step deletes)
+//! schedule group (its schedules with it), then the region's role if unused
+//! drop the web group's rule that references the lb group | listeners
+//! load balancer -> gone -> its interfaces gone -> lb group (retried)
+//!   | Auto Scaling group -> gone -> instances -> terminated -> launch template,
+//!     web group (retried)
 //!   | target group | key pair + .pem
 //! ```
 
@@ -18,13 +19,14 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::aws::Ctx;
-use crate::plan::Plan;
-use crate::progress::Progress;
-use crate::resources::loadbalancer::{self, LoadBalancer};
+use crate::observe::{observe, Observed, Purpose};
+use crate::progress::{Progress, Step};
 use crate::resources::{
-    autoscaling, expiry, instance, keypair, launchtemplate, secgroup, targetgroup, Deleted,
+    autoscaling, expiry, instance, keypair, launchtemplate, listener, loadbalancer, secgroup,
+    targetgroup, Deleted, Seen,
 };
-use crate::table::{self, Kind, Row, Seen};
+use crate::spec::Specs;
+use crate::table::{self, Kind, Row};
 
 /// Options of one cleanup run.
 #[derive(Debug, Clone)]
@@ -51,8 +53,8 @@ pub struct RowReport {
     /// The resource, as every view names it.
     #[serde(flatten)]
     pub row: Row,
-    /// `deleted`, `absent`, `left alone: ...` or `failed`.
-    pub result: &'static str,
+    /// What its step did.
+    pub result: Outcome,
     /// The error, for a failed step.
     pub error: Option<String>,
 }
@@ -64,56 +66,101 @@ pub struct Report {
     pub resources: Vec<RowReport>,
 }
 
-fn result_of(r: &Result<Deleted>) -> (&'static str, Option<String>) {
-    match r {
-        Ok(Deleted::Deleted) => ("deleted", None),
-        Ok(Deleted::Absent) => ("absent", None),
-        Ok(Deleted::Foreign) => ("left alone: not created by this tool", None),
-        Err(e) => ("failed", Some(format!("{e:#}"))),
+/// What a step did to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// It is gone.
+    #[serde(rename = "deleted")]
+    Deleted,
+    /// It was not there.
+    #[serde(rename = "absent")]
+    Absent,
+    /// Same name, not this tool's tags: left alone.
+    #[serde(rename = "left alone: not created by this tool")]
+    LeftAlone,
+    /// The region's role, used by other deployments: kept.
+    #[serde(rename = "kept: other deployments in this region use it")]
+    Kept,
+    /// The step failed; it may still be there.
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Deleted => "deleted",
+            Outcome::Absent => "absent",
+            Outcome::LeftAlone => "left alone: not created by this tool",
+            Outcome::Kept => "kept: other deployments in this region use it",
+            Outcome::Failed => "failed",
+        })
     }
 }
+
+fn result_of(r: &Result<Deleted>) -> (Outcome, Option<String>) {
+    match r {
+        Ok(Deleted::Deleted) => (Outcome::Deleted, None),
+        Ok(Deleted::Absent) => (Outcome::Absent, None),
+        Ok(Deleted::Foreign) => (Outcome::LeftAlone, None),
+        Ok(Deleted::Kept) => (Outcome::Kept, None),
+        Err(e) => (Outcome::Failed, Some(format!("{e:#}"))),
+    }
+}
+
+/// Each kind's step result.
+type Steps = Vec<(Kind, Result<Deleted>)>;
 
 impl Report {
     /// The failed rows.
     pub fn failures(&self) -> Vec<&RowReport> {
         self.resources
             .iter()
-            .filter(|s| s.result == "failed")
+            .filter(|s| s.result == Outcome::Failed)
             .collect()
     }
 
     /// Whether anything was deleted.
     pub fn deleted_any(&self) -> bool {
-        self.resources.iter().any(|s| s.result == "deleted")
+        self.resources.iter().any(|s| s.result == Outcome::Deleted)
     }
 
     /// The report: each observed row with its kind's step result; a step that
-    /// deleted, left alone or failed on something not observed adds its row.
-    fn new(plan: &Plan, rows: Vec<Row>, steps: &[(Kind, &Result<Deleted>)]) -> Report {
+    /// deleted, left alone or failed on something not observed (the region's
+    /// role), or a look-up that failed, adds its own row.
+    fn new(s: &Specs, rows: Vec<(Kind, Row)>, steps: &Steps, lookups: &[String]) -> Report {
         let mut resources: Vec<RowReport> = rows
             .into_iter()
-            .map(|row| {
-                let step = steps
-                    .iter()
-                    .find(|(k, _)| k.label() == row.kind && k.name(plan) == row.name)
-                    .or_else(|| steps.iter().find(|(k, _)| k.label() == row.kind));
-                let (result, error) = step.map(|(_, r)| result_of(r)).unwrap_or(("absent", None));
+            .map(|(kind, row)| {
+                let step = steps.iter().find(|(k, _)| *k == kind);
+                let (result, error) = step
+                    .map(|(_, r)| result_of(r))
+                    .unwrap_or((Outcome::Absent, None));
                 RowReport { row, result, error }
             })
             .collect();
         for (kind, r) in steps {
             let (result, error) = result_of(r);
-            let seen = resources
+            let listed = resources
                 .iter()
-                .any(|x| x.row.kind == kind.label() && x.row.name == kind.name(plan));
+                .any(|x| x.row.kind == kind.label() && x.row.name == kind.name(s));
             // A target has no step of its own: it goes with its instance.
-            if result != "absent" && !seen && *kind != Kind::Target {
-                resources.push(RowReport {
-                    row: Row::new(*kind, kind.name(plan), ""),
-                    result,
-                    error,
-                });
+            if result != Outcome::Absent && !listed && *kind != Kind::Target {
+                let row = Row::new(*kind, kind.name(s), "");
+                resources.push(RowReport { row, result, error });
             }
+        }
+        for e in lookups {
+            resources.push(RowReport {
+                row: Row {
+                    kind: "look-up",
+                    name: s.name.clone(),
+                    id: String::new(),
+                    detail: String::new(),
+                },
+                result: Outcome::Failed,
+                error: Some(e.clone()),
+            });
         }
         Report { resources }
     }
@@ -124,7 +171,7 @@ impl Report {
         let foreign = self
             .resources
             .iter()
-            .any(|s| s.result.starts_with("left alone"));
+            .any(|s| s.result == Outcome::LeftAlone);
         if !self.deleted_any() && self.failures().is_empty() && !foreign {
             s.push_str(&format!(
                 "Nothing to delete: no resource of deployment {deployment} was found.\n"
@@ -162,209 +209,232 @@ impl Report {
     }
 }
 
-async fn tracked(
-    progress: &Progress,
-    name: &str,
-    fut: impl std::future::Future<Output = Result<Deleted>>,
-) -> Result<Deleted> {
-    let step = progress.step(name);
-    step.set("looking for it");
-    let r = fut.await;
-    finish(&step, &r);
-    r
-}
-
 /// Deletes every resource of the deployment; returns what happened to each.
-pub async fn run(ctx: &Ctx, plan: &Plan, opts: &CleanupOptions, progress: &Progress) -> Report {
-    // The table, observed once: the report's rows, and the load balancer and
-    // groups for the steps (looked up again only if the observation failed).
-    let seen = table::observe(ctx, plan).await;
-    let complete = seen.errors.is_empty();
-    let rows = seen.rows(Some(plan));
+pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progress) -> Report {
+    let seen = observe(ctx, s, Purpose::View).await;
+    let rows = table::existing_by_kind(s, &seen);
+    let c = Cleanup {
+        ctx,
+        s,
+        seen: &seen,
+        opts,
+        progress,
+    };
 
     // The expiry schedules first, so none fires later against a new
     // deployment of the same name; the role with the region's last ones.
-    let schedules = tracked(
-        progress,
-        "expiry schedules",
-        expiry::delete_schedules(ctx, plan),
-    )
-    .await;
-
-    // The listener goes first; meanwhile the web group's rule that references the
-    // load balancer's group is dropped, so each group can go as soon as its own
-    // holder is gone.
-    let (lb_found, refs) = tokio::join!(
-        async {
-            match &seen.load_balancer {
-                _ if !complete => loadbalancer::find_for_delete(ctx, plan).await,
-                Seen::Present(l) => Ok(Ok(l.clone())),
-                Seen::Foreign(_) => Ok(Err(Deleted::Foreign)),
-                Seen::Absent => Ok(Err(Deleted::Absent)),
+    let schedules = c
+        .tracked(
+            "expiry schedules",
+            expiry::delete_group(ctx, &s.expiry.group),
+        )
+        .await;
+    // Meanwhile the web group's rule that references the load balancer's
+    // group goes, so each group can go as soon as its own holder is gone.
+    let (refs, listeners) = tokio::join!(
+        c.drop_references(),
+        c.tracked("listener", async {
+            match seen.load_balancer.ours() {
+                Some(_) => listener::delete(ctx, &seen.listeners).await,
+                None => Ok(absent_or_foreign(&seen.load_balancer)),
             }
-        },
-        async {
-            let (web, lbg) = if complete {
-                (
-                    seen.web_group.present().map(|g| g.group.clone()),
-                    seen.lb_group.present().map(|g| g.group.clone()),
-                )
-            } else {
-                tokio::try_join!(
-                    secgroup::find(ctx, plan, None, &plan.web_sg_name),
-                    secgroup::find(ctx, plan, None, &plan.lb_sg_name),
-                )?
-            };
-            if let (Some(w), Some(l)) = (web, lbg) {
-                secgroup::revoke_references(ctx, &w, &l).await?;
-            }
-            Ok::<_, anyhow::Error>(())
-        }
+        })
     );
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
-    let listeners = tracked(progress, "listener", async {
-        match lb_or_report(&lb_found) {
-            Ok(lb) => loadbalancer::delete_listeners(ctx, lb).await,
-            Err(r) => r,
-        }
-    })
-    .await;
-
-    // A group whose holder failed to go gets one attempt, not the long retry.
-    let limit_after = |holder: &Result<Deleted>| {
-        if holder.is_ok() {
-            opts.sg_limit
-        } else {
-            Duration::ZERO
-        }
-    };
     let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role) = tokio::join!(
+        c.load_balancer(),
+        c.servers(),
+        c.tracked("target group", async {
+            match seen.target_group.ours() {
+                Some(tg) => targetgroup::delete(ctx, tg, opts.wait_limit).await,
+                None => Ok(absent_or_foreign(&seen.target_group)),
+            }
+        }),
+        c.tracked("key pair", async {
+            match seen.key.ours() {
+                Some(k) => keypair::delete(ctx, &s.key, k).await,
+                None => Ok(Deleted::Absent),
+            }
+        }),
         async {
-            let step = progress.step("load balancer");
-            step.set("looking for it");
-            let lb = match lb_or_report(&lb_found) {
-                Ok(lb) => {
-                    loadbalancer::delete(ctx, lb, opts.wait_limit, |st, t| step.waiting(st, t))
-                        .await
-                }
-                Err(r) => r,
-            };
-            finish(&step, &lb);
-            let sg = delete_group(ctx, plan, progress, &plan.lb_sg_name, limit_after(&lb)).await;
-            (lb, sg)
-        },
-        async {
-            // The group first (it would replace what is terminated under it),
-            // then every instance left, then the launch template.
-            let step = progress.step("Auto Scaling group");
-            step.set("looking for it");
-            let fleet =
-                autoscaling::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
-            finish(&step, &fleet);
-            let step = progress.step("instance");
-            step.set("looking for it");
-            let inst =
-                instance::delete(ctx, plan, opts.wait_limit, |st, t| step.waiting(st, t)).await;
-            finish(&step, &inst);
-            let lt = tracked(
-                progress,
-                "launch template",
-                launchtemplate::delete(ctx, plan),
-            )
-            .await;
-            let holders = match (&fleet, &inst) {
-                (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
-                _ => Ok(Deleted::Deleted),
-            };
-            let sg = delete_group(
-                ctx,
-                plan,
-                progress,
-                &plan.web_sg_name,
-                limit_after(&holders),
-            )
-            .await;
-            (fleet, inst, lt, sg)
-        },
-        tracked(
-            progress,
-            "target group",
-            targetgroup::delete(ctx, plan, opts.wait_limit)
-        ),
-        tracked(progress, "key pair", keypair::delete(ctx, plan)),
-        async {
-            // The region's role, with its last schedules (after them).
             match &schedules {
-                Ok(_) => expiry::delete_role_if_unused(ctx, plan).await,
+                Ok(_) => expiry::delete_role_if_unused(ctx, &s.expiry).await,
                 Err(e) => Err(anyhow::anyhow!("{e:#}")),
             }
         },
     );
-    let expiry = match (&schedules, &role) {
-        (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
-        (Ok(d), _) => Ok(*d),
-    };
     // A group's instances go with the group: they count as deleted by it.
     let servers = match (&fleet, &inst) {
         (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
         (Ok(Deleted::Deleted), _) | (_, Ok(Deleted::Deleted)) => Ok(Deleted::Deleted),
         (_, Ok(d)) => Ok(*d),
     };
-    Report::new(
-        plan,
-        rows,
-        &[
-            (Kind::KeyPair, &key),
-            (Kind::LbGroup, &lb_sg),
-            (Kind::WebGroup, &web_sg),
-            (Kind::TargetGroup, &tg),
-            (Kind::LaunchTemplate, &lt),
-            (Kind::AutoScalingGroup, &fleet),
-            (Kind::Instance, &servers),
-            (Kind::Target, &servers),
-            (Kind::LoadBalancer, &lb),
-            (Kind::Listener, &listeners),
-            (Kind::Expiry, &expiry),
-        ],
-    )
+    let again = |r: &Result<Deleted>| match r {
+        Ok(d) => Ok(*d),
+        Err(e) => Err(anyhow::anyhow!("{e:#}")),
+    };
+    // A schedule goes with its group.
+    let schedule = |found: &Option<expiry::Schedule>| match (&schedules, found) {
+        (Err(e), _) => Err(anyhow::anyhow!("{e:#}")),
+        (Ok(_), Some(_)) => Ok(Deleted::Deleted),
+        (Ok(_), None) => Ok(Deleted::Absent),
+    };
+    let steps: Steps = vec![
+        (Kind::KeyPair, key),
+        (Kind::LbGroup, lb_sg),
+        (Kind::WebGroup, web_sg),
+        (Kind::TargetGroup, tg),
+        (Kind::LoadBalancer, lb),
+        (Kind::Listener, listeners),
+        (Kind::LaunchTemplate, lt),
+        (Kind::AutoScalingGroup, fleet),
+        (Kind::Instance, again(&servers)),
+        (Kind::Target, servers),
+        (Kind::ExpiryRole, role),
+        (Kind::LbSchedule, schedule(&seen.expiry.lb)),
+        (Kind::ServersSchedule, schedule(&seen.expiry.servers)),
+        (Kind::ScheduleGroup, schedules),
+    ];
+    Report::new(s, rows, &steps, &seen.errors)
 }
 
-/// The load balancer to act on, or what its step reports instead (absent, not
-/// ours, or the look-up's error).
-fn lb_or_report(
-    found: &Result<Result<LoadBalancer, Deleted>>,
-) -> std::result::Result<&LoadBalancer, Result<Deleted>> {
-    match found {
-        Ok(Ok(lb)) => Ok(lb),
-        Ok(Err(d)) => Err(Ok(*d)),
-        Err(e) => Err(Err(anyhow::anyhow!("{e:#}"))),
+fn absent_or_foreign<T>(seen: &Seen<T>) -> Deleted {
+    match seen {
+        Seen::Foreign(_) => Deleted::Foreign,
+        _ => Deleted::Absent,
     }
 }
 
-async fn delete_group(
-    ctx: &Ctx,
-    plan: &Plan,
-    progress: &Progress,
-    name: &str,
-    limit: Duration,
-) -> Result<Deleted> {
-    let step = progress.step(&format!("group {name}"));
-    step.set("looking for it");
-    let r = secgroup::delete(ctx, plan, name, limit, |e, t| {
-        step.waiting(&short_code(e), t)
-    })
-    .await;
-    finish(&step, &r);
-    r
+/// What every step of one cleanup shares.
+struct Cleanup<'a> {
+    ctx: &'a Ctx,
+    s: &'a Specs,
+    seen: &'a Observed,
+    opts: &'a CleanupOptions,
+    progress: &'a Progress,
 }
 
-fn finish(step: &crate::progress::Step, r: &Result<Deleted>) {
+impl Cleanup<'_> {
+    async fn tracked(
+        &self,
+        name: &str,
+        fut: impl std::future::Future<Output = Result<Deleted>>,
+    ) -> Result<Deleted> {
+        let step = self.progress.step(name);
+        step.set("deleting");
+        let r = fut.await;
+        finish(&step, &r);
+        r
+    }
+
+    async fn drop_references(&self) -> Result<()> {
+        match (self.seen.web_group.ours(), self.seen.lb_group.ours()) {
+            (Some(web), Some(lb)) => secgroup::revoke_references(self.ctx, web, &lb.group).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// The load balancer (waiting until it and its interfaces are gone), then
+    /// its group.
+    async fn load_balancer(&self) -> (Result<Deleted>, Result<Deleted>) {
+        let step = self.progress.step("load balancer");
+        step.set("deleting");
+        let lb = match self.seen.load_balancer.ours() {
+            Some(lb) => {
+                let w = |st: &str, t| step.waiting(st, t);
+                loadbalancer::delete(self.ctx, lb, self.opts.wait_limit, w).await
+            }
+            None => Ok(absent_or_foreign(&self.seen.load_balancer)),
+        };
+        finish(&step, &lb);
+        let sg = self
+            .group(&self.seen.lb_group, limit_after(self.opts, &lb))
+            .await;
+        (lb, sg)
+    }
+
+    /// The group first (it would replace what is terminated under it), then
+    /// every instance left, then the launch template and the web group.
+    async fn servers(
+        &self,
+    ) -> (
+        Result<Deleted>,
+        Result<Deleted>,
+        Result<Deleted>,
+        Result<Deleted>,
+    ) {
+        let (ctx, seen, limit) = (self.ctx, self.seen, self.opts.wait_limit);
+        let step = self.progress.step("Auto Scaling group");
+        step.set("deleting");
+        let fleet = match seen.fleet.ours() {
+            Some(_) => {
+                autoscaling::delete(ctx, &self.s.fleet, limit, |st, t| step.waiting(st, t)).await
+            }
+            None => Ok(absent_or_foreign(&seen.fleet)),
+        };
+        finish(&step, &fleet);
+        let step = self.progress.step("instance");
+        step.set("deleting");
+        // The group's own instances went with it.
+        let gone_with_group = matches!(fleet, Ok(Deleted::Deleted));
+        let left: Vec<instance::Instance> = seen
+            .instances
+            .iter()
+            .filter(|i| !(gone_with_group && i.in_fleet()))
+            .cloned()
+            .collect();
+        let inst = instance::delete(ctx, &left, limit, |st, t| step.waiting(st, t)).await;
+        finish(&step, &inst);
+        let lt = self
+            .tracked("launch template", async {
+                match seen.launch_template.ours() {
+                    Some(lt) => launchtemplate::delete(ctx, lt).await,
+                    None => Ok(absent_or_foreign(&seen.launch_template)),
+                }
+            })
+            .await;
+        let holders = match (&fleet, &inst) {
+            (Err(e), _) | (_, Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+            _ => Ok(Deleted::Deleted),
+        };
+        let sg = self
+            .group(&seen.web_group, limit_after(self.opts, &holders))
+            .await;
+        (fleet, inst, lt, sg)
+    }
+
+    async fn group(&self, g: &Seen<secgroup::GroupState>, limit: Duration) -> Result<Deleted> {
+        let Some(g) = g.ours() else {
+            return Ok(Deleted::Absent);
+        };
+        let step = self.progress.step(&format!("group {}", g.group.name));
+        step.set("deleting");
+        let r = secgroup::delete(self.ctx, &g.group, limit, |e, t| {
+            step.waiting(&short_code(e), t)
+        })
+        .await;
+        finish(&step, &r);
+        r
+    }
+}
+
+/// A group whose holder failed to go gets one attempt, not the long retry.
+fn limit_after(opts: &CleanupOptions, holder: &Result<Deleted>) -> Duration {
+    if holder.is_ok() {
+        opts.sg_limit
+    } else {
+        Duration::ZERO
+    }
+}
+
+fn finish(step: &Step, r: &Result<Deleted>) {
     match r {
         Ok(Deleted::Deleted) => step.done("deleted"),
         Ok(Deleted::Absent) => step.done("nothing to delete"),
         Ok(Deleted::Foreign) => step.done("left alone: same name, not created by this tool"),
+        Ok(Deleted::Kept) => step.done("kept: other deployments in this region use it"),
         Err(e) => step.fail(&format!("{e:#}")),
     }
 }

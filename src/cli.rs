@@ -10,10 +10,12 @@ use anyhow::{bail, Result};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::aws::{Ctx, SdkOptions};
+use crate::aws::{Ctx, Identity, SdkOptions};
 use crate::config::{self, ConfigError};
 use crate::plan::Plan;
 use crate::progress::{LogWriter, Progress};
+use crate::shell::command;
+use crate::spec::Specs;
 use crate::{cleanup, deploy};
 
 /// Flags both commands share.
@@ -158,47 +160,6 @@ pub struct LogsArgs {
     pub timeout: u64,
 }
 
-/// How the user runs binary `bin` of this tool with `args`, the way they ran
-/// this one: through cargo (`cargo run` sets `CARGO` for the program it runs)
-/// as `cargo run [--release] --bin BIN -- ARGS`, else by the same path as this
-/// binary (its directory, when it was started by a path), else by name.
-pub fn command(bin: &str, args: &str) -> String {
-    let via_cargo = std::env::var_os("CARGO").is_some();
-    let argv0 = std::env::args_os().next().map(PathBuf::from);
-    command_for(
-        bin,
-        args,
-        via_cargo,
-        !cfg!(debug_assertions),
-        argv0.as_deref(),
-    )
-}
-
-/// [`command`] with its inputs given (tested).
-pub fn command_for(
-    bin: &str,
-    args: &str,
-    via_cargo: bool,
-    release: bool,
-    argv0: Option<&std::path::Path>,
-) -> String {
-    if via_cargo {
-        let profile = if release { " --release" } else { "" };
-        return format!("cargo run{profile} --bin {bin} -- {args}");
-    }
-    let exe = match argv0
-        .and_then(|p| p.parent())
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        Some(dir) => {
-            let name = format!("{bin}{}", std::env::consts::EXE_SUFFIX);
-            crate::deploy::shell_quote(&dir.join(name).display().to_string())
-        }
-        None => bin.to_string(),
-    };
-    format!("{exe} {args}")
-}
-
 /// A failure with its exit code.
 struct Failure {
     code: u8,
@@ -267,7 +228,7 @@ fn init_logging(verbose: u8, progress: &Progress) {
 struct Loaded {
     plan: Plan,
     ctx: Ctx,
-    identity: crate::preflight::Identity,
+    identity: Identity,
     /// The flags that name this deployment (`--config PATH`, or `--region R
     /// --name N`), for the commands the messages suggest.
     selector: String,
@@ -290,9 +251,21 @@ async fn load(common: &Common) -> Result<Loaded> {
         identity,
         selector: format!(
             "--config {}",
-            crate::deploy::shell_quote(&common.config.display().to_string())
+            crate::shell::quote(&common.config.display().to_string())
         ),
     })
+}
+
+impl Loaded {
+    /// Each kind's spec, for this deployment and caller.
+    fn specs(&self, replace_key_pair: bool) -> Specs {
+        Specs::new(
+            &self.plan,
+            &self.ctx.region,
+            &self.identity,
+            replace_key_pair,
+        )
+    }
 }
 
 /// The deployment of `--name` if given, else of the config file.
@@ -357,7 +330,8 @@ pub fn deploy_main() -> ExitCode {
                 args.common.config.display()
             ));
             if args.plan {
-                let rows = crate::preview::deploy(&l.ctx, &l.plan, args.replace_key_pair).await?;
+                let specs = l.specs(args.replace_key_pair);
+                let rows = crate::preview::deploy(&l.ctx, &specs, &progress).await?;
                 return print_rows(args.common.json, &rows, "deploy would:");
             }
             let opts = deploy::DeployOptions {
@@ -365,11 +339,10 @@ pub fn deploy_main() -> ExitCode {
                 site_check: !args.no_site_check,
                 site_limit: std::time::Duration::from_secs(args.site_timeout),
                 site_address: args.site_address,
-                identity: Some(l.identity.clone()),
                 boot_grace: std::time::Duration::from_secs(args.boot_grace),
                 ..Default::default()
             };
-            let run = deploy::run(&l.ctx, &l.plan, &opts, &progress);
+            let run = deploy::run(&l.ctx, &l.plan, &l.identity, &opts, &progress);
             let Some(summary) = until_interrupted(run).await else {
                 return Err(interrupted(&l, &progress, "deploy").await);
             };
@@ -385,7 +358,7 @@ pub fn deploy_main() -> ExitCode {
                         "cleanup",
                         &format!(
                             "--config {} --yes",
-                            crate::deploy::shell_quote(&args.common.config.display().to_string())
+                            crate::shell::quote(&args.common.config.display().to_string())
                         )
                     ))
                 )?;
@@ -406,7 +379,7 @@ pub fn cleanup_main() -> ExitCode {
         rt.block_on(async {
             let l = load_either(&args.common, &args.by_name).await?;
             if args.plan {
-                let rows = crate::preview::cleanup(&l.ctx, &l.plan).await?;
+                let rows = crate::preview::cleanup(&l.ctx, &l.specs(false)).await?;
                 return print_rows(args.common.json, &rows, "cleanup would:");
             }
             if !args.yes {
@@ -417,7 +390,8 @@ pub fn cleanup_main() -> ExitCode {
                 sg_limit: std::time::Duration::from_secs(args.sg_timeout),
                 ..Default::default()
             };
-            let run = cleanup::run(&l.ctx, &l.plan, &opts, &progress);
+            let specs = l.specs(false);
+            let run = cleanup::run(&l.ctx, &specs, &opts, &progress);
             let Some(report) = until_interrupted(run).await else {
                 return Err(interrupted(&l, &progress, "cleanup").await);
             };
@@ -463,7 +437,7 @@ pub fn status_main() -> ExitCode {
                 return all_regions(&args).await;
             }
             let l = load_either(&args.common, &args.by_name).await?;
-            let st = crate::status::status(&l.ctx, &l.plan).await;
+            let st = crate::status::status(&l.ctx, &l.specs(false)).await;
             let mut out = std::io::stdout().lock();
             if args.common.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&st)?)?;
@@ -491,7 +465,7 @@ pub fn logs_main() -> ExitCode {
             let follow = args
                 .follow
                 .then(|| std::time::Duration::from_secs(args.timeout));
-            let run = crate::console::print_logs(&l.ctx, &l.plan, follow, args.common.json);
+            let run = crate::console::print_logs(&l.ctx, &l.plan.owner, follow, args.common.json);
             match until_interrupted(run).await {
                 Some(r) => r,
                 None => Ok(()),
@@ -510,9 +484,10 @@ async fn all_regions(args: &StatusArgs) -> Result<()> {
         fallback_region: Some("us-east-1".into()),
     })
     .await?;
-    crate::preflight::identity(&ctx).await?;
+    let who = crate::preflight::identity(&ctx).await?;
     let found =
-        crate::regions::everywhere(&ctx, std::time::Duration::from_secs(args.timeout)).await?;
+        crate::regions::everywhere(&ctx, &who, std::time::Duration::from_secs(args.timeout))
+            .await?;
     let mut out = std::io::stdout().lock();
     if args.common.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?;
@@ -551,19 +526,18 @@ async fn interrupted(l: &Loaded, progress: &Progress, what: &str) -> anyhow::Err
     progress.println(&format!(
         "interrupted: {what} stopped; looking up what exists (Ctrl-C again to exit now)"
     ));
+    let specs = l.specs(false);
     let scan = tokio::time::timeout(
         std::time::Duration::from_secs(30),
-        crate::table::observe(&l.ctx, &l.plan),
+        crate::observe::observe(&l.ctx, &specs, crate::observe::Purpose::View),
     )
     .await;
     let mut msg = format!("{what} of {} was interrupted.\n", l.plan.name);
     match scan {
         Ok(seen) => {
             msg.push_str("What exists now:\n");
-            msg.push_str(&crate::status::to_text(
-                &seen.rows(Some(&l.plan)),
-                &seen.errors,
-            ));
+            let rows = crate::table::existing(&specs, &seen);
+            msg.push_str(&crate::status::to_text(&rows, &seen.errors));
         }
         Err(_) => msg.push_str("Could not look up what exists within 30 s.\n"),
     }
@@ -606,52 +580,5 @@ fn confirm(name: &str, region: &str) -> Result<()> {
         Ok(())
     } else {
         Err(UsageError("cancelled: nothing was deleted".into()).into())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    #[test]
-    fn commands_are_printed_the_way_the_tool_was_run() {
-        let args = "--config deploy.toml --yes";
-        assert_eq!(
-            command_for("cleanup", args, true, true, Some(Path::new("x"))),
-            "cargo run --release --bin cleanup -- --config deploy.toml --yes"
-        );
-        assert_eq!(
-            command_for("cleanup", args, true, false, None),
-            "cargo run --bin cleanup -- --config deploy.toml --yes"
-        );
-        assert_eq!(
-            command_for("cleanup", args, false, true, Some(Path::new("deploy"))),
-            "cleanup --config deploy.toml --yes"
-        );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_binary_run_by_path_names_its_sibling() {
-        let args = "--yes";
-        let at = |p: &str| command_for("cleanup", args, false, true, Some(Path::new(p)));
-        assert_eq!(
-            at("./target/release/deploy"),
-            "./target/release/cleanup --yes"
-        );
-        assert_eq!(at("/opt/my tools/deploy"), "'/opt/my tools/cleanup' --yes");
-    }
-
-    #[cfg(windows)]
-    #[test]
-    fn a_binary_run_by_path_names_its_sibling() {
-        let args = "--yes";
-        let at = |p: &str| command_for("cleanup", args, false, true, Some(Path::new(p)));
-        assert_eq!(at(r"C:\tools\deploy.exe"), r"C:\tools\cleanup.exe --yes");
-        assert_eq!(
-            at(r"C:\my tools\deploy.exe"),
-            r#""C:\my tools\cleanup.exe" --yes"#
-        );
     }
 }

@@ -487,8 +487,44 @@ impl Validator<'_> {
                 "a VPC id such as vpc-0123456789abcdef0",
             )
         });
+        let tags = self.tags(&raw.tags);
+        let (template_id, template_slug, template_url) = self.template(&raw.template);
+        let inst = self.instance(&raw.instance, base);
+        let ssh = self.ssh(&raw.ssh, base);
+        let lb = self.load_balancer(&raw.load_balancer);
+        Config {
+            name,
+            region,
+            vpc_id,
+            expires_after,
+            tags,
+            template_id,
+            template_slug,
+            template_url,
+            instance_type: inst.instance_type,
+            ami_name_filter: inst.ami_name_filter,
+            ami_owner: inst.ami_owner,
+            user_data_path: inst.user_data_path,
+            user_data_template: inst.user_data_template,
+            root_volume_gb: inst.root_volume_gb,
+            count: inst.count,
+            max: inst.max,
+            key_name: ssh.key_name,
+            pem_path: ssh.pem_path,
+            ssh_cidr: ssh.ssh_cidr,
+            ip_service_url: ssh.ip_service_url,
+            ip_fallback_url: ssh.ip_fallback_url,
+            ip_timeout_secs: ssh.ip_timeout_secs,
+            listener_port: lb.listener_port,
+            health_check_path: lb.health_check_path,
+            lb_zones: lb.lb_zones,
+            extra_ingress: lb.extra_ingress,
+        }
+    }
+
+    fn tags(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> BTreeMap<String, String> {
         let mut tags = BTreeMap::new();
-        for (k, v) in &raw.tags {
+        for (k, v) in raw {
             let key_ok = !k.is_empty()
                 && k.len() <= 128
                 && !k.to_ascii_lowercase().starts_with("aws:")
@@ -513,8 +549,8 @@ impl Validator<'_> {
             );
             tags.insert(k.clone(), val);
         }
-        let keys_len = raw.tags.keys().map(|k| k.len() + 1).sum::<usize>();
-        if let (true, Some(v)) = (keys_len > 257, raw.tags.values().last()) {
+        let keys_len = raw.keys().map(|k| k.len() + 1).sum::<usize>();
+        if let (true, Some(v)) = (keys_len > 257, raw.values().last()) {
             self.err(
                 v.span(),
                 format!(
@@ -525,10 +561,14 @@ impl Validator<'_> {
             );
         }
 
-        let template_id = self.int("template.id", &raw.template.id, 1..100_000) as u32;
+        tags
+    }
+
+    fn template(&mut self, raw: &RawTemplate) -> (u32, String, String) {
+        let template_id = self.int("template.id", &raw.id, 1..100_000) as u32;
         let template_slug = self.string(
             "template.slug",
-            &raw.template.slug,
+            &raw.slug,
             |s| {
                 !s.is_empty()
                     && s.len() <= 64
@@ -542,13 +582,16 @@ impl Validator<'_> {
             format!("https://www.tooplate.com/zip-templates/{template_id}_{template_slug}.zip");
         let template_url = self.opt_string(
             "template.url",
-            &raw.template.url,
+            &raw.url,
             &default_url,
             is_safe_url,
             "an http:// or https:// URL of letters, digits and -._~:/?=&%+",
         );
 
-        let ri = &raw.instance;
+        (template_id, template_slug, template_url)
+    }
+
+    fn instance(&mut self, ri: &RawInstance, base: &Path) -> InstanceSection {
         let instance_type = self.opt_string(
             "instance.type",
             &ri.instance_type,
@@ -556,10 +599,7 @@ impl Validator<'_> {
             is_instance_type,
             "an EC2 instance type such as t3.micro",
         );
-        let default_ami = format!(
-            "al2023-ami-2023.*-{}",
-            crate::plan::architecture_for(&instance_type)
-        );
+        let default_ami = format!("al2023-ami-2023.*-{}", architecture_for(&instance_type));
         let ami_name_filter = self.opt_string(
             "instance.ami_name_filter",
             &ri.ami_name_filter,
@@ -635,7 +675,19 @@ impl Validator<'_> {
             m
         });
 
-        let rs = &raw.ssh;
+        InstanceSection {
+            instance_type,
+            ami_name_filter,
+            ami_owner,
+            user_data_path,
+            user_data_template,
+            root_volume_gb,
+            count,
+            max,
+        }
+    }
+
+    fn ssh(&mut self, rs: &RawSsh, base: &Path) -> SshSection {
         let key_name = self.string(
             "ssh.key_name",
             &rs.key_name,
@@ -697,7 +749,17 @@ impl Validator<'_> {
             None => 5,
         };
 
-        let rl = &raw.load_balancer;
+        SshSection {
+            key_name,
+            pem_path,
+            ssh_cidr,
+            ip_service_url,
+            ip_fallback_url,
+            ip_timeout_secs,
+        }
+    }
+
+    fn load_balancer(&mut self, rl: &RawLoadBalancer) -> LbSection {
         let listener_port = match &rl.port {
             Some(v) => self.int("load_balancer.port", v, 1..65536) as u16,
             None => 80,
@@ -726,35 +788,43 @@ impl Validator<'_> {
             extra_ingress.push(Ingress { port, cidr });
         }
 
-        Config {
-            name,
-            region,
-            vpc_id,
-            expires_after,
-            tags,
-            template_id,
-            template_slug,
-            template_url,
-            instance_type,
-            ami_name_filter,
-            ami_owner,
-            user_data_path,
-            user_data_template,
-            root_volume_gb,
-            count,
-            max,
-            key_name,
-            pem_path,
-            ssh_cidr,
-            ip_service_url,
-            ip_fallback_url,
-            ip_timeout_secs,
+        LbSection {
             listener_port,
             health_check_path,
             lb_zones,
             extra_ingress,
         }
     }
+}
+
+/// `[instance]`, validated.
+struct InstanceSection {
+    instance_type: String,
+    ami_name_filter: String,
+    ami_owner: String,
+    user_data_path: PathBuf,
+    user_data_template: String,
+    root_volume_gb: i32,
+    count: usize,
+    max: Option<usize>,
+}
+
+/// `[ssh]`, validated.
+struct SshSection {
+    key_name: String,
+    pem_path: PathBuf,
+    ssh_cidr: SshCidr,
+    ip_service_url: String,
+    ip_fallback_url: String,
+    ip_timeout_secs: u64,
+}
+
+/// `[load_balancer]`, validated.
+struct LbSection {
+    listener_port: u16,
+    health_check_path: String,
+    lb_zones: usize,
+    extra_ingress: Vec<Ingress>,
 }
 
 impl Config {
@@ -792,6 +862,22 @@ impl Config {
             lb_zones: 2,
             extra_ingress: Vec::new(),
         }
+    }
+}
+
+/// The CPU architecture an instance type runs: Graviton families (a `g` after the
+/// generation digit, e.g. t4g, m7gd, c6gn) and a1 are arm64, the rest x86_64.
+pub fn architecture_for(instance_type: &str) -> &'static str {
+    let family = instance_type.split('.').next().unwrap_or("");
+    if family == "a1" {
+        return "arm64";
+    }
+    let after_digit = family.trim_start_matches(|c: char| c.is_ascii_lowercase());
+    let suffix = after_digit.trim_start_matches(|c: char| c.is_ascii_digit());
+    if !after_digit.is_empty() && suffix.starts_with('g') {
+        "arm64"
+    } else {
+        "x86_64"
     }
 }
 
@@ -889,6 +975,17 @@ pub fn parse_cidr(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn architectures() {
+        assert_eq!(architecture_for("t3.micro"), "x86_64");
+        assert_eq!(architecture_for("t4g.small"), "arm64");
+        assert_eq!(architecture_for("m7gd.large"), "arm64");
+        assert_eq!(architecture_for("c6gn.large"), "arm64");
+        assert_eq!(architecture_for("a1.medium"), "arm64");
+        assert_eq!(architecture_for("g5.xlarge"), "x86_64");
+        assert_eq!(architecture_for("m5.large"), "x86_64");
+    }
 
     #[test]
     fn names() {

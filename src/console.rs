@@ -166,17 +166,16 @@ fn is_access_key_id(w: &str) -> bool {
 /// instance with its whole output (no following).
 pub async fn print_logs(
     ctx: &Ctx,
-    plan: &crate::plan::Plan,
+    owner: &crate::tags::Owner,
     follow: Option<std::time::Duration>,
     json: bool,
 ) -> Result<()> {
-    use crate::resources::instance;
     use std::io::Write;
-    let servers = instance::find_all(ctx, plan, instance::NOT_TERMINATED).await?;
+    let servers = crate::resources::instance::observe(ctx, owner).await?;
     if servers.is_empty() {
         eprintln!(
             "no web server of {} exists in {}: nothing to show",
-            plan.name, ctx.region
+            owner.deployment, ctx.region
         );
         if json {
             println!("[]");
@@ -188,7 +187,7 @@ pub async fn print_logs(
         for s in &servers {
             let text = output(ctx, &s.id).await?;
             all.push(serde_json::json!({
-                "instance": s.id, "state": s.state, "zone": s.zone, "output": text,
+                "instance": s.id, "state": s.state.as_str(), "zone": s.zone, "output": text,
             }));
         }
         println!("{}", serde_json::to_string_pretty(&all)?);
@@ -205,7 +204,7 @@ pub async fn print_logs(
             let mut out = std::io::stdout().lock();
             if !headed[n] && (follow.is_none() || !lines.is_empty()) {
                 headed[n] = true;
-                writeln!(out, "==> {} ({}, {}) <==", s.id, s.state, s.zone)?;
+                writeln!(out, "==> {} ({}, {}) <==", s.id, s.state.as_str(), s.zone)?;
                 if lines.is_empty() {
                     writeln!(out, "(no boot output yet)")?;
                 }

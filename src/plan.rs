@@ -2,14 +2,12 @@
 //! network call: resource names, tags, ingress rules, the rendered user data and
 //! the instance's fingerprint. Pure and unit-tested.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use crate::config::{
-    Config, SshCidr, DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, USER_TAG_KEYS_KEY,
-};
+use crate::config::{architecture_for, Config, SshCidr};
+use crate::tags::Owner;
 
 /// EC2's limit on user data, before base64 encoding.
 pub const USER_DATA_LIMIT: usize = 16 * 1024;
@@ -48,9 +46,9 @@ pub struct CidrRule {
 pub struct Plan {
     /// Deployment name.
     pub name: String,
-    /// Tags put on every resource (ManagedBy, Deployment, the config's, and the
-    /// record of the config's keys).
-    pub tags: BTreeMap<String, String>,
+    /// The tags put on every resource (ManagedBy, Deployment, the config's, and
+    /// the record of the config's keys), which make a found resource ours.
+    pub owner: Owner,
     /// Key pair name.
     pub key_name: String,
     /// Private key path.
@@ -119,11 +117,6 @@ impl Plan {
     /// Derives the plan from a validated config.
     pub fn new(cfg: &Config) -> Result<Plan> {
         let name = cfg.name.clone();
-        let mut tags = cfg.tags.clone();
-        let user_keys: Vec<&str> = cfg.tags.keys().map(String::as_str).collect();
-        tags.insert(USER_TAG_KEYS_KEY.into(), user_keys.join(" "));
-        tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
-        tags.insert(DEPLOYMENT_KEY.into(), name.clone());
         // The fingerprint covers the user data as rendered with an empty
         // fingerprint; the script then gets the fingerprint itself, to publish
         // in its marker.
@@ -166,7 +159,7 @@ impl Plan {
             }
         }
         Ok(Plan {
-            tags,
+            owner: Owner::new(&name, &cfg.tags),
             key_name: cfg.key_name.clone(),
             pem_path: cfg.pem_path.clone(),
             lb_sg_name: format!("{name}-lb-sg"),
@@ -199,53 +192,6 @@ impl Plan {
             ip_timeout_secs: cfg.ip_timeout_secs,
             name,
         })
-    }
-
-    /// The tags as `(key, value)` pairs, for SDK calls.
-    pub fn tag_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// The tags a resource created with them carries, as found resources hold
-    /// theirs.
-    pub fn owned_tags(&self) -> Vec<(String, String)> {
-        self.tags
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-
-    /// The site's URL on a load balancer with DNS name `dns`.
-    pub fn site_url(&self, dns: &str) -> String {
-        if self.listener_port == 80 {
-            format!("http://{dns}/")
-        } else {
-            format!("http://{dns}:{}/", self.listener_port)
-        }
-    }
-
-    /// The client token for RunInstances: the same for a retry of the same launch,
-    /// different when anything the launch is made of changes: the key pair (a new
-    /// deployment after cleanup), the fingerprint (template, type...), the image
-    /// or the subnet. `launch` is those ids plus, after AWS answered a token with
-    /// an instance that is no longer live, that instance's id, so templates
-    /// A -> B -> A never get an earlier run's terminated instance back. At most 64
-    /// ASCII characters.
-    pub fn client_token(&self, launch: &[&str]) -> String {
-        let mut text = format!("{}\n{}", self.name, self.fingerprint);
-        for part in launch {
-            text.push('\n');
-            text.push_str(part);
-        }
-        let h = fnv1a(text.as_bytes());
-        format!("sd-{}-{h:016x}", &self.name[..self.name.len().min(40)])
-    }
-
-    /// Whether the instance type is burstable (T family), whose CPU credit mode
-    /// this tool sets to `standard` (AWS launches T3/T4g in `unlimited`, which
-    /// bills surplus credits).
-    pub fn burstable(&self) -> bool {
-        self.instance_type.starts_with('t')
     }
 }
 
@@ -296,22 +242,6 @@ pub fn render_user_data(cfg: &Config, fingerprint: &str) -> Result<String> {
         );
     }
     Ok(out)
-}
-
-/// The CPU architecture an instance type runs: Graviton families (a `g` after the
-/// generation digit, e.g. t4g, m7gd, c6gn) and a1 are arm64, the rest x86_64.
-pub fn architecture_for(instance_type: &str) -> &'static str {
-    let family = instance_type.split('.').next().unwrap_or("");
-    if family == "a1" {
-        return "arm64";
-    }
-    let after_digit = family.trim_start_matches(|c: char| c.is_ascii_lowercase());
-    let suffix = after_digit.trim_start_matches(|c: char| c.is_ascii_digit());
-    if !after_digit.is_empty() && suffix.starts_with('g') {
-        "arm64"
-    } else {
-        "x86_64"
-    }
 }
 
 /// Standard base64 (RFC 4648, with padding), for the user data (`base64ct`,
@@ -385,11 +315,11 @@ mod tests {
         assert_eq!(plan.lb_sg_name, "barista-lb-sg");
         assert_eq!(plan.web_sg_name, "barista-web-sg");
         assert_eq!(
-            plan.tags.get("ManagedBy").map(String::as_str),
+            plan.owner.tags.get("ManagedBy").map(String::as_str),
             Some("sitedeploy")
         );
         assert_eq!(
-            plan.tags.get("Deployment").map(String::as_str),
+            plan.owner.tags.get("Deployment").map(String::as_str),
             Some("barista")
         );
         assert_eq!(plan.lb_rules.len(), 1);
@@ -408,13 +338,14 @@ mod tests {
         assert!(plan.lb_name.len() <= 32, "{}", plan.lb_name);
         assert!(plan.tg_name.len() <= 32, "{}", plan.tg_name);
         assert!(
-            plan.client_token(&[
-                "key-0123",
-                "ami-0123456789abcdef0",
-                "subnet-0123456789abcdef0",
-                "i-0123456789abcdef0"
-            ])
-            .len()
+            crate::resources::instance::Spec::new(&plan)
+                .client_token(&[
+                    "key-0123",
+                    "ami-0123456789abcdef0",
+                    "subnet-0123456789abcdef0",
+                    "i-0123456789abcdef0"
+                ])
+                .len()
                 <= 64
         );
     }
@@ -444,13 +375,15 @@ mod tests {
         let a = Plan::new(&cfg("")).unwrap();
         let again = Plan::new(&cfg("")).unwrap();
         assert_eq!(a.fingerprint, again.fingerprint);
-        assert_eq!(a.client_token(&["key-1"]), again.client_token(&["key-1"]));
-        assert_ne!(a.client_token(&["key-1"]), a.client_token(&["key-2"]));
+        let token =
+            |p: &Plan, parts: &[&str]| crate::resources::instance::Spec::new(p).client_token(parts);
+        assert_eq!(token(&a, &["key-1"]), token(&again, &["key-1"]));
+        assert_ne!(token(&a, &["key-1"]), token(&a, &["key-2"]));
         // The image and subnet are part of the launch, and so of the token.
-        let t = |img: &str, sub: &str| a.client_token(&["key-1", img, sub]);
+        let t = |img: &str, sub: &str| token(&a, &["key-1", img, sub]);
         assert_ne!(t("ami-1", "subnet-1"), t("ami-2", "subnet-1"));
         assert_ne!(t("ami-1", "subnet-1"), t("ami-1", "subnet-2"));
-        assert!(a.burstable());
+        assert!(crate::resources::instance::Spec::new(&a).burstable());
         let mut c = cfg("");
         c.template_url = "https://example.com/other.zip".into();
         let b = Plan::new(&c).unwrap();
@@ -495,8 +428,8 @@ mod tests {
             FINGERPRINT_KEY,
             ROLE_KEY,
             "Name",
-            MANAGED_BY_KEY,
-            DEPLOYMENT_KEY,
+            crate::config::MANAGED_BY_KEY,
+            crate::config::DEPLOYMENT_KEY,
         ] {
             assert!(crate::config::RESERVED_TAG_KEYS.contains(&k), "{k}");
         }
@@ -510,17 +443,6 @@ mod tests {
         let arm = Plan::new(&cfg("[instance]\ntype = \"t4g.micro\"\n")).unwrap();
         assert_eq!(arm.ami_name_filter, "al2023-ami-2023.*-arm64");
         assert_eq!(arm.architecture, "arm64");
-    }
-
-    #[test]
-    fn architectures() {
-        assert_eq!(architecture_for("t3.micro"), "x86_64");
-        assert_eq!(architecture_for("t4g.small"), "arm64");
-        assert_eq!(architecture_for("m7gd.large"), "arm64");
-        assert_eq!(architecture_for("c6gn.large"), "arm64");
-        assert_eq!(architecture_for("a1.medium"), "arm64");
-        assert_eq!(architecture_for("g5.xlarge"), "x86_64");
-        assert_eq!(architecture_for("m5.large"), "x86_64");
     }
 
     #[test]

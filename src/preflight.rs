@@ -5,22 +5,12 @@
 
 use anyhow::{bail, Result};
 use aws_sdk_ec2::types as ec2t;
-use serde::Serialize;
 
+pub use crate::aws::Identity;
 use crate::aws::{code, last_cause, AwsError, Ctx, SIGN_IN_FIXES};
-use crate::plan::Plan;
-use crate::resources::ec2_tag_spec;
 use crate::resources::instance::Image;
 use crate::resources::network::Subnet;
-
-/// Who is deploying.
-#[derive(Debug, Clone, Serialize)]
-pub struct Identity {
-    /// AWS account id.
-    pub account: String,
-    /// Caller ARN (user or role).
-    pub arn: String,
-}
+use crate::spec::Specs;
 
 /// Codes that mean the credentials themselves are wrong.
 const BAD_CREDENTIALS: &[&str] = &[
@@ -115,11 +105,12 @@ fn denied(what: &str, permission: &str, tags_are_the_problem: bool) -> anyhow::E
 /// again without tags, to tell a missing CreateTags from a missing action.
 pub async fn dry_runs(
     ctx: &Ctx,
-    plan: &Plan,
+    specs: &Specs,
     vpc_id: &str,
     image: &Image,
     subnet: &Subnet,
 ) -> Result<()> {
+    let owner = &specs.launch.owner;
     let public = crate::resources::keypair::generate()?
         .public_key()
         .to_openssh()
@@ -130,11 +121,11 @@ pub async fn dry_runs(
             let mut req = ctx
                 .ec2
                 .import_key_pair()
-                .key_name(&plan.key_name)
+                .key_name(&specs.key.name)
                 .public_key_material(aws_sdk_ec2::primitives::Blob::new(public.into_bytes()))
                 .dry_run(true);
             if tagged {
-                req = req.tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::KeyPair, &[]));
+                req = req.tag_specifications(owner.ec2_spec(ec2t::ResourceType::KeyPair, &[]));
             }
             req.send().await.map(|_| ()).map_err(AwsError::from)
         }
@@ -143,13 +134,12 @@ pub async fn dry_runs(
         let mut req = ctx
             .ec2
             .create_security_group()
-            .group_name(&plan.lb_sg_name)
+            .group_name(&specs.lb_group.name)
             .description("dry run")
             .vpc_id(vpc_id)
             .dry_run(true);
         if tagged {
-            req =
-                req.tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::SecurityGroup, &[]));
+            req = req.tag_specifications(owner.ec2_spec(ec2t::ResourceType::SecurityGroup, &[]));
         }
         req.send().await.map(|_| ()).map_err(AwsError::from)
     };
@@ -158,18 +148,20 @@ pub async fn dry_runs(
             .ec2
             .run_instances()
             .image_id(&image.id)
-            .instance_type(ec2t::InstanceType::from(plan.instance_type.as_str()))
+            .instance_type(ec2t::InstanceType::from(
+                specs.launch.instance_type.as_str(),
+            ))
             .subnet_id(&subnet.id)
             .min_count(1)
             .max_count(1)
             .dry_run(true);
-        if plan.burstable() {
+        if specs.launch.burstable() {
             req = req.credit_specification(crate::resources::instance::credit_standard());
         }
         if tagged {
             req = req
-                .tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::Instance, &[]))
-                .tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::Volume, &[]));
+                .tag_specifications(owner.ec2_spec(ec2t::ResourceType::Instance, &[]))
+                .tag_specifications(owner.ec2_spec(ec2t::ResourceType::Volume, &[]));
         }
         req.send().await.map(|_| ()).map_err(AwsError::from)
     };

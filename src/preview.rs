@@ -1,15 +1,16 @@
 //! `--plan`: what `deploy` or `cleanup` would do, read from the account, with
-//! nothing created, changed or deleted. The rows are the resource table's
-//! ([`crate::table`]): deploy's plan is [`table::decide`], the function deploy
-//! itself acts on, so a plan cannot disagree with the run that follows it.
+//! nothing created, changed or deleted. Deploy's plan is observe + decide,
+//! the same observation and the same decision deploy then applies
+//! ([`crate::table::decide`]); cleanup's is what the observation lists.
 
 use anyhow::{bail, Result};
 use serde::Serialize;
 
 use crate::aws::Ctx;
-use crate::plan::Plan;
-use crate::resources::{instance, keypair, publicip};
-use crate::table::{self, Row};
+use crate::observe::{observe, Purpose};
+use crate::progress::Progress;
+use crate::spec::Specs;
+use crate::table::{self, Ids, Row};
 
 /// One planned change.
 #[derive(Debug, Clone, Serialize)]
@@ -22,44 +23,26 @@ pub struct Change {
 }
 
 /// What deploy would do.
-pub async fn deploy(ctx: &Ctx, plan: &Plan, replace_key_pair: bool) -> Result<Vec<Change>> {
-    let (seen, ssh) = tokio::join!(table::observe_for_deploy(ctx, plan), async {
-        publicip::ssh_cidr(plan).await.ok()
-    });
-    if let Some(e) = seen.errors.first() {
-        bail!("could not read everything: {e}");
-    }
-    let image = match seen.serving(plan) {
-        (None, _) => Some(instance::find_image(ctx, plan).await?.id),
-        _ => None,
-    };
-    let key = match seen.key.present() {
-        Some(k) => keypair::decide(plan, Some(k), replace_key_pair)?,
-        None if matches!(seen.key, table::Seen::Foreign(_)) => keypair::KeyAction::Keep,
-        None => keypair::decide(plan, None, replace_key_pair)?,
-    };
-    let wanted = table::Wanted {
-        ssh_cidr: ssh,
-        key,
-        image,
-    };
-    Ok(table::decide(plan, &seen, &wanted)
+pub async fn deploy(ctx: &Ctx, specs: &Specs, progress: &Progress) -> Result<Vec<Change>> {
+    let seen = crate::deploy::look_up(ctx, specs, progress).await?;
+    let decision = table::decide(specs, &seen, chrono::Utc::now());
+    Ok(decision
+        .rows(specs, &seen, &Ids::new())
         .into_iter()
-        .map(|d| Change {
-            action: d.action.word(),
-            row: d.row,
+        .map(|p| Change {
+            action: p.verb.word(),
+            row: p.row,
         })
         .collect())
 }
 
 /// What cleanup would delete: every row status shows.
-pub async fn cleanup(ctx: &Ctx, plan: &Plan) -> Result<Vec<Change>> {
-    let seen = table::observe(ctx, plan).await;
+pub async fn cleanup(ctx: &Ctx, specs: &Specs) -> Result<Vec<Change>> {
+    let seen = observe(ctx, specs, Purpose::View).await;
     if !seen.errors.is_empty() {
         bail!("could not read everything: {}", seen.errors.join("; "));
     }
-    Ok(seen
-        .rows(Some(plan))
+    Ok(table::existing(specs, &seen)
         .into_iter()
         .map(|row| Change {
             row,

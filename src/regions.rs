@@ -23,7 +23,7 @@ use anyhow::{Context, Result};
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 use serde::Serialize;
 
-use crate::aws::{AwsError, Ctx};
+use crate::aws::{AwsError, Ctx, Identity};
 use crate::config::{Config, DEPLOYMENT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
 use crate::resources::keypair;
@@ -109,11 +109,12 @@ pub async fn enabled(ctx: &Ctx) -> Result<Vec<String>> {
 }
 
 /// Every deployment in the region of `ctx`.
-async fn in_region(ctx: &Ctx) -> Result<Vec<Status>> {
+async fn in_region(ctx: &Ctx, who: &Identity) -> Result<Vec<Status>> {
     let mut found = Vec::new();
     for name in names_in(ctx).await? {
         let plan = plan_for(ctx, &name).await?;
-        let st = crate::status::status(ctx, &plan).await;
+        let specs = crate::spec::Specs::new(&plan, &ctx.region, who, false);
+        let st = crate::status::status(ctx, &specs).await;
         if !st.resources.is_empty() || !st.errors.is_empty() {
             found.push(st);
         }
@@ -122,7 +123,7 @@ async fn in_region(ctx: &Ctx) -> Result<Vec<Status>> {
 }
 
 /// Every deployment in every enabled region, within `limit` in all.
-pub async fn everywhere(ctx: &Ctx, limit: Duration) -> Result<Everywhere> {
+pub async fn everywhere(ctx: &Ctx, who: &Identity, limit: Duration) -> Result<Everywhere> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + limit;
     let regions = tokio::time::timeout_at(deadline, enabled(ctx))
@@ -134,10 +135,11 @@ pub async fn everywhere(ctx: &Ctx, limit: Duration) -> Result<Everywhere> {
         let ctx = ctx.in_region(region);
         let permits = permits.clone();
         let region = region.clone();
+        let who = who.clone();
         tasks.spawn(async move {
             let work = async {
                 let _permit = permits.acquire().await?;
-                in_region(&ctx).await
+                in_region(&ctx, &who).await
             };
             let r = match tokio::time::timeout_at(deadline, work).await {
                 Ok(r) => r,
@@ -200,7 +202,7 @@ impl Everywhere {
             }
             s.push_str(&format!(
                 "  remove: {}\n",
-                crate::cli::command(
+                crate::shell::command(
                     "cleanup",
                     &format!("--region {} --name {} --yes", d.region, d.deployment)
                 )

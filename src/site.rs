@@ -92,12 +92,44 @@ fn failure(reason: String, instance: Option<&str>) -> anyhow::Error {
     .into()
 }
 
+/// What the marker of this deploy says: its deployment and fingerprint, and
+/// whether the boot script publishes one (a script of one's own may not).
+#[derive(Debug, Clone)]
+pub struct Expected {
+    /// The deployment's name.
+    pub deployment: String,
+    /// This deploy's fingerprint.
+    pub fingerprint: String,
+    /// Whether the user data publishes the marker.
+    pub published: bool,
+}
+
+impl Expected {
+    /// The marker of `plan`.
+    pub fn new(plan: &crate::plan::Plan) -> Expected {
+        Expected {
+            deployment: plan.name.clone(),
+            fingerprint: plan.fingerprint.clone(),
+            published: plan.publishes_marker,
+        }
+    }
+}
+
+/// The site's URL on a load balancer with DNS name `dns` and listener `port`.
+pub fn url(dns: &str, port: u16) -> String {
+    if port == 80 {
+        format!("http://{dns}/")
+    } else {
+        format!("http://{dns}:{port}/")
+    }
+}
+
 /// What the site check watches.
 pub struct Watch<'a> {
     /// Clients.
     pub ctx: &'a Ctx,
-    /// The deployment.
-    pub plan: &'a crate::plan::Plan,
+    /// What this deploy's marker says.
+    pub marker: Expected,
     /// The target group.
     pub tg: &'a TargetGroup,
     /// The web servers that must serve this deploy's site.
@@ -138,95 +170,23 @@ pub struct Proof {
 /// or is missing while every target is healthy.
 pub async fn prove(w: &Watch<'_>, mut on_wait: impl FnMut(&str, Duration)) -> Result<Proof> {
     let client = http_client(w.url, w.resolve)?;
-    let marker_url = format!("{}{}", w.url, crate::plan::MARKER_PATH);
     // What earlier rounds saw (the check is a closure called once per round).
-    let seen = std::sync::Mutex::new((Vec::<String>::new(), 0u32, String::new()));
-    let plan = w.plan;
+    let seen = std::sync::Mutex::new(Rounds::default());
     poll_until(
         w.ctx.poll,
         &format!("{} to serve this deploy's site", w.current.join(", ")),
         w.limit,
         &mut on_wait,
         || {
-            let client = &client;
-            let marker_url = &marker_url;
-            let seen = &seen;
+            let (client, seen) = (&client, &seen);
             async move {
-                let (instances, health) = tokio::try_join!(
-                    crate::resources::instance::describe_ids(w.ctx, w.current),
-                    targetgroup::health(w.ctx, w.tg),
-                )?;
-                for i in &instances {
-                    if matches!(
-                        i.state.as_str(),
-                        "stopping" | "stopped" | "shutting-down" | "terminated"
-                    ) {
-                        return Err(failure(
-                            format!(
-                                "web server {} is {}{}",
-                                i.id,
-                                i.state,
-                                i.state_reason
-                                    .as_deref()
-                                    .map(|r| format!(" ({r})"))
-                                    .unwrap_or_default()
-                            ),
-                            Some(&i.id),
-                        ));
-                    }
-                }
-                if let Some(id) = impaired(w.ctx, w.current).await? {
-                    return Err(failure(
-                        format!("web server {id} fails its EC2 status checks (impaired)"),
-                        Some(&id),
-                    ));
-                }
-                let mut waiting = Vec::new();
-                for id in w.current {
-                    let h = health.iter().find(|h| &h.id == id);
-                    let state = h.map(|h| h.state.as_str()).unwrap_or("not registered");
-                    if state == "healthy" {
-                        continue;
-                    }
-                    let reason = h.and_then(|h| h.reason.clone()).unwrap_or_default();
-                    let detail = h
-                        .and_then(|h| h.description.clone())
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default();
-                    if state == "unhealthy" {
-                        let booted_for = instances
-                            .iter()
-                            .find(|i| &i.id == id)
-                            .map(|i| crate::cost::hours_since(i.launched) * 3600.0)
-                            .unwrap_or(0.0);
-                        if reason == "Target.ResponseCodeMismatch"
-                            || booted_for > w.boot_grace.as_secs_f64()
-                        {
-                            return Err(failure(
-                                format!(
-                                    "web server {id} fails the load balancer's health check \
-                                     ({reason}{detail})"
-                                ),
-                                Some(id),
-                            ));
-                        }
-                    }
-                    waiting.push(format!(
-                        "{id} {state}{}",
-                        if reason.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({reason})")
-                        }
-                    ));
-                }
-                if !waiting.is_empty() {
-                    return Ok(Check::Waiting(format!("target {}", waiting.join(", "))));
+                if let Some(waiting) = servers_waiting(w).await? {
+                    return Ok(Check::Waiting(waiting));
                 }
                 if !w.check_site {
                     return Ok(Check::Done(Proof::default()));
                 }
-                if !plan.publishes_marker {
+                if !w.marker.published {
                     // A user data script of one's own: the page answering 200 is all.
                     return Ok(match get(client, w.url).await {
                         Ok((200, _)) => Check::Done(Proof {
@@ -237,101 +197,192 @@ pub async fn prove(w: &Watch<'_>, mut on_wait: impl FnMut(&str, Duration)) -> Re
                         Err(e) => Check::Waiting(e),
                     });
                 }
-                // Enough requests for the load balancer's round robin to reach
-                // every registered target.
-                let tries = 2 * (w.current.len() + w.old.len()) + 1;
-                let mut seen_no_marker = None;
-                let mut last = String::new();
-                for _ in 0..tries {
-                    let answer = match get(client, marker_url).await {
-                        Ok((status, body)) => classify(status, &body),
-                        Err(e) => Answer::Nothing(e),
-                    };
-                    match answer {
-                        Answer::Marker(m) => {
-                            if w.old.contains(&m.instance) {
-                                last = format!("{} (being replaced) still answers", m.instance);
-                                continue;
-                            }
-                            if m.fingerprint != plan.fingerprint || m.deployment != plan.name {
-                                return Err(failure(
-                                    format!(
-                                        "the site serves the marker of another deploy \
-                                         (fingerprint {} of {}, from {}), not this one's \
-                                         ({}): an old web server answers",
-                                        m.fingerprint, m.deployment, m.instance, plan.fingerprint
-                                    ),
-                                    Some(m.instance.as_str()).filter(|i| *i != "unknown"),
-                                ));
-                            }
-                            if m.result != "installed" {
-                                return Err(failure(
-                                    format!(
-                                        "web server {} serves the fallback page: template {} \
-                                         could not be installed ({})",
-                                        m.instance, m.template, m.reason
-                                    ),
-                                    Some(m.instance.as_str()).filter(|i| *i != "unknown"),
-                                ));
-                            }
-                            let mut s = seen.lock().expect("site check state");
-                            s.2 = m.template.clone();
-                            if !s.0.contains(&m.instance) {
-                                s.0.push(m.instance.clone());
-                            }
-                        }
-                        Answer::NoMarker(why) => seen_no_marker = Some(why),
-                        Answer::Nothing(why) => last = why,
-                    }
-                    let (proven, template) = {
-                        let s = seen.lock().expect("site check state");
-                        (s.0.clone(), s.2.clone())
-                    };
-                    let all = w.current.iter().all(|id| proven.contains(id))
-                        || (w.current.len() == 1 && proven.iter().any(|p| p == "unknown"));
-                    if all {
-                        let status = get(client, w.url).await.ok().map(|(s, _)| s);
-                        return Ok(Check::Done(Proof {
-                            template,
-                            instances: proven,
-                            status,
-                        }));
-                    }
-                }
-                if let Some(why) = seen_no_marker {
-                    // Every target is healthy; with no old one left, nothing but
-                    // this deploy's servers answers. Twice, to be certain.
-                    let rounds = {
-                        let mut s = seen.lock().expect("site check state");
-                        s.1 += 1;
-                        s.1
-                    };
-                    if w.old.is_empty() && rounds >= 2 {
-                        return Err(failure(
-                            format!(
-                                "the site answers without this deploy's marker: {why}; \
-                                 the boot script did not finish installing the site"
-                            ),
-                            w.current.first().map(String::as_str),
-                        ));
-                    }
-                    last = why;
-                }
-                let proven = seen.lock().expect("site check state").0.clone();
-                Ok(Check::Waiting(format!(
-                    "{} of {} web servers proven{}",
-                    proven.iter().filter(|p| w.current.contains(p)).count(),
-                    w.current.len(),
-                    if last.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; {last}")
-                    }
-                )))
+                markers(w, client, seen).await
             }
         },
     )
     .await
+}
+
+/// What the marker rounds saw so far.
+#[derive(Default)]
+struct Rounds {
+    /// The new web servers whose marker was seen.
+    proven: Vec<String>,
+    /// Rounds in which some answer had no marker while every target was healthy.
+    without_marker: u32,
+    /// The template the markers name.
+    template: String,
+}
+
+/// Why the new web servers are not all healthy yet (`None`: they are), or the
+/// failure, as soon as it is certain: stopped or terminated, failing EC2's
+/// status checks, a health check answered with the wrong code, or still
+/// failing after the boot grace.
+async fn servers_waiting(w: &Watch<'_>) -> Result<Option<String>> {
+    let (instances, health) = tokio::try_join!(
+        crate::resources::instance::describe_ids(w.ctx, w.current),
+        targetgroup::health(w.ctx, w.tg),
+    )?;
+    use crate::resources::instance::State;
+    for i in &instances {
+        if matches!(
+            i.state,
+            State::Stopping | State::Stopped | State::ShuttingDown | State::Terminated
+        ) {
+            let why = i
+                .state_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            let msg = format!("web server {} is {}{why}", i.id, i.state.as_str());
+            return Err(failure(msg, Some(&i.id)));
+        }
+    }
+    if let Some(id) = impaired(w.ctx, w.current).await? {
+        let msg = format!("web server {id} fails its EC2 status checks (impaired)");
+        return Err(failure(msg, Some(&id)));
+    }
+    let mut waiting = Vec::new();
+    for id in w.current {
+        let h = health.iter().find(|h| &h.id == id);
+        let state = h.map(|h| h.state.as_str()).unwrap_or("not registered");
+        if state == "healthy" {
+            continue;
+        }
+        let reason = h.and_then(|h| h.reason.clone()).unwrap_or_default();
+        if state == "unhealthy" {
+            let booted_for = instances
+                .iter()
+                .find(|i| &i.id == id)
+                .map(|i| crate::cost::hours_since(i.launched) * 3600.0)
+                .unwrap_or(0.0);
+            if reason == "Target.ResponseCodeMismatch" || booted_for > w.boot_grace.as_secs_f64() {
+                let detail = h
+                    .and_then(|h| h.description.clone())
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default();
+                let msg = format!(
+                    "web server {id} fails the load balancer's health check ({reason}{detail})"
+                );
+                return Err(failure(msg, Some(id)));
+            }
+        }
+        match reason.is_empty() {
+            true => waiting.push(format!("{id} {state}")),
+            false => waiting.push(format!("{id} {state} ({reason})")),
+        }
+    }
+    Ok((!waiting.is_empty()).then(|| format!("target {}", waiting.join(", "))))
+}
+
+/// One round of marker requests through the load balancer: enough for its
+/// round robin to reach every registered target.
+async fn markers(
+    w: &Watch<'_>,
+    client: &reqwest::Client,
+    seen: &std::sync::Mutex<Rounds>,
+) -> Result<Check<Proof>> {
+    let marker_url = format!("{}{}", w.url, crate::plan::MARKER_PATH);
+    let tries = 2 * (w.current.len() + w.old.len()) + 1;
+    let mut seen_no_marker = None;
+    let mut last = String::new();
+    let lock = || seen.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..tries {
+        let answer = match get(client, &marker_url).await {
+            Ok((status, body)) => classify(status, &body),
+            Err(e) => Answer::Nothing(e),
+        };
+        match answer {
+            Answer::Marker(m) if w.old.contains(&m.instance) => {
+                last = format!("{} (being replaced) still answers", m.instance);
+                continue;
+            }
+            Answer::Marker(m) => {
+                check_marker(w, &m)?;
+                let mut s = lock();
+                s.template = m.template.clone();
+                if !s.proven.contains(&m.instance) {
+                    s.proven.push(m.instance.clone());
+                }
+            }
+            Answer::NoMarker(why) => seen_no_marker = Some(why),
+            Answer::Nothing(why) => last = why,
+        }
+        let (proven, template) = {
+            let s = lock();
+            (s.proven.clone(), s.template.clone())
+        };
+        let all = w.current.iter().all(|id| proven.contains(id))
+            || (w.current.len() == 1 && proven.iter().any(|p| p == "unknown"));
+        if all {
+            let status = get(client, w.url).await.ok().map(|(s, _)| s);
+            return Ok(Check::Done(Proof {
+                template,
+                instances: proven,
+                status,
+            }));
+        }
+    }
+    if let Some(why) = seen_no_marker {
+        // Every target is healthy; with no old one left, nothing but this
+        // deploy's servers answers. Twice, to be certain.
+        let rounds = {
+            let mut s = lock();
+            s.without_marker += 1;
+            s.without_marker
+        };
+        if w.old.is_empty() && rounds >= 2 {
+            return Err(failure(
+                format!(
+                    "the site answers without this deploy's marker: {why}; the boot script \
+                     did not finish installing the site"
+                ),
+                w.current.first().map(String::as_str),
+            ));
+        }
+        last = why;
+    }
+    let proven = lock()
+        .proven
+        .iter()
+        .filter(|p| w.current.contains(p))
+        .count();
+    let last = if last.is_empty() {
+        last
+    } else {
+        format!("; {last}")
+    };
+    Ok(Check::Waiting(format!(
+        "{proven} of {} web servers proven{last}",
+        w.current.len()
+    )))
+}
+
+/// A marker of a new web server: this deploy's, and `installed`.
+fn check_marker(w: &Watch<'_>, m: &Marker) -> Result<()> {
+    let who = Some(m.instance.as_str()).filter(|i| *i != "unknown");
+    let expected = &w.marker;
+    if m.fingerprint != expected.fingerprint || m.deployment != expected.deployment {
+        return Err(failure(
+            format!(
+                "the site serves the marker of another deploy (fingerprint {} of {}, from {}), \
+                 not this one's ({}): an old web server answers",
+                m.fingerprint, m.deployment, m.instance, expected.fingerprint
+            ),
+            who,
+        ));
+    }
+    if m.result != "installed" {
+        return Err(failure(
+            format!(
+                "web server {} serves the fallback page: template {} could not be installed ({})",
+                m.instance, m.template, m.reason
+            ),
+            who,
+        ));
+    }
+    Ok(())
 }
 
 /// The first of `ids` whose instance or system status check is `impaired`.

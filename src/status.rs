@@ -1,5 +1,5 @@
 //! What exists of a deployment right now: the resource table observed
-//! ([`crate::table::observe`]: tags and names, no local state), for `status`,
+//! ([`crate::observe`]: tags and names, no local state), for `status`,
 //! `cleanup --plan`, and after an interrupted run to say what is there and how
 //! to remove it. A same-named resource without this tool's tags is not part of
 //! the deployment and is not listed.
@@ -7,8 +7,9 @@
 use serde::Serialize;
 
 use crate::aws::Ctx;
-use crate::plan::Plan;
-use crate::table::{self, Observed, Row};
+use crate::observe::{observe, Observed, Purpose};
+use crate::spec::Specs;
+use crate::table::{self, Row};
 
 /// The observed rows as lines for stderr.
 pub fn to_text(rows: &[Row], errors: &[String]) -> String {
@@ -61,33 +62,40 @@ pub struct Status {
 }
 
 /// What exists, with the load balancer's state, the targets' health and the URL.
-pub async fn status(ctx: &Ctx, plan: &Plan) -> Status {
-    from_observed(ctx, plan, table::observe(ctx, plan).await)
+pub async fn status(ctx: &Ctx, specs: &Specs) -> Status {
+    from_observed(ctx, specs, observe(ctx, specs, Purpose::View).await)
 }
 
 /// The status of what was observed.
-pub fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
-    let lb = seen.load_balancer.present();
+pub fn from_observed(ctx: &Ctx, specs: &Specs, seen: Observed) -> Status {
+    let lb = seen.load_balancer.ours();
+    let port = seen
+        .listeners
+        .first()
+        .map(|l| l.port)
+        .unwrap_or(specs.listener.port);
     let (url, load_balancer_state) = match lb {
-        Some(l) => (Some(plan.site_url(&l.dns_name)), Some(l.state.clone())),
+        Some(l) => (
+            Some(crate::site::url(&l.dns_name, port)),
+            Some(l.state.as_str().to_string()),
+        ),
         None => (None, None),
     };
-    let live: Vec<&crate::resources::instance::Instance> = seen
-        .instances
-        .iter()
-        .filter(|i| crate::resources::instance::LIVE.contains(&i.state.as_str()))
-        .collect();
+    let live: Vec<&crate::resources::instance::Instance> =
+        seen.instances.iter().filter(|i| i.is_live()).collect();
     // What runs is priced, whatever deploy.toml says now.
+    let launch = &specs.launch;
     let instance_type = live
         .first()
         .map(|i| i.instance_type.as_str())
         .filter(|t| !t.is_empty())
-        .unwrap_or(&plan.instance_type);
+        .unwrap_or(&launch.instance_type);
     let server_hours: Vec<f64> = live
         .iter()
         .map(|i| crate::cost::hours_since(i.launched))
         .collect();
     let lb_zones = lb.map(|l| l.zones.len().max(1));
+    let expires = seen.expiry.at();
     let created: Vec<Option<i64>> = lb
         .map(|l| l.created)
         .into_iter()
@@ -99,16 +107,20 @@ pub fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
         .min()
         .map(|c| crate::cost::hours_since(Some(*c)));
     Status {
-        deployment: plan.name.clone(),
+        deployment: specs.name.clone(),
         region: ctx.region.clone(),
-        resources: seen.rows(Some(plan)),
+        resources: table::existing(specs, &seen),
         url,
         load_balancer_state,
-        targets: seen.targets.clone(),
+        targets: seen
+            .targets
+            .iter()
+            .map(|t| (t.id.clone(), t.state.as_str().to_string()))
+            .collect(),
         age_hours,
         cost_per_hour: crate::cost::per_hour_now(
             instance_type,
-            plan.root_volume_gb,
+            launch.root_volume_gb,
             lb_zones,
             live.len(),
         )
@@ -117,15 +129,15 @@ pub fn from_observed(ctx: &Ctx, plan: &Plan, seen: Observed) -> Status {
         cost_so_far: lb.and_then(|l| {
             crate::cost::so_far(
                 instance_type,
-                plan.root_volume_gb,
+                launch.root_volume_gb,
                 l.zones.len().max(1),
                 crate::cost::hours_since(l.created),
                 &server_hours,
             )
             .ok()
         }),
-        expires_at: seen.expiry.map(|t| t.to_rfc3339()),
-        expiry: seen.expiry.map(crate::resources::expiry::describe),
+        expires_at: expires.map(|t| t.to_rfc3339()),
+        expiry: expires.map(crate::resources::expiry::describe),
         errors: seen.errors,
     }
 }

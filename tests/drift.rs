@@ -258,7 +258,13 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
     // Nothing left to change; the hand-made rule is still reported as kept.
     let plan = plan_rows(&d.deploy(&["--plan", "--json"]).ok().json());
     for ((kind, n), (a, detail)) in &plan {
-        assert_eq!(a, "exists", "{kind} {n}: {detail}");
+        // Every deploy counts the expiry again from now.
+        let want = if kind == "schedule" {
+            "update"
+        } else {
+            "exists"
+        };
+        assert_eq!(a, want, "{kind} {n}: {detail}");
     }
     assert!(row(&plan, "security group", &lb_sg)
         .1
@@ -335,13 +341,16 @@ async fn same_rows(count: usize) {
         "target",
         "load balancer",
         "listener",
-        "expiry",
+        "role",
+        "schedule group",
+        "schedule",
     ]);
     if count > 1 {
         want.extend(["launch template", "Auto Scaling group"]);
     }
-    // 2 groups, count instances and targets, and one of each other kind.
-    assert_eq!(rows.len(), want.len() + 1 + 2 * (count - 1), "{rows:#?}");
+    // 2 groups, 2 schedules, count instances and targets, and one of each
+    // other kind.
+    assert_eq!(rows.len(), want.len() + 2 + 2 * (count - 1), "{rows:#?}");
     let kinds: BTreeSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(kinds, want);
     assert!(rows.iter().all(|r| !r.2.is_empty()), "{rows:#?}");

@@ -63,7 +63,9 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
     // plan on an empty account: everything to create, nothing created
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
     let actions = rows_by_name(&plan, "action");
-    assert_eq!(actions.len(), 9, "{plan}");
+    // key pair, 2 groups, target group, load balancer, listener, instance,
+    // target, the expiry's role, group and 2 schedules
+    assert_eq!(actions.len(), 12, "{plan}");
     assert_eq!(
         aws.counts().await,
         (0, 0, 0, 0, 0),
@@ -87,10 +89,14 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
 
     // plan again: everything exists, and deploy agrees
     let plan2 = d.deploy(&["--plan", "--json"]).ok().json();
+    // Everything exists; the expiry is counted again from now.
     assert!(
-        rows_by_name(&plan2, "action")
-            .values()
-            .all(|a| a == "exists"),
+        rows_by_name(&plan2, "action").iter().all(|((kind, _), a)| a
+            == if kind == "schedule" {
+                "update"
+            } else {
+                "exists"
+            }),
         "{plan2}"
     );
     let second = d.deploy(&["--json"]).ok().json();
@@ -115,11 +121,14 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
             "security group",
             "security group",
             "target group",
-            "instance",
-            "target",
             "load balancer",
             "listener",
-            "expiry"
+            "instance",
+            "target",
+            "role",
+            "schedule group",
+            "schedule",
+            "schedule"
         ]
     );
 
@@ -168,7 +177,7 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
 
     // cleanup --plan lists, deletes nothing; status after cleanup is empty
     let cplan = d.cleanup(&["--plan", "--json"]).ok().json();
-    assert_eq!(cplan.as_array().unwrap().len(), 9, "{cplan}");
+    assert_eq!(cplan.as_array().unwrap().len(), 12, "{cplan}");
     assert!(cplan
         .as_array()
         .unwrap()

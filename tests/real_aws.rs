@@ -323,28 +323,31 @@ async fn resources_made_moments_ago_are_waited_for_not_failed_on() {
     );
     let aws = Aws::new(&moto.endpoint()).await;
     assert_eq!(aws.counts().await, (1, 2, 1, 1, 1));
-    // Rules seen at once, the group not yet by the load balancer and the launch.
-    let moto2 = Moto::start();
-    let proxy2 = Proxy::start(
-        &moto2,
-        r#"{"eventual_s": 1.5, "eventual_for": ["CreateLoadBalancer", "RunInstances"]}"#,
-    );
-    let d2 = Deployment::simple(&proxy2.endpoint(), "late", &ip);
-    d2.deploy(&[]).ok();
-    let stats2 = proxy2.stats();
-    for code in [
-        "CreateLoadBalancer:InvalidSecurityGroup",
-        "RunInstances:InvalidGroup.NotFound",
+    // Rules seen at once, the group not yet by the load balancer, or not yet
+    // by the launch (which follows the load balancer's creation: apart, so
+    // each meets the group while it is new).
+    for (action, code) in [
+        (
+            "CreateLoadBalancer",
+            "CreateLoadBalancer:InvalidSecurityGroup",
+        ),
+        ("RunInstances", "RunInstances:InvalidGroup.NotFound"),
     ] {
+        let moto2 = Moto::start();
+        let config = format!(r#"{{"eventual_s": 1.5, "eventual_for": ["{action}"]}}"#);
+        let proxy2 = Proxy::start(&moto2, &config);
+        let d2 = Deployment::simple(&proxy2.endpoint(), "late", &ip);
+        d2.deploy(&[]).ok();
+        let stats2 = proxy2.stats();
         assert!(
             injected(&stats2, code) >= 1,
             "{code} never answered: {stats2}"
         );
+        assert_eq!(
+            Aws::new(&moto2.endpoint()).await.counts().await,
+            (1, 2, 1, 1, 1)
+        );
     }
-    assert_eq!(
-        Aws::new(&moto2.endpoint()).await.counts().await,
-        (1, 2, 1, 1, 1)
-    );
     // A new key pair holds a launch back too: the groups exist already, the key
     // pair is replaced and the template changes, so the launch follows the
     // import at once.

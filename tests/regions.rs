@@ -92,7 +92,7 @@ async fn all_regions_lists_each_deployment_and_cleanup_by_name_removes_one() {
             "instance",
             "load balancer",
             "listener",
-            "expiry",
+            "schedule",
         ] {
             assert!(kinds.contains(&k), "{k} missing in {d}");
         }

@@ -1,7 +1,8 @@
-//! The requests each decision sends, checked without AWS or the emulator: the
-//! SDK clients run over the SDK's static replay HTTP client, which answers with
-//! canned responses and records what was sent (the way cargo-lambda tests its
-//! deploy calls).
+//! The exact requests each kind's action sends, in order, checked without AWS
+//! or the emulator: the SDK clients run over the SDK's static replay HTTP
+//! client, which answers with canned responses and records what was sent (the
+//! way cargo-lambda tests its deploy calls). Each test hands a kind's `apply`
+//! the action `table::decide` would give it and the resource as observed.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,12 +10,19 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use sitedeploy::aws::{Ctx, Poll};
+use sitedeploy::aws::{Ctx, Identity, Poll};
 use sitedeploy::plan::Plan;
-use sitedeploy::resources::loadbalancer::{self, ListenerState, LoadBalancer};
-use sitedeploy::resources::secgroup::{self, Group, GroupState};
+use sitedeploy::resources::autoscaling::{self, Group};
+use sitedeploy::resources::expiry;
+use sitedeploy::resources::instance::Image;
+use sitedeploy::resources::keypair::{self, KeyPair, Local};
+use sitedeploy::resources::launchtemplate::{self, LaunchTemplate};
+use sitedeploy::resources::listener::{self, Listener};
+use sitedeploy::resources::network::Subnet;
+use sitedeploy::resources::secgroup::{self, Group as SecGroup, GroupState};
 use sitedeploy::resources::targetgroup::{self, TargetGroup};
-use sitedeploy::table;
+use sitedeploy::resources::Seen;
+use sitedeploy::spec::Specs;
 
 fn plan(name: &str, extra: &str) -> Plan {
     let dir = std::env::temp_dir().join(format!("sd-requests-{name}-{}", std::process::id()));
@@ -31,8 +39,16 @@ fn plan(name: &str, extra: &str) -> Plan {
     Plan::new(&sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap()).unwrap()
 }
 
-/// One canned exchange: any request, this XML answer.
-fn answer(xml: &str) -> ReplayEvent {
+fn specs(plan: &Plan) -> Specs {
+    let who = Identity {
+        account: "123456789012".into(),
+        arn: "arn:aws:iam::123456789012:user/me".into(),
+    };
+    Specs::new(plan, "us-east-1", &who, false)
+}
+
+/// One canned exchange: any request, this answer.
+fn answer(body: &str) -> ReplayEvent {
     ReplayEvent::new(
         http::Request::builder()
             .uri("https://example.com/")
@@ -40,12 +56,12 @@ fn answer(xml: &str) -> ReplayEvent {
             .unwrap(),
         http::Response::builder()
             .status(200)
-            .body(SdkBody::from(xml.to_string()))
+            .body(SdkBody::from(body.to_string()))
             .unwrap(),
     )
 }
 
-fn ctx(events: Vec<ReplayEvent>) -> (Ctx, StaticReplayClient) {
+fn replay(events: Vec<ReplayEvent>) -> (Ctx, StaticReplayClient) {
     let client = StaticReplayClient::new(events);
     let conf =
         aws_config::SdkConfig::builder()
@@ -66,48 +82,19 @@ fn ctx(events: Vec<ReplayEvent>) -> (Ctx, StaticReplayClient) {
     (Ctx::from_config(&conf, "us-east-1", poll), client)
 }
 
-/// The form bodies sent, in order.
+/// The bodies sent, in order, with the target of JSON requests (Scheduler's
+/// REST requests: the path).
 fn bodies(client: &StaticReplayClient) -> Vec<String> {
     client
         .actual_requests()
-        .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).to_string())
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.uri(),
+                String::from_utf8_lossy(r.body().bytes().unwrap_or_default())
+            )
+        })
         .collect()
-}
-
-fn tags(plan: &Plan) -> Vec<(String, String)> {
-    plan.owned_tags()
-}
-
-/// The load balancer's group as observed, with these rules and the plan's tags.
-fn lb_group(plan: &Plan, rules: Vec<secgroup::Rule>) -> GroupState {
-    GroupState {
-        group: Group {
-            id: "sg-0123456789abcdef0".into(),
-            name: plan.lb_sg_name.clone(),
-        },
-        vpc_id: "vpc-1".into(),
-        rules,
-        tags: tags(plan),
-    }
-}
-
-/// `secgroup::ensure` of the load balancer's group as deploy calls it.
-async fn ensure_lb_group(
-    ctx: &Ctx,
-    plan: &Plan,
-    observed: GroupState,
-) -> sitedeploy::resources::Ensured<Group> {
-    secgroup::ensure(
-        ctx,
-        plan,
-        "vpc-1",
-        &plan.lb_sg_name,
-        "d",
-        &table::lb_rules(plan),
-        Some(Some(observed)),
-    )
-    .await
-    .unwrap()
 }
 
 /// Asserts that `body` has each of `parts`.
@@ -119,9 +106,38 @@ fn has(body: &str, parts: &[&str]) {
 }
 
 fn ec2_ok(op: &str) -> String {
-    format!(
-        "<{op}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><return>true</return></{op}Response>"
-    )
+    format!("<{op}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><return>true</return></{op}Response>")
+}
+
+fn elb_ok(op: &str) -> String {
+    format!("<{op}Response xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\"><{op}Result/></{op}Response>")
+}
+
+fn asg_ok(op: &str) -> String {
+    format!("<{op}Response xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\"><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></{op}Response>")
+}
+
+fn lb_group(plan: &Plan, rules: Vec<secgroup::Rule>) -> GroupState {
+    GroupState {
+        group: SecGroup {
+            id: "sg-0123456789abcdef0".into(),
+            name: plan.lb_sg_name.clone(),
+        },
+        vpc_id: "vpc-1".into(),
+        rules,
+        tags: plan.owner.owned(),
+    }
+}
+
+/// The load balancer group's action as `table::decide` gives it, applied.
+async fn apply_lb_group(ctx: &Ctx, plan: &Plan, observed: GroupState) -> secgroup::Action {
+    let s = specs(plan);
+    let seen = Seen::Ours(observed.clone());
+    let action = secgroup::decide(&s.lb_group, &seen, "vpc-1", &s.lb_rules);
+    secgroup::apply(ctx, &s.lb_group, &action, Some(&observed), "vpc-1", None)
+        .await
+        .unwrap();
+    action
 }
 
 #[tokio::test]
@@ -142,12 +158,12 @@ async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
             },
         ],
     );
-    let (ctx, client) = ctx(vec![
+    let (ctx, client) = replay(vec![
         answer(&ec2_ok("RevokeSecurityGroupIngress")),
         answer(&ec2_ok("AuthorizeSecurityGroupIngress")),
     ]);
-    let g = ensure_lb_group(&ctx, &p, observed).await;
-    assert_eq!(g.outcome, sitedeploy::resources::Outcome::Updated);
+    let action = apply_lb_group(&ctx, &p, observed).await;
+    assert_eq!(action.verb(), sitedeploy::resources::Verb::Update);
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
     has(
@@ -175,11 +191,56 @@ async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
 #[tokio::test]
 async fn a_kept_group_sends_nothing() {
     let p = plan("keep", "");
-    let observed = lb_group(&p, table::lb_rules(&p));
-    let (ctx, client) = ctx(Vec::new());
-    let g = ensure_lb_group(&ctx, &p, observed).await;
-    assert_eq!(g.outcome, sitedeploy::resources::Outcome::Existing);
+    let rules = secgroup::lb_rules(&p);
+    let (ctx, client) = replay(Vec::new());
+    let action = apply_lb_group(&ctx, &p, lb_group(&p, rules)).await;
+    assert_eq!(action, secgroup::Action::Keep);
     assert!(bodies(&client).is_empty());
+}
+
+#[tokio::test]
+async fn a_new_web_group_gets_the_new_load_balancer_groups_id() {
+    // The load balancer's group is made in the same run: its id is known only
+    // then, and the web group's rule names it.
+    let p = plan("web", "");
+    let s = specs(&p);
+    let rules = secgroup::web_rules(None, Some("203.0.113.7/32"));
+    let action = secgroup::decide(&s.web_group, &Seen::Absent, "vpc-1", &rules);
+    let created = "<CreateSecurityGroupResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><groupId>sg-0web</groupId></CreateSecurityGroupResponse>";
+    let (ctx, client) = replay(vec![
+        answer(created),
+        answer(&ec2_ok("AuthorizeSecurityGroupIngress")),
+    ]);
+    secgroup::apply(
+        &ctx,
+        &s.web_group,
+        &action,
+        None,
+        "vpc-1",
+        Some("sg-0lbnew"),
+    )
+    .await
+    .unwrap();
+    let sent = bodies(&client);
+    has(
+        &sent[0],
+        &[
+            "Action=CreateSecurityGroup",
+            "GroupName=web-web-sg",
+            "VpcId=vpc-1",
+            "TagSpecification.1.ResourceType=security-group",
+        ],
+    );
+    has(
+        &sent[1],
+        &[
+            "Action=AuthorizeSecurityGroupIngress",
+            "GroupId=sg-0web",
+            "Groups.1.GroupId=sg-0lbnew",
+            "CidrIp=203.0.113.7%2F32",
+        ],
+    );
+    assert!(!sent[1].contains("new+load+balancer"), "{}", sent[1]);
 }
 
 #[tokio::test]
@@ -188,35 +249,32 @@ async fn a_new_health_check_path_and_tags_are_one_modify_and_one_add_tags() {
         "hc",
         "[load_balancer]\nhealth_check_path = \"/ok.html\"\n[tags]\nOwner = \"ann\"\n",
     );
+    let s = specs(&p);
     let tg = TargetGroup {
         arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/hc-tg/1".into(),
         name: p.tg_name.clone(),
         health_check_path: "/".into(),
+        vpc_id: "vpc-1".into(),
         tags: vec![
             ("ManagedBy".into(), "sitedeploy".into()),
             ("Deployment".into(), "hc".into()),
         ],
     };
-    let elb_ok = |op: &str| {
-        format!(
-            "<{op}Response xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">\
-             <{op}Result/></{op}Response>"
-        )
-    };
-    let (ctx, client) = ctx(vec![
+    let action = targetgroup::decide(&s.target_group, &Seen::Ours(tg.clone()), "vpc-1");
+    let (ctx, client) = replay(vec![
         answer(&elb_ok("ModifyTargetGroup")),
         answer(&elb_ok("AddTags")),
     ]);
-    let r = targetgroup::ensure_found(&ctx, &p, "vpc-1", Some(tg))
+    targetgroup::apply(&ctx, &s.target_group, &action, Some(&tg), "vpc-1")
         .await
         .unwrap();
-    assert_eq!(r.outcome, sitedeploy::resources::Outcome::Updated);
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    has(&sent[0], &["Action=ModifyTargetGroup"]);
-    has(&sent[0], &["HealthCheckPath=%2Fok.html"]);
-    has(&sent[1], &["Action=AddTags"]);
-    has(&sent[1], &["Owner"]);
+    has(
+        &sent[0],
+        &["Action=ModifyTargetGroup", "HealthCheckPath=%2Fok.html"],
+    );
+    has(&sent[1], &["Action=AddTags", "Owner"]);
     assert!(
         !sent[1].contains("ManagedBy"),
         "ManagedBy is never retagged: {}",
@@ -227,38 +285,371 @@ async fn a_new_health_check_path_and_tags_are_one_modify_and_one_add_tags() {
 #[tokio::test]
 async fn a_new_listener_port_creates_before_it_deletes() {
     let p = plan("port", "[load_balancer]\nport = 8080\n");
-    let lb = LoadBalancer {
-        arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/port-alb/1"
-            .into(),
-        name: p.lb_name.clone(),
-        dns_name: "x".into(),
-        state: "active".into(),
-        zones: Vec::new(),
-        tags: tags(&p),
-        created: None,
-    };
-    let old = ListenerState {
+    let s = specs(&p);
+    let old = Listener {
         arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/port-alb/1/80"
             .into(),
         port: 80,
         forwards_to: Some("arn:tg".into()),
-        tags: tags(&p),
+        tags: p.owner.owned(),
     };
+    let action = listener::decide(
+        &s.listener,
+        Some(std::slice::from_ref(&old)),
+        Some("arn:tg"),
+    );
     let created = "<CreateListenerResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">\
         <CreateListenerResult><Listeners><member><ListenerArn>arn:new</ListenerArn><Port>8080</Port>\
         </member></Listeners></CreateListenerResult></CreateListenerResponse>";
-    let deleted = "<DeleteListenerResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">\
-        <DeleteListenerResult/></DeleteListenerResponse>";
-    let (ctx, client) = ctx(vec![answer(created), answer(deleted)]);
-    let l = loadbalancer::ensure_listener(&ctx, &p, &lb, "arn:tg", Some(vec![old]))
+    let (ctx, client) = replay(vec![answer(created), answer(&elb_ok("DeleteListener"))]);
+    let lb_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/port-alb/1";
+    let arn = listener::apply(&ctx, &s.listener, &action, None, lb_arn, "arn:tg")
         .await
         .unwrap();
-    assert_eq!(l.outcome, sitedeploy::resources::Outcome::Updated);
-    assert_eq!(l.value.arn, "arn:new");
+    assert_eq!(arn, "arn:new");
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    has(&sent[0], &["Action=CreateListener"]);
-    has(&sent[0], &["Port=8080"]);
-    has(&sent[1], &["Action=DeleteListener"]);
-    has(&sent[1], &["listener%2Fapp%2Fport-alb%2F1%2F80"]);
+    has(&sent[0], &["Action=CreateListener", "Port=8080"]);
+    has(
+        &sent[1],
+        &[
+            "Action=DeleteListener",
+            "listener%2Fapp%2Fport-alb%2F1%2F80",
+        ],
+    );
+}
+
+fn key_pair(p: &Plan, fingerprint: &str, tags: Vec<(String, String)>) -> KeyPair {
+    KeyPair {
+        name: p.key_name.clone(),
+        id: "key-0123".into(),
+        fingerprint: fingerprint.into(),
+        tags,
+    }
+}
+
+#[tokio::test]
+async fn a_key_pair_is_made_here_and_imported_tagged_or_replaced_delete_first() {
+    let p = plan("kp", "");
+    let _ = std::fs::remove_file(&p.pem_path);
+    let s = specs(&p);
+    let imported = "<ImportKeyPairResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><keyName>kp-key</keyName><keyPairId>key-0new</keyPairId><keyFingerprint>x</keyFingerprint></ImportKeyPairResponse>";
+    // Nothing here or in AWS: a key made here, its .pem written, the public half imported.
+    let action = keypair::decide(&s.key, &Seen::Absent, &Local::Missing);
+    let (ctx, client) = replay(vec![answer(imported)]);
+    let key = keypair::apply(&ctx, &s.key, &action, None).await.unwrap();
+    assert_eq!(key.id, "key-0new");
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "Action=ImportKeyPair",
+            "KeyName=kp-key",
+            "PublicKeyMaterial=",
+            "TagSpecification.1.ResourceType=key-pair",
+            "ManagedBy",
+        ],
+    );
+    assert!(
+        !sent[0].contains("PRIVATE"),
+        "the private key travelled: {}",
+        sent[0]
+    );
+    assert!(p.pem_path.exists());
+
+    // --replace-key-pair: the old one deleted first, then a new one imported.
+    let mut s = s;
+    s.key.replace = true;
+    let local = keypair::read_local(&p.pem_path).unwrap();
+    let found = key_pair(&p, "other", p.owner.owned());
+    let action = keypair::decide(&s.key, &Seen::Ours(found.clone()), &local);
+    assert_eq!(action, keypair::Action::Replace);
+    let (ctx, client) = replay(vec![answer(&ec2_ok("DeleteKeyPair")), answer(imported)]);
+    keypair::apply(&ctx, &s.key, &action, Some(&found))
+        .await
+        .unwrap();
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    has(&sent[0], &["Action=DeleteKeyPair", "KeyName=kp-key"]);
+    has(&sent[1], &["Action=ImportKeyPair"]);
+    let _ = std::fs::remove_file(&p.pem_path);
+}
+
+#[tokio::test]
+async fn a_matching_key_pair_with_old_tags_is_retagged_only() {
+    let p = plan("kt", "[tags]\nOwner = \"ann\"\n");
+    let _ = std::fs::remove_file(&p.pem_path);
+    let key = keypair::generate().unwrap();
+    let text = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
+    keypair::write_private_key(&p.pem_path, text.as_bytes()).unwrap();
+    let s = specs(&p);
+    let mut tags = p.owner.owned();
+    tags.retain(|(k, _)| k != "Owner");
+    let found = key_pair(&p, &keypair::aws_fingerprint(key.public_key()), tags);
+    let local = keypair::read_local(&p.pem_path).unwrap();
+    let action = keypair::decide(&s.key, &Seen::Ours(found.clone()), &local);
+    let (ctx, client) = replay(vec![answer(&ec2_ok("CreateTags"))]);
+    keypair::apply(&ctx, &s.key, &action, Some(&found))
+        .await
+        .unwrap();
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    has(
+        &sent[0],
+        &["Action=CreateTags", "ResourceId.1=key-0123", "Owner"],
+    );
+    let _ = std::fs::remove_file(&p.pem_path);
+}
+
+fn image() -> Image {
+    Image {
+        id: "ami-0123".into(),
+        name: "al2023".into(),
+        root_device: "/dev/xvda".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_changed_template_is_a_new_default_version() {
+    let p = plan("lt", "[instance]\ncount = 2\n");
+    let s = specs(&p);
+    let found = LaunchTemplate {
+        id: "lt-0123".into(),
+        name: p.lt_name.clone(),
+        version: 1,
+        fingerprint: "0ld".into(),
+        tags: p.owner.owned(),
+    };
+    let action = launchtemplate::decide(&s.template, &Seen::Ours(found.clone()), Some(&image()));
+    let version = "<CreateLaunchTemplateVersionResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><launchTemplateVersion><versionNumber>2</versionNumber></launchTemplateVersion></CreateLaunchTemplateVersionResponse>";
+    let modified = "<ModifyLaunchTemplateResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><launchTemplate><launchTemplateId>lt-0123</launchTemplateId></launchTemplate></ModifyLaunchTemplateResponse>";
+    let (ctx, client) = replay(vec![answer(version), answer(modified)]);
+    let inputs = launchtemplate::TemplateInputs {
+        security_group_id: "sg-web",
+        key_name: "lt-key",
+        public_ip: false,
+    };
+    let lt = launchtemplate::apply(&ctx, &s.template, &action, Some(&found), &inputs)
+        .await
+        .unwrap();
+    assert_eq!(
+        (lt.version, lt.fingerprint.as_str()),
+        (2, p.fingerprint.as_str())
+    );
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "Action=CreateLaunchTemplateVersion",
+            "LaunchTemplateId=lt-0123",
+            "ImageId=ami-0123",
+            &format!("VersionDescription=sitedeploy%20{}", p.fingerprint),
+            "HttpTokens=required",
+            "Encrypted=true",
+            "CpuCredits=standard",
+        ],
+    );
+    has(
+        &sent[1],
+        &["Action=ModifyLaunchTemplate", "SetDefaultVersion=2"],
+    );
+}
+
+fn group(p: &Plan, desired: i32, fingerprint: &str) -> Group {
+    Group {
+        name: p.asg_name.clone(),
+        desired,
+        min: desired,
+        max: desired,
+        version: "1".into(),
+        members: (0..desired)
+            .map(|n| autoscaling::Member {
+                id: format!("i-{n}"),
+                zone: "us-east-1a".into(),
+                state: aws_sdk_autoscaling::types::LifecycleState::InService,
+                fingerprint: fingerprint.into(),
+            })
+            .collect(),
+        subnets: vec!["subnet-a".into()],
+        target_groups: vec!["arn:tg".into()],
+        tags: p.owner.owned(),
+    }
+}
+
+fn tg() -> TargetGroup {
+    TargetGroup {
+        arn: "arn:tg".into(),
+        name: "x-tg".into(),
+        health_check_path: "/".into(),
+        vpc_id: "vpc-1".into(),
+        tags: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn a_group_is_made_in_the_load_balancers_zones_and_a_roll_raises_its_capacity() {
+    let p = plan("asg", "[instance]\ncount = 2\n");
+    let s = specs(&p);
+    let lt = LaunchTemplate {
+        id: "lt-0123".into(),
+        name: p.lt_name.clone(),
+        version: 2,
+        fingerprint: p.fingerprint.clone(),
+        tags: p.owner.owned(),
+    };
+    let subnets = [("us-east-1b", "subnet-b"), ("us-east-1d", "subnet-d")].map(|(z, id)| Subnet {
+        zone: z.into(),
+        id: id.into(),
+        maps_public_ip: true,
+    });
+    let inputs = autoscaling::Inputs {
+        template: &lt,
+        subnets: &subnets,
+        target_group: &tg(),
+        lb_arn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/asg-alb/1",
+    };
+    // A new group.
+    let action = autoscaling::decide(&s.fleet, &Seen::Absent, false, Some("arn:tg"));
+    let (ctx, client) = replay(vec![
+        answer(&asg_ok("CreateAutoScalingGroup")),
+        answer(&asg_ok("DeletePolicy")),
+    ]);
+    let roll = autoscaling::apply(&ctx, &s.fleet, &action, None, &inputs)
+        .await
+        .unwrap();
+    assert!(roll.is_none());
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "Action=CreateAutoScalingGroup",
+            "AutoScalingGroupName=asg-asg",
+            "VPCZoneIdentifier=subnet-b%2Csubnet-d",
+            "TargetGroupARNs.member.1=arn%3Atg",
+            "HealthCheckType=ELB",
+            "DesiredCapacity=2",
+            "LaunchTemplateId=lt-0123",
+            "Version=2",
+        ],
+    );
+    has(
+        &sent[1],
+        &["Action=DeletePolicy", "PolicyName=asg-requests"],
+    );
+
+    // A group of an earlier template: the new tags, then capacity raised on the new version.
+    let old = group(&p, 2, "0ld");
+    let action = autoscaling::decide(&s.fleet, &Seen::Ours(old.clone()), true, Some("arn:tg"));
+    let (ctx, client) = replay(vec![
+        answer(&asg_ok("CreateOrUpdateTags")),
+        answer(&asg_ok("UpdateAutoScalingGroup")),
+        answer(&asg_ok("DeletePolicy")),
+    ]);
+    let roll = autoscaling::apply(&ctx, &s.fleet, &action, Some(&old), &inputs)
+        .await
+        .unwrap();
+    assert_eq!(roll.unwrap().old, ["i-0", "i-1"]);
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "Action=CreateOrUpdateTags",
+            "SiteFingerprint",
+            &p.fingerprint,
+        ],
+    );
+    has(
+        &sent[1],
+        &[
+            "Action=UpdateAutoScalingGroup",
+            "DesiredCapacity=4",
+            "Version=2",
+        ],
+    );
+    has(&sent[2], &["Action=DeletePolicy"]);
+}
+
+fn json(body: &str) -> ReplayEvent {
+    ReplayEvent::new(
+        http::Request::builder()
+            .uri("https://example.com/")
+            .body(SdkBody::empty())
+            .unwrap(),
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(SdkBody::from(body.to_string()))
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_expiry_role_is_made_then_given_its_policy_and_schedules_are_rewritten() {
+    let p = plan("exp", "");
+    let s = specs(&p);
+    let role = "<CreateRoleResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><CreateRoleResult><Role><Path>/</Path><RoleName>sitedeploy-expiry-us-east-1</RoleName><RoleId>AROA</RoleId><Arn>arn:aws:iam::123456789012:role/sitedeploy-expiry-us-east-1</Arn><CreateDate>2026-11-30T00:00:00Z</CreateDate></Role></CreateRoleResult></CreateRoleResponse>";
+    let put = "<PutRolePolicyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></PutRolePolicyResponse>";
+    let (ctx, client) = replay(vec![answer(role), answer(put)]);
+    let fresh = expiry::apply_role(&ctx, &s.expiry, &expiry::Action::Create)
+        .await
+        .unwrap();
+    assert!(fresh);
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "Action=CreateRole",
+            "RoleName=sitedeploy-expiry-us-east-1",
+            "scheduler.amazonaws.com",
+            "Tags.member.1.Key=ManagedBy",
+        ],
+    );
+    has(
+        &sent[1],
+        &[
+            "Action=PutRolePolicy",
+            "PolicyName=expire-sitedeploy-resources",
+            "ec2%3ATerminateInstances",
+        ],
+    );
+
+    // A schedule of an earlier deploy: rewritten for the new time and ids.
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T08:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let (ctx, client) = replay(vec![json("{\"ScheduleArn\":\"arn:aws:scheduler:us-east-1:123456789012:schedule/sitedeploy-exp/exp-web-servers\"}")]);
+    let target = expiry::servers_target(
+        &s.expiry,
+        &expiry::Servers::Instances(vec!["i-0new".into()]),
+    );
+    expiry::apply_schedule(
+        &ctx,
+        &s.expiry,
+        &s.expiry.servers_schedule,
+        &expiry::Action::Update,
+        at,
+        target,
+        false,
+    )
+    .await
+    .unwrap();
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "/schedules/exp-web-servers",
+            "at(2026-12-01T08:00:00)",
+            "terminateInstances",
+            "i-0new",
+            "sitedeploy-exp",
+            "\"ActionAfterCompletion\":\"DELETE\"",
+            "arn:aws:iam::123456789012:role/sitedeploy-expiry-us-east-1",
+        ],
+    );
 }

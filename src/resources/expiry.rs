@@ -6,50 +6,92 @@
 //!
 //! - The schedules live in a schedule group named after the deployment
 //!   (`sitedeploy-<name>`), which carries the tool's tags (schedules themselves
-//!   cannot be tagged). They delete themselves after they run
+//!   cannot be tagged; Scheduler refuses an empty tag value, so a tag without a
+//!   value is left off). They delete themselves after they run
 //!   (`ActionAfterCompletion: DELETE`).
-//! - Every deploy rewrites them: the current load balancer and instance ids,
-//!   and the time counted again from now.
+//! - Each schedule is written as soon as what it deletes exists, and every
+//!   deploy writes them again: the current ids, the time counted from now.
 //! - They run under the role `sitedeploy-expiry-<region>`, made once per region
 //!   (so removing it with a region's last deployment never breaks another
 //!   region's), trusted by scheduler.amazonaws.com for this account only, and
 //!   allowed only to delete load balancers and Auto Scaling groups and terminate
-//!   instances that carry `ManagedBy=sitedeploy`.
+//!   instances that carry `ManagedBy=sitedeploy`. Its inline policy is read by
+//!   every observation and put back when it is missing or differs (a role left
+//!   half-made by a killed run is repaired).
 //! - Cleanup deletes the schedule group first, so nothing fires later against a
 //!   new deployment of the same name, and the role with the region's last
 //!   group.
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use aws_sdk_scheduler::types as sch;
 use chrono::{DateTime, Utc};
 
-use super::Deleted;
+use super::{Deleted, Verb};
 use crate::aws::{AwsError, Ctx};
 use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
+use crate::tags::Owner;
 
 /// Prefix of every schedule group this tool makes.
 pub const GROUP_PREFIX: &str = "sitedeploy-";
 
-/// The role the schedules run under, one per region.
-pub fn role_name(region: &str) -> String {
-    format!("sitedeploy-expiry-{region}")
+const ROLE_POLICY_NAME: &str = "expire-sitedeploy-resources";
+
+/// What deploy.toml asks of the expiry.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// How long after this deploy the costly parts go (`None`: `off`).
+    pub after: Option<Duration>,
+    /// The schedule group.
+    pub group: String,
+    /// The role's name (one per region).
+    pub role: String,
+    /// The role's ARN.
+    pub role_arn: String,
+    /// The account (the role's trust policy names it).
+    pub account: String,
+    /// The partition of the universal targets' ARNs (`aws`, `aws-cn`...).
+    pub partition: String,
+    /// The schedule that deletes the load balancer.
+    pub lb_schedule: String,
+    /// The schedule that removes the web servers.
+    pub servers_schedule: String,
+    /// The deployment's name.
+    pub deployment: String,
+    /// The schedule group's tags.
+    pub owner: Owner,
 }
 
-/// Name of the schedule that deletes the load balancer.
-pub fn lb_schedule(plan: &Plan) -> String {
-    format!("{}-load-balancer", plan.name)
-}
-
-/// Name of the schedule that removes the web servers.
-pub fn servers_schedule(plan: &Plan) -> String {
-    format!("{}-web-servers", plan.name)
+impl Spec {
+    /// The expiry of `plan` in `region`, for the caller `caller_arn` of
+    /// `account` (the partition comes from the caller's ARN).
+    pub fn new(plan: &Plan, region: &str, account: &str, caller_arn: &str) -> Spec {
+        let partition = caller_arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+            .to_string();
+        let role = format!("sitedeploy-expiry-{region}");
+        Spec {
+            after: plan.expires_after,
+            group: plan.schedule_group.clone(),
+            role_arn: format!("arn:{partition}:iam::{account}:role/{role}"),
+            role,
+            account: account.to_string(),
+            partition,
+            lb_schedule: format!("{}-load-balancer", plan.name),
+            servers_schedule: format!("{}-web-servers", plan.name),
+            deployment: plan.name.clone(),
+            owner: plan.owner.clone(),
+        }
+    }
 }
 
 /// What the web servers schedule removes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Servers {
     /// Terminate these instances (`count = 1`).
     Instances(Vec<String>),
@@ -57,30 +99,271 @@ pub enum Servers {
     Group(String),
 }
 
-/// The two schedules' targets: (schedule name, universal target ARN, input).
-pub fn targets(plan: &Plan, lb_arn: &str, servers: &Servers) -> Vec<(String, String, String)> {
-    let servers = match servers {
-        Servers::Instances(ids) => (
-            "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances",
-            serde_json::json!({ "InstanceIds": ids }),
-        ),
-        Servers::Group(name) => (
-            "arn:aws:scheduler:::aws-sdk:autoscaling:deleteAutoScalingGroup",
-            serde_json::json!({ "AutoScalingGroupName": name, "ForceDelete": true }),
-        ),
+/// One schedule as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// When it fires.
+    pub at: DateTime<Utc>,
+    /// The role it runs under.
+    pub role_arn: String,
+}
+
+/// The schedule group's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupState {
+    /// No group of that name.
+    Absent,
+    /// It exists.
+    Active,
+    /// It is being deleted (with its schedules); a new one of the name can
+    /// be made once it is gone.
+    Deleting,
+}
+
+/// The role's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleState {
+    /// The role, or its inline policy, is missing (IAM does not tell which).
+    Missing,
+    /// It has this tool's policy.
+    Ready,
+    /// Its inline policy is not this tool's (an earlier version's, or edited).
+    PolicyDiffers,
+}
+
+/// What exists of the expiry.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The region's role.
+    pub role: RoleState,
+    /// The schedule group.
+    pub group: GroupState,
+    /// The load balancer's schedule.
+    pub lb: Option<Schedule>,
+    /// The web servers' schedule.
+    pub servers: Option<Schedule>,
+}
+
+impl Found {
+    /// When the deployment expires, if a schedule says so (the earlier one).
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        [&self.lb, &self.servers]
+            .into_iter()
+            .flatten()
+            .map(|s| s.at)
+            .min()
+    }
+}
+
+/// Reads the role's policy, the schedules and (when no schedule is there) the
+/// group's state, at once.
+pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Found> {
+    let (role, lb, servers) = tokio::try_join!(
+        role_state(ctx, spec),
+        read(ctx, spec, &spec.lb_schedule),
+        read(ctx, spec, &spec.servers_schedule),
+    )?;
+    let group = if lb.is_some() || servers.is_some() {
+        GroupState::Active
+    } else {
+        group_state(ctx, &spec.group).await?
     };
-    vec![
-        (
-            lb_schedule(plan),
-            "arn:aws:scheduler:::aws-sdk:elasticloadbalancingv2:deleteLoadBalancer".into(),
-            serde_json::json!({ "LoadBalancerArn": lb_arn }).to_string(),
-        ),
-        (
-            servers_schedule(plan),
-            servers.0.into(),
-            servers.1.to_string(),
-        ),
-    ]
+    Ok(Found {
+        role,
+        group,
+        lb,
+        servers,
+    })
+}
+
+async fn read(ctx: &Ctx, spec: &Spec, name: &str) -> Result<Option<Schedule>> {
+    let res = ctx
+        .scheduler
+        .get_schedule()
+        .name(name)
+        .group_name(&spec.group)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    match res {
+        Ok(out) => Ok(out
+            .schedule_expression()
+            .and_then(parse_at)
+            .map(|at| Schedule {
+                at,
+                role_arn: out
+                    .target()
+                    .map(|t| t.role_arn().to_string())
+                    .unwrap_or_default(),
+            })),
+        Err(e) if e.code.as_deref() == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("failed to read schedule {name}"))),
+    }
+}
+
+async fn group_state(ctx: &Ctx, group: &str) -> Result<GroupState> {
+    let res = ctx
+        .scheduler
+        .get_schedule_group()
+        .name(group)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    match res {
+        Ok(out) => Ok(match out.state() {
+            Some(sch::ScheduleGroupState::Deleting) => GroupState::Deleting,
+            _ => GroupState::Active,
+        }),
+        Err(e) if e.code.as_deref() == Some("ResourceNotFoundException") => Ok(GroupState::Absent),
+        Err(e) => {
+            Err(anyhow::Error::new(e).context(format!("failed to read schedule group {group}")))
+        }
+    }
+}
+
+async fn role_state(ctx: &Ctx, spec: &Spec) -> Result<RoleState> {
+    let res = ctx
+        .iam
+        .get_role_policy()
+        .role_name(&spec.role)
+        .policy_name(ROLE_POLICY_NAME)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    match res {
+        Ok(out) => Ok(if same_policy(out.policy_document(), &role_policy()) {
+            RoleState::Ready
+        } else {
+            RoleState::PolicyDiffers
+        }),
+        Err(e) if e.code.as_deref() == Some("NoSuchEntity") => Ok(RoleState::Missing),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("failed to read role {}", spec.role))),
+    }
+}
+
+/// Whether IAM's policy document (URL-encoded JSON, as GetRolePolicy returns
+/// it) says what `wanted` says.
+fn same_policy(got: &str, wanted: &str) -> bool {
+    let decoded = percent_decode(got);
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    parse(&decoded).is_some() && parse(&decoded) == parse(wanted)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What deploy does with the role, the group and one schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create it (the role: CreateRole, then its policy; the group: after a
+    /// deleted one of the name is gone).
+    Create,
+    /// It is as wanted.
+    Keep,
+    /// Rewrite it (the role: its policy; a schedule: at the new time, with
+    /// the current ids).
+    Update,
+    /// Delete it (`off`).
+    Delete,
+    /// Nothing: it is not wanted and does not exist.
+    None,
+}
+
+impl Action {
+    /// The plan's verb (`None` has no row).
+    pub fn verb(&self) -> Option<Verb> {
+        match self {
+            Action::Create => Some(Verb::Create),
+            Action::Keep => Some(Verb::Keep),
+            Action::Update => Some(Verb::Update),
+            Action::Delete => Some(Verb::Delete),
+            Action::None => None,
+        }
+    }
+}
+
+/// The decisions of the expiry's four parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The region's role.
+    pub role: Action,
+    /// The schedule group.
+    pub group: Action,
+    /// The load balancer's schedule.
+    pub lb: Action,
+    /// The web servers' schedule.
+    pub servers: Action,
+    /// When the schedules fire, counted from now (`None`: off).
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Decides the expiry: with `expires_after` every schedule is written again
+/// (the time counted from now); with `off` the group goes with its schedules
+/// (the role stays for the region's other deployments; cleanup removes it).
+pub fn decide(spec: &Spec, found: &Found, now: DateTime<Utc>) -> Decision {
+    let Some(at) = spec.after.and_then(|a| expires_at(now, a)) else {
+        let gone = |exists: bool| if exists { Action::Delete } else { Action::None };
+        return Decision {
+            role: match found.role {
+                RoleState::Missing => Action::None,
+                _ => Action::Keep,
+            },
+            group: gone(found.group == GroupState::Active),
+            lb: gone(found.lb.is_some()),
+            servers: gone(found.servers.is_some()),
+            at: None,
+        };
+    };
+    let schedule = |s: &Option<Schedule>| match s {
+        Some(_) => Action::Update,
+        None => Action::Create,
+    };
+    Decision {
+        role: match found.role {
+            RoleState::Missing => Action::Create,
+            RoleState::PolicyDiffers => Action::Update,
+            RoleState::Ready => Action::Keep,
+        },
+        group: match found.group {
+            GroupState::Active => Action::Keep,
+            GroupState::Absent | GroupState::Deleting => Action::Create,
+        },
+        lb: schedule(&found.lb),
+        servers: schedule(&found.servers),
+        at: Some(at),
+    }
+}
+
+/// When schedules written `now` fire: `after` later, in whole seconds (as
+/// `at(...)` says it).
+pub fn expires_at(now: DateTime<Utc>, after: Duration) -> Option<DateTime<Utc>> {
+    let t = now + chrono::Duration::from_std(after).ok()?;
+    DateTime::from_timestamp(t.timestamp(), 0)
 }
 
 /// `at(...)` for a time, as Scheduler wants it (with the UTC time zone).
@@ -139,100 +422,198 @@ pub fn role_policy() -> String {
     .to_string()
 }
 
-const ROLE_POLICY_NAME: &str = "expire-sitedeploy-resources";
+/// How long a role made moments ago may stay unknown to IAM's other calls
+/// and to Scheduler (IAM is eventually consistent; AWS gives no figure).
+const IAM_SETTLE: Duration = Duration::from_secs(60);
 
-/// The role's ARN, making the role first when it is missing; `true` when made now.
-async fn ensure_role(ctx: &Ctx, account: &str) -> Result<(String, bool)> {
-    let name = role_name(&ctx.region);
-    match ctx.iam.get_role().role_name(&name).send().await {
-        Ok(out) => {
-            if let Some(arn) = out.role().map(|r| r.arn()) {
-                return Ok((arn.to_string(), false));
+/// Retries `op` while `not_yet` says its refusal is IAM's eventual
+/// consistency, every 2 s for at most [`IAM_SETTLE`].
+async fn settling<T, F, Fut>(
+    what: &str,
+    not_yet: impl Fn(&AwsError) -> bool,
+    mut op: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        match op().await {
+            Err(e) if not_yet(&e) && start.elapsed() < IAM_SETTLE => {
+                tracing::debug!(error = %e, "{what}: not usable yet, retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Applies the role's decision. Returns whether it was made now (Scheduler
+/// may not be able to assume it yet).
+pub async fn apply_role(ctx: &Ctx, spec: &Spec, action: &Action) -> Result<bool> {
+    let name = &spec.role;
+    match action {
+        Action::Keep | Action::None => return Ok(false),
+        Action::Delete => bail!("the expiry role is deleted by cleanup only"),
+        Action::Create => {
+            let tag = aws_sdk_iam::types::Tag::builder()
+                .key(MANAGED_BY_KEY)
+                .value(MANAGED_BY_VALUE)
+                .build()
+                .context("role tag")?;
+            let res = ctx
+                .iam
+                .create_role()
+                .role_name(name)
+                .description(
+                    "sitedeploy: lets EventBridge Scheduler expire this tool's deployments",
+                )
+                .assume_role_policy_document(trust_policy(&spec.account))
+                .tags(tag)
+                .send()
+                .await
+                .map_err(AwsError::from);
+            match res {
+                Ok(_) => {}
+                // Made by another run (or a run that stopped before its policy).
+                Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {}
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context(format!("failed to create role {name}"))
+                    )
+                }
             }
         }
-        Err(e) => {
-            let e = AwsError::from(e);
-            if e.code.as_deref() != Some("NoSuchEntity") {
-                return Err(anyhow::Error::new(e).context(format!("failed to look up role {name}")));
+        Action::Update => {}
+    }
+    settling(
+        "put the role's policy",
+        |e| e.code.as_deref() == Some("NoSuchEntity"),
+        || async {
+            ctx.iam
+                .put_role_policy()
+                .role_name(name)
+                .policy_name(ROLE_POLICY_NAME)
+                .policy_document(role_policy())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from)
+        },
+    )
+    .await
+    .with_context(|| format!("failed to give role {name} its policy"))?;
+    Ok(*action == Action::Create)
+}
+
+/// How long cleanup's deletion of a group of the same name may take before
+/// deploy gives up waiting to make it again.
+const GROUP_DELETING_LIMIT: Duration = Duration::from_secs(120);
+
+/// Applies the group's decision: `Create` waits out a group of the name that
+/// is still being deleted (cleanup just before), then makes it.
+pub async fn apply_group(ctx: &Ctx, spec: &Spec, action: &Action) -> Result<()> {
+    match action {
+        Action::Keep | Action::None | Action::Update => Ok(()),
+        Action::Delete => delete_group(ctx, &spec.group).await.map(|_| ()),
+        Action::Create => {
+            let start = tokio::time::Instant::now();
+            loop {
+                match create_group(ctx, spec).await? {
+                    GroupState::Active | GroupState::Absent => return Ok(()),
+                    GroupState::Deleting if start.elapsed() < GROUP_DELETING_LIMIT => {
+                        tokio::time::sleep(ctx.poll.initial.max(Duration::from_millis(500))).await
+                    }
+                    GroupState::Deleting => bail!(
+                        "schedule group {} is still being deleted after {} s; run deploy again \
+                         in a minute",
+                        spec.group,
+                        start.elapsed().as_secs()
+                    ),
+                }
             }
         }
     }
-    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build();
-    let out = ctx
-        .iam
-        .create_role()
-        .role_name(&name)
-        .description("sitedeploy: lets EventBridge Scheduler expire this tool's deployments")
-        .assume_role_policy_document(trust_policy(account))
-        .tags(tag(MANAGED_BY_KEY, MANAGED_BY_VALUE).context("role tag")?)
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to create role {name}"))?;
-    ctx.iam
-        .put_role_policy()
-        .role_name(&name)
-        .policy_name(ROLE_POLICY_NAME)
-        .policy_document(role_policy())
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to give role {name} its policy"))?;
-    let arn = out
-        .role()
-        .map(|r| r.arn().to_string())
-        .context("CreateRole returned no role")?;
-    Ok((arn, true))
 }
 
-async fn ensure_group(ctx: &Ctx, plan: &Plan) -> Result<()> {
-    let tags = plan
-        .tag_pairs()
+/// CreateScheduleGroup; on a conflict, the state of the group of that name
+/// (`Active`: made already; `Deleting`: wait and try again).
+async fn create_group(ctx: &Ctx, spec: &Spec) -> Result<GroupState> {
+    // Scheduler refuses a tag without a value (1-256 characters).
+    let tags = spec
+        .owner
+        .pairs()
+        .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| sch::Tag::builder().key(k).value(v).build())
         .collect::<std::result::Result<Vec<_>, _>>()
         .context("schedule group tags")?;
     let res = ctx
         .scheduler
         .create_schedule_group()
-        .name(&plan.schedule_group)
+        .name(&spec.group)
         .set_tags(Some(tags))
         .send()
         .await
         .map_err(AwsError::from);
     match res {
-        Ok(_) => Ok(()),
-        Err(e) if e.code.as_deref() == Some("ConflictException") => Ok(()),
-        Err(e) => Err(anyhow::Error::new(e).context(format!(
-            "failed to create schedule group {}",
-            plan.schedule_group
-        ))),
+        Ok(_) => Ok(GroupState::Active),
+        Err(e) if e.code.as_deref() == Some("ConflictException") => {
+            group_state(ctx, &spec.group).await
+        }
+        Err(e) => Err(anyhow::Error::new(e)
+            .context(format!("failed to create schedule group {}", spec.group))),
     }
 }
 
-/// The role and the schedule group the schedules need, made when missing:
-/// the role's ARN, and whether the role was made just now. Needs nothing of the
-/// deployment, so deploy makes it while the rest is created.
-pub async fn prepare(ctx: &Ctx, plan: &Plan, account: &str) -> Result<(String, bool)> {
-    let ((role_arn, fresh), ()) =
-        tokio::try_join!(ensure_role(ctx, account), ensure_group(ctx, plan))?;
-    Ok((role_arn, fresh))
+/// The universal target of the load balancer's schedule: (ARN, input).
+pub fn lb_target(spec: &Spec, lb_arn: &str) -> (String, String) {
+    (
+        format!(
+            "arn:{}:scheduler:::aws-sdk:elasticloadbalancingv2:deleteLoadBalancer",
+            spec.partition
+        ),
+        serde_json::json!({ "LoadBalancerArn": lb_arn }).to_string(),
+    )
 }
 
-/// Writes one schedule for `expires_at`: replaced when `known` (observed
-/// before), else created; each falls back to the other. `fresh_role`: the role
-/// was made moments ago and IAM may not let Scheduler use it yet, so
-/// Scheduler's refusal is retried for a minute.
-async fn write_one(
+/// The universal target of the web servers' schedule: (ARN, input).
+pub fn servers_target(spec: &Spec, servers: &Servers) -> (String, String) {
+    let p = &spec.partition;
+    match servers {
+        Servers::Instances(ids) => (
+            format!("arn:{p}:scheduler:::aws-sdk:ec2:terminateInstances"),
+            serde_json::json!({ "InstanceIds": ids }).to_string(),
+        ),
+        Servers::Group(name) => (
+            format!("arn:{p}:scheduler:::aws-sdk:autoscaling:deleteAutoScalingGroup"),
+            serde_json::json!({ "AutoScalingGroupName": name, "ForceDelete": true }).to_string(),
+        ),
+    }
+}
+
+/// Applies one schedule's decision: written for `at` with this target
+/// (`Create` or `Update`; each falls back to the other once, for a schedule
+/// made or run since it was observed). `fresh_role`: the role was made
+/// moments ago and Scheduler may refuse it for a while.
+pub async fn apply_schedule(
     ctx: &Ctx,
-    plan: &Plan,
-    (role_arn, fresh_role): (&str, bool),
-    expires_at: DateTime<Utc>,
-    (name, arn, input): &(String, String, String),
-    known: bool,
+    spec: &Spec,
+    name: &str,
+    action: &Action,
+    at_time: DateTime<Utc>,
+    (arn, input): (String, String),
+    fresh_role: bool,
 ) -> Result<()> {
+    let mut update = match action {
+        Action::Create => false,
+        Action::Update => true,
+        // `off`: the group goes, and its schedules with it.
+        Action::Keep | Action::Delete | Action::None => return Ok(()),
+    };
     let target = sch::Target::builder()
         .arn(arn)
-        .role_arn(role_arn)
+        .role_arn(&spec.role_arn)
         .input(input)
         .build()
         .context("schedule target")?;
@@ -240,9 +621,8 @@ async fn write_one(
         .mode(sch::FlexibleTimeWindowMode::Off)
         .build()
         .context("schedule window")?;
-    let description = format!("sitedeploy: expire deployment {}", plan.name);
-    let mut update = known;
-    let mut waited = Duration::ZERO;
+    let description = format!("sitedeploy: expire deployment {}", spec.deployment);
+    let mut fell_back = false;
     loop {
         // CreateSchedule and UpdateSchedule take the same fields (and have
         // different builder types).
@@ -250,8 +630,8 @@ async fn write_one(
             ($builder:expr) => {
                 $builder
                     .name(name)
-                    .group_name(&plan.schedule_group)
-                    .schedule_expression(at(expires_at))
+                    .group_name(&spec.group)
+                    .schedule_expression(at(at_time))
                     .schedule_expression_timezone("UTC")
                     .flexible_time_window(window.clone())
                     .target(target.clone())
@@ -263,104 +643,55 @@ async fn write_one(
                     .map_err(AwsError::from)
             };
         }
-        let res = if update {
-            send!(ctx.scheduler.update_schedule())
-        } else {
-            send!(ctx.scheduler.create_schedule())
-        };
-        match res {
-            Ok(()) => return Ok(()),
-            // Gone since it was observed (it ran), or made meanwhile.
-            Err(e) if update && e.code.as_deref() == Some("ResourceNotFoundException") => {
-                update = false
-            }
-            Err(e) if !update && e.code.as_deref() == Some("ConflictException") => update = true,
-            Err(e)
-                if fresh_role
-                    && e.code.as_deref() == Some("ValidationException")
-                    && waited < Duration::from_secs(60) =>
-            {
-                tracing::debug!(error = %e, "the new role is not usable yet");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                waited += Duration::from_secs(2);
-            }
-            Err(e) => {
+        let res = settling(
+            "write the schedule",
+            |e| fresh_role && e.code.as_deref() == Some("ValidationException"),
+            || async {
+                if update {
+                    send!(ctx.scheduler.update_schedule())
+                } else {
+                    send!(ctx.scheduler.create_schedule())
+                }
+            },
+        )
+        .await;
+        let code = res.as_ref().err().and_then(|e| e.code.clone());
+        match (res, code.as_deref()) {
+            (Ok(()), _) => return Ok(()),
+            // Gone since it was observed (it ran), or made meanwhile: once.
+            (Err(_), Some("ResourceNotFoundException")) if update && !fell_back => update = false,
+            (Err(_), Some("ConflictException")) if !update && !fell_back => update = true,
+            (Err(e), _) => {
                 return Err(anyhow::Error::new(e)
                     .context(format!("failed to write expiry schedule {name}")))
             }
         }
+        fell_back = true;
     }
 }
 
-/// Writes both schedules for `expires_at`, at once.
-pub async fn write(
-    ctx: &Ctx,
-    plan: &Plan,
-    role: (&str, bool),
-    expires_at: DateTime<Utc>,
-    lb_arn: &str,
-    servers: &Servers,
-    known: bool,
-) -> Result<()> {
-    let t = targets(plan, lb_arn, servers);
-    tokio::try_join!(
-        write_one(ctx, plan, role, expires_at, &t[0], known),
-        write_one(ctx, plan, role, expires_at, &t[1], known),
-    )?;
-    Ok(())
-}
-
-/// When the schedules of `plan.expires_after` from now would fire.
-pub fn expires_at(plan: &Plan) -> Option<DateTime<Utc>> {
-    let after = plan.expires_after?;
-    let t = Utc::now() + chrono::Duration::from_std(after).ok()?;
-    // Whole seconds, as `at(...)` says it.
-    DateTime::from_timestamp(t.timestamp(), 0)
-}
-
-/// When the deployment expires and the role its schedule runs under, if a
-/// schedule says so.
-pub async fn read(ctx: &Ctx, plan: &Plan) -> Result<Option<(DateTime<Utc>, String)>> {
-    let res = ctx
-        .scheduler
-        .get_schedule()
-        .name(lb_schedule(plan))
-        .group_name(&plan.schedule_group)
-        .send()
-        .await
-        .map_err(AwsError::from);
-    match res {
-        Ok(out) => Ok(out.schedule_expression().and_then(parse_at).map(|t| {
-            let role = out.target().map(|t| t.role_arn().to_string());
-            (t, role.unwrap_or_default())
-        })),
-        Err(e) if e.code.as_deref() == Some("ResourceNotFoundException") => Ok(None),
-        Err(e) => Err(anyhow::Error::new(e).context("failed to read the expiry schedule")),
-    }
-}
-
-/// Deletes the deployment's schedule group (and its schedules): `off`.
-pub async fn delete_schedules(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
+/// Deletes a schedule group (and its schedules); absent is fine.
+pub async fn delete_group(ctx: &Ctx, group: &str) -> Result<Deleted> {
     let res = ctx
         .scheduler
         .delete_schedule_group()
-        .name(&plan.schedule_group)
+        .name(group)
         .send()
         .await
         .map_err(AwsError::from);
     match res {
         Ok(_) => Ok(Deleted::Deleted),
         Err(e) if e.code.as_deref() == Some("ResourceNotFoundException") => Ok(Deleted::Absent),
-        Err(e) => Err(anyhow::Error::new(e).context(format!(
-            "failed to delete schedule group {}",
-            plan.schedule_group
-        ))),
+        Err(e) => {
+            Err(anyhow::Error::new(e).context(format!("failed to delete schedule group {group}")))
+        }
     }
 }
 
-/// After [`delete_schedules`]: the region's role, if no other deployment of
-/// this region has schedules (cleanup runs it beside its other steps).
-pub async fn delete_role_if_unused(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
+/// After [`delete_group`]: the region's role, if no other deployment of
+/// this region has schedules (cleanup runs it beside its other steps). A role
+/// whose inline policy is already gone (a half-made one) is deleted too.
+pub async fn delete_role_if_unused(ctx: &Ctx, spec: &Spec) -> Result<Deleted> {
     let others = ctx
         .scheduler
         .list_schedule_groups()
@@ -372,33 +703,37 @@ pub async fn delete_role_if_unused(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
     let in_use = others
         .schedule_groups()
         .iter()
-        .any(|g| g.name() != Some(plan.schedule_group.as_str()));
+        .any(|g| g.name() != Some(spec.group.as_str()));
     if in_use {
-        return Ok(Deleted::Absent);
+        return Ok(Deleted::Kept);
     }
-    let name = role_name(&ctx.region);
+    let name = &spec.role;
     let res = ctx
         .iam
         .delete_role_policy()
-        .role_name(&name)
+        .role_name(name)
         .policy_name(ROLE_POLICY_NAME)
         .send()
         .await
         .map_err(AwsError::from);
-    if let Err(e) = res {
-        if e.code.as_deref() == Some("NoSuchEntity") {
-            return Ok(Deleted::Absent);
-        }
-        return Err(anyhow::Error::new(e).context(format!("failed to empty role {name}")));
+    match res {
+        Ok(_) => {}
+        // The policy is gone already (or the role is): DeleteRole says which.
+        Err(e) if e.code.as_deref() == Some("NoSuchEntity") => {}
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("failed to empty role {name}"))),
     }
-    ctx.iam
+    let res = ctx
+        .iam
         .delete_role()
-        .role_name(&name)
+        .role_name(name)
         .send()
         .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to delete role {name}"))?;
-    Ok(Deleted::Deleted)
+        .map_err(AwsError::from);
+    match res {
+        Ok(_) => Ok(Deleted::Deleted),
+        Err(e) if e.code.as_deref() == Some("NoSuchEntity") => Ok(Deleted::Absent),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("failed to delete role {name}"))),
+    }
 }
 
 #[cfg(test)]
@@ -433,5 +768,21 @@ mod tests {
             t["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
             "123456789012"
         );
+    }
+
+    #[test]
+    fn iam_policy_documents_are_compared_decoded() {
+        let wanted = role_policy();
+        let encoded: String = wanted
+            .bytes()
+            .map(|b| match b {
+                b'{' | b'}' | b'"' | b':' | b',' | b'/' | b' ' => format!("%{b:02X}"),
+                _ => (b as char).to_string(),
+            })
+            .collect();
+        assert!(same_policy(&encoded, &wanted));
+        assert!(same_policy(&wanted, &wanted));
+        assert!(!same_policy(&encoded.replace("Terminate", "Stop"), &wanted));
+        assert!(!same_policy("", &wanted));
     }
 }

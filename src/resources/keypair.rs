@@ -16,9 +16,36 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 
-use super::{ec2_filter, ec2_is_ours, ec2_tag_spec, foreign, Deleted, Ensured, Outcome};
+use super::{Deleted, Seen, Verb};
 use crate::aws::{is_duplicate, unless_not_found, AwsError, Ctx};
 use crate::plan::Plan;
+use crate::tags::{ec2_filter, Owner, TagDrift, Tagger, Tags};
+
+/// What deploy.toml asks of the key pair.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Key pair name.
+    pub name: String,
+    /// Where its private key is kept (empty: a deployment known only by
+    /// name, whose local file is left alone).
+    pub pem: PathBuf,
+    /// Its tags.
+    pub owner: Owner,
+    /// `--replace-key-pair`: make a new one when the .pem does not match.
+    pub replace: bool,
+}
+
+impl Spec {
+    /// The key pair of `plan`.
+    pub fn new(plan: &Plan, replace: bool) -> Spec {
+        Spec {
+            name: plan.key_name.clone(),
+            pem: plan.pem_path.clone(),
+            owner: plan.owner.clone(),
+            replace,
+        }
+    }
+}
 
 /// A key pair in AWS.
 #[derive(Debug, Clone)]
@@ -27,55 +54,57 @@ pub struct KeyPair {
     pub name: String,
     /// Key pair id (`key-...`).
     pub id: String,
-    /// Whether it carries this deployment's tags.
-    pub ours: bool,
     /// The fingerprint AWS reports.
     pub fingerprint: String,
     /// Its tags.
-    pub tags: super::Tags,
+    pub tags: Tags,
 }
 
-/// Finds the key pair with the plan's name, ours or not.
-pub async fn find_any(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
+/// The key pair with the spec's name: ours, another's, or none.
+pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<KeyPair>> {
     // A deployment found by name whose key pair was not found by its tags.
-    if plan.key_name.is_empty() {
-        return Ok(None);
+    if spec.name.is_empty() {
+        return Ok(Seen::Absent);
     }
     let out = ctx
         .ec2
         .describe_key_pairs()
-        .filters(ec2_filter("key-name", &plan.key_name))
+        .filters(ec2_filter("key-name", &spec.name))
         .send()
         .await
         .map_err(AwsError::from)
-        .with_context(|| format!("failed to look up key pair {}", plan.key_name))?;
-    Ok(out
+        .with_context(|| format!("failed to look up key pair {}", spec.name))?;
+    let Some(k) = out
         .key_pairs()
         .iter()
-        .find(|k| k.key_name() == Some(plan.key_name.as_str()))
-        .map(|k| KeyPair {
-            name: plan.key_name.clone(),
-            id: k.key_pair_id().unwrap_or_default().to_string(),
-            ours: ec2_is_ours(k.tags(), plan),
-            fingerprint: k.key_fingerprint().unwrap_or_default().to_string(),
-            tags: super::ec2_pairs(k.tags()),
-        }))
+        .find(|k| k.key_name() == Some(spec.name.as_str()))
+    else {
+        return Ok(Seen::Absent);
+    };
+    let tags = crate::tags::ec2_pairs(k.tags());
+    if !spec.owner.owns(&tags) {
+        return Ok(Seen::Foreign(spec.owner.foreign(
+            "key pair",
+            &spec.name,
+            "Choose another ssh.key_name in deploy.toml.",
+        )));
+    }
+    Ok(Seen::Ours(KeyPair {
+        name: spec.name.clone(),
+        id: k.key_pair_id().unwrap_or_default().to_string(),
+        fingerprint: k.key_fingerprint().unwrap_or_default().to_string(),
+        tags,
+    }))
 }
 
 /// The name of deployment `name`'s key pair, found by its tags (the name is
 /// deploy.toml's choice, so a deployment known only by its name needs this).
 pub async fn name_by_tags(ctx: &Ctx, name: &str) -> Result<Option<String>> {
+    let owner = Owner::new(name, &Default::default());
     let out = ctx
         .ec2
         .describe_key_pairs()
-        .filters(ec2_filter(
-            &format!("tag:{}", crate::config::MANAGED_BY_KEY),
-            crate::config::MANAGED_BY_VALUE,
-        ))
-        .filters(ec2_filter(
-            &format!("tag:{}", crate::config::DEPLOYMENT_KEY),
-            name,
-        ))
+        .set_filters(Some(owner.ec2_filters()))
         .send()
         .await
         .map_err(AwsError::from)
@@ -84,11 +113,6 @@ pub async fn name_by_tags(ctx: &Ctx, name: &str) -> Result<Option<String>> {
         .key_pairs()
         .iter()
         .find_map(|k| k.key_name().map(str::to_string)))
-}
-
-/// Finds this deployment's key pair.
-pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<KeyPair>> {
-    Ok(find_any(ctx, plan).await?.filter(|k| k.ours))
 }
 
 /// The fingerprint AWS gives an imported ed25519 key: the base64 SHA-256 digest
@@ -108,21 +132,26 @@ fn same_fingerprint(aws: &str, local: &str) -> bool {
     aws.trim_start_matches("SHA256:").trim_end_matches('=') == local
 }
 
-/// What the local .pem holds.
-enum Local {
+/// What the local .pem holds: read once, by the observation.
+#[derive(Debug, Clone)]
+pub enum Local {
     /// No file.
     Missing,
-    /// An OpenSSH private key (written by this tool).
-    Key(Box<PrivateKey>),
+    /// An OpenSSH private key (written by this tool): its public half.
+    Key(Box<PublicKey>),
     /// A file this tool cannot read as an OpenSSH key (e.g. an RSA PEM from
     /// CreateKeyPair, written by an earlier version).
     Other,
 }
 
-fn read_local(pem: &Path) -> Result<Local> {
+/// Reads the local .pem (an empty path: none to read).
+pub fn read_local(pem: &Path) -> Result<Local> {
+    if pem.as_os_str().is_empty() {
+        return Ok(Local::Missing);
+    }
     match std::fs::read_to_string(pem) {
         Ok(text) => Ok(match PrivateKey::from_openssh(text.trim()) {
-            Ok(k) => Local::Key(Box::new(k)),
+            Ok(k) => Local::Key(Box::new(k.public_key().clone())),
             Err(_) => Local::Other,
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Local::Missing),
@@ -130,49 +159,65 @@ fn read_local(pem: &Path) -> Result<Local> {
     }
 }
 
-/// What [`ensure_found`] will do with what exists: the shared decision of
-/// deploy and `--plan`.
+/// What deploy does with the key pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyAction {
+pub enum Action {
+    /// Make a key here and import it; `move_aside`: a .pem that belongs to no
+    /// key pair and is not an OpenSSH key is renamed first.
+    Create {
+        /// Rename the unreadable .pem out of the way first.
+        move_aside: bool,
+    },
+    /// Import the public half of the .pem a killed run left behind.
+    Import(Box<PublicKey>),
     /// The key pair exists and matches the local key (or cannot be compared).
     Keep,
-    /// Make a key here and import it.
-    Create,
-    /// Import the public half of the .pem a killed run left behind (read once,
-    /// here).
-    ImportExisting(Box<PublicKey>),
+    /// As `Keep`, and its tags follow deploy.toml.
+    Retag(TagDrift),
     /// Delete the key pair in AWS, set the .pem aside, make and import a new one.
     Replace,
     /// Stop, with the reason.
     Stop(String),
 }
 
-/// Decides what to do with the key pair, given what was found in AWS and on disk.
-pub fn decide(plan: &Plan, found: Option<&KeyPair>, replace: bool) -> Result<KeyAction> {
-    let pem = &plan.pem_path;
-    let local = read_local(pem)?;
-    Ok(match (found, local) {
-        (Some(k), _) if !k.ours => return Err(not_ours(plan)),
-        (Some(_), _) if replace => KeyAction::Replace,
-        (Some(k), Local::Key(key)) => {
-            let local = aws_fingerprint(key.public_key());
-            if same_fingerprint(&k.fingerprint, &local) {
-                KeyAction::Keep
-            } else {
-                KeyAction::Stop(format!(
-                    "key pair {} in AWS does not match the private key in {} (AWS has \
-                     fingerprint {}, the file SHA256:{local}): the file belongs to another key \
-                     pair, perhaps of an earlier deployment of the same name. Put the matching \
-                     .pem there, or run `deploy --replace-key-pair` to delete the key pair in \
-                     AWS and make a new one (an instance that already runs keeps the old key)",
-                    k.name,
-                    pem.display(),
-                    k.fingerprint
-                ))
+/// Decides what to do with the key pair, given what AWS and the disk hold.
+pub fn decide(spec: &Spec, seen: &Seen<KeyPair>, local: &Local) -> Action {
+    let pem = &spec.pem;
+    let k = match seen {
+        Seen::Foreign(why) => return Action::Stop(why.clone()),
+        Seen::Absent => {
+            return match local {
+                Local::Key(public) => Action::Import(public.clone()),
+                Local::Missing => Action::Create { move_aside: false },
+                Local::Other => Action::Create { move_aside: true },
             }
         }
-        (Some(_), Local::Other) => KeyAction::Keep,
-        (Some(k), Local::Missing) => KeyAction::Stop(format!(
+        Seen::Ours(_) if spec.replace => return Action::Replace,
+        Seen::Ours(k) => k,
+    };
+    let keep = || {
+        let drift = spec.owner.drift(&k.tags);
+        if drift.is_empty() {
+            Action::Keep
+        } else {
+            Action::Retag(drift)
+        }
+    };
+    match local {
+        Local::Key(public) if same_fingerprint(&k.fingerprint, &aws_fingerprint(public)) => keep(),
+        Local::Key(public) => Action::Stop(format!(
+            "key pair {} in AWS does not match the private key in {} (AWS has fingerprint {}, \
+             the file SHA256:{}): the file belongs to another key pair, perhaps of an earlier \
+             deployment of the same name. Put the matching .pem there, or run `deploy \
+             --replace-key-pair` to delete the key pair in AWS and make a new one (an instance \
+             that already runs keeps the old key)",
+            k.name,
+            pem.display(),
+            k.fingerprint,
+            aws_fingerprint(public)
+        )),
+        Local::Other => keep(),
+        Local::Missing => Action::Stop(format!(
             "key pair {} exists in AWS but its private key {} is not here (deployed from \
              another machine, or the file was deleted). Copy the .pem here, or run `deploy \
              --replace-key-pair` to delete the key pair and make a new one (an instance that \
@@ -180,64 +225,73 @@ pub fn decide(plan: &Plan, found: Option<&KeyPair>, replace: bool) -> Result<Key
             k.name,
             pem.display()
         )),
-        (None, Local::Key(key)) => KeyAction::ImportExisting(Box::new(key.public_key().clone())),
-        (None, _) => KeyAction::Create,
-    })
+    }
 }
 
-/// Makes sure the key pair exists in AWS and its private key is on disk, given
-/// what [`find_any`] found (deploy looks everything up first, in parallel).
-pub async fn ensure_found(
-    ctx: &Ctx,
-    plan: &Plan,
-    found: Option<KeyPair>,
-    replace: bool,
-) -> Result<Ensured<KeyPair>> {
-    let pem = &plan.pem_path;
-    match decide(plan, found.as_ref(), replace)? {
-        KeyAction::Keep => {
-            let key = found.context("no key pair")?;
-            let drift = super::tag_drift(&key.tags, plan);
-            super::ec2_retag(ctx, &key.id, &drift).await?;
-            let outcome = if drift.is_empty() {
-                Outcome::Existing
-            } else {
-                Outcome::Updated
-            };
-            Ok(Ensured::new(key, outcome))
+impl Action {
+    /// The plan's verb.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Action::Create { .. } | Action::Import(_) => Verb::Create,
+            Action::Keep => Verb::Keep,
+            Action::Retag(_) => Verb::Update,
+            Action::Replace => Verb::Replace,
+            Action::Stop(_) => Verb::Stop,
         }
-        KeyAction::Stop(why) => bail!(why),
-        KeyAction::Replace => {
-            delete_in_aws(ctx, found.as_ref().context("no key pair")?).await?;
-            move_aside(pem)?;
-            create(ctx, plan).await
-        }
-        KeyAction::ImportExisting(public) => {
-            tracing::debug!("importing the key a previous run left in {}", pem.display());
-            import(ctx, plan, &public).await
-        }
-        KeyAction::Create => {
-            if pem.exists() {
-                let aside = move_aside(pem)?;
-                tracing::warn!(
-                    "{} belongs to no key pair in AWS and is not an OpenSSH key; moved it to {}",
-                    pem.display(),
-                    aside.display()
-                );
-            }
-            create(ctx, plan).await
+    }
+
+    /// What the plan says of it.
+    pub fn detail(&self, spec: &Spec) -> String {
+        match self {
+            Action::Create { .. } => format!("ed25519, saved as {}", spec.pem.display()),
+            Action::Import(_) => format!("imported from {}", spec.pem.display()),
+            Action::Keep => String::new(),
+            Action::Retag(d) => d.describe().join("; "),
+            Action::Replace => "--replace-key-pair: a new key pair and .pem".into(),
+            Action::Stop(why) => why.clone(),
         }
     }
 }
 
-/// The error for a same-named key pair without this tool's tags.
-pub fn not_ours(plan: &Plan) -> anyhow::Error {
-    foreign(
-        "key pair",
-        &plan.key_name,
-        plan,
-        "Choose another ssh.key_name in deploy.toml.",
-    )
+/// Applies the decision: `found` is the key pair observed (for keep, retag
+/// and replace).
+pub async fn apply(
+    ctx: &Ctx,
+    spec: &Spec,
+    action: &Action,
+    found: Option<&KeyPair>,
+) -> Result<KeyPair> {
+    let pem = &spec.pem;
+    let found = || found.cloned().context("no key pair was observed");
+    match action {
+        Action::Keep => found(),
+        Action::Retag(drift) => {
+            let key = found()?;
+            drift.apply(ctx, Tagger::Ec2(&key.id)).await?;
+            Ok(key)
+        }
+        Action::Stop(why) => bail!("{why}"),
+        Action::Replace => {
+            delete_in_aws(ctx, &found()?).await?;
+            move_aside(pem)?;
+            create(ctx, spec).await
+        }
+        Action::Import(public) => {
+            tracing::debug!("importing the key a previous run left in {}", pem.display());
+            import(ctx, spec, public).await
+        }
+        Action::Create { move_aside: aside } => {
+            if *aside {
+                let to = move_aside(pem)?;
+                tracing::warn!(
+                    "{} belongs to no key pair in AWS and is not an OpenSSH key; moved it to {}",
+                    pem.display(),
+                    to.display()
+                );
+            }
+            create(ctx, spec).await
+        }
+    }
 }
 
 /// A new ed25519 key: AWS accepts ed25519 for ImportKeyPair and Amazon Linux
@@ -249,19 +303,19 @@ pub fn generate() -> Result<PrivateKey> {
 }
 
 /// Makes a key here, writes its private half, then imports the public half.
-async fn create(ctx: &Ctx, plan: &Plan) -> Result<Ensured<KeyPair>> {
+async fn create(ctx: &Ctx, spec: &Spec) -> Result<KeyPair> {
     let key = generate()?;
     let text = key
         .to_openssh(LineEnding::LF)
         .context("failed to encode the private key")?;
-    write_private_key(&plan.pem_path, text.as_bytes())?;
-    import(ctx, plan, key.public_key()).await
+    write_private_key(&spec.pem, text.as_bytes())?;
+    import(ctx, spec, key.public_key()).await
 }
 
 /// ImportKeyPair, tagged; a "duplicate" (a retried import whose first attempt
 /// took effect) is resolved by reading the key pair back and comparing
 /// fingerprints.
-async fn import(ctx: &Ctx, plan: &Plan, public: &PublicKey) -> Result<Ensured<KeyPair>> {
+async fn import(ctx: &Ctx, spec: &Spec, public: &PublicKey) -> Result<KeyPair> {
     let openssh = public
         .to_openssh()
         .context("failed to encode the public key")?;
@@ -269,33 +323,29 @@ async fn import(ctx: &Ctx, plan: &Plan, public: &PublicKey) -> Result<Ensured<Ke
     let res = ctx
         .ec2
         .import_key_pair()
-        .key_name(&plan.key_name)
+        .key_name(&spec.name)
         .public_key_material(aws_sdk_ec2::primitives::Blob::new(openssh.into_bytes()))
-        .tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::KeyPair, &[]))
+        .tag_specifications(spec.owner.ec2_spec(ec2t::ResourceType::KeyPair, &[]))
         .send()
         .await
         .map_err(AwsError::from);
     match res {
-        Ok(out) => Ok(Ensured::new(
-            KeyPair {
-                name: plan.key_name.clone(),
-                id: out.key_pair_id().unwrap_or_default().to_string(),
-                ours: true,
-                fingerprint: out.key_fingerprint().unwrap_or_default().to_string(),
-                tags: plan.owned_tags(),
-            },
-            Outcome::Created,
-        )),
+        Ok(out) => Ok(KeyPair {
+            name: spec.name.clone(),
+            id: out.key_pair_id().unwrap_or_default().to_string(),
+            fingerprint: out.key_fingerprint().unwrap_or_default().to_string(),
+            tags: spec.owner.owned(),
+        }),
         Err(e) => {
             let e = anyhow::Error::new(e);
             if is_duplicate(&e) {
-                if let Some(k) = find(ctx, plan).await? {
+                if let Seen::Ours(k) = observe(ctx, spec).await? {
                     if same_fingerprint(&k.fingerprint, &local) {
-                        return Ok(Ensured::new(k, Outcome::Created));
+                        return Ok(k);
                     }
                 }
             }
-            Err(e.context(format!("failed to import key pair {}", plan.key_name)))
+            Err(e.context(format!("failed to import key pair {}", spec.name)))
         }
     }
 }
@@ -366,7 +416,7 @@ fn restrict_to_owner(path: &Path) -> std::result::Result<(), String> {
     let manual = format!(
         "icacls {}",
         args.iter()
-            .map(|a| crate::deploy::quote_for(a, true))
+            .map(|a| crate::shell::quote_for(a, true))
             .collect::<Vec<_>>()
             .join(" ")
     );
@@ -402,16 +452,13 @@ async fn delete_in_aws(ctx: &Ctx, key: &KeyPair) -> Result<()> {
     Ok(())
 }
 
-/// Deletes this deployment's key pair and, when it was there, the private key
-/// file this tool wrote for it. A key pair without this tool's tags is left alone.
-pub async fn delete(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
-    let Some(key) = find(ctx, plan).await? else {
-        return Ok(Deleted::Absent);
-    };
-    delete_in_aws(ctx, &key).await?;
+/// Deletes this deployment's key pair (as observed) and, when the spec names
+/// it, the private key file this tool wrote for it.
+pub async fn delete(ctx: &Ctx, spec: &Spec, key: &KeyPair) -> Result<Deleted> {
+    delete_in_aws(ctx, key).await?;
     // An empty path: the deployment was found by name, without its deploy.toml.
-    if !plan.pem_path.as_os_str().is_empty() {
-        remove_pem(&plan.pem_path)?;
+    if !spec.pem.as_os_str().is_empty() {
+        remove_pem(&spec.pem)?;
     }
     Ok(Deleted::Deleted)
 }

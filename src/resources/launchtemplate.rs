@@ -1,19 +1,37 @@
 //! The launch template of the web servers when `count > 1` (the Auto Scaling
-//! group launches from it): the same choices as a single instance's launch
-//! (image, type, user data, IMDSv2, encrypted gp3 root volume, standard CPU
-//! credits, the key pair, the web group, the tags). Each version's description
-//! carries the plan's fingerprint; a template change adds a version and makes it
-//! the default.
+//! group launches from it), made of the same launch spec as a single instance
+//! ([`instance::Spec`]: image, type, user data, IMDSv2, encrypted gp3 root
+//! volume, standard CPU credits, key pair, web group, tags). Each version's
+//! description carries the spec's fingerprint; a template change adds a
+//! version and makes it the default.
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
-use super::instance::{Image, ROLE_WEB};
-use super::{
-    ec2_filter, ec2_is_ours, ec2_tag_spec, foreign, is_foreign, Deleted, Ensured, Outcome,
-};
-use crate::aws::{is_duplicate, unless_not_found, AwsError, Ctx};
-use crate::plan::{base64, Plan, FINGERPRINT_KEY, ROLE_KEY, TEMPLATE_KEY};
+use super::instance::{self, Image};
+use super::{Deleted, Seen, Verb};
+use crate::aws::{unless_not_found, AwsError, Ctx};
+use crate::plan::{base64, Plan};
+use crate::tags::{ec2_filter, TagDrift, Tagger, Tags};
+
+/// What deploy.toml asks of the launch template.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Its name.
+    pub name: String,
+    /// What it launches.
+    pub launch: instance::Spec,
+}
+
+impl Spec {
+    /// The launch template of `plan`.
+    pub fn new(plan: &Plan) -> Spec {
+        Spec {
+            name: plan.lt_name.clone(),
+            launch: instance::Spec::new(plan),
+        }
+    }
+}
 
 /// A launch template and its default version.
 #[derive(Debug, Clone)]
@@ -27,13 +45,11 @@ pub struct LaunchTemplate {
     /// The fingerprint the default version was made for.
     pub fingerprint: String,
     /// Its tags.
-    pub tags: super::Tags,
+    pub tags: Tags,
 }
 
-/// What to put in a version.
+/// What to put in a version besides the spec.
 pub struct TemplateInputs<'a> {
-    /// The image.
-    pub image: &'a Image,
     /// The web group.
     pub security_group_id: &'a str,
     /// The key pair.
@@ -42,40 +58,40 @@ pub struct TemplateInputs<'a> {
     pub public_ip: bool,
 }
 
-fn description(plan: &Plan) -> String {
-    format!("sitedeploy {}", plan.fingerprint)
+fn description(spec: &Spec) -> String {
+    format!("sitedeploy {}", spec.launch.fingerprint)
 }
 
-/// Finds the plan's launch template with its default version; an error when
-/// one of that name lacks this tool's tags.
-pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LaunchTemplate>> {
+/// The spec's launch template with its default version: ours, another's, or
+/// none.
+pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<LaunchTemplate>> {
     let out = ctx
         .ec2
         .describe_launch_templates()
-        .filters(ec2_filter("launch-template-name", &plan.lt_name))
+        .filters(ec2_filter("launch-template-name", &spec.name))
         .send()
         .await
         .map_err(AwsError::from);
     let Some(out) = unless_not_found(out, || {
-        format!("failed to look up launch template {}", plan.lt_name)
+        format!("failed to look up launch template {}", spec.name)
     })?
     else {
-        return Ok(None);
+        return Ok(Seen::Absent);
     };
     let Some(lt) = out
         .launch_templates()
         .iter()
-        .find(|t| t.launch_template_name() == Some(plan.lt_name.as_str()))
+        .find(|t| t.launch_template_name() == Some(spec.name.as_str()))
     else {
-        return Ok(None);
+        return Ok(Seen::Absent);
     };
-    if !ec2_is_ours(lt.tags(), plan) {
-        return Err(foreign(
+    let tags = crate::tags::ec2_pairs(lt.tags());
+    if !spec.launch.owner.owns(&tags) {
+        return Ok(Seen::Foreign(spec.launch.owner.foreign(
             "launch template",
-            &plan.lt_name,
-            plan,
+            &spec.name,
             "Rename the deployment (name in deploy.toml).",
-        ));
+        )));
     }
     let id = lt.launch_template_id().unwrap_or_default().to_string();
     let version = lt.default_version_number().unwrap_or(1);
@@ -87,7 +103,7 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LaunchTemplate>> {
         .send()
         .await
         .map_err(AwsError::from)
-        .with_context(|| format!("failed to read launch template {}", plan.lt_name))?;
+        .with_context(|| format!("failed to read launch template {}", spec.name))?;
     let fingerprint = versions
         .launch_template_versions()
         .first()
@@ -95,34 +111,215 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<LaunchTemplate>> {
         .and_then(|d| d.strip_prefix("sitedeploy "))
         .unwrap_or_default()
         .to_string();
-    Ok(Some(LaunchTemplate {
+    Ok(Seen::Ours(LaunchTemplate {
         id,
-        name: plan.lt_name.clone(),
+        name: spec.name.clone(),
         version,
         fingerprint,
-        tags: super::ec2_pairs(lt.tags()),
+        tags,
     }))
 }
 
-fn data(plan: &Plan, inputs: &TemplateInputs<'_>) -> ec2t::RequestLaunchTemplateData {
-    let instance_tags = [
-        ("Name", plan.instance_name.as_str()),
-        (ROLE_KEY, ROLE_WEB),
-        (FINGERPRINT_KEY, plan.fingerprint.as_str()),
-        (TEMPLATE_KEY, plan.template.as_str()),
-    ];
-    let spec = |kind: ec2t::ResourceType, extra: &[(&str, &str)]| {
-        let s = ec2_tag_spec(plan, kind.clone(), extra);
+/// What deploy does with the launch template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create it from this image.
+    Create(Image),
+    /// Its default version runs the spec's fingerprint.
+    Keep,
+    /// As `Keep`; its tags follow deploy.toml.
+    Retag(TagDrift),
+    /// A new default version from this image (the template changed); tags too.
+    NewVersion(Image, TagDrift),
+    /// It goes (`count = 1`: one instance takes the place of the group), once
+    /// the instance serves.
+    Delete,
+    /// Deploy stops.
+    Stop(String),
+}
+
+/// Decides the launch template for `count > 1`; `image` is the image a new
+/// version would use (looked up whenever one is needed).
+pub fn decide(spec: &Spec, seen: &Seen<LaunchTemplate>, image: Option<&Image>) -> Action {
+    let no_image = || Action::Stop("no machine image was looked up for the launch template".into());
+    match seen {
+        Seen::Foreign(why) => Action::Stop(why.clone()),
+        Seen::Absent => image.map_or_else(no_image, |i| Action::Create(i.clone())),
+        Seen::Ours(lt) => {
+            let tags = spec.launch.owner.drift(&lt.tags);
+            match (lt.fingerprint == spec.launch.fingerprint, image) {
+                (true, _) if tags.is_empty() => Action::Keep,
+                (true, _) => Action::Retag(tags),
+                (false, Some(i)) => Action::NewVersion(i.clone(), tags),
+                (false, None) => no_image(),
+            }
+        }
+    }
+}
+
+impl Action {
+    /// The plan's verb.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Action::Create(_) => Verb::Create,
+            Action::Keep => Verb::Keep,
+            Action::Retag(_) | Action::NewVersion(..) => Verb::Update,
+            Action::Delete => Verb::Delete,
+            Action::Stop(_) => Verb::Stop,
+        }
+    }
+
+    /// What the plan says of it; `found` the template observed, `running`
+    /// the web servers it replaces.
+    pub fn detail(
+        &self,
+        spec: &Spec,
+        found: Option<&LaunchTemplate>,
+        running: &[instance::Instance],
+    ) -> String {
+        match self {
+            Action::Create(image) => format!("{} from {}", spec.launch.instance_type, image.id),
+            Action::Keep => String::new(),
+            Action::Retag(d) => d.describe().join("; "),
+            Action::NewVersion(image, d) => {
+                let next = found.map(|l| l.version + 1).unwrap_or(1);
+                let mut lines = vec![format!(
+                    "{}version {next} from {} for the changed template",
+                    instance::template_change(&spec.launch, running),
+                    image.id
+                )];
+                lines.extend(d.describe());
+                lines.join("; ")
+            }
+            Action::Delete => "count = 1: one instance takes the place of the group".into(),
+            Action::Stop(why) => why.clone(),
+        }
+    }
+}
+
+/// Applies the decision (not `Delete`, which comes after the site is proven:
+/// [`delete`]); `found` the template observed.
+pub async fn apply(
+    ctx: &Ctx,
+    spec: &Spec,
+    action: &Action,
+    found: Option<&LaunchTemplate>,
+    inputs: &TemplateInputs<'_>,
+) -> Result<LaunchTemplate> {
+    let found = || found.cloned().context("no launch template was observed");
+    match action {
+        Action::Stop(why) => bail!("{why}"),
+        Action::Keep => found(),
+        Action::Retag(drift) => {
+            let lt = found()?;
+            drift.apply(ctx, Tagger::Ec2(&lt.id)).await?;
+            Ok(lt)
+        }
+        Action::NewVersion(image, drift) => {
+            let lt = found()?;
+            drift.apply(ctx, Tagger::Ec2(&lt.id)).await?;
+            new_version(ctx, spec, lt, image, inputs).await
+        }
+        Action::Create(image) => create(ctx, spec, image, inputs).await,
+        Action::Delete => bail!(
+            "launch template {} goes after the site is proven",
+            spec.name
+        ),
+    }
+}
+
+async fn new_version(
+    ctx: &Ctx,
+    spec: &Spec,
+    lt: LaunchTemplate,
+    image: &Image,
+    inputs: &TemplateInputs<'_>,
+) -> Result<LaunchTemplate> {
+    let out = ctx
+        .ec2
+        .create_launch_template_version()
+        .launch_template_id(&lt.id)
+        .version_description(description(spec))
+        .launch_template_data(data(spec, image, inputs))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to add a version to {}", lt.name))?;
+    let version = out
+        .launch_template_version()
+        .and_then(|v| v.version_number())
+        .context("CreateLaunchTemplateVersion returned no version")?;
+    ctx.ec2
+        .modify_launch_template()
+        .launch_template_id(&lt.id)
+        .default_version(version.to_string())
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| {
+            format!(
+                "failed to make version {version} of {} the default",
+                lt.name
+            )
+        })?;
+    Ok(LaunchTemplate {
+        version,
+        fingerprint: spec.launch.fingerprint.clone(),
+        ..lt
+    })
+}
+
+async fn create(
+    ctx: &Ctx,
+    spec: &Spec,
+    image: &Image,
+    inputs: &TemplateInputs<'_>,
+) -> Result<LaunchTemplate> {
+    let out = ctx
+        .ec2
+        .create_launch_template()
+        .launch_template_name(&spec.name)
+        .version_description(description(spec))
+        .launch_template_data(data(spec, image, inputs))
+        .tag_specifications(
+            spec.launch
+                .owner
+                .ec2_spec(ec2t::ResourceType::LaunchTemplate, &[]),
+        )
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to create launch template {}", spec.name))?;
+    let Some(lt) = out.launch_template() else {
+        bail!("CreateLaunchTemplate returned no template");
+    };
+    Ok(LaunchTemplate {
+        id: lt.launch_template_id().unwrap_or_default().to_string(),
+        name: spec.name.clone(),
+        version: lt.default_version_number().unwrap_or(1),
+        fingerprint: spec.launch.fingerprint.clone(),
+        tags: spec.launch.owner.owned(),
+    })
+}
+
+fn data(
+    spec: &Spec,
+    image: &Image,
+    inputs: &TemplateInputs<'_>,
+) -> ec2t::RequestLaunchTemplateData {
+    let launch = &spec.launch;
+    let tagged = |kind: ec2t::ResourceType, extra: &[(&str, &str)]| {
+        let s = launch.owner.ec2_spec(kind.clone(), extra);
         ec2t::LaunchTemplateTagSpecificationRequest::builder()
             .resource_type(kind)
             .set_tags(Some(s.tags().to_vec()))
             .build()
     };
     let mut b = ec2t::RequestLaunchTemplateData::builder()
-        .image_id(&inputs.image.id)
-        .instance_type(ec2t::InstanceType::from(plan.instance_type.as_str()))
+        .image_id(&image.id)
+        .instance_type(ec2t::InstanceType::from(launch.instance_type.as_str()))
         .key_name(inputs.key_name)
-        .user_data(base64(plan.user_data.as_bytes()))
+        .user_data(base64(launch.user_data.as_bytes()))
         .metadata_options(
             ec2t::LaunchTemplateInstanceMetadataOptionsRequest::builder()
                 .http_tokens(ec2t::LaunchTemplateHttpTokensState::Required)
@@ -131,10 +328,10 @@ fn data(plan: &Plan, inputs: &TemplateInputs<'_>) -> ec2t::RequestLaunchTemplate
         )
         .block_device_mappings(
             ec2t::LaunchTemplateBlockDeviceMappingRequest::builder()
-                .device_name(&inputs.image.root_device)
+                .device_name(&image.root_device)
                 .ebs(
                     ec2t::LaunchTemplateEbsBlockDeviceRequest::builder()
-                        .volume_size(plan.root_volume_gb)
+                        .volume_size(launch.root_volume_gb)
                         .volume_type(ec2t::VolumeType::Gp3)
                         .encrypted(true)
                         .delete_on_termination(true)
@@ -142,17 +339,16 @@ fn data(plan: &Plan, inputs: &TemplateInputs<'_>) -> ec2t::RequestLaunchTemplate
                 )
                 .build(),
         )
-        .tag_specifications(spec(ec2t::ResourceType::Instance, &instance_tags))
-        .tag_specifications(spec(
+        .tag_specifications(tagged(
+            ec2t::ResourceType::Instance,
+            &launch.instance_tags(),
+        ))
+        .tag_specifications(tagged(
             ec2t::ResourceType::Volume,
-            &[("Name", plan.instance_name.as_str())],
+            &[("Name", launch.name.as_str())],
         ));
-    if plan.burstable() {
-        b = b.credit_specification(
-            ec2t::CreditSpecificationRequest::builder()
-                .cpu_credits("standard")
-                .build(),
-        );
+    if launch.burstable() {
+        b = b.credit_specification(super::instance::credit_standard());
     }
     if inputs.public_ip {
         b = b.network_interfaces(
@@ -169,116 +365,8 @@ fn data(plan: &Plan, inputs: &TemplateInputs<'_>) -> ec2t::RequestLaunchTemplate
     b.build()
 }
 
-/// A template whose default version already runs the plan's fingerprint: only
-/// its tags are brought into line.
-pub async fn keep(ctx: &Ctx, plan: &Plan, lt: LaunchTemplate) -> Result<Ensured<LaunchTemplate>> {
-    let drift = super::tag_drift(&lt.tags, plan);
-    super::ec2_retag(ctx, &lt.id, &drift).await?;
-    let outcome = if drift.is_empty() {
-        Outcome::Existing
-    } else {
-        Outcome::Updated
-    };
-    Ok(Ensured::new(lt, outcome))
-}
-
-/// Makes sure the template exists and its default version runs the plan's
-/// fingerprint: `Created`, `Existing`, or `Updated` (a new default version).
-pub async fn ensure(
-    ctx: &Ctx,
-    plan: &Plan,
-    found: Option<LaunchTemplate>,
-    inputs: &TemplateInputs<'_>,
-) -> Result<Ensured<LaunchTemplate>> {
-    if let Some(lt) = found {
-        if lt.fingerprint == plan.fingerprint {
-            return keep(ctx, plan, lt).await;
-        }
-        let drift = super::tag_drift(&lt.tags, plan);
-        super::ec2_retag(ctx, &lt.id, &drift).await?;
-        let out = ctx
-            .ec2
-            .create_launch_template_version()
-            .launch_template_id(&lt.id)
-            .version_description(description(plan))
-            .launch_template_data(data(plan, inputs))
-            .send()
-            .await
-            .map_err(AwsError::from)
-            .with_context(|| format!("failed to add a version to {}", lt.name))?;
-        let version = out
-            .launch_template_version()
-            .and_then(|v| v.version_number())
-            .context("CreateLaunchTemplateVersion returned no version")?;
-        ctx.ec2
-            .modify_launch_template()
-            .launch_template_id(&lt.id)
-            .default_version(version.to_string())
-            .send()
-            .await
-            .map_err(AwsError::from)
-            .with_context(|| {
-                format!(
-                    "failed to make version {version} of {} the default",
-                    lt.name
-                )
-            })?;
-        return Ok(Ensured::new(
-            LaunchTemplate {
-                version,
-                fingerprint: plan.fingerprint.clone(),
-                ..lt
-            },
-            Outcome::Updated,
-        ));
-    }
-    let res = ctx
-        .ec2
-        .create_launch_template()
-        .launch_template_name(&plan.lt_name)
-        .version_description(description(plan))
-        .launch_template_data(data(plan, inputs))
-        .tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::LaunchTemplate, &[]))
-        .send()
-        .await
-        .map_err(AwsError::from);
-    match res {
-        Ok(out) => {
-            let Some(lt) = out.launch_template() else {
-                bail!("CreateLaunchTemplate returned no template");
-            };
-            Ok(Ensured::new(
-                LaunchTemplate {
-                    id: lt.launch_template_id().unwrap_or_default().to_string(),
-                    name: plan.lt_name.clone(),
-                    version: lt.default_version_number().unwrap_or(1),
-                    fingerprint: plan.fingerprint.clone(),
-                    tags: plan.owned_tags(),
-                },
-                Outcome::Created,
-            ))
-        }
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            // A retried create whose first attempt took effect.
-            if is_duplicate(&e) {
-                if let Some(lt) = find(ctx, plan).await? {
-                    return Box::pin(ensure(ctx, plan, Some(lt), inputs)).await;
-                }
-            }
-            Err(e.context(format!("failed to create launch template {}", plan.lt_name)))
-        }
-    }
-}
-
-/// Deletes this deployment's launch template (every version).
-pub async fn delete(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
-    let lt = match find(ctx, plan).await {
-        Ok(Some(lt)) => lt,
-        Ok(None) => return Ok(Deleted::Absent),
-        Err(e) if is_foreign(&e) => return Ok(Deleted::Foreign),
-        Err(e) => return Err(e),
-    };
+/// Deletes the launch template (as observed), every version.
+pub async fn delete(ctx: &Ctx, lt: &LaunchTemplate) -> Result<Deleted> {
     let res = ctx
         .ec2
         .delete_launch_template()
@@ -286,8 +374,12 @@ pub async fn delete(ctx: &Ctx, plan: &Plan) -> Result<Deleted> {
         .send()
         .await
         .map_err(AwsError::from);
-    unless_not_found(res, || {
-        format!("failed to delete launch template {}", lt.name)
-    })?;
-    Ok(Deleted::Deleted)
+    Ok(
+        match unless_not_found(res, || {
+            format!("failed to delete launch template {}", lt.name)
+        })? {
+            Some(_) => Deleted::Deleted,
+            None => Deleted::Absent,
+        },
+    )
 }

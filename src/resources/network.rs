@@ -1,18 +1,20 @@
-//! The network the deployment lives in: the default VPC (or the configured one),
-//! one subnet per availability zone (in a VPC of the user's, only subnets routed
-//! to an internet gateway), and, only when something is to be created, where it
-//! goes: the instance in a zone that offers its type, the load balancer in that
-//! zone plus the next ones (`load_balancer.zones`, default 2: each zone adds a
-//! billed public IPv4 address). Read-only: this tool creates no networking.
+//! The network the deployment lives in: the default VPC (or the configured one)
+//! and, only when something is to be created in a zone, where it may go: one
+//! subnet per availability zone (in a VPC of the user's, only subnets routed
+//! to an internet gateway) and the zones that offer the instance type. The load
+//! balancer takes the first `load_balancer.zones` (default 2: each zone adds a
+//! billed public IPv4 address), preferring zones that offer the type; the web
+//! servers then go to the zones it was actually given. Read-only: this tool
+//! creates no networking.
 
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
-use super::ec2_filter;
 use crate::aws::{unless_not_found, AwsError, Ctx};
 use crate::plan::Plan;
+use crate::tags::ec2_filter;
 
 /// A subnet the deployment may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,75 +27,169 @@ pub struct Subnet {
     pub maps_public_ip: bool,
 }
 
-/// The VPC and its usable subnets.
+/// A zone the load balancer spans, and its subnet there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    /// Zone name.
+    pub name: String,
+    /// Subnet id.
+    pub subnet: String,
+}
+
+/// What deploy.toml asks of the network.
 #[derive(Debug, Clone)]
-pub struct Network {
-    /// VPC id.
-    pub vpc_id: String,
-    /// One subnet per availability zone, sorted by zone; with `vpc_id` set, only
-    /// subnets whose route table sends 0.0.0.0/0 to an internet gateway.
+pub struct Spec {
+    /// The VPC of one's own, or `None` for the default VPC.
+    pub vpc_id: Option<String>,
+    /// The web servers' instance type (zones that offer it are preferred).
+    pub instance_type: String,
+}
+
+impl Spec {
+    /// The network of `plan`.
+    pub fn new(plan: &Plan) -> Spec {
+        Spec {
+            vpc_id: plan.vpc_id.clone(),
+            instance_type: plan.instance_type.clone(),
+        }
+    }
+}
+
+/// The VPC the deployment lives in: the configured one (checked to exist), or
+/// the default VPC; fails with a plain explanation when there is none.
+pub async fn vpc(ctx: &Ctx, spec: &Spec) -> Result<String> {
+    if let Some(id) = &spec.vpc_id {
+        let res = ctx
+            .ec2
+            .describe_vpcs()
+            .vpc_ids(id)
+            .send()
+            .await
+            .map_err(AwsError::from);
+        let out = unless_not_found(res, || format!("failed to look up VPC {id}"))?;
+        if out.is_none_or(|o| o.vpcs().is_empty()) {
+            bail!(
+                "VPC {id} (vpc_id in deploy.toml) does not exist in {}: check the id and \
+                 the region, or remove vpc_id to use the default VPC",
+                ctx.region
+            );
+        }
+        return Ok(id.clone());
+    }
+    let out = ctx
+        .ec2
+        .describe_vpcs()
+        .filters(ec2_filter("is-default", "true"))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .context("failed to look up the default VPC")?;
+    match out.vpcs().first().and_then(|v| v.vpc_id()) {
+        Some(id) => Ok(id.to_string()),
+        None => bail!(
+            "the account has no default VPC in {}: create one with \
+             `aws ec2 create-default-vpc --region {}`, or set vpc_id in deploy.toml",
+            ctx.region,
+            ctx.region
+        ),
+    }
+}
+
+/// Where new things may go, looked up only when something is to be created
+/// in a zone: one subnet per zone, and the zones that offer the instance type.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    /// One subnet per availability zone, sorted by zone; with `vpc_id` set,
+    /// only subnets whose route table sends 0.0.0.0/0 to an internet gateway.
     pub subnets: Vec<Subnet>,
+    /// The zones that offer the web servers' instance type.
+    pub offered: Vec<String>,
 }
 
-/// Where things go: the instance's subnet, and the load balancer's subnets in
-/// order of preference (the instance's zone first, then zones offering the
-/// instance type, then the rest); the first `lb_zones` are used.
-#[derive(Debug, Clone)]
-pub struct Placement {
-    /// The instance's subnet.
-    pub instance: Subnet,
-    /// Load balancer subnet candidates, most preferred first.
-    pub lb_candidates: Vec<Subnet>,
+/// The subnets of `vpc_id` and the zones offering the type, at once.
+pub async fn places(ctx: &Ctx, spec: &Spec, vpc_id: &str) -> Result<Places> {
+    let (subnets, offered) = tokio::try_join!(subnets(ctx, spec, vpc_id), offered(ctx, spec))?;
+    if !subnets.iter().any(|s| offered.contains(&s.zone)) {
+        bail!(
+            "instance type {} is not offered in any zone of VPC {vpc_id} ({}); choose another \
+             instance.type in deploy.toml",
+            spec.instance_type,
+            subnets
+                .iter()
+                .map(|s| s.zone.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(Places { subnets, offered })
 }
 
-/// Finds the VPC and its subnets; fails with a plain explanation when the
-/// account has no default VPC or fewer than two zones.
-pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
-    let vpc_id = match &plan.vpc_id {
-        Some(id) => {
-            let res = ctx
-                .ec2
-                .describe_vpcs()
-                .vpc_ids(id)
-                .send()
-                .await
-                .map_err(AwsError::from);
-            let out = unless_not_found(res, || format!("failed to look up VPC {id}"))?;
-            if out.is_none_or(|o| o.vpcs().is_empty()) {
-                bail!(
-                    "VPC {id} (vpc_id in deploy.toml) does not exist in {}: check the id and \
-                     the region, or remove vpc_id to use the default VPC",
-                    ctx.region
-                );
-            }
-            id.clone()
-        }
-        None => {
-            let out = ctx
-                .ec2
-                .describe_vpcs()
-                .filters(ec2_filter("is-default", "true"))
-                .send()
-                .await
-                .map_err(AwsError::from)
-                .context("failed to look up the default VPC")?;
-            match out.vpcs().first().and_then(|v| v.vpc_id()) {
-                Some(id) => id.to_string(),
-                None => bail!(
-                    "the account has no default VPC in {}: create one with \
-                     `aws ec2 create-default-vpc --region {}`, or set vpc_id in deploy.toml",
-                    ctx.region,
-                    ctx.region
-                ),
-            }
-        }
-    };
+async fn offered(ctx: &Ctx, spec: &Spec) -> Result<Vec<String>> {
+    let out = ctx
+        .ec2
+        .describe_instance_type_offerings()
+        .location_type(ec2t::LocationType::AvailabilityZone)
+        .filters(ec2_filter("instance-type", &spec.instance_type))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to look up where {} is offered", spec.instance_type))?;
+    Ok(out
+        .instance_type_offerings()
+        .iter()
+        .filter_map(|o| o.location().map(str::to_string))
+        .collect())
+}
 
+impl Places {
+    /// The load balancer's subnets in order of preference: zones that offer
+    /// the instance type first (so the web servers can follow it), then the
+    /// rest; the first `load_balancer.zones` are asked for.
+    pub fn lb_candidates(&self) -> Vec<Subnet> {
+        let (offering, rest): (Vec<&Subnet>, Vec<&Subnet>) = self
+            .subnets
+            .iter()
+            .partition(|s| self.offered.contains(&s.zone));
+        offering.into_iter().chain(rest).cloned().collect()
+    }
+
+    /// Where the web servers go: the zones the load balancer actually spans
+    /// (a target in a zone it does not serve is never used) that offer the
+    /// instance type, in the load balancer's order.
+    pub fn for_servers(&self, lb_zones: &[Zone]) -> Result<Vec<Subnet>> {
+        let found: Vec<Subnet> = lb_zones
+            .iter()
+            .filter(|z| self.offered.contains(&z.name))
+            .filter_map(|z| {
+                self.subnets
+                    .iter()
+                    .find(|s| s.id == z.subnet || s.zone == z.name)
+            })
+            .cloned()
+            .collect();
+        if found.is_empty() {
+            bail!(
+                "none of the load balancer's zones ({}) offers the instance type: choose \
+                 another instance.type in deploy.toml",
+                lb_zones
+                    .iter()
+                    .map(|z| z.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        Ok(found)
+    }
+}
+
+/// One subnet per zone of `vpc_id` (in a VPC of one's own, only those routed
+/// to an internet gateway); fails with a plain explanation for fewer than two.
+async fn subnets(ctx: &Ctx, spec: &Spec, vpc_id: &str) -> Result<Vec<Subnet>> {
     let mut subnet_query = ctx
         .ec2
         .describe_subnets()
-        .filters(ec2_filter("vpc-id", &vpc_id));
-    if plan.vpc_id.is_none() {
+        .filters(ec2_filter("vpc-id", vpc_id));
+    if spec.vpc_id.is_none() {
         subnet_query = subnet_query.filters(ec2_filter("default-for-az", "true"));
     }
     let subnets = subnet_query
@@ -103,9 +199,9 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
         .with_context(|| format!("failed to list subnets of {vpc_id}"))?;
     // A default subnet always routes to the default VPC's internet gateway; in a
     // VPC of the user's, only subnets whose route table does are usable.
-    let public = match plan.vpc_id {
+    let public = match spec.vpc_id {
         None => None,
-        Some(_) => Some(internet_routed(ctx, &vpc_id).await?),
+        Some(_) => Some(internet_routed(ctx, vpc_id).await?),
     };
 
     // One subnet per zone: the lowest subnet id, so the choice is stable.
@@ -134,7 +230,7 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
         }
     }
     if by_zone.len() < 2 {
-        let why = if plan.vpc_id.is_none() {
+        let why = if spec.vpc_id.is_none() {
             "create the missing default subnets with `aws ec2 create-default-subnet \
              --availability-zone <zone>`"
                 .to_string()
@@ -150,7 +246,7 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
         bail!(
             "an Application Load Balancer needs subnets in at least two availability zones, \
              but VPC {vpc_id} has {} in {}: {why}",
-            if plan.vpc_id.is_none() {
+            if spec.vpc_id.is_none() {
                 "default subnets"
             } else {
                 "internet-routed subnets"
@@ -162,10 +258,7 @@ pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Network> {
             },
         );
     }
-    Ok(Network {
-        subnets: by_zone.into_values().collect(),
-        vpc_id,
-    })
+    Ok(by_zone.into_values().collect())
 }
 
 /// Which subnets of a VPC route 0.0.0.0/0 to an internet gateway.
@@ -211,60 +304,6 @@ async fn internet_routed(ctx: &Ctx, vpc_id: &str) -> Result<InternetRouted> {
     Ok(r)
 }
 
-/// Chooses the instance's subnet (the first zone, in name order, that offers
-/// the instance type) and orders the load balancer's candidates.
-pub async fn place(ctx: &Ctx, plan: &Plan, net: &Network) -> Result<Placement> {
-    let offerings = ctx
-        .ec2
-        .describe_instance_type_offerings()
-        .location_type(ec2t::LocationType::AvailabilityZone)
-        .filters(ec2_filter("instance-type", &plan.instance_type))
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to look up where {} is offered", plan.instance_type))?;
-    let offered: Vec<&str> = offerings
-        .instance_type_offerings()
-        .iter()
-        .filter_map(|o| o.location())
-        .collect();
-    order(net, &offered).ok_or_else(|| {
-        anyhow::anyhow!(
-            "instance type {} is not offered in any zone of VPC {} ({}); choose another \
-             instance.type in deploy.toml",
-            plan.instance_type,
-            net.vpc_id,
-            net.subnets
-                .iter()
-                .map(|s| s.zone.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
-}
-
-/// Pure part of [`place`]: the instance in the first offering zone; the load
-/// balancer's candidates in the order instance zone, other offering zones,
-/// the rest.
-pub fn order(net: &Network, offered: &[&str]) -> Option<Placement> {
-    let instance = net
-        .subnets
-        .iter()
-        .find(|s| offered.contains(&s.zone.as_str()))?
-        .clone();
-    let mut lb_candidates = vec![instance.clone()];
-    let (offering, rest): (Vec<&Subnet>, Vec<&Subnet>) = net
-        .subnets
-        .iter()
-        .filter(|s| s.id != instance.id)
-        .partition(|s| offered.contains(&s.zone.as_str()));
-    lb_candidates.extend(offering.into_iter().chain(rest).cloned());
-    Some(Placement {
-        instance,
-        lb_candidates,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,15 +317,29 @@ mod tests {
     }
 
     #[test]
-    fn instance_zone_first_then_offering_zones() {
-        let net = Network {
-            vpc_id: "vpc-1".into(),
+    fn offering_zones_first_and_servers_follow_the_load_balancer() {
+        let places = Places {
             subnets: ["a", "b", "c", "d"].iter().map(|z| sn(z)).collect(),
+            offered: vec!["b".into(), "d".into()],
         };
-        let p = order(&net, &["b", "d"]).unwrap();
-        assert_eq!(p.instance.zone, "b");
-        let zones: Vec<&str> = p.lb_candidates.iter().map(|s| s.zone.as_str()).collect();
+        let zones: Vec<String> = places.lb_candidates().into_iter().map(|s| s.zone).collect();
         assert_eq!(zones, ["b", "d", "a", "c"]);
-        assert!(order(&net, &["x"]).is_none());
+        // AWS accepted d and a (b refused): the servers go to d only.
+        let lb = [("d", "subnet-d"), ("a", "subnet-a")].map(|(z, s)| Zone {
+            name: z.into(),
+            subnet: s.into(),
+        });
+        let servers: Vec<String> = places
+            .for_servers(&lb)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.zone)
+            .collect();
+        assert_eq!(servers, ["d"]);
+        let none = [Zone {
+            name: "a".into(),
+            subnet: "subnet-a".into(),
+        }];
+        assert!(places.for_servers(&none).is_err());
     }
 }

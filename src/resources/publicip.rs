@@ -11,12 +11,34 @@ use anyhow::{bail, Context, Result};
 use crate::config::SshCidr;
 use crate::plan::Plan;
 
-/// The CIDR the SSH rule should allow, or `None` when it could not be detected
-/// (the reason is returned for the warning).
-pub async fn ssh_cidr(plan: &Plan) -> std::result::Result<String, String> {
-    match &plan.ssh_cidr {
+/// What deploy.toml asks of the SSH rule's source.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// A fixed CIDR, or `auto`.
+    pub cidr: SshCidr,
+    /// Public-IP services, in order.
+    pub services: Vec<String>,
+    /// Each request's timeout.
+    pub timeout: Duration,
+}
+
+impl Spec {
+    /// The SSH source of `plan`.
+    pub fn new(plan: &Plan) -> Spec {
+        Spec {
+            cidr: plan.ssh_cidr.clone(),
+            services: plan.ip_services.clone(),
+            timeout: Duration::from_secs(plan.ip_timeout_secs),
+        }
+    }
+}
+
+/// The CIDR the SSH rule should allow, or why it could not be detected (for
+/// the warning; no SSH rule is added then).
+pub async fn ssh_cidr(spec: &Spec) -> std::result::Result<String, String> {
+    match &spec.cidr {
         SshCidr::Fixed(c) => Ok(c.clone()),
-        SshCidr::Auto => detect(&plan.ip_services, Duration::from_secs(plan.ip_timeout_secs))
+        SshCidr::Auto => detect(&spec.services, spec.timeout)
             .await
             .map(|ip| format!("{ip}/32"))
             .map_err(|e| format!("{e:#}")),

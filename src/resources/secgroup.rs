@@ -1,24 +1,25 @@
 //! Security groups: the load balancer's (listener port from anywhere, extra rules)
 //! and the instance's (HTTP only from the load balancer's group, SSH only from the
-//! deployer's address). Found by name, VPC and this tool's tags; a same-named
-//! group without the tags is never used or deleted. Re-running adds missing rules,
-//! and replaces the SSH rule this tool added when the deployer's address changed.
+//! deployer's address). Both are observed in one call, by name; a group is ours
+//! by its tags, and a same-named group without them is never used or deleted.
+//! The decision adds missing rules, revokes the rules this tool added that
+//! deploy.toml no longer asks for (an old port, an old SSH address) and keeps
+//! rules added by hand.
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use aws_sdk_ec2::types as ec2t;
 
-use super::{
-    ec2_filter, ec2_is_ours, ec2_tag_filters, ec2_tag_spec, foreign, Deleted, Ensured, Outcome,
-};
+use super::{Deleted, Seen, Verb};
 use crate::aws::{
     after_create, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
 };
 use crate::plan::{
     Plan, EXTRA_RULE_DESCRIPTION, LB_TO_WEB_DESCRIPTION, LISTENER_RULE_DESCRIPTION,
-    SSH_RULE_DESCRIPTION,
+    SSH_RULE_DESCRIPTION, WEB_PORT,
 };
+use crate::tags::{ec2_filter, Owner, TagDrift, Tagger, Tags};
 
 /// A security group.
 #[derive(Debug, Clone)]
@@ -226,6 +227,74 @@ pub fn rule_changes(existing: &[Rule], wanted: &[Rule]) -> RuleChanges {
     }
 }
 
+/// What deploy.toml asks of one group (its rules come with the decision:
+/// the web group's depend on the load balancer's group and the deployer's
+/// address).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Group name.
+    pub name: String,
+    /// Its description (set at creation).
+    pub description: String,
+    /// Its tags.
+    pub owner: Owner,
+}
+
+impl Spec {
+    /// The load balancer's group of `plan`.
+    pub fn lb(plan: &Plan) -> Spec {
+        Spec {
+            name: plan.lb_sg_name.clone(),
+            description: format!("{} load balancer (sitedeploy)", plan.name),
+            owner: plan.owner.clone(),
+        }
+    }
+
+    /// The web servers' group of `plan`.
+    pub fn web(plan: &Plan) -> Spec {
+        Spec {
+            name: plan.web_sg_name.clone(),
+            description: format!("{} web server (sitedeploy)", plan.name),
+            owner: plan.owner.clone(),
+        }
+    }
+}
+
+/// The load balancer group's rules, as deploy.toml wants them.
+pub fn lb_rules(plan: &Plan) -> Vec<Rule> {
+    plan.lb_rules
+        .iter()
+        .map(|r| Rule::Cidr {
+            port: r.port,
+            cidr: r.cidr.clone(),
+            description: r.description.to_string(),
+        })
+        .collect()
+}
+
+/// Stands for the load balancer group's id while it is being created (known
+/// after apply): the web group's rule from it is planned with this id and
+/// sent with the real one.
+pub const NEW_LB_GROUP: &str = "(the new load balancer group)";
+
+/// The web group's rules: HTTP from the load balancer's group (its id, or
+/// [`NEW_LB_GROUP`] when it is yet to be made), SSH from the deployer.
+pub fn web_rules(lb_group_id: Option<&str>, ssh_cidr: Option<&str>) -> Vec<Rule> {
+    let mut rules = vec![Rule::Group {
+        port: WEB_PORT,
+        group_id: lb_group_id.unwrap_or(NEW_LB_GROUP).to_string(),
+        description: LB_TO_WEB_DESCRIPTION.into(),
+    }];
+    if let Some(c) = ssh_cidr {
+        rules.push(Rule::Cidr {
+            port: 22,
+            cidr: c.to_string(),
+            description: SSH_RULE_DESCRIPTION.into(),
+        });
+    }
+    rules
+}
+
 /// A group as found: its id, VPC, rules and tags.
 #[derive(Debug, Clone)]
 pub struct GroupState {
@@ -236,26 +305,48 @@ pub struct GroupState {
     /// Its ingress rules (single TCP ports).
     pub rules: Vec<Rule>,
     /// Its tags.
-    pub tags: super::Tags,
+    pub tags: Tags,
 }
 
-fn to_state(sg: &ec2t::SecurityGroup, name: &str) -> GroupState {
+fn to_state(sg: &ec2t::SecurityGroup) -> GroupState {
     GroupState {
         group: Group {
             id: sg.group_id().unwrap_or_default().to_string(),
-            name: name.to_string(),
+            name: sg.group_name().unwrap_or_default().to_string(),
         },
         vpc_id: sg.vpc_id().unwrap_or_default().to_string(),
         rules: existing_rules(sg),
-        tags: super::ec2_pairs(sg.tags()),
+        tags: crate::tags::ec2_pairs(sg.tags()),
     }
 }
 
-/// This deployment's group named `name` (in any VPC), with its rules and tags.
-pub async fn observe(ctx: &Ctx, plan: &Plan, name: &str) -> Result<Option<GroupState>> {
-    Ok(find_described(ctx, plan, None, name)
-        .await?
-        .map(|sg| to_state(&sg, name)))
+/// Every group with one of these names, in any VPC, ours or not (one call).
+pub async fn observe(ctx: &Ctx, names: &[&str]) -> Result<Vec<GroupState>> {
+    let filter = ec2t::Filter::builder()
+        .name("group-name")
+        .set_values(Some(names.iter().map(|n| n.to_string()).collect()))
+        .build();
+    let groups = describe(ctx, vec![filter])
+        .await
+        .with_context(|| format!("failed to look up security groups {}", names.join(", ")))?;
+    Ok(groups.iter().map(to_state).collect())
+}
+
+/// The group of `spec` among those observed: ours (in any VPC, so a VPC change
+/// is seen), or one of that name in `vpc_id` that is not ours, or none.
+pub fn classify(spec: &Spec, found: &[GroupState], vpc_id: Option<&str>) -> Seen<GroupState> {
+    let named = || found.iter().filter(|g| g.group.name == spec.name);
+    if let Some(g) = named().find(|g| spec.owner.owns(&g.tags)) {
+        return Seen::Ours(g.clone());
+    }
+    match named().find(|g| Some(g.vpc_id.as_str()) == vpc_id) {
+        Some(_) => Seen::Foreign(spec.owner.foreign(
+            "security group",
+            &spec.name,
+            "Rename the deployment (name in deploy.toml) or delete that group yourself.",
+        )),
+        None => Seen::Absent,
+    }
 }
 
 async fn describe(ctx: &Ctx, filters: Vec<ec2t::Filter>) -> Result<Vec<ec2t::SecurityGroup>> {
@@ -269,197 +360,258 @@ async fn describe(ctx: &Ctx, filters: Vec<ec2t::Filter>) -> Result<Vec<ec2t::Sec
     Ok(out.security_groups().to_vec())
 }
 
-/// Finds this deployment's group named `name`, in `vpc_id` when given.
-pub async fn find(
-    ctx: &Ctx,
-    plan: &Plan,
-    vpc_id: Option<&str>,
-    name: &str,
-) -> Result<Option<Group>> {
-    Ok(find_described(ctx, plan, vpc_id, name)
-        .await?
-        .map(|sg| Group {
-            id: sg.group_id().unwrap_or_default().to_string(),
-            name: name.to_string(),
-        }))
+/// What deploy does with a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create it with these rules.
+    Create(Vec<Rule>),
+    /// It is as wanted.
+    Keep,
+    /// Its rules (this tool's only) and tags change.
+    Update {
+        /// Rules to add and revoke (and those added by hand, kept).
+        rules: RuleChanges,
+        /// Its tags.
+        tags: TagDrift,
+    },
+    /// Deploy stops.
+    Stop(String),
 }
 
-async fn find_described(
-    ctx: &Ctx,
-    plan: &Plan,
-    vpc_id: Option<&str>,
-    name: &str,
-) -> Result<Option<ec2t::SecurityGroup>> {
-    let mut filters = ec2_tag_filters(plan);
-    filters.push(ec2_filter("group-name", name));
-    if let Some(v) = vpc_id {
-        filters.push(ec2_filter("vpc-id", v));
-    }
-    let groups = describe(ctx, filters)
-        .await
-        .with_context(|| format!("failed to look up security group {name}"))?;
-    Ok(groups
-        .into_iter()
-        .find(|g| g.group_name() == Some(name) && ec2_is_ours(g.tags(), plan)))
-}
-
-/// Makes sure the group exists with `rules` (and no rule this tool added that
-/// is no longer wanted). `observed`: the group as [`observe`] found it (in any
-/// VPC), when it was looked up already; `None` looks it up here.
-pub async fn ensure(
-    ctx: &Ctx,
-    plan: &Plan,
-    vpc_id: &str,
-    name: &str,
-    description: &str,
-    rules: &[Rule],
-    observed: Option<Option<GroupState>>,
-) -> Result<Ensured<Group>> {
-    let found = match observed {
-        Some(seen) => seen.filter(|g| g.vpc_id == vpc_id),
-        None => find_described(ctx, plan, Some(vpc_id), name)
-            .await?
-            .map(|sg| to_state(&sg, name)),
-    };
-    let (id, existing, mut outcome) = match found {
-        Some(g) => {
-            let drift = super::tag_drift(&g.tags, plan);
-            let id = g.group.id;
-            super::ec2_retag(ctx, &id, &drift).await?;
-            let outcome = if drift.is_empty() {
-                Outcome::Existing
+/// Decides what to do with a group, wanting `rules`, in VPC `vpc_id`.
+pub fn decide(spec: &Spec, seen: &Seen<GroupState>, vpc_id: &str, rules: &[Rule]) -> Action {
+    match seen {
+        Seen::Absent => Action::Create(rules.to_vec()),
+        Seen::Foreign(why) => Action::Stop(why.clone()),
+        Seen::Ours(g) if g.vpc_id != vpc_id => {
+            Action::Stop(moved_vpc(&spec.name, &g.vpc_id, vpc_id))
+        }
+        Seen::Ours(g) => {
+            let rules = rule_changes(&g.rules, rules);
+            let tags = spec.owner.drift(&g.tags);
+            if rules.is_empty() && tags.is_empty() {
+                // Rules added by hand are kept; the plan still says so.
+                if rules.by_hand.is_empty() {
+                    Action::Keep
+                } else {
+                    Action::Update { rules, tags }
+                }
             } else {
-                Outcome::Updated
-            };
-            (id, g.rules, outcome)
+                Action::Update { rules, tags }
+            }
         }
-        None => {
-            let (id, existing) = create(ctx, plan, vpc_id, name, description).await?;
-            (id, existing, Outcome::Created)
+    }
+}
+
+/// Why deploy stops when a resource of the deployment lives in another VPC
+/// than deploy.toml asks for.
+pub fn moved_vpc(name: &str, was: &str, now: &str) -> String {
+    format!(
+        "{name} lives in {was}, but deploy.toml now asks for {now}: a deployment cannot move \
+         between VPCs. Run cleanup, then deploy again (or set vpc_id back)"
+    )
+}
+
+impl Action {
+    /// The plan's verb.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Action::Create(_) => Verb::Create,
+            Action::Update { rules, tags } => {
+                Verb::keep_or_update(!rules.is_empty() || !tags.is_empty())
+            }
+            Action::Keep => Verb::Keep,
+            Action::Stop(_) => Verb::Stop,
         }
-    };
-    let RuleChanges { add, revoke, .. } = rule_changes(&existing, rules);
-    if !revoke.is_empty() {
+    }
+
+    /// What the plan says of it.
+    pub fn detail(&self) -> String {
+        match self {
+            Action::Create(rules) => rules
+                .iter()
+                .map(|r| format!("allow {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Action::Keep => String::new(),
+            Action::Update { rules, tags } => {
+                let mut lines = rules.describe();
+                lines.extend(tags.describe());
+                lines.extend(
+                    rules
+                        .by_hand
+                        .iter()
+                        .map(|r| format!("kept (added by hand): {r}")),
+                );
+                lines.join("; ")
+            }
+            Action::Stop(why) => why.clone(),
+        }
+    }
+}
+
+impl Rule {
+    /// The rule with the placeholder [`NEW_LB_GROUP`] replaced by the group's id.
+    fn resolved(&self, lb_group_id: Option<&str>) -> Rule {
+        match (self, lb_group_id) {
+            (
+                Rule::Group {
+                    port,
+                    group_id,
+                    description,
+                },
+                Some(id),
+            ) if group_id == NEW_LB_GROUP => Rule::Group {
+                port: *port,
+                group_id: id.to_string(),
+                description: description.clone(),
+            },
+            _ => self.clone(),
+        }
+    }
+}
+
+/// Applies the decision in `vpc_id`; `found` is the group observed;
+/// `lb_group_id` is the load balancer group's id, known once it exists.
+pub async fn apply(
+    ctx: &Ctx,
+    spec: &Spec,
+    action: &Action,
+    found: Option<&GroupState>,
+    vpc_id: &str,
+    lb_group_id: Option<&str>,
+) -> Result<Group> {
+    let resolve =
+        |rules: &[Rule]| -> Vec<Rule> { rules.iter().map(|r| r.resolved(lb_group_id)).collect() };
+    match action {
+        Action::Stop(why) => bail!("{why}"),
+        Action::Keep => Ok(found.context("no group was observed")?.group.clone()),
+        Action::Update { rules, tags } => {
+            let g = found.context("no group was observed")?.group.clone();
+            tags.apply(ctx, Tagger::Ec2(&g.id)).await?;
+            revoke(ctx, &g, &rules.revoke).await?;
+            authorize(ctx, &g, &resolve(&rules.add), false).await?;
+            Ok(g)
+        }
+        Action::Create(rules) => {
+            let (g, existing) = create(ctx, spec, vpc_id).await?;
+            // A retried create whose first attempt took effect may have rules.
+            let add: Vec<Rule> = resolve(rules)
+                .into_iter()
+                .filter(|w| !existing.iter().any(|e| same_grant(e, w)))
+                .collect();
+            authorize(ctx, &g, &add, true).await?;
+            Ok(g)
+        }
+    }
+}
+
+async fn revoke(ctx: &Ctx, g: &Group, rules: &[Rule]) -> Result<()> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    ctx.ec2
+        .revoke_security_group_ingress()
+        .group_id(&g.id)
+        .set_ip_permissions(Some(rules.iter().map(Rule::to_permission).collect()))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| {
+            format!(
+                "failed to remove rules deploy.toml no longer asks for from {}",
+                g.name
+            )
+        })?;
+    Ok(())
+}
+
+/// Adds rules; `fresh`: the group was made moments ago and may not be known
+/// to this call yet. A rule that exists already (a retried call) is fine.
+async fn authorize(ctx: &Ctx, g: &Group, add: &[Rule], fresh: bool) -> Result<()> {
+    if add.is_empty() {
+        return Ok(());
+    }
+    let send = |rules: Vec<ec2t::IpPermission>| async move {
         ctx.ec2
-            .revoke_security_group_ingress()
-            .group_id(&id)
-            .set_ip_permissions(Some(revoke.iter().map(Rule::to_permission).collect()))
+            .authorize_security_group_ingress()
+            .group_id(&g.id)
+            .set_ip_permissions(Some(rules))
             .send()
             .await
             .map_err(AwsError::from)
-            .with_context(|| {
-                format!("failed to remove rules deploy.toml no longer asks for from {name}")
-            })?;
+            .map_err(anyhow::Error::new)
+    };
+    let all = || add.iter().map(Rule::to_permission).collect::<Vec<_>>();
+    let res = after_create(ctx.poll, fresh, "add ingress rules", || send(all())).await;
+    let Err(e) = res else { return Ok(()) };
+    if !is_duplicate(&e) {
+        return Err(e.context(format!("failed to add ingress rules to {}", g.name)));
     }
-    if !add.is_empty() {
-        // A group created moments ago may not be known to this call yet.
-        let fresh = outcome == Outcome::Created;
-        let res = after_create(ctx.poll, fresh, "add ingress rules", || async {
-            ctx.ec2
-                .authorize_security_group_ingress()
-                .group_id(&id)
-                .set_ip_permissions(Some(add.iter().map(Rule::to_permission).collect()))
-                .send()
-                .await
-                .map_err(AwsError::from)
-                .map_err(anyhow::Error::new)
-        })
-        .await;
-        if let Err(e) = res {
+    // Some rule already exists (a retried call, or a race): add one by one.
+    for rule in add {
+        if let Err(e) = send(vec![rule.to_permission()]).await {
             if !is_duplicate(&e) {
-                return Err(e.context(format!("failed to add ingress rules to {name}")));
-            }
-            // Some rule already exists (a retried call, or a race): add one by one.
-            for rule in &add {
-                let r = ctx
-                    .ec2
-                    .authorize_security_group_ingress()
-                    .group_id(&id)
-                    .ip_permissions(rule.to_permission())
-                    .send()
-                    .await
-                    .map_err(AwsError::from);
-                if let Err(e) = r {
-                    let e = anyhow::Error::new(e);
-                    if !is_duplicate(&e) {
-                        return Err(e.context(format!("failed to add ingress rule to {name}")));
-                    }
-                }
+                return Err(e.context(format!("failed to add ingress rule to {}", g.name)));
             }
         }
     }
-    if outcome == Outcome::Existing && (!add.is_empty() || !revoke.is_empty()) {
-        outcome = Outcome::Updated;
-    }
-    Ok(Ensured::new(
-        Group {
-            id,
-            name: name.to_string(),
-        },
-        outcome,
-    ))
+    Ok(())
 }
 
-/// Creates the group (tagged in the same call); returns its id and rules (none
-/// for a new group; a "duplicate" from a retried create is resolved by reading
-/// the group back).
-async fn create(
-    ctx: &Ctx,
-    plan: &Plan,
-    vpc_id: &str,
-    name: &str,
-    description: &str,
-) -> Result<(String, Vec<Rule>)> {
+/// Creates the group (tagged in the same call); returns it and its rules
+/// (none for a new group; a "duplicate" from a retried create is resolved by
+/// reading ours back).
+async fn create(ctx: &Ctx, spec: &Spec, vpc_id: &str) -> Result<(Group, Vec<Rule>)> {
     let res = ctx
         .ec2
         .create_security_group()
-        .group_name(name)
-        .description(description)
+        .group_name(&spec.name)
+        .description(&spec.description)
         .vpc_id(vpc_id)
-        .tag_specifications(ec2_tag_spec(plan, ec2t::ResourceType::SecurityGroup, &[]))
+        .tag_specifications(spec.owner.ec2_spec(ec2t::ResourceType::SecurityGroup, &[]))
         .send()
         .await
         .map_err(AwsError::from);
+    let group = |id: &str| Group {
+        id: id.to_string(),
+        name: spec.name.clone(),
+    };
     match res {
         Ok(out) => {
             if let Some(id) = out.group_id() {
-                return Ok((id.to_string(), Vec::new()));
+                return Ok((group(id), Vec::new()));
             }
         }
         Err(e) => {
             let e = anyhow::Error::new(e);
             if !is_duplicate(&e) {
-                return Err(e.context(format!("failed to create security group {name}")));
+                return Err(e.context(format!("failed to create security group {}", spec.name)));
             }
         }
     }
-    match find_described(ctx, plan, Some(vpc_id), name).await? {
-        Some(sg) => Ok((
-            sg.group_id().unwrap_or_default().to_string(),
-            existing_rules(&sg),
-        )),
-        None => Err(foreign(
+    let mut filters = spec.owner.ec2_filters();
+    filters.push(ec2_filter("group-name", &spec.name));
+    filters.push(ec2_filter("vpc-id", vpc_id));
+    match describe(ctx, filters).await?.first().map(to_state) {
+        Some(g) => Ok((g.group, g.rules)),
+        None => bail!(spec.owner.foreign(
             "security group",
-            name,
-            plan,
+            &spec.name,
             "Rename the deployment (name in deploy.toml) or delete that group yourself.",
         )),
     }
 }
 
-/// Deletes this deployment's group named `name` (in any VPC), retrying while AWS
-/// says it is still in use, for at most `limit`.
+/// Deletes a group of this deployment (as observed), retrying while AWS says
+/// it is still in use, for at most `limit`.
 pub async fn delete(
     ctx: &Ctx,
-    plan: &Plan,
-    name: &str,
+    group: &Group,
     limit: Duration,
     on_retry: impl FnMut(&anyhow::Error, Duration),
 ) -> Result<Deleted> {
-    let Some(sg) = find_described(ctx, plan, None, name).await? else {
-        return Ok(Deleted::Absent);
-    };
-    let id = sg.group_id().unwrap_or_default().to_string();
+    let Group { id, name } = group;
     let res = retry_not_yet(
         ctx.poll,
         &format!("delete security group {name}"),
@@ -469,7 +621,7 @@ pub async fn delete(
         || async {
             ctx.ec2
                 .delete_security_group()
-                .group_id(&id)
+                .group_id(id)
                 .send()
                 .await
                 .map_err(AwsError::from)
@@ -479,22 +631,19 @@ pub async fn delete(
     .await;
     match res {
         Ok(_) => Ok(Deleted::Deleted),
-        Err(e) if is_not_found(&e) => Ok(Deleted::Deleted),
+        Err(e) if is_not_found(&e) => Ok(Deleted::Absent),
         Err(e) => Err(e),
     }
 }
 
 /// Removes from `group` the rules that reference `source` (the load balancer's
 /// group), so the two groups can be deleted in either order.
-pub async fn revoke_references(ctx: &Ctx, group: &Group, source: &Group) -> Result<()> {
-    let sgs = describe(ctx, vec![ec2_filter("group-id", &group.id)]).await?;
-    let Some(sg) = sgs.first() else {
-        return Ok(());
-    };
-    let refs: Vec<ec2t::IpPermission> = existing_rules(sg)
-        .into_iter()
+pub async fn revoke_references(ctx: &Ctx, group: &GroupState, source: &Group) -> Result<()> {
+    let refs: Vec<Rule> = group
+        .rules
+        .iter()
         .filter(|r| matches!(r, Rule::Group { group_id, .. } if *group_id == source.id))
-        .map(|r| r.to_permission())
+        .cloned()
         .collect();
     if refs.is_empty() {
         return Ok(());
@@ -502,15 +651,15 @@ pub async fn revoke_references(ctx: &Ctx, group: &Group, source: &Group) -> Resu
     let res = ctx
         .ec2
         .revoke_security_group_ingress()
-        .group_id(&group.id)
-        .set_ip_permissions(Some(refs))
+        .group_id(&group.group.id)
+        .set_ip_permissions(Some(refs.iter().map(Rule::to_permission).collect()))
         .send()
         .await
         .map_err(AwsError::from);
     unless_not_found(res, || {
         format!(
             "failed to remove rules of {} from {}",
-            source.name, group.name
+            source.name, group.group.name
         )
     })?;
     Ok(())

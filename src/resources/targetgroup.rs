@@ -6,15 +6,34 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
+pub use aws_sdk_elasticloadbalancingv2::types::TargetHealthStateEnum;
 
-use super::{
-    elb_is_ours, elb_retag, elb_tags, elb_tags_of, foreign, is_foreign, tag_drift, Deleted,
-    Ensured, Outcome, TagDrift,
-};
-use crate::aws::{
-    is_code, is_duplicate, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx,
-};
+use super::{Deleted, Seen, Verb};
+use crate::aws::{is_code, is_not_found, retry_not_yet, unless_not_found, AwsError, Ctx};
 use crate::plan::{Plan, WEB_PORT};
+use crate::tags::{Owner, TagDrift, Tagger, Tags};
+
+/// What deploy.toml asks of the target group.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Name.
+    pub name: String,
+    /// Health-check path.
+    pub health_check_path: String,
+    /// Its tags.
+    pub owner: Owner,
+}
+
+impl Spec {
+    /// The target group of `plan`.
+    pub fn new(plan: &Plan) -> Spec {
+        Spec {
+            name: plan.tg_name.clone(),
+            health_check_path: plan.health_check_path.clone(),
+            owner: plan.owner.clone(),
+        }
+    }
+}
 
 /// A target group.
 #[derive(Debug, Clone)]
@@ -25,96 +44,179 @@ pub struct TargetGroup {
     pub name: String,
     /// Health-check path.
     pub health_check_path: String,
+    /// Its VPC.
+    pub vpc_id: String,
     /// Its tags.
-    pub tags: super::Tags,
+    pub tags: Tags,
 }
 
-/// Finds the target group named in the plan. `Ok(None)` when absent; an error
-/// when one exists without this tool's tags.
-pub async fn find(ctx: &Ctx, plan: &Plan) -> Result<Option<TargetGroup>> {
+/// The target group of the spec's name, ours or not (its tags are read with
+/// the load balancer's, in one call, and put in by the caller).
+pub async fn describe(ctx: &Ctx, spec: &Spec) -> Result<Option<TargetGroup>> {
     let res = ctx
         .elb
         .describe_target_groups()
-        .names(&plan.tg_name)
+        .names(&spec.name)
         .send()
         .await
         .map_err(AwsError::from);
-    let Some(out) = unless_not_found(res, || {
-        format!("failed to look up target group {}", plan.tg_name)
-    })?
-    else {
-        return Ok(None);
-    };
-    let Some(tg) = out
-        .target_groups()
-        .iter()
-        .find(|t| t.target_group_name() == Some(plan.tg_name.as_str()))
-    else {
-        return Ok(None);
-    };
-    let Some(arn) = tg.target_group_arn() else {
-        return Ok(None);
-    };
-    let tags = elb_tags_of(ctx, arn).await?;
-    if !elb_is_ours(&tags, plan) {
-        return Err(foreign(
-            "target group",
-            &plan.tg_name,
-            plan,
-            "Rename the deployment (name in deploy.toml).",
-        ));
-    }
-    Ok(Some(TargetGroup {
-        arn: arn.to_string(),
-        name: plan.tg_name.clone(),
-        health_check_path: tg.health_check_path().unwrap_or_default().to_string(),
-        tags: super::elb_pairs(&tags),
+    let out = unless_not_found(res, || {
+        format!("failed to look up target group {}", spec.name)
+    })?;
+    Ok(out.and_then(|out| {
+        out.target_groups()
+            .iter()
+            .find(|t| t.target_group_name() == Some(spec.name.as_str()))
+            .and_then(|tg| {
+                Some(TargetGroup {
+                    arn: tg.target_group_arn()?.to_string(),
+                    name: spec.name.clone(),
+                    health_check_path: tg.health_check_path().unwrap_or_default().to_string(),
+                    vpc_id: tg.vpc_id().unwrap_or_default().to_string(),
+                    tags: Vec::new(),
+                })
+            })
     }))
 }
 
-/// Creates the target group in `vpc_id` unless [`find`] found it (deploy looks
-/// everything up first, in parallel).
-pub async fn ensure_found(
-    ctx: &Ctx,
-    plan: &Plan,
-    vpc_id: &str,
-    found: Option<TargetGroup>,
-) -> Result<Ensured<TargetGroup>> {
-    if let Some(tg) = found {
-        return bring_into_line(ctx, plan, tg).await;
+/// Ours, or another's, by its tags.
+pub fn classify(spec: &Spec, found: Option<TargetGroup>) -> Seen<TargetGroup> {
+    match found {
+        None => Seen::Absent,
+        Some(tg) if spec.owner.owns(&tg.tags) => Seen::Ours(tg),
+        Some(_) => Seen::Foreign(spec.owner.foreign(
+            "target group",
+            &spec.name,
+            "Rename the deployment (name in deploy.toml).",
+        )),
     }
+}
+
+/// What deploy does with the target group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Create it.
+    Create,
+    /// It is as wanted.
+    Keep,
+    /// Its health-check path (ModifyTargetGroup) and tags change.
+    Update {
+        /// The new health-check path, when it changes.
+        path: Option<String>,
+        /// Its tags.
+        tags: TagDrift,
+    },
+    /// Deploy stops.
+    Stop(String),
+}
+
+/// Decides what to do with the target group, in VPC `vpc_id`.
+pub fn decide(spec: &Spec, seen: &Seen<TargetGroup>, vpc_id: &str) -> Action {
+    match seen {
+        Seen::Absent => Action::Create,
+        Seen::Foreign(why) => Action::Stop(why.clone()),
+        Seen::Ours(tg) if tg.vpc_id != vpc_id => {
+            Action::Stop(super::secgroup::moved_vpc(&spec.name, &tg.vpc_id, vpc_id))
+        }
+        Seen::Ours(tg) => {
+            let path = (tg.health_check_path != spec.health_check_path)
+                .then(|| spec.health_check_path.clone());
+            let tags = spec.owner.drift(&tg.tags);
+            if path.is_none() && tags.is_empty() {
+                Action::Keep
+            } else {
+                Action::Update { path, tags }
+            }
+        }
+    }
+}
+
+impl Action {
+    /// The plan's verb.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Action::Create => Verb::Create,
+            Action::Keep => Verb::Keep,
+            Action::Update { .. } => Verb::Update,
+            Action::Stop(_) => Verb::Stop,
+        }
+    }
+
+    /// What the plan says of it; `found` the group observed.
+    pub fn detail(&self, spec: &Spec, found: Option<&TargetGroup>) -> String {
+        match self {
+            Action::Create => format!("health check {}", spec.health_check_path),
+            Action::Keep => String::new(),
+            Action::Update { path, tags } => path
+                .iter()
+                .map(|p| {
+                    let was = found.map(|t| t.health_check_path.as_str()).unwrap_or("?");
+                    format!("health check {was} -> {p}")
+                })
+                .chain(tags.describe())
+                .collect::<Vec<_>>()
+                .join("; "),
+            Action::Stop(why) => why.clone(),
+        }
+    }
+}
+
+/// Applies the decision in `vpc_id`; `found` is the group observed.
+pub async fn apply(
+    ctx: &Ctx,
+    spec: &Spec,
+    action: &Action,
+    found: Option<&TargetGroup>,
+    vpc_id: &str,
+) -> Result<TargetGroup> {
+    let found = || found.cloned().context("no target group was observed");
+    match action {
+        Action::Stop(why) => bail!("{why}"),
+        Action::Keep => found(),
+        Action::Update { path, tags } => {
+            let mut tg = found()?;
+            if let Some(p) = path {
+                ctx.elb
+                    .modify_target_group()
+                    .target_group_arn(&tg.arn)
+                    .health_check_path(p)
+                    .send()
+                    .await
+                    .map_err(AwsError::from)
+                    .with_context(|| format!("failed to change the health check of {}", tg.name))?;
+                tg.health_check_path = p.clone();
+            }
+            tags.apply(ctx, Tagger::Elb(&tg.arn)).await?;
+            Ok(tg)
+        }
+        Action::Create => create(ctx, spec, vpc_id).await,
+    }
+}
+
+/// CreateTargetGroup with this tool's health checks, then its deregistration
+/// delay. AWS answers a repeated create of the same settings with the same
+/// group (so a retried create is found, not doubled).
+async fn create(ctx: &Ctx, spec: &Spec, vpc_id: &str) -> Result<TargetGroup> {
     let out = ctx
         .elb
         .create_target_group()
-        .name(&plan.tg_name)
+        .name(&spec.name)
         .protocol(elbt::ProtocolEnum::Http)
         .port(i32::from(WEB_PORT))
         .vpc_id(vpc_id)
         .target_type(elbt::TargetTypeEnum::Instance)
         .health_check_protocol(elbt::ProtocolEnum::Http)
-        .health_check_path(&plan.health_check_path)
+        .health_check_path(&spec.health_check_path)
         .health_check_interval_seconds(HEALTH_INTERVAL_S)
         .health_check_timeout_seconds(HEALTH_TIMEOUT_S)
         .healthy_threshold_count(HEALTHY_THRESHOLD)
         .unhealthy_threshold_count(UNHEALTHY_THRESHOLD)
         .matcher(elbt::Matcher::builder().http_code("200").build())
-        .set_tags(Some(elb_tags(plan)))
+        .set_tags(Some(spec.owner.elb_tags()))
         .send()
         .await
-        .map_err(AwsError::from);
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            // A retried create whose first attempt took effect: find it.
-            if is_duplicate(&e) {
-                if let Some(tg) = find(ctx, plan).await? {
-                    return Ok(Ensured::new(tg, Outcome::Created));
-                }
-            }
-            return Err(e.context(format!("failed to create target group {}", plan.tg_name)));
-        }
-    };
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to create target group {}", spec.name))?;
     let Some(arn) = out
         .target_groups()
         .first()
@@ -122,16 +224,14 @@ pub async fn ensure_found(
     else {
         bail!("CreateTargetGroup returned no target group");
     };
-    set_deregistration_delay(ctx, &plan.tg_name, arn).await?;
-    Ok(Ensured::new(
-        TargetGroup {
-            arn: arn.to_string(),
-            name: plan.tg_name.clone(),
-            health_check_path: plan.health_check_path.clone(),
-            tags: plan.owned_tags(),
-        },
-        Outcome::Created,
-    ))
+    set_deregistration_delay(ctx, &spec.name, arn).await?;
+    Ok(TargetGroup {
+        arn: arn.to_string(),
+        name: spec.name.clone(),
+        health_check_path: spec.health_check_path.clone(),
+        vpc_id: vpc_id.to_string(),
+        tags: spec.owner.owned(),
+    })
 }
 
 /// Seconds between health checks: ALB's shortest.
@@ -172,7 +272,7 @@ pub struct Health {
     /// Instance id.
     pub id: String,
     /// `initial`, `healthy`, `unhealthy`, `draining`, `unused`...
-    pub state: String,
+    pub state: TargetHealthStateEnum,
     /// The reason code (`Target.Timeout`, `Target.ResponseCodeMismatch`, ...).
     pub reason: Option<String>,
     /// AWS's description of the reason.
@@ -198,64 +298,12 @@ pub async fn health(ctx: &Ctx, tg: &TargetGroup) -> Result<Vec<Health>> {
                 id: d.target()?.id()?.to_string(),
                 state: h
                     .and_then(|h| h.state())
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
+                    .cloned()
+                    .unwrap_or(TargetHealthStateEnum::Unavailable),
                 reason: h.and_then(|h| h.reason()).map(|r| r.as_str().to_string()),
                 description: h.and_then(|h| h.description()).map(str::to_string),
             })
         })
-        .collect())
-}
-
-/// How an existing target group differs from the plan: the health-check path
-/// (changed in place with ModifyTargetGroup) and the tags.
-pub fn drift(tg: &TargetGroup, plan: &Plan) -> (Option<String>, TagDrift) {
-    let path =
-        (tg.health_check_path != plan.health_check_path).then(|| plan.health_check_path.clone());
-    (path, tag_drift(&tg.tags, plan))
-}
-
-/// The changes [`drift`] finds, one line each.
-pub fn describe_drift(tg: &TargetGroup, plan: &Plan) -> Vec<String> {
-    let (path, tags) = drift(tg, plan);
-    path.map(|p| format!("health check {} -> {p}", tg.health_check_path))
-        .into_iter()
-        .chain(tags.describe())
-        .collect()
-}
-
-async fn bring_into_line(
-    ctx: &Ctx,
-    plan: &Plan,
-    mut tg: TargetGroup,
-) -> Result<Ensured<TargetGroup>> {
-    let (path, tags) = drift(&tg, plan);
-    if let Some(p) = &path {
-        ctx.elb
-            .modify_target_group()
-            .target_group_arn(&tg.arn)
-            .health_check_path(p)
-            .send()
-            .await
-            .map_err(AwsError::from)
-            .with_context(|| format!("failed to change the health check of {}", tg.name))?;
-        tg.health_check_path = p.clone();
-    }
-    elb_retag(ctx, &tg.arn, &tags).await?;
-    let outcome = if path.is_none() && tags.is_empty() {
-        Outcome::Existing
-    } else {
-        Outcome::Updated
-    };
-    Ok(Ensured::new(tg, outcome))
-}
-
-/// The instance ids registered in the target group, with their health state.
-pub async fn targets(ctx: &Ctx, tg: &TargetGroup) -> Result<Vec<(String, String)>> {
-    Ok(health(ctx, tg)
-        .await?
-        .into_iter()
-        .map(|h| (h.id, h.state))
         .collect())
 }
 
@@ -290,25 +338,14 @@ pub async fn wait_drained(
     .await
 }
 
-/// Registers the instance unless it already is; retries while AWS answers
-/// `InvalidTarget` (an instance that is not running yet).
+/// Registers the instance (registering one twice is harmless); retries while
+/// AWS answers `InvalidTarget` (an instance that is not running yet).
 pub async fn register(
     ctx: &Ctx,
     tg: &TargetGroup,
     instance_id: &str,
     limit: Duration,
-    observed: Option<&[(String, String)]>,
-) -> Result<Outcome> {
-    let registered = match observed {
-        Some(t) => t.iter().any(|(id, _)| id == instance_id),
-        None => targets(ctx, tg)
-            .await?
-            .iter()
-            .any(|(id, _)| id == instance_id),
-    };
-    if registered {
-        return Ok(Outcome::Existing);
-    }
+) -> Result<()> {
     retry_not_yet(
         ctx.poll,
         &format!("register {instance_id} in {}", tg.name),
@@ -332,7 +369,7 @@ pub async fn register(
         },
     )
     .await?;
-    Ok(Outcome::Created)
+    Ok(())
 }
 
 /// Takes instances out of the target group (absent ones are fine).
@@ -374,15 +411,9 @@ pub async fn deregister(ctx: &Ctx, tg: &TargetGroup, ids: &[String]) -> Result<(
     }
 }
 
-/// Deletes the target group, retrying while it is still in use by a listener
-/// that is being deleted.
-pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> {
-    let tg = match find(ctx, plan).await {
-        Ok(Some(tg)) => tg,
-        Ok(None) => return Ok(Deleted::Absent),
-        Err(e) if is_foreign(&e) => return Ok(Deleted::Foreign),
-        Err(e) => return Err(e),
-    };
+/// Deletes the target group (as observed), retrying while it is still in use
+/// by a listener that is being deleted.
+pub async fn delete(ctx: &Ctx, tg: &TargetGroup, limit: Duration) -> Result<Deleted> {
     let res = retry_not_yet(
         ctx.poll,
         &format!("delete target group {}", tg.name),
@@ -402,7 +433,7 @@ pub async fn delete(ctx: &Ctx, plan: &Plan, limit: Duration) -> Result<Deleted> 
     .await;
     match res {
         Ok(_) => Ok(Deleted::Deleted),
-        Err(e) if is_not_found(&e) => Ok(Deleted::Deleted),
+        Err(e) if is_not_found(&e) => Ok(Deleted::Absent),
         Err(e) => Err(e),
     }
 }

@@ -161,6 +161,8 @@ impl Client {
     }
 }
 
+mod attach_load_balancer_target_groups;
+
 mod create_auto_scaling_group;
 
 mod create_or_update_tags;
@@ -204,9 +206,15 @@ mod describe_load_balancers;
 
 mod describe_policies;
 
+mod describe_scaling_activities;
+
 mod describe_tags;
 
 mod put_scaling_policy;
+
+mod resume_processes;
+
+mod suspend_processes;
 
 mod terminate_instance_in_auto_scaling_group;
 

@@ -89,6 +89,47 @@ impl ::aws_smithy_types::error::metadata::ProvideErrorMetadata for Error {
         }
     }
 }
+impl<R>
+    From<
+        ::aws_smithy_runtime_api::client::result::SdkError<
+            crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError,
+            R,
+        >,
+    > for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<
+            crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError,
+            R,
+        >,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError> for Error {
+    fn from(err: crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError) -> Self {
+        match err {
+            crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError::InstanceRefreshInProgressFault(inner) => {
+                Error::InstanceRefreshInProgressFault(inner)
+            }
+            crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError::ResourceContentionFault(inner) => {
+                Error::ResourceContentionFault(inner)
+            }
+            crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError::ServiceLinkedRoleFailure(inner) => {
+                Error::ServiceLinkedRoleFailure(inner)
+            }
+            crate::operation::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::create_auto_scaling_group::CreateAutoScalingGroupError, R>>
     for Error
 where
@@ -302,6 +343,34 @@ impl From<crate::operation::describe_policies::DescribePoliciesError> for Error 
         }
     }
 }
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::describe_scaling_activities::DescribeScalingActivitiesError, R>>
+    for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::describe_scaling_activities::DescribeScalingActivitiesError, R>,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::describe_scaling_activities::DescribeScalingActivitiesError> for Error {
+    fn from(err: crate::operation::describe_scaling_activities::DescribeScalingActivitiesError) -> Self {
+        match err {
+            crate::operation::describe_scaling_activities::DescribeScalingActivitiesError::InvalidNextToken(inner) => Error::InvalidNextToken(inner),
+            crate::operation::describe_scaling_activities::DescribeScalingActivitiesError::ResourceContentionFault(inner) => {
+                Error::ResourceContentionFault(inner)
+            }
+            crate::operation::describe_scaling_activities::DescribeScalingActivitiesError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::describe_tags::DescribeTagsError, R>> for Error
 where
     R: Send + Sync + std::fmt::Debug + 'static,
@@ -346,6 +415,52 @@ impl From<crate::operation::put_scaling_policy::PutScalingPolicyError> for Error
             crate::operation::put_scaling_policy::PutScalingPolicyError::ResourceContentionFault(inner) => Error::ResourceContentionFault(inner),
             crate::operation::put_scaling_policy::PutScalingPolicyError::ServiceLinkedRoleFailure(inner) => Error::ServiceLinkedRoleFailure(inner),
             crate::operation::put_scaling_policy::PutScalingPolicyError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::resume_processes::ResumeProcessesError, R>> for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::resume_processes::ResumeProcessesError, R>) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::resume_processes::ResumeProcessesError> for Error {
+    fn from(err: crate::operation::resume_processes::ResumeProcessesError) -> Self {
+        match err {
+            crate::operation::resume_processes::ResumeProcessesError::ResourceContentionFault(inner) => Error::ResourceContentionFault(inner),
+            crate::operation::resume_processes::ResumeProcessesError::ResourceInUseFault(inner) => Error::ResourceInUseFault(inner),
+            crate::operation::resume_processes::ResumeProcessesError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::suspend_processes::SuspendProcessesError, R>> for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::suspend_processes::SuspendProcessesError, R>) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::suspend_processes::SuspendProcessesError> for Error {
+    fn from(err: crate::operation::suspend_processes::SuspendProcessesError) -> Self {
+        match err {
+            crate::operation::suspend_processes::SuspendProcessesError::ResourceContentionFault(inner) => Error::ResourceContentionFault(inner),
+            crate::operation::suspend_processes::SuspendProcessesError::ResourceInUseFault(inner) => Error::ResourceInUseFault(inner),
+            crate::operation::suspend_processes::SuspendProcessesError::Unhandled(inner) => Error::Unhandled(inner),
         }
     }
 }

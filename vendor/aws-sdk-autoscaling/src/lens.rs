@@ -30,6 +30,16 @@ pub(crate) fn reflens_describe_policies_output_output_next_token(
     ::std::option::Option::Some(input)
 }
 
+pub(crate) fn reflens_describe_scaling_activities_output_output_next_token(
+    input: &crate::operation::describe_scaling_activities::DescribeScalingActivitiesOutput,
+) -> ::std::option::Option<&::std::string::String> {
+    let input = match &input.next_token {
+        ::std::option::Option::None => return ::std::option::Option::None,
+        ::std::option::Option::Some(t) => t,
+    };
+    ::std::option::Option::Some(input)
+}
+
 pub(crate) fn reflens_describe_tags_output_output_next_token(
     input: &crate::operation::describe_tags::DescribeTagsOutput,
 ) -> ::std::option::Option<&::std::string::String> {
@@ -51,6 +61,13 @@ pub(crate) fn lens_describe_policies_output_output_scaling_policies(
     input: crate::operation::describe_policies::DescribePoliciesOutput,
 ) -> ::std::option::Option<::std::vec::Vec<crate::types::ScalingPolicy>> {
     let input = input.scaling_policies?;
+    ::std::option::Option::Some(input)
+}
+
+pub(crate) fn lens_describe_scaling_activities_output_output_activities(
+    input: crate::operation::describe_scaling_activities::DescribeScalingActivitiesOutput,
+) -> ::std::option::Option<::std::vec::Vec<crate::types::Activity>> {
+    let input = input.activities?;
     ::std::option::Option::Some(input)
 }
 

@@ -24,6 +24,10 @@ pub fn parse_http_error_metadata(
     crate::rest_xml_wrapped_errors::parse_error_metadata(response_body)
 }
 
+pub(crate) mod shape_attach_load_balancer_target_groups;
+
+pub(crate) mod shape_attach_load_balancer_target_groups_input;
+
 pub(crate) mod shape_create_auto_scaling_group;
 
 pub(crate) mod shape_create_auto_scaling_group_input;
@@ -56,6 +60,10 @@ pub(crate) mod shape_describe_policies;
 
 pub(crate) mod shape_describe_policies_input;
 
+pub(crate) mod shape_describe_scaling_activities;
+
+pub(crate) mod shape_describe_scaling_activities_input;
+
 pub(crate) mod shape_describe_tags;
 
 pub(crate) mod shape_describe_tags_input;
@@ -63,6 +71,14 @@ pub(crate) mod shape_describe_tags_input;
 pub(crate) mod shape_put_scaling_policy;
 
 pub(crate) mod shape_put_scaling_policy_input;
+
+pub(crate) mod shape_resume_processes;
+
+pub(crate) mod shape_resume_processes_input;
+
+pub(crate) mod shape_suspend_processes;
+
+pub(crate) mod shape_suspend_processes_input;
 
 pub(crate) mod shape_terminate_instance_in_auto_scaling_group;
 
@@ -85,6 +101,8 @@ pub(crate) mod shape_filter;
 pub(crate) mod shape_instance_lifecycle_policy;
 
 pub(crate) mod shape_instance_maintenance_policy;
+
+pub(crate) mod shape_instance_refresh_in_progress_fault;
 
 pub(crate) mod shape_instance_reuse_policy;
 

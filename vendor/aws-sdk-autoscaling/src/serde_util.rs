@@ -9,6 +9,15 @@ pub(crate) fn describe_auto_scaling_groups_output_output_correct_errors(
     builder
 }
 
+pub(crate) fn describe_scaling_activities_output_output_correct_errors(
+    mut builder: crate::operation::describe_scaling_activities::builders::DescribeScalingActivitiesOutputBuilder,
+) -> crate::operation::describe_scaling_activities::builders::DescribeScalingActivitiesOutputBuilder {
+    if builder.activities.is_none() {
+        builder.activities = Some(Default::default())
+    }
+    builder
+}
+
 pub(crate) fn activity_correct_errors(mut builder: crate::types::builders::ActivityBuilder) -> crate::types::builders::ActivityBuilder {
     if builder.activity_id.is_none() {
         builder.activity_id = Some(Default::default())

@@ -198,6 +198,8 @@ mod delete_role_policy;
 
 mod get_role;
 
+mod get_role_policy;
+
 mod list_roles;
 
 mod put_role_policy;

@@ -323,6 +323,29 @@ impl From<crate::operation::get_role::GetRoleError> for Error {
         }
     }
 }
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::get_role_policy::GetRolePolicyError, R>> for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::get_role_policy::GetRolePolicyError, R>) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::get_role_policy::GetRolePolicyError> for Error {
+    fn from(err: crate::operation::get_role_policy::GetRolePolicyError) -> Self {
+        match err {
+            crate::operation::get_role_policy::GetRolePolicyError::NoSuchEntityException(inner) => Error::NoSuchEntityException(inner),
+            crate::operation::get_role_policy::GetRolePolicyError::ServiceFailureException(inner) => Error::ServiceFailureException(inner),
+            crate::operation::get_role_policy::GetRolePolicyError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::list_roles::ListRolesError, R>> for Error
 where
     R: Send + Sync + std::fmt::Debug + 'static,

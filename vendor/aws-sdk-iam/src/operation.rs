@@ -17,6 +17,9 @@ pub mod delete_role_policy;
 /// Types for the `GetRole` operation.
 pub mod get_role;
 
+/// Types for the `GetRolePolicy` operation.
+pub mod get_role_policy;
+
 /// Types for the `ListRoles` operation.
 pub mod list_roles;
 

@@ -44,6 +44,10 @@ pub(crate) mod shape_get_role;
 
 pub(crate) mod shape_get_role_input;
 
+pub(crate) mod shape_get_role_policy;
+
+pub(crate) mod shape_get_role_policy_input;
+
 pub(crate) mod shape_list_roles;
 
 pub(crate) mod shape_list_roles_input;
