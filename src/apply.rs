@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::aws::Ctx;
-use crate::graph::{self, Step};
+use crate::graph::{self, OnFailure, Step};
 use crate::observe::Observed;
 use crate::progress::{self, Progress};
 use crate::resources::autoscaling::{self, Roll};
@@ -47,6 +47,8 @@ pub struct Known {
     pub template: OnceLock<LaunchTemplate>,
     /// A roll of the group under way (`count > 1`).
     pub roll: OnceLock<Option<Roll>>,
+    /// When the group was created or updated (its launches since then).
+    pub fleet_since: OnceLock<std::time::SystemTime>,
     /// The serving instance as launched, started or kept (`count = 1`).
     pub instance: OnceLock<Instance>,
     /// The web servers running and registered (their group's, or the one).
@@ -148,14 +150,34 @@ pub struct Inputs<'a> {
     pub wait_limit: Duration,
 }
 
+/// What a failure elsewhere (or an interrupt) does to a kind's step: a wait
+/// is dropped; a creation under way finishes; the expiry's parts still run
+/// once what they need exists, so nothing made is left without an expiry.
+pub fn on_failure(kind: Kind) -> OnFailure {
+    match kind {
+        Kind::Listener | Kind::Target => OnFailure::Cancel,
+        Kind::ExpiryRole | Kind::ScheduleGroup | Kind::LbSchedule | Kind::ServersSchedule => {
+            OnFailure::Start
+        }
+        _ => OnFailure::Finish,
+    }
+}
+
 /// Applies the decision: every kind's step in dependency order, independent
-/// ones at once. Returns what became known.
-pub async fn run(i: &Inputs<'_>, known: &Known) -> Result<()> {
+/// ones at once, until done, a failure, or `interrupt`.
+pub async fn run(
+    i: &Inputs<'_>,
+    known: &Known,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Result<()> {
     let steps: Vec<Step<'_, Kind>> = Kind::ALL
         .into_iter()
-        .map(|kind| Step::new(kind, kind.depends_on(), move || step(i, known, kind)))
+        .map(|kind| {
+            Step::new(kind, kind.depends_on(), move || step(i, known, kind))
+                .on_failure(on_failure(kind))
+        })
         .collect();
-    graph::run(steps).await.map(|_| ())
+    graph::run(steps, interrupt).await.map(|_| ())
 }
 
 async fn step(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
@@ -214,7 +236,18 @@ async fn group(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
     s.set("working");
     let vpc = i.seen.vpc.as_deref().unwrap_or_default();
     let lb_group = k.lb_group.get().map(|g| g.id.clone());
-    let r = secgroup::apply(i.ctx, spec, action, found.ours(), vpc, lb_group.as_deref()).await;
+    // The load balancer's old listener port closes after the listener moves.
+    let defer = kind == Kind::LbGroup;
+    let r = secgroup::apply(
+        i.ctx,
+        spec,
+        action,
+        found.ours(),
+        vpc,
+        lb_group.as_deref(),
+        defer,
+    )
+    .await;
     let g = k.finish(name, r, |g| format!("{} {}", action.verb().done(), g.id))?;
     let _ = cell.set(g);
     Ok(())
@@ -281,6 +314,8 @@ async fn listener_and_wait(i: &Inputs<'_>, k: &Known) -> Result<()> {
         let arn = listener::apply(i.ctx, &i.specs.listener, d, kept, &lb.arn, &tg.arn)
             .await
             .with_context(|| format!("on load balancer {}", lb.name))?;
+        let group = dep(&k.lb_group, "the load balancer's security group")?;
+        secgroup::revoke_stale(i.ctx, &group, &i.decision.lb_group).await?;
         let active =
             loadbalancer::wait_active(i.ctx, &lb, i.wait_limit, |st, t| s.waiting(st, t)).await?;
         Ok::<_, anyhow::Error>((arn, active))
@@ -360,6 +395,7 @@ async fn fleet(i: &Inputs<'_>, k: &Known) -> Result<()> {
             target_group: &tg,
             lb_arn: &lb.arn,
         };
+        let _ = k.fleet_since.set(std::time::SystemTime::now());
         autoscaling::apply(i.ctx, &i.specs.fleet, d, i.seen.fleet.ours(), &inputs).await
     }
     .await;
@@ -465,11 +501,17 @@ async fn targets(i: &Inputs<'_>, k: &Known) -> Result<()> {
                     true => members.iter().map(|(m, _)| m.id.clone()).collect(),
                     false => {
                         s.set("waiting for the instances to be in service");
+                        let lt = dep(&k.template, "the launch template")?;
+                        let since = k
+                            .fleet_since
+                            .get()
+                            .copied()
+                            .unwrap_or_else(std::time::SystemTime::now);
                         let ready = autoscaling::wait_ready(
                             i.ctx,
                             &i.specs.fleet,
-                            &tg,
-                            false,
+                            &lt.version.to_string(),
+                            since,
                             i.wait_limit,
                             |st, t| s.waiting(st, t),
                         )

@@ -334,19 +334,25 @@ pub fn deploy_main() -> ExitCode {
                 let rows = crate::preview::deploy(&l.ctx, &specs, &progress).await?;
                 return print_rows(args.common.json, &rows, "deploy would:");
             }
+            let stop = watch_signals(&progress);
             let opts = deploy::DeployOptions {
                 replace_key_pair: args.replace_key_pair,
                 site_check: !args.no_site_check,
                 site_limit: std::time::Duration::from_secs(args.site_timeout),
                 site_address: args.site_address,
                 boot_grace: std::time::Duration::from_secs(args.boot_grace),
+                interrupt: Some(stop.clone()),
                 ..Default::default()
             };
-            let run = deploy::run(&l.ctx, &l.plan, &l.identity, &opts, &progress);
-            let Some(summary) = until_interrupted(run).await else {
-                return Err(interrupted(&l, &progress, "deploy").await);
+            let summary = match deploy::run(&l.ctx, &l.plan, &l.identity, &opts, &progress).await {
+                Ok(s) => s,
+                Err(_) if *stop.borrow() => return Err(interrupted(&l, &progress, "deploy").await),
+                Err(e) if e.downcast_ref::<deploy::Began>().is_some() => {
+                    let exists = what_exists(&l, "deploy").await;
+                    return Err(anyhow::anyhow!("{e:#}\n\n{exists}"));
+                }
+                Err(e) => return Err(e),
             };
-            let summary = summary?;
             let mut out = std::io::stdout().lock();
             if args.common.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
@@ -504,35 +510,80 @@ async fn all_regions(args: &StatusArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs `fut` unless Ctrl-C comes first; then the future is dropped, which
-/// abandons its in-flight AWS calls (safe: everything is tagged when created and
-/// the launch carries a client token, so a re-run finds it all).
+/// Ctrl-C or, on Unix, SIGTERM (what `kill` and service managers send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The first stop signal asks the run to stop (it finishes what is under
+/// way and writes the expiry of what exists); the second exits at once (130).
+fn watch_signals(progress: &Progress) -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let progress = progress.clone();
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = tx.send(true);
+        progress.println(
+            "interrupted: finishing what is under way and the expiry of what exists \
+             (Ctrl-C again to exit now)",
+        );
+        stop_signal().await;
+        let _ = writeln!(std::io::stderr(), "\ninterrupted again: exiting now");
+        std::process::exit(130);
+    });
+    rx
+}
+
+/// Runs `fut` unless a stop signal comes first; then the future is dropped,
+/// which abandons its in-flight AWS calls (safe: everything is tagged when
+/// created, so a re-run finds it all).
 async fn until_interrupted<T>(fut: impl std::future::Future<Output = T>) -> Option<T> {
     tokio::select! {
         v = fut => Some(v),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = stop_signal() => None,
     }
 }
 
-/// After Ctrl-C: a second Ctrl-C exits at once; otherwise say what exists
+/// After a stop signal: a second one exits at once; otherwise say what exists
 /// (bounded look-up) and how to finish or remove it. Exit code 130.
 async fn interrupted(l: &Loaded, progress: &Progress, what: &str) -> anyhow::Error {
     tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = writeln!(std::io::stderr(), "\ninterrupted again: exiting now");
-            std::process::exit(130);
-        }
+        stop_signal().await;
+        let _ = writeln!(std::io::stderr(), "\ninterrupted again: exiting now");
+        std::process::exit(130);
     });
     progress.println(&format!(
         "interrupted: {what} stopped; looking up what exists (Ctrl-C again to exit now)"
     ));
+    let msg = format!(
+        "{what} of {} was interrupted.\n{}",
+        l.plan.name,
+        what_exists(l, what).await
+    );
+    Interrupted(msg).into()
+}
+
+/// What exists of the deployment now (a bounded look-up) and the commands
+/// that finish or remove it.
+async fn what_exists(l: &Loaded, what: &str) -> String {
     let specs = l.specs(false);
     let scan = tokio::time::timeout(
         std::time::Duration::from_secs(30),
         crate::observe::observe(&l.ctx, &specs, crate::observe::Purpose::View),
     )
     .await;
-    let mut msg = format!("{what} of {} was interrupted.\n", l.plan.name);
+    let mut msg = String::new();
     match scan {
         Ok(seen) => {
             msg.push_str("What exists now:\n");
@@ -550,7 +601,7 @@ async fn interrupted(l: &Loaded, progress: &Progress, what: &str) -> anyhow::Err
     } else {
         msg.push_str(&format!("Run `{cleanup}` again to remove the rest."));
     }
-    Interrupted(msg).into()
+    msg
 }
 
 /// The run was interrupted by Ctrl-C (exit code 130).

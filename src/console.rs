@@ -6,27 +6,38 @@ use anyhow::{Context, Result};
 
 use crate::aws::{AwsError, Ctx};
 
-/// Lines that mark the end of the boot script (userdata/install-template.sh)
-/// or of cloud-init.
-pub const BOOT_DONE: &[&str] = &[
-    "sitedeploy: done",
-    "sitedeploy: httpd did not start",
-    "Cloud-init v. ",
-];
+/// The boot script's own last lines (userdata/install-template.sh): the boot
+/// is over once one of them is printed.
+pub const BOOT_DONE: &[&str] = &["sitedeploy: done", "sitedeploy: httpd did not start"];
 
-/// The instance's latest console output, decoded (`Latest`: the most recent
-/// output on Nitro instances, otherwise what EC2 last captured). Empty when
-/// there is none yet.
+/// cloud-init's last line, printed once every stage ran (the boot script
+/// runs in the last, "modules:final"): a user-data script of one's own, which
+/// prints none of [`BOOT_DONE`], is over then.
+pub const CLOUD_INIT_FINISHED: &str = "finished at";
+
+/// The instance's latest console output, decoded. `Latest` (the most recent
+/// output, not what EC2 last captured) is only for instances on the Nitro
+/// system; an older type (t2...) refuses it, and gets the captured output.
+/// Empty when there is none yet.
 pub async fn output(ctx: &Ctx, instance_id: &str) -> Result<String> {
-    let out = ctx
-        .ec2
-        .get_console_output()
-        .instance_id(instance_id)
-        .latest(true)
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to read the console output of {instance_id}"))?;
+    let ask = |latest: bool| async move {
+        let mut req = ctx.ec2.get_console_output().instance_id(instance_id);
+        if latest {
+            req = req.latest(true);
+        }
+        req.send().await.map_err(AwsError::from)
+    };
+    let out = match ask(true).await {
+        Ok(out) => Ok(out),
+        // AWS does not document the code of that refusal: any refusal is
+        // followed by the plain request, whose answer then stands.
+        Err(e) if e.code.is_some() => {
+            tracing::debug!(error = %e, "no latest console output on this type; the captured one");
+            ask(false).await
+        }
+        Err(e) => Err(e),
+    }
+    .with_context(|| format!("failed to read the console output of {instance_id}"))?;
     let Some(b64) = out.output() else {
         return Ok(String::new());
     };
@@ -35,10 +46,15 @@ pub async fn output(ctx: &Ctx, instance_id: &str) -> Result<String> {
     Ok(clean(&String::from_utf8_lossy(&bytes)))
 }
 
-/// Whether the output shows the boot finished.
+/// Whether the output shows the boot finished: the boot script's own last
+/// line, or (a script of one's own) cloud-init's final "Cloud-init v. ...
+/// finished at" line; not the earlier stages' "Cloud-init v. ... running"
+/// lines, which come before the script runs.
 pub fn boot_done(text: &str) -> bool {
-    text.lines()
-        .any(|l| BOOT_DONE.iter().any(|m| l.contains(m)) && !l.contains("init-local"))
+    text.lines().any(|l| {
+        BOOT_DONE.iter().any(|m| l.contains(m))
+            || (l.contains("Cloud-init v. ") && l.contains(CLOUD_INIT_FINISHED))
+    })
 }
 
 /// The last `n` lines.
@@ -273,5 +289,11 @@ mod tests {
         assert!(boot_done(&c));
         assert_eq!(tail(&c, 1), "sitedeploy: done");
         assert!(!boot_done("sitedeploy: installing"));
+        // cloud-init's earlier stages print "Cloud-init v." before the script runs.
+        let early = "Cloud-init v. 22.2.2 running 'init' at Mon, 30 Nov 2026 10:00:01 +0000.\n\
+                     Cloud-init v. 22.2.2 running 'modules:config' at Mon, 30 Nov 2026 10:00:09 +0000.\n";
+        assert!(!boot_done(early), "the script has not run yet");
+        let over = format!("{early}Cloud-init v. 22.2.2 finished at Mon, 30 Nov 2026 10:01:30 +0000. Up 92.05 seconds\n");
+        assert!(boot_done(&over));
     }
 }

@@ -47,6 +47,26 @@ pub struct DeployOptions {
     pub site_address: Option<std::net::SocketAddr>,
     /// How long a new web server may fail its health checks after its launch.
     pub boot_grace: Duration,
+    /// Set to `true` to stop (Ctrl-C, SIGTERM): what is under way finishes,
+    /// the expiry of what exists is written, nothing else starts.
+    pub interrupt: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// A deploy failed after it began to create or change things (the error
+/// says what went wrong; the caller says what exists now).
+#[derive(Debug)]
+pub struct Began(pub anyhow::Error);
+
+impl std::fmt::Display for Began {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for Began {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 impl Default for DeployOptions {
@@ -58,7 +78,20 @@ impl Default for DeployOptions {
             site_limit: Duration::from_secs(10 * 60),
             site_address: None,
             boot_grace: Duration::from_secs(180),
+            interrupt: None,
         }
+    }
+}
+
+/// Resolves once `interrupt` is set (never without one).
+async fn interrupted(interrupt: Option<tokio::sync::watch::Receiver<bool>>) {
+    match interrupt {
+        Some(mut rx) => {
+            if rx.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await
+            }
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -87,14 +120,21 @@ pub async fn run(
         wait_limit: opts.wait_limit,
     };
     let known = Known::default();
-    crate::apply::run(&inputs, &known).await?;
+    let stop = || interrupted(opts.interrupt.clone());
+    let began = |e: anyhow::Error| anyhow::Error::new(Began(e));
+    crate::apply::run(&inputs, &known, stop())
+        .await
+        .map_err(began)?;
     let proof = ProofOptions {
         site_check: opts.site_check,
         limit: opts.site_limit,
         resolve: opts.site_address,
         boot_grace: opts.boot_grace,
     };
-    let rollout = crate::rollout::run(&inputs, &known, &proof).await?;
+    let rollout = tokio::select! {
+        r = crate::rollout::run(&inputs, &known, &proof) => r.map_err(began)?,
+        () = stop() => return Err(began(crate::graph::Interrupted.into())),
+    };
     summary(&inputs, &known, rollout, who).await
 }
 

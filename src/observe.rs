@@ -64,7 +64,7 @@ pub struct Observed {
     pub instances: Vec<Instance>,
     /// The launch template.
     pub launch_template: Seen<LaunchTemplate>,
-    /// The Auto Scaling group (its members' fingerprints from `instances`).
+    /// The Auto Scaling group.
     pub fleet: Seen<Group>,
     /// The expiry's role, group and schedules.
     pub expiry: expiry::Found,
@@ -252,10 +252,7 @@ async fn second_round(
         None => (lt, group),
     };
     o.launch_template = lt;
-    o.fleet = match group {
-        Seen::Ours(g) => Seen::Ours(g.with_fingerprints(&o.instances)),
-        other => other,
-    };
+    o.fleet = group;
     tags_round(ctx, s, tg, lb, listeners, o).await;
 }
 

@@ -326,9 +326,16 @@ fn decide_single(s: &Specs, o: &Observed) -> Servers {
 
 fn decide_fleet(s: &Specs, o: &Observed) -> Servers {
     let template = launchtemplate::decide(&s.template, &o.launch_template, o.image.as_ref());
-    let new_version = matches!(template, launchtemplate::Action::NewVersion(..));
+    // The version the group should run: the template's default, unless a new
+    // one is made (or the template itself).
+    let version = match &template {
+        launchtemplate::Action::Keep | launchtemplate::Action::Retag(_) => {
+            o.launch_template.ours().map(|t| t.version.to_string())
+        }
+        _ => None,
+    };
     let tg = o.target_group.ours().map(|t| t.arn.as_str());
-    let group = autoscaling::decide(&s.fleet, &o.fleet, new_version, tg);
+    let group = autoscaling::decide(&s.fleet, &o.fleet, version.as_deref(), tg);
     let rolled_ids: &[String] = match &group {
         autoscaling::Action::Update(c) => &c.roll,
         _ => &[],

@@ -307,6 +307,99 @@ fn ids(rows: &serde_json::Value) -> Vec<(String, String, String)> {
     v
 }
 
+/// `(kind, id)` of everything the emulator holds (each test has its own), asked
+/// of AWS's APIs directly: what the views' rows must name.
+async fn in_aws(aws: &Aws) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut put = |kind: &str, id: &str| out.push((kind.to_string(), id.to_string()));
+    let keys = aws.ec2.describe_key_pairs().send().await.unwrap();
+    for k in keys.key_pairs() {
+        put("key pair", k.key_pair_id().unwrap());
+    }
+    let groups = aws.ec2.describe_security_groups().send().await.unwrap();
+    for g in groups.security_groups() {
+        if g.group_name() != Some("default") {
+            put("security group", g.group_id().unwrap());
+        }
+    }
+    let running = ec2t::Filter::builder()
+        .name("instance-state-name")
+        .values("running")
+        .build();
+    let res = aws
+        .ec2
+        .describe_instances()
+        .filters(running)
+        .send()
+        .await
+        .unwrap();
+    for i in res.reservations().iter().flat_map(|r| r.instances()) {
+        put("instance", i.instance_id().unwrap());
+    }
+    let tgs = aws.elb.describe_target_groups().send().await.unwrap();
+    for t in tgs.target_groups() {
+        let arn = t.target_group_arn().unwrap();
+        put("target group", arn);
+        let health = aws
+            .elb
+            .describe_target_health()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        for h in health.target_health_descriptions() {
+            put("target", h.target().unwrap().id().unwrap());
+        }
+    }
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    for lb in lbs.load_balancers() {
+        let arn = lb.load_balancer_arn().unwrap();
+        put("load balancer", arn);
+        let ls = aws
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        for l in ls.listeners() {
+            put("listener", l.listener_arn().unwrap());
+        }
+    }
+    let lts = aws.ec2.describe_launch_templates().send().await.unwrap();
+    for lt in lts.launch_templates() {
+        put("launch template", lt.launch_template_id().unwrap());
+    }
+    let asgs = aws.asg.describe_auto_scaling_groups().send().await.unwrap();
+    for g in asgs.auto_scaling_groups() {
+        put("Auto Scaling group", g.auto_scaling_group_name().unwrap());
+    }
+    let roles = aws.iam.list_roles().send().await.unwrap();
+    for r in roles.roles() {
+        put("role", r.arn());
+    }
+    let sgroups = aws.scheduler.list_schedule_groups().send().await.unwrap();
+    for g in sgroups.schedule_groups() {
+        let name = g.name().unwrap();
+        if name == "default" {
+            continue;
+        }
+        put("schedule group", name);
+        let list = aws
+            .scheduler
+            .list_schedules()
+            .group_name(name)
+            .send()
+            .await
+            .unwrap();
+        for sc in list.schedules() {
+            put("schedule", sc.name().unwrap());
+        }
+    }
+    out.sort();
+    out
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn status_plan_summary_and_cleanup_report_show_the_same_rows() {
     same_rows(1).await;
@@ -327,6 +420,20 @@ async fn same_rows(count: usize) {
     );
     let d = Deployment::new(&moto.endpoint(), &name, &config);
     let summary = d.deploy(&["--json"]).ok().json();
+    // The rows name exactly what AWS holds: every id, and nothing more.
+    let aws = Aws::new(&moto.endpoint()).await;
+    let held = in_aws(&aws).await;
+    let mut named: Vec<(String, String)> = ids(&summary["resources"])
+        .into_iter()
+        .map(|(kind, _, id)| (kind, id))
+        .collect();
+    named.sort();
+    assert_eq!(named, held, "the summary's rows vs AWS");
+    assert_eq!(
+        held.iter().filter(|(k, _)| k == "instance").count(),
+        count,
+        "{held:#?}"
+    );
     let status = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
     let cleanup_plan = d.cleanup(&["--plan", "--json"]).ok().json();
@@ -366,4 +473,5 @@ async fn same_rows(count: usize) {
             .all(|r| r["result"] == "deleted"),
         "{report}"
     );
+    assert_eq!(in_aws(&aws).await, Vec::new(), "left after cleanup");
 }

@@ -20,15 +20,24 @@ struct Schedule {
     role: String,
 }
 
+/// The group's schedules; none when the group does not exist (Scheduler's
+/// ResourceNotFoundException). Any other error fails the test.
 async fn schedules(aws: &Aws, group: &str) -> Vec<Schedule> {
-    let Ok(list) = aws
+    let list = match aws
         .scheduler
         .list_schedules()
         .group_name(group)
         .send()
         .await
-    else {
-        return Vec::new();
+    {
+        Ok(list) => list,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Vec::new()
+        }
+        Err(e) => panic!("ListSchedules of {group}: {e:?}"),
     };
     let mut out = Vec::new();
     for s in list.schedules() {

@@ -383,6 +383,11 @@ fn servers(c: &Case, plan: &Plan, w: &mut World, tg_arn: &str, tg_ours: bool) {
             desired,
             subnets: vec!["subnet-a".into(), "subnet-b".into()],
             tags: asg_tags,
+            versions: members
+                .iter()
+                .map(|m| (m.clone(), "1".to_string()))
+                .collect(),
+            suspended: Vec::new(),
             members,
         });
     };
@@ -529,6 +534,8 @@ fn kind_of(sent: &Sent, plan: &Plan, w: &World) -> Vec<Kind> {
         | "DeleteTags(asg)"
         | "PutScalingPolicy"
         | "DeletePolicy"
+        | "SuspendProcesses"
+        | "ResumeProcesses"
         | "DeleteAutoScalingGroup" => one(Kind::AutoScalingGroup),
         "CreateRole" | "PutRolePolicy" => one(Kind::ExpiryRole),
         "CreateScheduleGroup" | "DeleteScheduleGroup" => one(Kind::ScheduleGroup),
@@ -686,8 +693,18 @@ fn expected(d: &table::Decision, s: &Specs) -> BTreeMap<Kind, BTreeSet<&'static 
                 }
                 asg::Action::Update(c) => {
                     add(Kind::AutoScalingGroup, &[policy]);
-                    if c.size.is_some() || !c.roll.is_empty() {
+                    if c.size.is_some() || c.version || !c.roll.is_empty() {
                         add(Kind::AutoScalingGroup, &["UpdateAutoScalingGroup"]);
+                    }
+                    if !c.roll.is_empty() {
+                        // Rebalancing off for the roll, on again after it.
+                        add(
+                            Kind::AutoScalingGroup,
+                            &["SuspendProcesses", "ResumeProcesses"],
+                        );
+                    }
+                    if c.resume {
+                        add(Kind::AutoScalingGroup, &["ResumeProcesses"]);
                     }
                     if c.attach {
                         add(Kind::AutoScalingGroup, &["AttachLoadBalancerTargetGroups"]);

@@ -129,19 +129,33 @@ fn lb_group(plan: &Plan, rules: Vec<secgroup::Rule>) -> GroupState {
     }
 }
 
-/// The load balancer group's action as `table::decide` gives it, applied.
-async fn apply_lb_group(ctx: &Ctx, plan: &Plan, observed: GroupState) -> secgroup::Action {
+/// The load balancer group's action as `table::decide` gives it, applied as
+/// deploy applies it (its revocations deferred until the listener moved);
+/// returns the action and the group.
+async fn apply_lb_group(
+    ctx: &Ctx,
+    plan: &Plan,
+    observed: GroupState,
+) -> (secgroup::Action, secgroup::Group) {
     let s = specs(plan);
     let seen = Seen::Ours(observed.clone());
     let action = secgroup::decide(&s.lb_group, &seen, "vpc-1", &s.lb_rules);
-    secgroup::apply(ctx, &s.lb_group, &action, Some(&observed), "vpc-1", None)
-        .await
-        .unwrap();
-    action
+    let g = secgroup::apply(
+        ctx,
+        &s.lb_group,
+        &action,
+        Some(&observed),
+        "vpc-1",
+        None,
+        true,
+    )
+    .await
+    .unwrap();
+    (action, g)
 }
 
 #[tokio::test]
-async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
+async fn a_port_change_opens_the_new_port_and_closes_the_old_only_when_told() {
     let p = plan("req", "[load_balancer]\nport = 8080\n");
     let observed = lb_group(
         &p,
@@ -159,15 +173,28 @@ async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
         ],
     );
     let (ctx, client) = replay(vec![
-        answer(&ec2_ok("RevokeSecurityGroupIngress")),
         answer(&ec2_ok("AuthorizeSecurityGroupIngress")),
+        answer(&ec2_ok("RevokeSecurityGroupIngress")),
     ]);
-    let action = apply_lb_group(&ctx, &p, observed).await;
+    let (action, group) = apply_lb_group(&ctx, &p, observed).await;
     assert_eq!(action.verb(), sitedeploy::resources::Verb::Update);
+    // The group's own step opens 8080 and leaves 80 open: the listener on 80
+    // still serves until the new one exists.
+    let sent = bodies(&client);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    has(
+        &sent[0],
+        &[
+            "Action=AuthorizeSecurityGroupIngress",
+            "IpPermissions.1.FromPort=8080",
+        ],
+    );
+    // After the listener step: the old port closes, not the hand-made rule.
+    secgroup::revoke_stale(&ctx, &group, &action).await.unwrap();
     let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
     has(
-        &sent[0],
+        &sent[1],
         &[
             "Action=RevokeSecurityGroupIngress",
             "GroupId=sg-0123456789abcdef0",
@@ -175,16 +202,9 @@ async fn a_group_update_revokes_the_old_port_then_allows_the_new() {
         ],
     );
     assert!(
-        !sent[0].contains("FromPort=22"),
+        !sent[1].contains("FromPort=22"),
         "a hand-made rule was revoked: {}",
-        sent[0]
-    );
-    has(
-        &sent[1],
-        &[
-            "Action=AuthorizeSecurityGroupIngress",
-            "IpPermissions.1.FromPort=8080",
-        ],
+        sent[1]
     );
 }
 
@@ -193,7 +213,7 @@ async fn a_kept_group_sends_nothing() {
     let p = plan("keep", "");
     let rules = secgroup::lb_rules(&p);
     let (ctx, client) = replay(Vec::new());
-    let action = apply_lb_group(&ctx, &p, lb_group(&p, rules)).await;
+    let (action, _) = apply_lb_group(&ctx, &p, lb_group(&p, rules)).await;
     assert_eq!(action, secgroup::Action::Keep);
     assert!(bodies(&client).is_empty());
 }
@@ -218,6 +238,7 @@ async fn a_new_web_group_gets_the_new_load_balancer_groups_id() {
         None,
         "vpc-1",
         Some("sg-0lbnew"),
+        false,
     )
     .await
     .unwrap();
@@ -457,24 +478,25 @@ async fn a_changed_template_is_a_new_default_version() {
     );
 }
 
-fn group(p: &Plan, desired: i32, fingerprint: &str) -> Group {
+fn group(p: &Plan, desired: i32, version: &str) -> Group {
     Group {
         name: p.asg_name.clone(),
         desired,
         min: desired,
         max: desired,
-        version: "1".into(),
+        version: version.into(),
         members: (0..desired)
             .map(|n| autoscaling::Member {
                 id: format!("i-{n}"),
                 zone: "us-east-1a".into(),
                 state: aws_sdk_autoscaling::types::LifecycleState::InService,
-                fingerprint: fingerprint.into(),
+                version: version.into(),
             })
             .collect(),
         subnets: vec!["subnet-a".into()],
         target_groups: vec!["arn:tg".into()],
         tags: p.owner.owned(),
+        suspended: Vec::new(),
     }
 }
 
@@ -488,39 +510,72 @@ fn tg() -> TargetGroup {
     }
 }
 
-#[tokio::test]
-async fn a_group_is_made_in_the_load_balancers_zones_and_a_roll_raises_its_capacity() {
-    let p = plan("asg", "[instance]\ncount = 2\n");
-    let s = specs(&p);
-    let lt = LaunchTemplate {
+fn template(p: &Plan, version: i64) -> LaunchTemplate {
+    LaunchTemplate {
         id: "lt-0123".into(),
         name: p.lt_name.clone(),
-        version: 2,
+        version,
         fingerprint: p.fingerprint.clone(),
         tags: p.owner.owned(),
-    };
-    let subnets = [("us-east-1b", "subnet-b"), ("us-east-1d", "subnet-d")].map(|(z, id)| Subnet {
+    }
+}
+
+fn subnets() -> [Subnet; 2] {
+    [("us-east-1b", "subnet-b"), ("us-east-1d", "subnet-d")].map(|(z, id)| Subnet {
         zone: z.into(),
         id: id.into(),
         maps_public_ip: true,
-    });
+    })
+}
+
+const LB_ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/asg-alb/1";
+
+/// Applies the group's decision for `seen` (the template's default `version`;
+/// `None`: a new one) against the given answers; returns the roll and the
+/// requests sent.
+async fn apply_group(
+    p: &Plan,
+    seen: Seen<Group>,
+    version: Option<&str>,
+    answers: &[&str],
+) -> (autoscaling::Action, Option<autoscaling::Roll>, Vec<String>) {
+    let s = specs(p);
+    let lt = template(p, 2);
+    let subnets = subnets();
+    let tg = tg();
     let inputs = autoscaling::Inputs {
         template: &lt,
         subnets: &subnets,
-        target_group: &tg(),
-        lb_arn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/asg-alb/1",
+        target_group: &tg,
+        lb_arn: LB_ARN,
     };
-    // A new group.
-    let action = autoscaling::decide(&s.fleet, &Seen::Absent, false, Some("arn:tg"));
-    let (ctx, client) = replay(vec![
-        answer(&asg_ok("CreateAutoScalingGroup")),
-        answer(&asg_ok("DeletePolicy")),
-    ]);
-    let roll = autoscaling::apply(&ctx, &s.fleet, &action, None, &inputs)
+    let action = autoscaling::decide(&s.fleet, &seen, version, Some("arn:tg"));
+    let answers = answers.iter().map(|op| match *op {
+        "PutScalingPolicy" => answer(
+            "<PutScalingPolicyResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">\
+             <PutScalingPolicyResult><PolicyARN>arn:p</PolicyARN></PutScalingPolicyResult>\
+             </PutScalingPolicyResponse>",
+        ),
+        op => answer(&asg_ok(op)),
+    });
+    let (ctx, client) = replay(answers.collect());
+    let roll = autoscaling::apply(&ctx, &s.fleet, &action, seen.ours(), &inputs)
         .await
         .unwrap();
+    (action, roll, bodies(&client))
+}
+
+#[tokio::test]
+async fn a_group_is_made_in_the_load_balancers_zones() {
+    let p = plan("asg", "[instance]\ncount = 2\n");
+    let (_, roll, sent) = apply_group(
+        &p,
+        Seen::Absent,
+        None,
+        &["CreateAutoScalingGroup", "DeletePolicy"],
+    )
+    .await;
     assert!(roll.is_none());
-    let sent = bodies(&client);
     assert_eq!(sent.len(), 2, "{sent:#?}");
     has(
         &sent[0],
@@ -539,23 +594,36 @@ async fn a_group_is_made_in_the_load_balancers_zones_and_a_roll_raises_its_capac
         &sent[1],
         &["Action=DeletePolicy", "PolicyName=asg-requests"],
     );
+}
 
-    // A group of an earlier template: the new tags, then capacity raised on the new version.
-    let old = group(&p, 2, "0ld");
-    let action = autoscaling::decide(&s.fleet, &Seen::Ours(old.clone()), true, Some("arn:tg"));
-    let (ctx, client) = replay(vec![
-        answer(&asg_ok("CreateOrUpdateTags")),
-        answer(&asg_ok("UpdateAutoScalingGroup")),
-        answer(&asg_ok("DeletePolicy")),
-    ]);
-    let roll = autoscaling::apply(&ctx, &s.fleet, &action, Some(&old), &inputs)
-        .await
-        .unwrap();
+#[tokio::test]
+async fn a_roll_suspends_rebalancing_and_raises_capacity_on_the_new_version_in_one_update() {
+    // count 2 -> 3 and a new template version in one deploy: the members of
+    // version 1 roll; one update gives the new version and old + new capacity.
+    let p = plan("asg", "[instance]\ncount = 3\n");
+    let (_, roll, sent) = apply_group(
+        &p,
+        Seen::Ours(group(&p, 2, "1")),
+        None,
+        &[
+            "SuspendProcesses",
+            "CreateOrUpdateTags",
+            "UpdateAutoScalingGroup",
+            "DeletePolicy",
+        ],
+    )
+    .await;
     assert_eq!(roll.unwrap().old, ["i-0", "i-1"]);
-    let sent = bodies(&client);
-    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert_eq!(sent.len(), 4, "{sent:#?}");
     has(
         &sent[0],
+        &[
+            "Action=SuspendProcesses",
+            "ScalingProcesses.member.1=AZRebalance",
+        ],
+    );
+    has(
+        &sent[1],
         &[
             "Action=CreateOrUpdateTags",
             "SiteFingerprint",
@@ -563,14 +631,189 @@ async fn a_group_is_made_in_the_load_balancers_zones_and_a_roll_raises_its_capac
         ],
     );
     has(
-        &sent[1],
+        &sent[2],
         &[
             "Action=UpdateAutoScalingGroup",
-            "DesiredCapacity=4",
+            "DesiredCapacity=5",
+            "MaxSize=5",
+            "LaunchTemplateId=lt-0123",
             "Version=2",
         ],
     );
-    has(&sent[2], &["Action=DeletePolicy"]);
+    has(&sent[3], &["Action=DeletePolicy"]);
+}
+
+#[tokio::test]
+async fn members_are_told_apart_by_the_version_they_were_launched_from() {
+    // The template kept version 2; one member still runs version 1 (a roll
+    // that stopped half-way): only it rolls, whatever the group's tags say.
+    let p = plan("asg", "[instance]\ncount = 2\n");
+    let mut g = group(&p, 2, "2");
+    g.members[1].version = "1".into();
+    let s = specs(&p);
+    match autoscaling::decide(&s.fleet, &Seen::Ours(g.clone()), Some("2"), Some("arn:tg")) {
+        autoscaling::Action::Update(c) => assert_eq!(c.roll, ["i-1"]),
+        other => panic!("{other:?}"),
+    }
+    // All on the template's version: nothing to do.
+    let g = group(&p, 2, "2");
+    assert_eq!(
+        autoscaling::decide(&s.fleet, &Seen::Ours(g), Some("2"), Some("arn:tg")),
+        autoscaling::Action::Keep
+    );
+}
+
+#[tokio::test]
+async fn a_resize_is_one_update_and_with_max_leaves_the_desired_capacity_to_the_policy() {
+    let p = plan("asg", "[instance]\ncount = 3\n");
+    let (_, roll, sent) = apply_group(
+        &p,
+        Seen::Ours(group(&p, 2, "2")),
+        Some("2"),
+        &["UpdateAutoScalingGroup", "DeletePolicy"],
+    )
+    .await;
+    assert!(roll.is_none());
+    has(
+        &sent[0],
+        &[
+            "Action=UpdateAutoScalingGroup",
+            "MinSize=3",
+            "MaxSize=3",
+            "DesiredCapacity=3",
+        ],
+    );
+    assert!(!sent[0].contains("LaunchTemplate"), "{}", sent[0]);
+
+    // With max: the policy scaled the group to 4; a re-run keeps that.
+    let p = plan("asg", "[instance]\ncount = 2\nmax = 6\n");
+    let s = specs(&p);
+    let mut g = group(&p, 4, "2");
+    g.min = 2;
+    g.max = 6;
+    assert_eq!(
+        autoscaling::decide(&s.fleet, &Seen::Ours(g.clone()), Some("2"), Some("arn:tg")),
+        autoscaling::Action::Keep
+    );
+    // max changed: the limits move, the desired capacity is not sent.
+    let p = plan("asg", "[instance]\ncount = 2\nmax = 8\n");
+    let (_, _, sent) = apply_group(
+        &p,
+        Seen::Ours(g),
+        Some("2"),
+        &["UpdateAutoScalingGroup", "PutScalingPolicy"],
+    )
+    .await;
+    has(
+        &sent[0],
+        &["Action=UpdateAutoScalingGroup", "MinSize=2", "MaxSize=8"],
+    );
+    assert!(!sent[0].contains("DesiredCapacity"), "{}", sent[0]);
+}
+
+#[tokio::test]
+async fn rebalancing_left_suspended_is_resumed() {
+    let p = plan("asg", "[instance]\ncount = 2\n");
+    let mut g = group(&p, 2, "2");
+    g.suspended = vec!["AZRebalance".into()];
+    let (_, roll, sent) = apply_group(
+        &p,
+        Seen::Ours(g),
+        Some("2"),
+        &["ResumeProcesses", "DeletePolicy"],
+    )
+    .await;
+    assert!(roll.is_none());
+    has(
+        &sent[0],
+        &[
+            "Action=ResumeProcesses",
+            "ScalingProcesses.member.1=AZRebalance",
+        ],
+    );
+}
+
+fn asg_described(p: &Plan, members: &[(&str, &str)]) -> String {
+    let instances: String = members
+        .iter()
+        .map(|(id, version)| {
+            format!(
+                "<member><InstanceId>{id}</InstanceId><AvailabilityZone>us-east-1a</AvailabilityZone>\
+                 <LifecycleState>InService</LifecycleState><HealthStatus>Healthy</HealthStatus>\
+                 <LaunchTemplate><LaunchTemplateId>lt-0123</LaunchTemplateId><Version>{version}</Version></LaunchTemplate>\
+                 <ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>"
+            )
+        })
+        .collect();
+    let tags: String = p
+        .owner
+        .owned()
+        .iter()
+        .map(|(k, v)| format!("<member><Key>{k}</Key><Value>{v}</Value></member>"))
+        .collect();
+    format!(
+        "<DescribeAutoScalingGroupsResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">\
+         <DescribeAutoScalingGroupsResult><AutoScalingGroups><member>\
+         <AutoScalingGroupName>{}</AutoScalingGroupName><MinSize>2</MinSize><MaxSize>2</MaxSize>\
+         <DesiredCapacity>2</DesiredCapacity><Instances>{instances}</Instances><Tags>{tags}</Tags>\
+         </member></AutoScalingGroups></DescribeAutoScalingGroupsResult></DescribeAutoScalingGroupsResponse>",
+        p.asg_name
+    )
+}
+
+#[tokio::test]
+async fn a_launch_auto_scaling_reports_failed_ends_the_wait_with_its_reason() {
+    let p = plan("asg", "[instance]\ncount = 2\n");
+    let s = specs(&p);
+    let message = "You have requested more vCPU capacity than your current vCPU limit of 1 allows \
+                   for the instance bucket that the specified instance type belongs to. \
+                   Launching EC2 instance failed.";
+    let failed = format!(
+        "<DescribeScalingActivitiesResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">\
+         <DescribeScalingActivitiesResult><Activities><member><ActivityId>a1</ActivityId>\
+         <AutoScalingGroupName>{}</AutoScalingGroupName><StatusCode>Failed</StatusCode>\
+         <StatusMessage>{message}</StatusMessage><StartTime>2999-01-01T00:00:00Z</StartTime>\
+         <Cause>c</Cause><Progress>100</Progress></member></Activities>\
+         </DescribeScalingActivitiesResult></DescribeScalingActivitiesResponse>",
+        p.asg_name
+    );
+    // One member of version 2 in service, one of the old version 1 (the
+    // propagated tags would call both new).
+    let (ctx, _) = replay(vec![
+        answer(&asg_described(&p, &[("i-new", "2"), ("i-old", "1")])),
+        answer(&failed),
+    ]);
+    let err = autoscaling::wait_ready(
+        &ctx,
+        &s.fleet,
+        "2",
+        std::time::SystemTime::now(),
+        Duration::from_secs(30),
+        |_, _| {},
+    )
+    .await
+    .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("vCPU limit of 1"), "{text}");
+    assert!(text.contains("1 of 2 in service"), "{text}");
+
+    // Both on version 2: ready, no activity read.
+    let (ctx, client) = replay(vec![answer(&asg_described(
+        &p,
+        &[("i-a", "2"), ("i-b", "2")],
+    ))]);
+    let ready = autoscaling::wait_ready(
+        &ctx,
+        &s.fleet,
+        "2",
+        std::time::SystemTime::now(),
+        Duration::from_secs(30),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(ready.len(), 2);
+    assert_eq!(bodies(&client).len(), 1);
 }
 
 fn json(body: &str) -> ReplayEvent {

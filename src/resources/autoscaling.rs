@@ -4,25 +4,26 @@
 //! load balancer's health check finds dead.
 //!
 //! A template change is rolled through the group's own APIs (moto has no
-//! instance refresh, and these calls behave the same on AWS): the group is
-//! raised to old + new instances on the new launch template version, the new
-//! ones are waited for until they are in service and healthy in the target
-//! group, and only then is each old one terminated with the capacity decremented
-//! (the group deregisters it and waits out the deregistration delay first). So
-//! the registered, healthy capacity never drops below `count`.
+//! instance refresh, and these calls behave the same on AWS): with
+//! `AZRebalance` suspended, the group is raised to old + new instances on the
+//! new launch template version in one update, the new ones (told from the old
+//! by the version Auto Scaling reports per instance) are waited for until they
+//! are in service and proven through the load balancer, and only then is each
+//! old one terminated with the capacity decremented (the group deregisters it
+//! and waits out the deregistration delay first). So the registered, healthy
+//! capacity never drops below `count`.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_autoscaling::types as asgt;
 
-use super::instance::Instance;
 pub use super::instance::GROUP_TAG;
 use super::launchtemplate::LaunchTemplate;
 use super::network::Subnet;
-use super::targetgroup::{self, TargetGroup, TargetHealthStateEnum};
+use super::targetgroup::TargetGroup;
 use super::{Deleted, Seen, Verb};
-use crate::aws::{code, poll_until, AwsError, Check, Ctx};
+use crate::aws::{code, poll_until, retry_not_yet, AwsError, Check, Ctx, VISIBILITY_LIMIT};
 use crate::plan::{Plan, FINGERPRINT_KEY, TEMPLATE_KEY};
 use crate::tags::{Owner, TagDrift, Tags};
 
@@ -70,14 +71,6 @@ impl Spec {
             self.max.map(|m| m as i32).unwrap_or(count).max(count),
         )
     }
-
-    fn fingerprint(&self) -> &str {
-        self.instance_tags
-            .iter()
-            .find(|(k, _)| k == FINGERPRINT_KEY)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    }
 }
 
 /// One instance of the group.
@@ -89,8 +82,10 @@ pub struct Member {
     pub zone: String,
     /// Pending, InService, Terminating...
     pub state: asgt::LifecycleState,
-    /// The fingerprint it was launched to run (its `SiteFingerprint` tag).
-    pub fingerprint: String,
+    /// The launch template version it was launched from, as Auto Scaling
+    /// reports it per instance (its propagated tags may say otherwise after a
+    /// resize and a roll in one run).
+    pub version: String,
 }
 
 /// The group as found.
@@ -114,28 +109,18 @@ pub struct Group {
     pub target_groups: Vec<String>,
     /// Its tags.
     pub tags: Tags,
+    /// Its suspended processes (a roll suspends `AZRebalance`).
+    pub suspended: Vec<String>,
 }
 
-impl Group {
-    /// Members launched for another fingerprint than `fingerprint` (an
-    /// earlier template) and not already leaving.
-    pub fn old_members(&self, fingerprint: &str) -> Vec<&Member> {
-        self.members
-            .iter()
-            .filter(|m| m.fingerprint != fingerprint)
-            .filter(|m| !m.state.as_str().starts_with("Terminating"))
-            .collect()
-    }
+/// The process a roll suspends: its rebalancing launches and terminations
+/// could replace a proven instance with an unproven one (EC2 Auto Scaling
+/// User Guide, "Suspend and resume processes").
+pub const REBALANCE: &str = "AZRebalance";
 
-    /// Its members' fingerprints, from the instances observed (the group
-    /// propagates the tag to what it launches).
-    pub fn with_fingerprints(mut self, instances: &[Instance]) -> Group {
-        for m in &mut self.members {
-            if let Some(i) = instances.iter().find(|i| i.id == m.id) {
-                m.fingerprint = i.fingerprint.clone().unwrap_or_default();
-            }
-        }
-        self
+impl Member {
+    fn leaving(&self) -> bool {
+        self.state.as_str().starts_with("Terminating")
     }
 }
 
@@ -159,7 +144,7 @@ fn to_group(g: &asgt::AutoScalingGroup) -> Group {
                     .lifecycle_state()
                     .cloned()
                     .unwrap_or(asgt::LifecycleState::Pending),
-                fingerprint: String::new(),
+                version: version_of(i.launch_template()),
             })
             .collect(),
         subnets: g
@@ -180,11 +165,15 @@ fn to_group(g: &asgt::AutoScalingGroup) -> Group {
                 )
             })
             .collect(),
+        suspended: g
+            .suspended_processes()
+            .iter()
+            .filter_map(|p| p.process_name().map(str::to_string))
+            .collect(),
     }
 }
 
-/// The spec's group: ours, another's, or none (its members' fingerprints are
-/// not read here: [`Group::with_fingerprints`]).
+/// The spec's group: ours, another's, or none.
 pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Group>> {
     let out = ctx
         .asg
@@ -212,29 +201,34 @@ pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Group>> {
     Ok(Seen::Ours(group))
 }
 
-/// The group as it is now, with its members' fingerprints (for waits).
+/// The group as it is now (for waits).
 async fn now(ctx: &Ctx, spec: &Spec) -> Result<Group> {
     let Seen::Ours(g) = observe(ctx, spec).await? else {
         bail!("Auto Scaling group {} disappeared", spec.name);
     };
-    let ids: Vec<String> = g.members.iter().map(|m| m.id.clone()).collect();
-    let instances = super::instance::describe_ids(ctx, &ids).await?;
-    Ok(g.with_fingerprints(&instances))
+    Ok(g)
 }
 
 /// How the group differs from the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changes {
-    /// Its size (min = desired = count, max): `(min, max)` when it changes.
+    /// Its size limits `(min, max)` when they change (and, without `max`, its
+    /// desired capacity: with `max` that is the scaling policy's).
     pub size: Option<(i32, i32)>,
+    /// It launches from another version than the template's default (its
+    /// members already run that version: no roll).
+    pub version: bool,
     /// Its tags.
     pub tags: TagDrift,
-    /// Members of an earlier template (or all, for a new template version):
-    /// new ones launch beside them, and they go once the new are proven.
+    /// Members of another launch template version than the one it should run
+    /// (all, for a new version): new ones launch beside them, and they go once
+    /// the new are proven.
     pub roll: Vec<String>,
     /// It is not attached to the target group (a target group made anew
     /// beside it): attach it, so its instances are registered.
     pub attach: bool,
+    /// `AZRebalance` is still suspended (a roll that stopped half-way): resume it.
+    pub resume: bool,
 }
 
 /// What deploy does with the group.
@@ -244,7 +238,7 @@ pub enum Action {
     Create,
     /// It is as wanted.
     Keep,
-    /// Its size, tags or instances change.
+    /// Its size, version, tags or instances change.
     Update(Changes),
     /// It goes (`count = 1`), once the single instance serves.
     Delete,
@@ -252,32 +246,51 @@ pub enum Action {
     Stop(String),
 }
 
-/// Decides the group for `count > 1`; `new_version`: the launch template gets
-/// a new version, which every member is rolled onto; `tg_arn`: the target
-/// group's ARN when it exists as ours (`None`: made by this deploy).
-pub fn decide(spec: &Spec, seen: &Seen<Group>, new_version: bool, tg_arn: Option<&str>) -> Action {
+/// Decides the group for `count > 1`; `version`: the launch template version
+/// it should run (`None`: a new version is made, which every member is rolled
+/// onto); `tg_arn`: the target group's ARN when it exists as ours (`None`:
+/// made by this deploy).
+pub fn decide(
+    spec: &Spec,
+    seen: &Seen<Group>,
+    version: Option<&str>,
+    tg_arn: Option<&str>,
+) -> Action {
     let g = match seen {
         Seen::Absent => return Action::Create,
         Seen::Foreign(why) => return Action::Stop(why.clone()),
         Seen::Ours(g) => g,
     };
     let (min, max) = spec.limits();
-    let size = (g.desired != min || g.min != min || g.max != max).then_some((min, max));
+    let desired_off = match spec.max {
+        // The scaling policy owns the desired capacity within the limits.
+        Some(_) => g.desired < min || g.desired > max,
+        None => g.desired != min,
+    };
+    let size = (desired_off || g.min != min || g.max != max).then_some((min, max));
     let roll: Vec<String> = g
         .members
         .iter()
-        .filter(|m| !m.state.as_str().starts_with("Terminating"))
-        .filter(|m| new_version || m.fingerprint != spec.fingerprint())
+        .filter(|m| !m.leaving())
+        .filter(|m| version.is_none_or(|v| m.version != v))
         .map(|m| m.id.clone())
         .collect();
     let attach = tg_arn.is_none_or(|arn| !g.target_groups.iter().any(|t| t == arn));
     let c = Changes {
         size,
+        version: roll.is_empty() && version.is_some_and(|v| g.version != v),
         tags: spec.owner.drift(&g.tags),
-        roll,
         attach,
+        resume: roll.is_empty() && g.suspended.iter().any(|p| p == REBALANCE),
+        roll,
     };
-    if c.size.is_none() && c.tags.is_empty() && c.roll.is_empty() && !c.attach {
+    if c.size.is_none()
+        && !c.version
+        && c.tags.is_empty()
+        && c.roll.is_empty()
+        && !c.attach
+        && !c.resume
+    {
         Action::Keep
     } else {
         Action::Update(c)
@@ -310,12 +323,23 @@ impl Action {
             Action::Update(c) => {
                 let mut out = Vec::new();
                 if let (Some((min, max)), Some(g)) = (c.size, found) {
-                    if g.desired != min || g.min != min {
+                    if spec.max.is_none() && g.desired != min {
                         out.push(format!("capacity {} -> {min}", g.desired));
+                    } else if g.min != min {
+                        out.push(format!("minimum {} -> {min}", g.min));
                     }
                     if g.max != max {
                         out.push(format!("maximum {} -> {max}", g.max));
                     }
+                }
+                if let (true, Some(g)) = (c.version, found) {
+                    out.push(format!(
+                        "launch template version {} -> the default",
+                        g.version
+                    ));
+                }
+                if c.resume {
+                    out.push(format!("resume {REBALANCE} (a roll stopped half-way)"));
                 }
                 if c.attach {
                     out.push("attach to the target group".to_string());
@@ -406,8 +430,12 @@ pub async fn apply(
                 attach(ctx, spec, &inputs.target_group.arn).await?;
             }
             let roll = if c.roll.is_empty() {
-                if let Some((min, max)) = c.size {
-                    resize(ctx, spec, min, max.max(g.members.len() as i32)).await?;
+                if c.size.is_some() || c.version {
+                    let lt = c.version.then_some(inputs.template);
+                    update(ctx, spec, lt, Size::Limits).await?;
+                }
+                if c.resume {
+                    processes(ctx, spec, false).await?;
                 }
                 None
             } else {
@@ -419,7 +447,32 @@ pub async fn apply(
     }
 }
 
+/// Whether Auto Scaling refused a launch template because what it names (the
+/// template, its key pair or security group, made moments ago) is not visible
+/// to it yet: "You must use a valid fully-formed launch template. ...".
+fn template_not_visible(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<AwsError>())
+        .any(|e| {
+            e.code.as_deref() == Some("ValidationError")
+                && (e.message.contains("fully-formed launch template")
+                    || e.message.contains("does not exist"))
+        })
+}
+
 async fn create(ctx: &Ctx, spec: &Spec, inputs: &Inputs<'_>) -> Result<()> {
+    retry_not_yet(
+        ctx.poll,
+        &format!("create Auto Scaling group {}", spec.name),
+        VISIBILITY_LIMIT,
+        template_not_visible,
+        |e, _| tracing::debug!(error = %e, "launch template not visible to Auto Scaling yet"),
+        || create_once(ctx, spec, inputs),
+    )
+    .await
+}
+
+async fn create_once(ctx: &Ctx, spec: &Spec, inputs: &Inputs<'_>) -> Result<()> {
     let (min, max) = spec.limits();
     let subnets: Vec<&str> = inputs.subnets.iter().map(|s| s.id.as_str()).collect();
     let res = ctx
@@ -485,18 +538,94 @@ async fn retag(ctx: &Ctx, spec: &Spec, drift: &TagDrift) -> Result<()> {
     Ok(())
 }
 
-async fn resize(ctx: &Ctx, spec: &Spec, min: i32, max: i32) -> Result<()> {
-    ctx.asg
+/// The size an [`update`] gives the group.
+#[derive(Debug, Clone, Copy)]
+enum Size {
+    /// The spec's limits; without `max`, desired = `count` too (with it, Auto
+    /// Scaling keeps the desired capacity within the limits and the scaling
+    /// policy owns it).
+    Limits,
+    /// A roll: `desired` instances (old + new), the maximum raised to fit.
+    Roll { desired: i32 },
+}
+
+/// One UpdateAutoScalingGroup: its size, and with `lt` the template version it
+/// launches from (so a resize and a new version take effect together: what
+/// it launches for the resize runs the new version).
+async fn update(ctx: &Ctx, spec: &Spec, lt: Option<&LaunchTemplate>, size: Size) -> Result<()> {
+    let (min, max) = spec.limits();
+    let req = ctx
+        .asg
         .update_auto_scaling_group()
         .auto_scaling_group_name(&spec.name)
-        .min_size(min)
-        .max_size(max)
-        .desired_capacity(min)
+        .set_launch_template(lt.map(template));
+    let req = match size {
+        Size::Limits => req
+            .min_size(min)
+            .max_size(max)
+            .set_desired_capacity(spec.max.is_none().then_some(min)),
+        Size::Roll { desired } => req.max_size(desired.max(max)).desired_capacity(desired),
+    };
+    req.send()
+        .await
+        .map_err(AwsError::from)
+        .with_context(|| format!("failed to update Auto Scaling group {}", spec.name))?;
+    Ok(())
+}
+
+/// Suspends (`suspend`) or resumes the group's [`REBALANCE`].
+async fn processes(ctx: &Ctx, spec: &Spec, suspend: bool) -> Result<()> {
+    let failed = || {
+        let verb = if suspend { "suspend" } else { "resume" };
+        format!("failed to {verb} {REBALANCE} of {}", spec.name)
+    };
+    if suspend {
+        ctx.asg
+            .suspend_processes()
+            .auto_scaling_group_name(&spec.name)
+            .scaling_processes(REBALANCE)
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(failed)?;
+    } else {
+        ctx.asg
+            .resume_processes()
+            .auto_scaling_group_name(&spec.name)
+            .scaling_processes(REBALANCE)
+            .send()
+            .await
+            .map_err(AwsError::from)
+            .with_context(failed)?;
+    }
+    Ok(())
+}
+
+/// The group's newest scaling activity, when it failed after `since`: why
+/// Auto Scaling could not launch (a new account's vCPU quota, a refused
+/// zone...), which it would otherwise retry silently while a wait times out.
+async fn launch_failure(ctx: &Ctx, spec: &Spec, since: SystemTime) -> Result<Option<String>> {
+    let out = ctx
+        .asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name(&spec.name)
+        .max_records(1)
         .send()
         .await
         .map_err(AwsError::from)
-        .with_context(|| format!("failed to size Auto Scaling group {}", spec.name))?;
-    Ok(())
+        .with_context(|| format!("failed to read the scaling activities of {}", spec.name))?;
+    let since = aws_sdk_autoscaling::primitives::DateTime::from(since);
+    Ok(out
+        .activities()
+        .first()
+        .filter(|a| a.status_code() == Some(&asgt::ScalingActivityStatusCode::Failed))
+        .filter(|a| a.start_time().is_some_and(|t| t.secs() >= since.secs()))
+        .map(|a| {
+            a.status_message()
+                .or(a.description())
+                .unwrap_or("a launch failed")
+                .to_string()
+        }))
 }
 
 /// Seconds after launch before the group acts on the load balancer's health
@@ -504,13 +633,15 @@ async fn resize(ctx: &Ctx, spec: &Spec, min: i32, max: i32) -> Result<()> {
 /// minute.
 pub const HEALTH_GRACE_SECS: i32 = 180;
 
-/// Waits until `count` instances of the spec's fingerprint are in service and,
-/// with `healthy`, healthy in the target group; returns them.
+/// Waits until `count` instances launched from `version` of the launch
+/// template are in service; returns them. A launch Auto Scaling reports
+/// failed after `since` (the group's create or update) ends the wait with
+/// its reason.
 pub async fn wait_ready(
     ctx: &Ctx,
     spec: &Spec,
-    tg: &TargetGroup,
-    healthy: bool,
+    version: &str,
+    since: SystemTime,
     limit: Duration,
     on_wait: impl FnMut(&str, Duration),
 ) -> Result<Vec<Member>> {
@@ -522,31 +653,24 @@ pub async fn wait_ready(
         on_wait,
         || async {
             let g = now(ctx, spec).await?;
-            let good: Vec<String> = if healthy {
-                targetgroup::health(ctx, tg)
-                    .await?
-                    .into_iter()
-                    .filter(|h| h.state == TargetHealthStateEnum::Healthy)
-                    .map(|h| h.id)
-                    .collect()
-            } else {
-                g.members.iter().map(|m| m.id.clone()).collect()
-            };
             let ready: Vec<Member> = g
                 .members
                 .iter()
-                .filter(|m| {
-                    m.fingerprint == spec.fingerprint()
-                        && m.state == asgt::LifecycleState::InService
-                })
-                .filter(|m| good.contains(&m.id))
+                .filter(|m| m.version == version && m.state == asgt::LifecycleState::InService)
                 .cloned()
                 .collect();
             if ready.len() >= want {
-                Ok(Check::Done(ready))
-            } else {
-                Ok(Check::Waiting(format!("{} of {want} ready", ready.len())))
+                return Ok(Check::Done(ready));
             }
+            if let Some(why) = launch_failure(ctx, spec, since).await? {
+                bail!(
+                    "Auto Scaling group {} could not launch its instances ({} of {want} in \
+                     service): {why}",
+                    spec.name,
+                    ready.len()
+                );
+            }
+            Ok(Check::Waiting(format!("{} of {want} ready", ready.len())))
         },
     )
     .await
@@ -565,8 +689,9 @@ pub struct Roll {
     pub old_tags: Vec<(String, String)>,
 }
 
-/// Starts rolling the group onto `lt`'s version: capacity raised by the old
-/// instances' number so `count` new ones launch beside them (then
+/// Starts rolling the group onto `lt`'s version: [`REBALANCE`] suspended,
+/// then in one update the new version and the capacity raised by the old
+/// instances' number, so `count` new ones launch beside them (then
 /// [`wait_ready`] waits for them, the site check proves them, and
 /// [`roll_finish`] retires the old, or [`roll_back`] the new).
 async fn roll_start(
@@ -582,8 +707,7 @@ async fn roll_start(
         .filter(|(k, _)| k == FINGERPRINT_KEY || k == TEMPLATE_KEY)
         .cloned()
         .collect();
-    let (min, max) = spec.limits();
-    let raised = old.len() as i32 + min;
+    processes(ctx, spec, true).await?;
     // New instances carry the new fingerprint (the launch template's tags say
     // so too; the group's propagated tag wins where they differ).
     ctx.asg
@@ -599,16 +723,8 @@ async fn roll_start(
         .await
         .map_err(AwsError::from)
         .with_context(|| format!("failed to tag Auto Scaling group {}", g.name))?;
-    ctx.asg
-        .update_auto_scaling_group()
-        .auto_scaling_group_name(&g.name)
-        .launch_template(template(lt))
-        .max_size(raised.max(max))
-        .desired_capacity(raised)
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to update Auto Scaling group {}", g.name))?;
+    let desired = old.len() as i32 + spec.limits().0;
+    update(ctx, spec, Some(lt), Size::Roll { desired }).await?;
     Ok(Roll {
         old: old.to_vec(),
         version: g.version.clone(),
@@ -640,19 +756,17 @@ async fn retire(ctx: &Ctx, ids: &[String]) -> Result<()> {
     Ok(())
 }
 
-async fn size_back(ctx: &Ctx, spec: &Spec) -> Result<()> {
-    let (min, max) = spec.limits();
-    resize(ctx, spec, min, max).await
-}
-
-/// The new instances serve: the old ones retired, the size set back.
+/// The new instances serve: the old ones retired, the size set back,
+/// [`REBALANCE`] resumed.
 pub async fn roll_finish(ctx: &Ctx, spec: &Spec, roll: &Roll) -> Result<()> {
     retire(ctx, &roll.old).await?;
-    size_back(ctx, spec).await
+    update(ctx, spec, None, Size::Limits).await?;
+    processes(ctx, spec, false).await
 }
 
 /// The new instances failed: the group back on its previous version and tags,
-/// the new instances (`new`) retired, the size set back; the old keep serving.
+/// the new instances (`new`) retired, the size set back, [`REBALANCE`]
+/// resumed; the old keep serving.
 pub async fn roll_back(ctx: &Ctx, spec: &Spec, roll: &Roll, new: &[String]) -> Result<()> {
     ctx.asg
         .update_auto_scaling_group()
@@ -679,7 +793,8 @@ pub async fn roll_back(ctx: &Ctx, spec: &Spec, roll: &Roll, new: &[String]) -> R
             .with_context(|| format!("failed to tag {} back", spec.name))?;
     }
     retire(ctx, new).await?;
-    size_back(ctx, spec).await
+    update(ctx, spec, None, Size::Limits).await?;
+    processes(ctx, spec, false).await
 }
 
 /// With `max`: target tracking on the load balancer's request count per target;

@@ -17,9 +17,7 @@ pub use aws_sdk_ec2::types::InstanceStateName as State;
 
 use super::network::Subnet;
 use super::Verb;
-use crate::aws::{
-    after_create, is_code, poll_until, retry_not_yet, unless_not_found, AwsError, Check, Ctx,
-};
+use crate::aws::{after_create, is_code, poll_until, retry_not_yet, AwsError, Check, Ctx};
 use crate::plan::{base64, fnv1a, Plan, FINGERPRINT_KEY, ROLE_KEY, TEMPLATE_KEY};
 use crate::tags::{ec2_filter, Owner, TagDrift, Tags};
 
@@ -563,27 +561,33 @@ async fn state_now(ctx: &Ctx, id: &str) -> Result<Option<State>> {
 }
 
 /// The instances with these ids, in that order (those AWS does not know yet
-/// left out).
+/// left out). At most 200 ids (AWS's limit on a filter's values; a deployment
+/// has at most a few dozen).
 pub async fn describe_ids(ctx: &Ctx, ids: &[String]) -> Result<Vec<Instance>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let res = ctx
+    // A filter, not InstanceIds: AWS fails the whole call when one id is not
+    // visible yet (a launch moments ago); a filter leaves it out.
+    let out = ctx
         .ec2
         .describe_instances()
-        .set_instance_ids(Some(ids.to_vec()))
+        .filters(
+            ec2t::Filter::builder()
+                .name("instance-id")
+                .set_values(Some(ids.to_vec()))
+                .build(),
+        )
         .send()
         .await
-        .map_err(AwsError::from);
-    let found: Vec<Instance> = unless_not_found(res, || "failed to describe instances".into())?
-        .map(|o| {
-            o.reservations()
-                .iter()
-                .flat_map(|r| r.instances())
-                .map(to_instance)
-                .collect()
-        })
-        .unwrap_or_default();
+        .map_err(AwsError::from)
+        .context("failed to describe instances")?;
+    let found: Vec<Instance> = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .map(to_instance)
+        .collect();
     Ok(ids
         .iter()
         .filter_map(|id| found.iter().find(|i| i.id == *id).cloned())

@@ -58,6 +58,9 @@ pub struct TemplateInputs<'a> {
     pub public_ip: bool,
 }
 
+/// EC2's answer to CreateLaunchTemplate with a name in use.
+const ALREADY_EXISTS: &str = "InvalidLaunchTemplateName.AlreadyExistsException";
+
 fn description(spec: &Spec) -> String {
     format!("sitedeploy {}", spec.launch.fingerprint)
 }
@@ -269,13 +272,17 @@ async fn new_version(
     })
 }
 
+/// CreateLaunchTemplate. EC2 answers a name in use with
+/// `InvalidLaunchTemplateName.AlreadyExistsException`: a retried create whose
+/// first attempt took effect (its answer lost) is found and used when it is
+/// this deployment's and made for this fingerprint.
 async fn create(
     ctx: &Ctx,
     spec: &Spec,
     image: &Image,
     inputs: &TemplateInputs<'_>,
 ) -> Result<LaunchTemplate> {
-    let out = ctx
+    let res = ctx
         .ec2
         .create_launch_template()
         .launch_template_name(&spec.name)
@@ -288,8 +295,21 @@ async fn create(
         )
         .send()
         .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to create launch template {}", spec.name))?;
+        .map_err(AwsError::from);
+    let out = match res {
+        Ok(out) => out,
+        Err(e) => {
+            if e.code.as_deref() == Some(ALREADY_EXISTS) {
+                if let Seen::Ours(lt) = observe(ctx, spec).await? {
+                    if lt.fingerprint == spec.launch.fingerprint {
+                        return Ok(lt);
+                    }
+                }
+            }
+            return Err(anyhow::Error::new(e)
+                .context(format!("failed to create launch template {}", spec.name)));
+        }
+    };
     let Some(lt) = out.launch_template() else {
         bail!("CreateLaunchTemplate returned no template");
     };

@@ -473,6 +473,11 @@ impl Rule {
 
 /// Applies the decision in `vpc_id`; `found` is the group observed;
 /// `lb_group_id` is the load balancer group's id, known once it exists.
+///
+/// New rules are added before old ones go, so a changed port or address is
+/// never closed in between; with `defer_revoke` the old ones stay for
+/// [`revoke_stale`] (the load balancer's group: its old listener port closes
+/// only once the new listener exists).
 pub async fn apply(
     ctx: &Ctx,
     spec: &Spec,
@@ -480,6 +485,7 @@ pub async fn apply(
     found: Option<&GroupState>,
     vpc_id: &str,
     lb_group_id: Option<&str>,
+    defer_revoke: bool,
 ) -> Result<Group> {
     let resolve =
         |rules: &[Rule]| -> Vec<Rule> { rules.iter().map(|r| r.resolved(lb_group_id)).collect() };
@@ -489,8 +495,10 @@ pub async fn apply(
         Action::Update { rules, tags } => {
             let g = found.context("no group was observed")?.group.clone();
             tags.apply(ctx, Tagger::Ec2(&g.id)).await?;
-            revoke(ctx, &g, &rules.revoke).await?;
             authorize(ctx, &g, &resolve(&rules.add), false).await?;
+            if !defer_revoke {
+                revoke(ctx, &g, &rules.revoke).await?;
+            }
             Ok(g)
         }
         Action::Create(rules) => {
@@ -503,6 +511,14 @@ pub async fn apply(
             authorize(ctx, &g, &add, true).await?;
             Ok(g)
         }
+    }
+}
+
+/// The rules `action` revokes that [`apply`] left with `defer_revoke`.
+pub async fn revoke_stale(ctx: &Ctx, g: &Group, action: &Action) -> Result<()> {
+    match action {
+        Action::Update { rules, .. } => revoke(ctx, g, &rules.revoke).await,
+        _ => Ok(()),
     }
 }
 

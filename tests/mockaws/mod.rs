@@ -113,6 +113,10 @@ pub struct Asg {
     pub subnets: Vec<String>,
     pub tags: Tags,
     pub members: Vec<String>,
+    /// The launch template version each member was launched from.
+    pub versions: BTreeMap<String, String>,
+    /// Suspended processes.
+    pub suspended: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +200,8 @@ impl World {
             let mut tags = g.tags.clone();
             tags.push(("aws:autoscaling:groupName".into(), g.name.clone()));
             self.asgs[asg].members.push(id.clone());
+            let version = self.asgs[asg].version.clone();
+            self.asgs[asg].versions.insert(id.clone(), version);
             for tg in self.asgs[asg].tgs.clone() {
                 self.targets
                     .entry(tg)
@@ -1314,8 +1320,20 @@ fn asg_rules(w: &Shared) -> Vec<Rule> {
                                 .lifecycle_state(t::LifecycleState::InService)
                                 .health_status("Healthy")
                                 .protected_from_scale_in(false)
+                                .launch_template(
+                                    t::LaunchTemplateSpecification::builder()
+                                        .launch_template_id(&g.lt)
+                                        .set_version(g.versions.get(&i.id).cloned())
+                                        .build(),
+                                )
                                 .build()
                         });
+                    let suspended = g.suspended.iter().map(|p| {
+                        t::SuspendedProcess::builder()
+                            .process_name(p)
+                            .suspension_reason("User suspended")
+                            .build()
+                    });
                     let tags = g.tags.iter().map(|(k, v)| {
                         t::TagDescription::builder()
                             .key(k)
@@ -1343,6 +1361,7 @@ fn asg_rules(w: &Shared) -> Vec<Rule> {
                         .vpc_zone_identifier(g.subnets.join(","))
                         .set_target_group_arns(Some(g.tgs.clone()))
                         .set_instances(Some(members.collect()))
+                        .set_suspended_processes(Some(suspended.collect()))
                         .set_tags(Some(tags.collect()))
                         .build()
                 });
@@ -1395,6 +1414,8 @@ fn asg_rules(w: &Shared) -> Vec<Rule> {
                     .collect(),
                 tags,
                 members: Vec::new(),
+                versions: BTreeMap::new(),
+                suspended: Vec::new(),
             });
             let n = w.asgs.len() - 1;
             w.launch_for(n, desired as usize);
@@ -1517,6 +1538,38 @@ fn asg_rules(w: &Shared) -> Vec<Rule> {
                 }
             }
             MockResponse::Output(op::attach_load_balancer_target_groups::AttachLoadBalancerTargetGroupsOutput::builder().build())
+        }),
+        rule!(w, C::suspend_processes, |w, req| {
+            let name = req
+                .auto_scaling_group_name()
+                .unwrap_or_default()
+                .to_string();
+            w.send("SuspendProcesses", vec![name.clone()]);
+            if let Some(g) = w.asgs.iter_mut().find(|g| g.name == name) {
+                for p in req.scaling_processes() {
+                    if !g.suspended.contains(p) {
+                        g.suspended.push(p.clone());
+                    }
+                }
+            }
+            MockResponse::Output(op::suspend_processes::SuspendProcessesOutput::builder().build())
+        }),
+        rule!(w, C::resume_processes, |w, req| {
+            let name = req
+                .auto_scaling_group_name()
+                .unwrap_or_default()
+                .to_string();
+            w.send("ResumeProcesses", vec![name.clone()]);
+            if let Some(g) = w.asgs.iter_mut().find(|g| g.name == name) {
+                g.suspended.retain(|p| !req.scaling_processes().contains(p));
+            }
+            MockResponse::Output(op::resume_processes::ResumeProcessesOutput::builder().build())
+        }),
+        // Every launch here succeeds: no failed activity to report.
+        rule!(w, C::describe_scaling_activities, |_w, _req| {
+            MockResponse::Output(
+                op::describe_scaling_activities::DescribeScalingActivitiesOutput::builder().build(),
+            )
         }),
         rule!(w, C::put_scaling_policy, |w, req| {
             w.send(
