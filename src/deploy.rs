@@ -59,7 +59,8 @@ pub struct Began(pub anyhow::Error);
 
 impl std::fmt::Display for Began {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#}", self.0)
+        // The outermost message; the rest of the chain is its source.
+        write!(f, "{}", self.0)
     }
 }
 

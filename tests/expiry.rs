@@ -242,3 +242,139 @@ async fn a_fleet_expires_by_deleting_its_group_and_off_makes_none() {
     assert!(!role_exists(&aws, "us-east-1").await);
     d.cleanup(&["--yes"]).ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_without_tags_still_gets_its_expiry() {
+    // deploy.toml's [tags] is optional; Scheduler refuses a tag value of ""
+    // (the proxy refuses it as AWS does).
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let config = config_text("notags", &ip.url(), "").replace("[tags]\nProject = \"tests\"\n", "");
+    assert!(!config.contains("[tags]"), "{config}");
+    let d = Deployment::new(&moto.endpoint(), "notags", &config);
+    let aws = Aws::new(&moto.endpoint()).await;
+    d.deploy(&[]).ok();
+    assert_eq!(schedules(&aws, "sitedeploy-notags").await.len(), 2);
+    d.cleanup(&["--yes"]).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_that_fails_after_making_the_load_balancer_leaves_it_an_expiry() {
+    // No capacity for the instance: the load balancer exists, and its
+    // schedule is written as soon as it exists, whatever fails after.
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        &moto,
+        r#"{"fail_real_actions": {"RunInstances": "InsufficientInstanceCapacity"}}"#,
+    );
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::simple(&proxy.endpoint(), "halfway", &ip);
+    let aws = Aws::new(&moto.endpoint()).await;
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("InsufficientInstanceCapacity"),
+        "{}",
+        r.stderr
+    );
+    // The report of what exists, and how to remove it.
+    assert!(r.stderr.contains("What exists now:"), "{}", r.stderr);
+    assert!(r.stderr.contains("halfway-alb"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cleanup --config deploy.toml --yes"),
+        "{}",
+        r.stderr
+    );
+    let lbs = aws.load_balancers().await;
+    assert_eq!(lbs.len(), 1);
+    let s = schedules(&aws, "sitedeploy-halfway").await;
+    let lb = s
+        .iter()
+        .find(|x| x.name == "halfway-load-balancer")
+        .unwrap_or_else(|| panic!("no schedule for the load balancer"));
+    assert_eq!(
+        lb.input["LoadBalancerArn"],
+        lbs[0].load_balancer_arn().unwrap()
+    );
+    // Fired, it removes the load balancer.
+    run_schedules(&moto, "sitedeploy-halfway");
+    assert!(aws.load_balancers().await.is_empty());
+    d.cleanup(&["--yes"]).ok();
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_left_without_its_policy_is_repaired_and_cleanup_still_deletes_it() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let d = Deployment::simple(&moto.endpoint(), "halfrole", &ip);
+    d.deploy(&[]).ok();
+    // A run that stopped between CreateRole and PutRolePolicy.
+    aws.iam
+        .delete_role_policy()
+        .role_name("sitedeploy-expiry-us-east-1")
+        .policy_name("expire-sitedeploy-resources")
+        .send()
+        .await
+        .unwrap();
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    let role = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "role")
+        .cloned()
+        .unwrap();
+    assert_eq!(role["action"], "update", "{role}");
+    d.deploy(&[]).ok();
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name("sitedeploy-expiry-us-east-1")
+        .policy_name("expire-sitedeploy-resources")
+        .send()
+        .await
+        .unwrap();
+    assert!(policy.policy_document().contains("TerminateInstances"));
+    // The schedules fire under the role's own policy: it works again.
+    run_schedules(&moto, "sitedeploy-halfrole");
+    assert!(aws.load_balancers().await.is_empty());
+
+    // Cleanup goes on to DeleteRole when the inline policy is already gone.
+    aws.iam
+        .delete_role_policy()
+        .role_name("sitedeploy-expiry-us-east-1")
+        .policy_name("expire-sitedeploy-resources")
+        .send()
+        .await
+        .unwrap();
+    d.cleanup(&["--yes"]).ok();
+    assert!(!role_exists(&aws, "us-east-1").await, "the role is left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_right_after_cleanup_waits_for_the_deleting_schedule_group() {
+    // AWS keeps a deleted schedule group DELETING until its schedules are
+    // gone; the proxy keeps it for 3 s.
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto, r#"{"schedule_group_deleting_s": 3}"#);
+    let ip = IpService::start("203.0.113.7");
+    let d = Deployment::simple(&proxy.endpoint(), "again", &ip);
+    let aws = Aws::new(&moto.endpoint()).await;
+    d.deploy(&[]).ok();
+    d.cleanup(&["--yes"]).ok();
+    let t0 = std::time::Instant::now();
+    d.deploy(&[]).ok();
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(60),
+        "the wait is bounded"
+    );
+    assert_eq!(schedules(&aws, "sitedeploy-again").await.len(), 2);
+    let stats = proxy.stats();
+    assert!(
+        stats["actions"]["GetScheduleGroup"].as_u64().unwrap_or(0) >= 1,
+        "the DELETING group was never seen: {stats}"
+    );
+    d.cleanup(&["--yes"]).ok();
+}

@@ -309,9 +309,13 @@ async fn a_fleet_needs_only_the_policy() {
         ("AWS_SECRET_ACCESS_KEY", sk.as_str()),
     ];
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
-    let changed = three.replace("barista_cafe", "coffee_shop");
+    // A new template (a roll) and new [tags] (every resource retagged).
+    let changed = three
+        .replace("barista_cafe", "coffee_shop")
+        .replace("Project = \"tests\"", "Project = \"tests2\"");
     std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
+    d.run_env(env!("CARGO_BIN_EXE_logs"), &[], &user).ok();
     iam_user(&moto, &["--off"]);
     let aws = Aws::new(&moto.endpoint()).await;
     let policies = |aws: &Aws| {
@@ -352,6 +356,10 @@ async fn a_fleet_needs_only_the_policy() {
             "{a} never called: {stats}"
         );
     }
+    // Every condition of the policy decided some request here: a misspelled
+    // condition key (syntax: tests/support/iam_eval.py validate; a tag key:
+    // a decision that changes) fails this test.
+    assert_every_condition_exercised(&stats);
     iam_user(&moto, &["--off"]);
     assert_eq!(policies(&aws).await, 0, "the policy is left");
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));

@@ -111,6 +111,16 @@ fn destructive_actions_need_the_managed_by_tag() {
         };
         for a in actions {
             let name = a.split(':').nth(1).unwrap();
+            if a == "scheduler:DeleteSchedule" {
+                // Schedules carry no tags (only groups do): scoped to this
+                // tool's groups by name, and reached only through
+                // DeleteScheduleGroup, which needs the group's tag.
+                assert_eq!(
+                    st["Resource"], "arn:aws:scheduler:*:*:schedule/sitedeploy-*/*",
+                    "{a}"
+                );
+                continue;
+            }
             if name.starts_with("Delete")
                 || name.starts_with("Terminate")
                 || name.starts_with("Modify")
@@ -205,4 +215,50 @@ fn policy_has_what_elb_checks_on_the_caller() {
         checked >= 3,
         "the code calls fewer ELB actions than expected"
     );
+}
+
+/// The evaluator the tests run every request through (tests/support/iam_eval.py)
+/// refuses a policy with a misspelled condition key, as IAM's validation does:
+/// the policy as written is accepted, one letter off is not.
+#[test]
+fn a_misspelled_condition_key_is_refused() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("config/iam-policy.json")).unwrap();
+    let validate = |text: &str| {
+        let file = std::env::temp_dir().join(format!(
+            "sd-policy-{}-{}.json",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&file, text).unwrap();
+        let python = root.join(".venv/bin/python");
+        let python = if python.exists() {
+            python
+        } else {
+            "python3".into()
+        };
+        let out = std::process::Command::new(python)
+            .arg(root.join("tests/support/iam_eval.py"))
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (ok, out) = validate(&text);
+    assert!(ok, "the policy itself: {out}");
+    for (key, typo) in [
+        ("ec2:CreateAction", "ec2:CreateActon"),
+        ("iam:PassedToService", "iam:PassedToServce"),
+        ("aws:TagKeys", "aws:TagKey"),
+        ("aws:RequestTag/", "aws:RequestTg/"),
+    ] {
+        assert!(text.contains(key), "{key}");
+        let (ok, out) = validate(&text.replacen(key, typo, 1));
+        assert!(!ok, "{typo} accepted");
+        assert!(out.contains(typo), "{typo} not named: {out}");
+    }
 }

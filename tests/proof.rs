@@ -365,8 +365,11 @@ async fn old_web_servers_drain_before_they_are_terminated() {
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_prints_and_follows_the_boot_output() {
     let moto = Moto::start();
+    // cloud-init's config stage reports before the boot script runs: --follow
+    // goes on to the script's own last line.
     let lines = serde_json::json!([
         "cloud-init: starting",
+        "Cloud-init v. 22.2.2 running 'modules:config' at Mon, 30 Nov 2026 08:00:01 +0000. Up 8.41 seconds.",
         "sitedeploy: installing 2137_barista_cafe for logs",
         "sitedeploy: template installed in /var/www/html",
         "sitedeploy: marker: installed",

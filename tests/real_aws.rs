@@ -376,6 +376,34 @@ async fn resources_made_moments_ago_are_waited_for_not_failed_on() {
         "{stats}"
     );
     assert_eq!(aws.counts().await, (1, 2, 1, 1, 1));
+
+    // An Auto Scaling group right after its launch template, group and key
+    // pair gets the same "not yet" retries as a launch.
+    let moto3 = Moto::start();
+    let proxy3 = Proxy::start(
+        &moto3,
+        r#"{"eventual_s": 2, "eventual_for": ["CreateAutoScalingGroup"]}"#,
+    );
+    let d3 = Deployment::new(
+        &proxy3.endpoint(),
+        "latefleet",
+        &config_text("latefleet", &ip.url(), "")
+            .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 2"),
+    );
+    d3.deploy(&[]).ok();
+    let stats = proxy3.stats();
+    assert!(
+        injected(&stats, "CreateAutoScalingGroup:ValidationError") >= 1,
+        "{stats}"
+    );
+    assert_eq!(
+        Aws::new(&moto3.endpoint())
+            .await
+            .live_instances()
+            .await
+            .len(),
+        2
+    );
 }
 
 async fn lb_zones(aws: &Aws) -> Vec<String> {
@@ -421,8 +449,10 @@ async fn the_load_balancer_spans_two_zones_and_skips_a_refused_one() {
     assert_eq!(lb_zones(&aws).await.len(), 3);
     d.cleanup(&["--yes"]).ok();
 
-    // AWS refuses the second zone: another one takes its place, and deploy says so.
-    let refused = zones.iter().find(|z| **z != inst_zone).unwrap().clone();
+    // AWS refuses the zone the instance went to: another one takes its
+    // place, deploy says so, and the web server goes to a zone the load
+    // balancer serves (a target elsewhere would be `unused` forever).
+    let refused = inst_zone.clone();
     let proxy = Proxy::start(
         &moto,
         &serde_json::json!({ "lb_refused_zones": [refused] }).to_string(),
@@ -438,6 +468,34 @@ async fn the_load_balancer_spans_two_zones_and_skips_a_refused_one() {
         "{}",
         r.stdout
     );
+    let live = aws.live_instances().await;
+    let placed: Vec<&str> = live
+        .iter()
+        .filter_map(|i| i.placement().and_then(|p| p.availability_zone()))
+        .collect();
+    assert_eq!(placed.len(), 1, "{placed:?}");
+    assert!(
+        now.iter().any(|z| z == placed[0]),
+        "{placed:?} not in {now:?}"
+    );
+    d.cleanup(&["--yes"]).ok();
+
+    // A fleet too: its subnets are the load balancer's zones.
+    let d = Deployment::new(
+        &proxy.endpoint(),
+        "refusedf",
+        &config_text("refusedf", &ip.url(), "")
+            .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 2"),
+    );
+    d.deploy(&[]).ok();
+    let now = lb_zones(&aws).await;
+    assert!(!now.contains(&refused), "{now:?}");
+    let live = aws.live_instances().await;
+    assert_eq!(live.len(), 2);
+    for i in &live {
+        let z = i.placement().and_then(|p| p.availability_zone()).unwrap();
+        assert!(now.iter().any(|n| n == z), "{z} not in {now:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -896,3 +896,95 @@ async fn the_expiry_role_is_made_then_given_its_policy_and_schedules_are_rewritt
         ],
     );
 }
+
+#[tokio::test]
+async fn instances_are_described_by_the_instance_id_filter_not_by_ids() {
+    // By ids, AWS fails the whole call when one id is not visible yet (a
+    // launch moments ago); by the filter, it answers without it.
+    let answer_one =
+        "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+        <reservationSet><item><reservationId>r-1</reservationId><instancesSet><item>\
+        <instanceId>i-a</instanceId><imageId>ami-1</imageId><instanceState><code>16</code>\
+        <name>running</name></instanceState><instanceType>t3.micro</instanceType>\
+        <placement><availabilityZone>us-east-1a</availabilityZone></placement>\
+        </item></instancesSet></item></reservationSet></DescribeInstancesResponse>";
+    let (ctx, client) = replay(vec![answer(answer_one)]);
+    let found = sitedeploy::resources::instance::describe_ids(
+        &ctx,
+        &["i-a".to_string(), "i-fresh".to_string()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, "i-a");
+    let sent = bodies(&client);
+    has(
+        &sent[0],
+        &[
+            "Action=DescribeInstances",
+            "Filter.1.Name=instance-id",
+            "Filter.1.Value.1=i-a",
+            "Filter.1.Value.2=i-fresh",
+        ],
+    );
+    assert!(!sent[0].contains("InstanceId.1"), "{}", sent[0]);
+}
+
+#[tokio::test]
+async fn a_launch_template_made_by_a_lost_answer_is_found_by_its_duplicate_code() {
+    let p = plan("ltdup", "[instance]\ncount = 2\n");
+    let s = specs(&p);
+    let image = Image {
+        id: "ami-0123".into(),
+        name: "al2023".into(),
+        root_device: "/dev/xvda".into(),
+    };
+    let action = launchtemplate::decide(&s.template, &Seen::Absent, Some(&image));
+    let dup =
+        "<Response><Errors><Error><Code>InvalidLaunchTemplateName.AlreadyExistsException</Code>\
+        <Message>Launch template name already in use.</Message></Error></Errors>\
+        <RequestID>1</RequestID></Response>";
+    let tags: String = p
+        .owner
+        .owned()
+        .iter()
+        .map(|(k, v)| format!("<item><key>{k}</key><value>{v}</value></item>"))
+        .collect();
+    let found = format!(
+        "<DescribeLaunchTemplatesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+         <launchTemplates><item><launchTemplateId>lt-0made</launchTemplateId>\
+         <launchTemplateName>{}</launchTemplateName><defaultVersionNumber>1</defaultVersionNumber>\
+         <latestVersionNumber>1</latestVersionNumber><tagSet>{tags}</tagSet></item></launchTemplates>\
+         </DescribeLaunchTemplatesResponse>",
+        p.lt_name
+    );
+    let version = format!(
+        "<DescribeLaunchTemplateVersionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+         <launchTemplateVersionSet><item><launchTemplateId>lt-0made</launchTemplateId>\
+         <versionNumber>1</versionNumber><versionDescription>sitedeploy {}</versionDescription>\
+         <defaultVersion>true</defaultVersion></item></launchTemplateVersionSet>\
+         </DescribeLaunchTemplateVersionsResponse>",
+        p.fingerprint
+    );
+    let err = ReplayEvent::new(
+        http::Request::builder()
+            .uri("https://example.com/")
+            .body(SdkBody::empty())
+            .unwrap(),
+        http::Response::builder()
+            .status(400)
+            .body(SdkBody::from(dup))
+            .unwrap(),
+    );
+    let (ctx, client) = replay(vec![err, answer(&found), answer(&version)]);
+    let inputs = launchtemplate::TemplateInputs {
+        security_group_id: "sg-web",
+        key_name: "ltdup-key",
+        public_ip: false,
+    };
+    let lt = launchtemplate::apply(&ctx, &s.template, &action, None, &inputs)
+        .await
+        .unwrap();
+    assert_eq!(lt.id, "lt-0made");
+    assert_eq!(bodies(&client).len(), 3);
+}

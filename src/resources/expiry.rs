@@ -123,8 +123,12 @@ pub enum GroupState {
 /// The role's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleState {
-    /// The role, or its inline policy, is missing (IAM does not tell which).
+    /// No role.
     Missing,
+    /// The role without its inline policy (a run that stopped between
+    /// CreateRole and PutRolePolicy): Scheduler could assume it, and its
+    /// schedules would fail with AccessDenied.
+    NoPolicy,
     /// It has this tool's policy.
     Ready,
     /// Its inline policy is not this tool's (an earlier version's, or edited).
@@ -236,7 +240,24 @@ async fn role_state(ctx: &Ctx, spec: &Spec) -> Result<RoleState> {
         } else {
             RoleState::PolicyDiffers
         }),
-        Err(e) if e.code.as_deref() == Some("NoSuchEntity") => Ok(RoleState::Missing),
+        // The role or its policy is missing: GetRole tells which (only then,
+        // so a deploy of a ready role makes one call).
+        Err(e) if e.code.as_deref() == Some("NoSuchEntity") => {
+            let role = ctx
+                .iam
+                .get_role()
+                .role_name(&spec.role)
+                .send()
+                .await
+                .map_err(AwsError::from);
+            match role {
+                Ok(_) => Ok(RoleState::NoPolicy),
+                Err(e) if e.code.as_deref() == Some("NoSuchEntity") => Ok(RoleState::Missing),
+                Err(e) => {
+                    Err(anyhow::Error::new(e).context(format!("failed to read role {}", spec.role)))
+                }
+            }
+        }
         Err(e) => Err(anyhow::Error::new(e).context(format!("failed to read role {}", spec.role))),
     }
 }
@@ -346,7 +367,7 @@ pub fn decide(spec: &Spec, found: &Found, now: DateTime<Utc>) -> Decision {
     Decision {
         role: match found.role {
             RoleState::Missing => Action::Create,
-            RoleState::PolicyDiffers => Action::Update,
+            RoleState::NoPolicy | RoleState::PolicyDiffers => Action::Update,
             RoleState::Ready => Action::Keep,
         },
         group: match found.group {
@@ -739,6 +760,36 @@ pub async fn delete_role_if_unused(ctx: &Ctx, spec: &Spec) -> Result<Deleted> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arns_are_in_the_callers_partition() {
+        let plan = crate::plan::test_plan("p", "");
+        let s = Spec::new(
+            &plan,
+            "cn-north-1",
+            "123456789012",
+            "arn:aws-cn:iam::123456789012:user/ann",
+        );
+        assert_eq!(s.partition, "aws-cn");
+        assert_eq!(
+            s.role_arn,
+            "arn:aws-cn:iam::123456789012:role/sitedeploy-expiry-cn-north-1"
+        );
+        assert_eq!(
+            lb_target(&s, "arn:aws-cn:elasticloadbalancing:x").0,
+            "arn:aws-cn:scheduler:::aws-sdk:elasticloadbalancingv2:deleteLoadBalancer"
+        );
+        assert!(servers_target(&s, &Servers::Group("g".into()))
+            .0
+            .starts_with("arn:aws-cn:scheduler:::aws-sdk:autoscaling:"));
+        let gov = Spec::new(
+            &plan,
+            "us-gov-west-1",
+            "1",
+            "arn:aws-us-gov:sts::1:assumed-role/r/s",
+        );
+        assert_eq!(gov.partition, "aws-us-gov");
+    }
 
     #[test]
     fn at_expressions_round_trip() {

@@ -625,6 +625,38 @@ pub fn policy_user(moto: &Moto) -> (Proxy, String, String) {
     (Proxy::start(moto, &config), ak, sk)
 }
 
+/// Runs tests/support/iam_eval.py's mutation check of config/iam-policy.json
+/// against the authorization checks a proxy recorded (`stats["authorized"]`):
+/// every misspelling of every condition key must be caught, by the policy's
+/// validation or by a recorded request whose decision it changes.
+#[allow(dead_code)]
+pub fn assert_every_condition_exercised(stats: &serde_json::Value) {
+    let authorized = stats["authorized"]
+        .as_array()
+        .expect("no authorized checks");
+    assert!(!authorized.is_empty(), "the proxy recorded no checks");
+    let file = std::env::temp_dir().join(format!(
+        "sd-authorized-{}-{}.json",
+        std::process::id(),
+        authorized.len()
+    ));
+    std::fs::write(&file, serde_json::to_string(authorized).unwrap()).unwrap();
+    let out = Command::new(python())
+        .arg(manifest_dir().join("tests/support/iam_eval.py"))
+        .arg("mutations")
+        .arg(manifest_dir().join("config/iam-policy.json"))
+        .arg("--recorded")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all caught"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// moto's IAM enforcement on again (after `iam_user(moto, &["--off"])`).
 #[allow(dead_code)]
 pub fn iam_user_on(moto: &Moto) {

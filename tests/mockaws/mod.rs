@@ -1747,6 +1747,23 @@ fn iam_rules(w: &Shared) -> Vec<Rule> {
                 ))),
             }
         }),
+        rule!(w, C::get_role, |w, req| {
+            let name = req.role_name().unwrap_or_default().to_string();
+            if !w.role {
+                return MockResponse::Error(op::get_role::GetRoleError::generic(meta(
+                    "NoSuchEntity",
+                )));
+            }
+            let role = aws_sdk_iam::types::Role::builder()
+                .path("/")
+                .role_name(&name)
+                .role_id("AROA")
+                .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .expect("role");
+            MockResponse::Output(op::get_role::GetRoleOutput::builder().role(role).build())
+        }),
         rule!(w, C::create_role, |w, req| {
             let name = req.role_name().unwrap_or_default().to_string();
             w.send("CreateRole", vec![name.clone()]);

@@ -5,7 +5,9 @@ moto answers at once and never says "not yet": instances are `running` the momen
 they launch, load balancers are `active`, security groups delete even while a load
 balancer's interfaces would hold them in AWS. This proxy puts AWS's timing and
 failure behaviour back, so the tests (and the benchmark) can exercise the code
-paths that only real AWS would reach:
+paths that only real AWS would reach. moto should be tests/support/moto_aws.py:
+its control route (GET /moto-api/sitedeploy/...) tells this proxy what moto
+holds (current tags, instance types, launch templates, groups, roles).
 
   latency_ms               added to every request
   instance_pending_s       instances answer `pending` for N s after RunInstances
@@ -18,24 +20,34 @@ paths that only real AWS would reach:
                            DependencyViolation this many times first
   register_pending_invalid RegisterTargets of a `pending` instance answers InvalidTarget
   target_initial_s         a registered target's health is `initial` for N s
-  eventual_s               EC2's eventual consistency: for N s after CreateSecurityGroup,
+  eventual_s               EC2's eventual consistency ("Eventual consistency in the
+                           Amazon EC2 API"): for N s after CreateSecurityGroup,
                            ImportKeyPair or RunInstances, calls naming the new group,
                            key pair or instance answer InvalidGroup.NotFound (ELB:
                            InvalidSecurityGroup), InvalidKeyPair.NotFound or
-                           InvalidInstanceID.NotFound
+                           InvalidInstanceID.NotFound; a DescribeInstances not by
+                           id (an `instance-id` filter, any filter, or none) answers
+                           without the new instance ("If you specify filters, the
+                           output includes information for only those instances
+                           that meet the filter criteria", API_DescribeInstances);
+                           CreateAutoScalingGroup naming a launch template, or a key
+                           pair or group in it, made less than N s ago answers
+                           ValidationError "You must use a valid fully-formed launch
+                           template. ..."
   eventual_for             ["Action", ...]: limit eventual_s's group answers to these calls
   lb_refused_zones         ["us-east-1e"]: CreateLoadBalancer with a subnet in one of these
                            zones answers "The following Availability Zones ... cannot be
                            associated with a load balancer"
   lb_interfaces_hidden     the lingering interfaces of a deleted load balancer hold its
                            group but are not listed by DescribeNetworkInterfaces
-  iam_policy               a policy document: every request is evaluated against it as
-                           AWS would (actions, resource ARNs, aws:RequestTag,
-                           aws:ResourceTag of resources created through the proxy,
-                           ec2:CreateAction for tag-on-create, and the EC2 permissions
-                           ELB checks on the caller; EC2 and ELB calls: Auto Scaling's
-                           are left to moto's own enforcement); denials answer
-                           UnauthorizedOperation / AccessDenied and are listed in stats
+  iam_policy               a policy document: every request, of every service (EC2,
+                           ELB, Auto Scaling, IAM, STS, EventBridge Scheduler, the
+                           Resource Groups Tagging API), is authorized as AWS would,
+                           by tests/support/iam_eval.py (see "IAM" below); denials
+                           answer in the service's own error format and are listed
+                           in stats. The proxy refuses to start (exit 1, the problems
+                           on stderr) when iam_eval.validate finds the document is
+                           not one IAM would accept.
   resign                   {"access_key", "secret_key"}: for moto's own IAM enforcement
                            (INITIAL_NO_AUTH_ACTION_COUNT). moto checks a signature over
                            the form body it re-encodes itself (spaces as '+', where the
@@ -57,29 +69,173 @@ paths that only real AWS would reach:
   deregistration_delay_s   how long a deregistered target drains, overriding the target
                            group's deregistration_delay.timeout_seconds (AWS: that
                            attribute, 300 s by default); moto removes targets at once
+  asg_launch_s             Auto Scaling launches asynchronously ("The new settings take
+                           effect on any scaling activities after this call returns",
+                           API_UpdateAutoScalingGroup; moto launches inside the call):
+                           an instance the group launched (CreateAutoScalingGroup,
+                           UpdateAutoScalingGroup, SetDesiredCapacity, a replacement)
+                           is not in DescribeAutoScalingGroups' Instances, in
+                           DescribeTargetHealth or in DescribeInstances (by id:
+                           InvalidInstanceID.NotFound) for N s after moto launched
+                           it, then is `Pending` for N s more, then `InService`
+                           (target_initial_s counts from when it shows). Default 0: off.
+  asg_instance_limit       a new account's low vCPU quota: Auto Scaling cannot launch
+                           beyond N live instances in the region (every instance
+                           counts). A create/update/SetDesiredCapacity asking more is
+                           accepted: moto is asked for what fits, the group reports the
+                           capacity asked (DesiredCapacity, MinSize), and
+                           DescribeScalingActivities lists a Failed launch activity
+                           with EC2's message ("You have requested more vCPU capacity
+                           than your current vCPU limit of N allows ... Launching EC2
+                           instance failed."; API_Activity for the shape). Once there
+                           is room again (instances of other groups gone), the group
+                           launches the rest, as Auto Scaling keeps trying. Default: none.
+  schedule_group_deleting_s  after DeleteScheduleGroup the group stays DELETING for
+                           N s ("When you delete a group, it remains in a DELETING
+                           state until all of its associated schedules are deleted",
+                           API_DeleteScheduleGroup): GetScheduleGroup answers it with
+                           "State": "DELETING", ListScheduleGroups lists it,
+                           CreateScheduleGroup of the name answers ConflictException
+                           (409), CreateSchedule / UpdateSchedule / GetSchedule in it
+                           answer ResourceNotFoundException (404). Default 0: off.
+  iam_eventual_s           IAM's eventual consistency ("Changes that I make are not
+                           always immediately visible", IAM User Guide): for N s after
+                           CreateRole, PutRolePolicy on the role answers NoSuchEntity
+                           (404, "The role with name X cannot be found.") and
+                           CreateSchedule / UpdateSchedule with it as Target.RoleArn
+                           answer ValidationException "The execution role you provide
+                           must allow AWS EventBridge Scheduler to assume the role."
+                           Default 0: off.
   slow_regions             {"region": seconds}: every request signed for that region
                            waits this long before it is forwarded (a region that
                            does not answer in time)
-  fail_actions             {"Action": "Code"}: always answer that error
+  fail_actions             {"Action": "Code"}: always answer that error (the
+                           operation's name for the JSON APIs too, e.g.
+                           "CreateScheduleGroup", in their error format)
   fail_real_actions        the same, for requests that are not dry runs
   drop_after_actions       {"Action": n}: drop the connection after moto handled
                            the first n requests of that action (dry runs not counted)
   faults                   {"seed", "throttle", "error5xx", "drop_before", "drop_after"}:
                            rates (0..1) of throttling answers, 500/503 answers,
                            connections dropped before forwarding and connections
-                           dropped after moto handled the request
+                           dropped after moto handled the request (query APIs only)
 
 Always on: a deregistered target is listed as `draining`
 (Target.DeregistrationInProgress) for its target group's deregistration delay, as
 AWS does (moto drops it at once). ImportKeyPair of an ed25519 key reports AWS's fingerprint (base64 SHA-256
 of the public key; moto gives hex SHA-256 of its DER form). DescribeRegions lists
 the enabled regions of the caller's partition only, as AWS does (moto adds China's,
-GovCloud's and the opt-in regions not enabled).
+GovCloud's and the opt-in regions not enabled). And:
+  - Idempotent creates ("Ensuring idempotency in Amazon EC2 API requests"; the ELB
+    API reference's CreateLoadBalancer / CreateTargetGroup / CreateListener: "If
+    you attempt to create multiple ... with the same settings, each call
+    succeeds"): RunInstances with a client token seen before returns the first
+    launch when every parameter but the zone is the same, else
+    IdempotentParameterMismatch; CreateLoadBalancer / CreateTargetGroup with a
+    name that exists and CreateListener on a taken port return the existing
+    resource when its settings are the request's (load balancer: subnets,
+    security groups, scheme, type, IP address type; target group: protocol,
+    port, VPC, target type, the health-check settings given; listener: protocol,
+    default actions), else DuplicateLoadBalancerName / DuplicateTargetGroupName /
+    DuplicateListener (400). A setting the request leaves out is not compared,
+    but scheme, type, IP address type and target type are compared with their
+    documented defaults (internet-facing, application, ipv4, instance).
+  - EventBridge Scheduler's Tag: "Key ... Minimum length of 1. Maximum length of
+    128", "Value ... Minimum length of 1. Maximum length of 256" (API_Tag):
+    CreateScheduleGroup / TagResource with a tag outside that answer
+    ValidationException (400).
+  - CreateSchedule / UpdateSchedule whose Target.RoleArn cannot be assumed by
+    scheduler.amazonaws.com (no such role, or its trust policy does not allow
+    sts:AssumeRole to that service in the context aws:SourceAccount = the
+    account, aws:SourceArn = the schedule group) answer ValidationException "The
+    execution role you provide must allow AWS EventBridge Scheduler to assume the
+    role." (the error real AWS gives, aws/aws-sdk-js-v3#6494).
+  - GetConsoleOutput with Latest=true on an instance type not built on the Nitro
+    System (t1, t2, m1-m4, c1, c3, c4, r3, r4, i2, i3 but i3.metal, d2, x1, x1e,
+    p2, p3 but p3dn.24xlarge, g2, g3, h1, f1...) answers UnsupportedOperation: "This
+    option is supported on instance types that use the Nitro hypervisor"
+    (API_GetConsoleOutput; "Instances built on the Nitro System").
+  - DescribeScalingActivities (moto answers none) lists a launch activity for
+    each instance a group launched (Successful; InProgress within asg_launch_s)
+    and the Failed ones of asg_instance_limit, newest first.
 
-Control endpoints (not forwarded): GET /__proxy/stats (requests per action,
-the polling ones among them, injected faults, when each action was first
-seen, in seconds since start or reset, IAM denials, and the parameters of every
-request that is not a Describe, as JSON), POST /__proxy/reset (zero the counters).
+IAM (iam_policy). For each request the proxy builds every authorization AWS makes
+(action, resource ARN per the Service Authorization Reference's "Resource types"
+for the signed region and partition, account 123456789012, and the condition
+context) and evaluates each with iam_eval.evaluate; the first one not allowed
+denies the request: EC2 UnauthorizedOperation (403), ELB / Auto Scaling / IAM /
+STS AccessDenied (403, their ErrorResponse XML), Scheduler 403 with
+x-amzn-ErrorType AccessDeniedException and {"Message": ...}, the tagging API
+AccessDeniedException (JSON 1.1). Context: aws:RequestTag/k and aws:TagKeys of
+the tags a request sets; aws:ResourceTag/k of the resource's current tags as moto
+holds them (whoever set them), with the service's own ec2:ResourceTag/k,
+elasticloadbalancing:ResourceTag/k, autoscaling:ResourceTag/k, iam:ResourceTag/k;
+tag-on-create as ec2:CreateTags / elasticloadbalancing:AddTags with
+ec2:CreateAction / elasticloadbalancing:CreateAction; iam:PassedToService on
+iam:PassRole; iam:AWSServiceName on iam:CreateServiceLinkedRole; Auto Scaling's
+autoscaling:MinSize, MaxSize, VPCZoneIdentifiers, TargetGroupARNs,
+LaunchTemplateVersionSpecified. Checks made on the caller by a service:
+  - ELB: the EC2 (and IAM) actions of the "Elastic Load Balancing API permissions"
+    page (CreateLoadBalancer, CreateTargetGroup, RegisterTargets, ...).
+  - Auto Scaling, CreateAutoScalingGroup / UpdateAutoScalingGroup with a launch
+    template: ec2:RunInstances on instance/*, volume/*, network-interface/* (with
+    the template's instance / volume tags as aws:RequestTag), the image, the
+    subnets (VPCZoneIdentifier, else the group's), the security groups, the key
+    pair and launch-template/<id>; ec2:CreateTags with ec2:CreateAction =
+    RunInstances for the template's tagged types; iam:PassRole
+    (iam:PassedToService ec2.amazonaws.com) for its instance profile ("ec2:
+    RunInstances are checked when an Auto Scaling group is created or updated
+    using a launch template", "Control Amazon EC2 launch template usage in Auto
+    Scaling groups"). CreateAutoScalingGroup with Tags: autoscaling:
+    CreateOrUpdateTags too; without the service-linked role in the account:
+    iam:CreateServiceLinkedRole (iam:AWSServiceName autoscaling.amazonaws.com);
+    with ServiceLinkedRoleARN: iam:PassRole on it.
+  - Scheduler: CreateSchedule / UpdateSchedule iam:PassRole on Target.RoleArn
+    (iam:PassedToService scheduler.amazonaws.com); CreateScheduleGroup with Tags
+    scheduler:TagResource; DeleteScheduleGroup scheduler:DeleteSchedule on
+    schedule/<group>/* ("list_amazoneventbridgescheduler" SAR page).
+  - STS GetCallerIdentity: none ("No permissions are required").
+
+Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
+  - The ARN a create is authorized on: EC2's documented <type>/* (instance/*,
+    security-group/*, ...); key-pair/<name>; for ELB loadbalancer/<app|net>/<name>/*,
+    targetgroup/<name>/*, listener/app/<lb name>/<lb id>/*; for Auto Scaling
+    autoScalingGroup:*:autoScalingGroupName/<name>.
+  - Schedules carry no tags, so schedule actions get no aws:ResourceTag.
+  - CreateRole with Tags is authorized as iam:CreateRole with aws:RequestTag (no
+    separate iam:TagRole check).
+  - CreateScheduleGroup of a name still DELETING answers ConflictException ("Schedule
+    group X already exists."); schedule calls in it ResourceNotFoundException.
+    How long DELETING lasts is not documented: schedule_group_deleting_s.
+  - The ValidationException text for a bad Scheduler tag (the usual "1 validation
+    error detected: ..." wording).
+  - GetConsoleOutput Latest=true on a Xen type: code UnsupportedOperation, message
+    "The requested operation is not supported for this instance type".
+  - Per-instance LaunchTemplate.Version is the version number it was launched
+    from (moto_aws.py); the durations of asg_launch_s and iam_eventual_s.
+  - DescribeInstances with an `instance-id` filter naming an instance not visible
+    yet answers without it (no error).
+  - A launch activity's Cause reads "At T an instance was started in response to a
+    difference between desired and actual capacity." (AWS adds "increasing the
+    capacity from X to Y", not tracked here for Successful launches).
+
+Control endpoints (not forwarded): GET /__proxy/stats, POST /__proxy/reset (zero
+the counters). The stats, as JSON:
+  actions     requests per operation (the JSON APIs' too, e.g. "CreateScheduleGroup",
+              "GetResources")
+  polls       the polling ones among them (DescribeInstances by id or by the
+              instance-id filter, DescribeLoadBalancers by ARN,
+              DescribeNetworkInterfaces)
+  injected    faults and AWS refusals the proxy answered ("Action:Code"), replays
+  first       when each operation was first seen, in seconds since start or reset
+  denied      IAM denials (the check that failed, e.g. "ec2:CreateTags (on
+              RunInstances) on arn:...", "ec2:DescribeVpcs (checked by ELB for
+              CreateLoadBalancer)")
+  authorized  every check evaluated (deduplicated): {"action", "resource",
+              "context", "decision"} (decision as iam_eval.evaluate gives it)
+  requests    every operation that is not a Describe*, Get* or List*: {"action",
+              "t", "params"} (query APIs: the form parameters; JSON APIs: the
+              parsed body, and "path")
 
 Usage: awsproxy.py --upstream http://127.0.0.1:PORT [--port 0] [--config JSON]
 Prints "PORT <n>" on stdout once listening. Standard library only (but `resign`,
@@ -88,25 +244,61 @@ which uses botocore); loopback only.
 
 import argparse
 import base64
-import fnmatch
 import hashlib
 import http.client
 import json
+import os
 import random
 import re
 import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+ACCOUNT = "123456789012"
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15"
 ELB_NS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
+ASG_NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+# SigV4 signing name -> this proxy's name for the service.
+SIGNING = {"ec2": "ec2", "elasticloadbalancing": "elb", "autoscaling": "autoscaling", "iam": "iam",
+           "sts": "sts", "scheduler": "scheduler", "tagging": "tagging"}
+# ... -> the service prefix of its IAM actions.
+PREFIX = {"ec2": "ec2", "elb": "elasticloadbalancing", "autoscaling": "autoscaling", "iam": "iam",
+          "sts": "sts", "scheduler": "scheduler", "tagging": "tag"}
+
+# Instance types not built on the Nitro System (Xen): "Instances built on the
+# Nitro System", Amazon EC2 User Guide (every type not listed there; i3.metal and
+# p3dn.24xlarge are Nitro).
+XEN_FAMILIES = {"t1", "t2", "m1", "m2", "m3", "m4", "c1", "c3", "c4", "cc1", "cc2", "cg1", "cr1",
+                "r3", "r4", "i2", "i3", "hi1", "hs1", "d2", "x1", "x1e", "p2", "p3", "g2", "g3",
+                "g3s", "h1", "f1"}
+
+VCPU_MESSAGE = ("You have requested more vCPU capacity than your current vCPU limit of {n} allows for "
+                "the instance bucket that the specified instance type belongs to. Please visit "
+                "http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit. "
+                "Launching EC2 instance failed.")
+ASSUME_MESSAGE = "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."
+
+
+def nitro(instance_type):
+    family = (instance_type or "").partition(".")[0]
+    if instance_type in ("i3.metal", "p3dn.24xlarge"):
+        return True
+    return family not in XEN_FAMILIES
 
 
 class State:
-    def __init__(self, config):
+    def __init__(self, config, evaluator=None):
         self.cfg = config
+        self.iam_eval = evaluator
         self.lock = threading.Lock()
         self.launched = {}  # instance id -> launch time
         self.terminated = {}  # instance id -> termination time
@@ -114,16 +306,20 @@ class State:
         self.lb_groups = {}  # lb arn -> [sg ids]
         self.lb_deleted = {}  # lb arn -> deletion time
         self.sg_refusals = {}  # sg id -> refusals so far
-        self.client_tokens = {}  # RunInstances client token -> first response
+        self.client_tokens = {}  # RunInstances client token -> (parameters, first response)
         self.registered = {}  # instance id -> RegisterTargets time
         self.draining = {}  # (target group arn, instance id) -> DeregisterTargets time
         self.tg_delay = {}  # target group arn -> deregistration delay set, seconds
         self.drops_left = dict(config.get("drop_after_actions") or {})
         self.stats = new_stats()
+        self.authorized_seen = set()  # stats["authorized"] entries, deduplicated
         self.created = {}  # group id / key name / instance id -> creation time (eventual_s)
         self.subnet_zone = {}  # subnet id -> zone, learnt from DescribeSubnets answers
         self.key_fingerprints = {}  # moto's fingerprint -> AWS's (ed25519 imports)
-        self.resource_tags = {}  # resource id or ARN -> tags, for resources created here
+        self.roles_created = {}  # role name -> CreateRole time (iam_eventual_s)
+        self.groups_deleting = {}  # (region, schedule group) -> {"t", "arn", "created", "modified"}
+        self.asg_asked = {}  # (region, group) -> {"desired", "min"} beyond asg_instance_limit
+        self.asg_failed = []  # failed launch activities (asg_instance_limit)
         self.start = time.time()
         faults = config.get("faults") or {}
         self.rng = random.Random(faults.get("seed", 0))
@@ -153,42 +349,98 @@ class State:
         with self.lock:
             return self.rng.random() < rate
 
+    def authorized(self, action, resource, context, decision):
+        entry = {"action": action, "resource": resource, "context": context, "decision": decision}
+        key = json.dumps(entry, sort_keys=True)
+        with self.lock:
+            if key not in self.authorized_seen:
+                self.authorized_seen.add(key)
+                self.stats["authorized"].append(entry)
+
 
 def new_stats():
-    return {"actions": {}, "injected": {}, "polls": {}, "first": {}, "denied": [], "requests": []}
+    return {"actions": {}, "injected": {}, "polls": {}, "first": {}, "denied": [], "requests": [],
+            "authorized": []}
 
+
+# --- answers in each service's own error format ------------------------------
 
 def ec2_error(code, message, status=400):
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
-        f"<Message>{message}</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
+        f"<Message>{escape(message)}</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
     )
     return status, body
 
 
-def elb_error(code, message, status=400):
-    body = (
-        f'<ErrorResponse xmlns="{ELB_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-        f"<Message>{message}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
-    )
-    return status, body
+def query_error(ns):
+    """The ErrorResponse of the query APIs (ELB, Auto Scaling, IAM, STS)."""
+    def error(code, message, status=400):
+        body = (
+            f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
+            f"<Message>{escape(message)}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
+        )
+        return status, body
+    return error
+
+
+def query_error_shape(text):
+    """The query APIs' errors as AWS words them: <ErrorResponse><Error>...
+    (e.g. STS's API reference, "Common Errors" with the query protocol);
+    moto's IAM enforcement answers <ErrorResponse><Errors><Error>..., which
+    the AWS SDKs cannot read (no error code)."""
+    return re.sub(r"<ErrorResponse>\s*<Errors>(.*?)</Errors>\s*</ErrorResponse>",
+                  r"<ErrorResponse>\1<RequestId>proxy</RequestId></ErrorResponse>", text, flags=re.S)
+
+
+elb_error = query_error(ELB_NS)
+asg_error = query_error(ASG_NS)
+iam_error = query_error(IAM_NS)
+sts_error = query_error(STS_NS)
+
+
+def rest_json_error(code, message, status=400):
+    """EventBridge Scheduler (REST JSON): the code in x-amzn-ErrorType."""
+    return status, json.dumps({"Message": message}), "application/json", {"x-amzn-ErrorType": code}
+
+
+def json11_error(code, message, status=400):
+    """The Resource Groups Tagging API (JSON 1.1)."""
+    return (status, json.dumps({"__type": code, "Message": message}), "application/x-amz-json-1.1",
+            {"x-amzn-ErrorType": code})
+
+
+ERRORS = {"ec2": ec2_error, "elb": elb_error, "autoscaling": asg_error, "iam": iam_error, "sts": sts_error,
+          "scheduler": rest_json_error, "tagging": json11_error}
+
+
+def error_code(answer):
+    """The error code of an answer made by one of the functions above."""
+    if len(answer) > 3 and answer[3].get("x-amzn-ErrorType"):
+        return answer[3]["x-amzn-ErrorType"]
+    m = re.search(r"<Code>([^<]*)</Code>", answer[1])
+    return m.group(1) if m else "Error"
 
 
 def is_poll(action, params):
     """Whether a request is one of the tool's wait loops: describes by id/ARN
     (finds use filters or names) and the interface-linger check."""
     if action == "DescribeInstances":
-        return any(k.startswith("InstanceId.") for k in params)
+        return any(k.startswith("InstanceId.") for k in params) or any(
+            k.startswith("Filter.") and k.endswith(".Name") and v[0] == "instance-id"
+            for k, v in params.items())
     if action == "DescribeLoadBalancers":
         return any(k.startswith("LoadBalancerArns.") for k in params)
     return action == "DescribeNetworkInterfaces"
 
 
-def top_members(inner):
-    """The top-level <member>...</member> elements of an XML list body."""
+# --- XML helpers ----------------------------------------------------------------
+
+def top_elements(inner, tag):
+    """The top-level <tag>...</tag> elements of an XML list body."""
     out, depth, start = [], 0, None
-    for m in re.finditer(r"<member>|</member>", inner):
-        if m.group(0) == "<member>":
+    for m in re.finditer(rf"<{tag}>|</{tag}>", inner):
+        if m.group(0) == f"<{tag}>":
             if depth == 0:
                 start = m.start()
             depth += 1
@@ -199,13 +451,23 @@ def top_members(inner):
     return out
 
 
-def listener_port(member):
-    """The listener's own <Port>, not one inside a nested list (DefaultActions)."""
-    body = member[len("<member>"):-len("</member>")]
+def top_members(inner):
+    """The top-level <member>...</member> elements of an XML list body."""
+    return top_elements(inner, "member")
+
+
+def own_text(member, tag):
+    """The member's own <tag> value, not one inside a nested list."""
+    body = member[member.index(">") + 1:member.rindex("<")]
     for nested in top_members(body):
         body = body.replace(nested, "")
-    m = re.search(r"<Port>(\d+)</Port>", body)
+    m = re.search(rf"<{tag}>([^<]*)</{tag}>", body)
     return m.group(1) if m else None
+
+
+def listener_port(member):
+    """The listener's own <Port>, not one inside a nested list (DefaultActions)."""
+    return own_text(member, "Port")
 
 
 def describe_name(text):
@@ -213,10 +475,566 @@ def describe_name(text):
     return m.group(1) if m else "Describe"
 
 
+def drop_instances(text, hidden):
+    """A DescribeInstances answer without the instances in `hidden` (and
+    without the reservations left empty)."""
+    if not hidden:
+        return text
+    m = re.search(r"<reservationSet>(.*)</reservationSet>", text, re.S)
+    if not m:
+        return text
+    kept = []
+    for res in top_elements(m.group(1), "item"):
+        inst = re.search(r"<instancesSet>(.*)</instancesSet>", res, re.S)
+        if not inst:
+            kept.append(res)
+            continue
+        items = top_elements(inst.group(1), "item")
+        left = [i for i in items if re.search(r"<instanceId>([^<]+)</instanceId>", i).group(1) not in hidden]
+        if not left:
+            continue
+        if len(left) != len(items):
+            res = res.replace(inst.group(0), f"<instancesSet>{''.join(left)}</instancesSet>")
+        kept.append(res)
+    return text[:m.start()] + f"<reservationSet>{''.join(kept)}</reservationSet>" + text[m.end():]
+
+
 INSTANCE_STATE = re.compile(
     r"(<instanceId>(i-[0-9a-f]+)</instanceId>.*?<instanceState><code>)(\d+)(</code><name>)([a-z-]+)(</name></instanceState>)",
     re.S,
 )
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+# --- what a request is ----------------------------------------------------------
+
+class Req:
+    """A request: its service, operation and parameters. Query APIs: `params`
+    (parse_qs of the form body). JSON APIs: `body` (the parsed JSON) and, for
+    EventBridge Scheduler, `rest` (what the path and query say)."""
+
+    def __init__(self, handler, raw):
+        auth = handler.headers.get("Authorization", "")
+        m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/", auth)
+        self.region = m.group(1) if m else None
+        self.svc = SIGNING.get(m.group(2) if m else "", "other")
+        self.partition = partition_of(self.region or "us-east-1")
+        self.raw = raw
+        self.body = {}
+        self.rest = {}
+        text = raw.decode("utf-8", "replace")
+        ctype = handler.headers.get("Content-Type", "")
+        self.params = urllib.parse.parse_qs(text) if "json" not in ctype else {}
+        self.action = (self.params.get("Action") or [""])[0]
+        self.op = self.action
+        if self.svc in ("scheduler", "tagging"):
+            try:
+                self.body = json.loads(text) if text.strip() else {}
+            except ValueError:
+                self.body = {}
+            if not isinstance(self.body, dict):
+                self.body = {}
+        if self.svc == "scheduler":
+            self.op, self.rest = scheduler_op(handler.command, handler.path, self.body)
+        elif self.svc == "tagging":
+            target = handler.headers.get("X-Amz-Target", "")
+            self.op = target.rsplit(".", 1)[-1] if target else ""
+
+    def p(self, key, default=None):
+        v = self.params.get(key)
+        return v[0] if v else default
+
+    def listed(self, prefix):
+        """The values of Prefix.1, Prefix.2, ... in order."""
+        out = []
+        for k, v in self.params.items():
+            m = re.fullmatch(re.escape(prefix) + r"\.(\d+)", k)
+            if m:
+                out.append((int(m.group(1)), v[0]))
+        return [v for _, v in sorted(out)]
+
+    @property
+    def logged_params(self):
+        if self.svc in ("scheduler", "tagging"):
+            return dict(self.body)
+        return {k: v[0] for k, v in self.params.items()}
+
+
+def scheduler_op(method, path, body):
+    """EventBridge Scheduler's operation, from method and path (its REST API)."""
+    u = urllib.parse.urlsplit(path)
+    raw = [p for p in u.path.split("/") if p]
+    q = urllib.parse.parse_qs(u.query)
+    if not raw:
+        return "", {}
+    head = raw[0]
+    if head == "schedule-groups":
+        if len(raw) == 1:
+            return "ListScheduleGroups", {"NamePrefix": (q.get("NamePrefix") or [None])[0]}
+        name = urllib.parse.unquote(raw[1])
+        op = {"POST": "CreateScheduleGroup", "GET": "GetScheduleGroup",
+              "DELETE": "DeleteScheduleGroup"}.get(method, "")
+        return op, {"Name": name}
+    if head == "schedules":
+        if len(raw) == 1:
+            return "ListSchedules", {"GroupName": (q.get("ScheduleGroup") or [None])[0]}
+        name = urllib.parse.unquote(raw[1])
+        op = {"POST": "CreateSchedule", "PUT": "UpdateSchedule", "GET": "GetSchedule",
+              "DELETE": "DeleteSchedule"}.get(method, "")
+        if method in ("POST", "PUT"):
+            group = body.get("GroupName")
+        else:
+            group = (q.get("groupName") or [None])[0]
+        return op, {"Name": name, "GroupName": group or "default"}
+    if head == "tags":
+        arn = urllib.parse.unquote("/".join(raw[1:]))
+        op = {"POST": "TagResource", "GET": "ListTagsForResource", "DELETE": "UntagResource"}.get(method, "")
+        return op, {"ResourceArn": arn, "TagKeys": q.get("TagKeys") or []}
+    return "", {}
+
+
+# --- IAM: every authorization AWS makes for a request ---------------------------
+
+def ctx_request(tags):
+    """aws:RequestTag/k and aws:TagKeys of the tags a request sets."""
+    if not tags:
+        return {}
+    ctx = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+    ctx["aws:TagKeys"] = list(tags)
+    return ctx
+
+
+def ctx_resource(tags, prefix=None):
+    """aws:ResourceTag/k of a resource's current tags, and the service's own
+    <prefix>:ResourceTag/k where the Service Authorization Reference lists one."""
+    ctx = {}
+    for k, v in (tags or {}).items():
+        ctx[f"aws:ResourceTag/{k}"] = v
+        if prefix:
+            ctx[f"{prefix}:ResourceTag/{k}"] = v
+    return ctx
+
+
+class Authz:
+    """The authorization checks AWS makes for one request, each as
+    (action, resource ARN, context, label): the label names it in a denial."""
+
+    def __init__(self, handler, req):
+        self.h = handler
+        self.req = req
+        self.region = req.region or "us-east-1"
+        self.part = req.partition
+        self.checks = []
+
+    # ARNs (Service Authorization Reference, "Resource types defined by ...")
+    def ec2_arn(self, kind, rid):
+        if kind == "image":
+            return f"arn:{self.part}:ec2:{self.region}::image/{rid}"
+        return f"arn:{self.part}:ec2:{self.region}:{ACCOUNT}:{kind}/{rid}"
+
+    def role_arn(self, name, path="/"):
+        return f"arn:{self.part}:iam::{ACCOUNT}:role{path}{name}"
+
+    def group_arn(self, name):
+        g = self.h.moto("group", name=name)
+        if g:
+            return g["arn"], g["tags"]
+        return f"arn:{self.part}:autoscaling:{self.region}:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/{name}", {}
+
+    def add(self, action, resource, context=None, label=None):
+        self.checks.append((action, resource, context or {}, label or f"{action} on {resource}"))
+
+    def existing(self, action, arn, prefix=None, extra=None, label=None):
+        """A check on a resource that exists: its current tags as moto holds them."""
+        tags = self.h.tags_of(arn) or {}
+        ctx = ctx_resource(tags, prefix)
+        ctx.update(extra or {})
+        self.add(action, arn, ctx, label)
+
+    def create(self, prefix, op, arn, tags, label=None):
+        """A create: the action with the request's tags, and tag-on-create
+        authorized as the service's tagging action with <prefix>:CreateAction."""
+        self.add(f"{prefix}:{op}", arn, ctx_request(tags), label)
+        if tags:
+            tag_action = {"ec2": "ec2:CreateTags", "elasticloadbalancing": "elasticloadbalancing:AddTags"}[prefix]
+            ctx = ctx_request(tags)
+            ctx[f"{prefix}:CreateAction"] = op
+            self.add(tag_action, arn, ctx, f"{tag_action} (on {op}) on {arn}")
+
+    def build(self):
+        req = self.req
+        svc, op = req.svc, req.op
+        if not op:
+            return []
+        if svc == "sts" and op == "GetCallerIdentity":
+            return []  # "No permissions are required to perform this operation."
+        getattr(self, "svc_" + svc, self.svc_other)(op)
+        return self.checks
+
+    def svc_other(self, op):
+        prefix = PREFIX.get(self.req.svc)
+        if prefix:
+            self.add(f"{prefix}:{op}", "*")
+
+    svc_sts = svc_other
+    svc_tagging = svc_other  # tag:GetResources: no resource types ("*")
+
+    # EC2 -------------------------------------------------------------------
+    def svc_ec2(self, op):
+        req = self.req
+        rt = request_tags("ec2", req.params)
+        A = f"ec2:{op}"
+        if op == "RunInstances":
+            self.run_instances(self.launch_of_request(), label_for=None)
+        elif op == "CreateSecurityGroup":
+            self.create("ec2", op, self.ec2_arn("security-group", "*"), rt.get("security-group"))
+            self.existing(A, self.ec2_arn("vpc", req.p("VpcId", "*")), "ec2")
+        elif op in ("ImportKeyPair", "CreateKeyPair"):
+            self.create("ec2", op, self.ec2_arn("key-pair", req.p("KeyName", "*")), rt.get("key-pair"))
+        elif op in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                    "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress", "DeleteSecurityGroup",
+                    "ModifySecurityGroupRules", "UpdateSecurityGroupRuleDescriptionsIngress"):
+            self.existing(A, self.ec2_arn("security-group", req.p("GroupId", "*")), "ec2")
+            if rt.get("security-group-rule"):
+                self.create("ec2", op, self.ec2_arn("security-group-rule", "*"), rt["security-group-rule"])
+        elif op in ("TerminateInstances", "StartInstances", "StopInstances", "RebootInstances",
+                    "MonitorInstances", "UnmonitorInstances"):
+            for iid in req.listed("InstanceId"):
+                self.existing(A, self.ec2_arn("instance", iid), "ec2")
+        elif op in ("GetConsoleOutput", "GetConsoleScreenshot", "ModifyInstanceAttribute"):
+            self.existing(A, self.ec2_arn("instance", req.p("InstanceId", "*")), "ec2")
+        elif op == "CreateLaunchTemplate":
+            self.create("ec2", op, self.ec2_arn("launch-template", "*"), rt.get("launch-template"))
+        elif op in ("CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplate",
+                    "DeleteLaunchTemplateVersions"):
+            ltid = req.p("LaunchTemplateId")
+            if not ltid and req.p("LaunchTemplateName"):
+                lt = self.h.moto("launch-template", name=req.p("LaunchTemplateName"))
+                ltid = lt["id"] if lt else None
+            self.existing(A, self.ec2_arn("launch-template", ltid or "*"), "ec2")
+        elif op in ("CreateTags", "DeleteTags"):
+            tags = tag_params(req.params, "Tag")
+            for rid in req.listed("ResourceId"):
+                arn = self.ec2_arn(*self.ec2_kind(rid))
+                extra = ctx_request(tags) if op == "CreateTags" else (
+                    {"aws:TagKeys": list(tags)} if tags else {})
+                if op == "DeleteTags":
+                    extra.update({f"aws:RequestTag/{k}": v for k, v in tags.items() if v})
+                self.existing(A, arn, "ec2", extra)
+        elif op == "DeleteKeyPair":
+            name = req.p("KeyName")
+            if not name and req.p("KeyPairId"):
+                kp = self.h.moto("key-pair", id=req.p("KeyPairId"))
+                name = kp["name"] if kp else req.p("KeyPairId")
+            self.existing(A, self.ec2_arn("key-pair", name or "*"), "ec2")
+        else:
+            self.add(A, "*")  # Describe*: no resource types
+
+    def ec2_kind(self, rid):
+        """(resource type, id for its ARN) of an EC2 resource id."""
+        kinds = {"sg-": "security-group", "i-": "instance", "vol-": "volume", "lt-": "launch-template",
+                 "subnet-": "subnet", "vpc-": "vpc", "eni-": "network-interface", "ami-": "image",
+                 "sgr-": "security-group-rule"}
+        if rid.startswith("key-"):
+            kp = self.h.moto("key-pair", id=rid)
+            return "key-pair", kp["name"] if kp else rid
+        for pre, kind in kinds.items():
+            if rid.startswith(pre):
+                return kind, rid
+        return "resource", rid
+
+    def launch_of_request(self):
+        """What a RunInstances launches with: the request's parameters over its
+        launch template's."""
+        req = self.req
+        spec = {"image": None, "subnets": [], "groups": [], "key": None, "template": None,
+                "tags": request_tags("ec2", req.params), "profile": None}
+        lt_id, lt_name = req.p("LaunchTemplate.LaunchTemplateId"), req.p("LaunchTemplate.LaunchTemplateName")
+        if lt_id or lt_name:
+            lt = self.h.moto("launch-template", id=lt_id, name=lt_name, version=req.p("LaunchTemplate.Version"))
+            if lt:
+                spec = self.launch_of_template(lt)
+                spec["tags"].update(request_tags("ec2", req.params))
+        if req.p("ImageId"):
+            spec["image"] = req.p("ImageId")
+        subnets = [v[0] for k, v in req.params.items()
+                   if k == "SubnetId" or re.fullmatch(r"NetworkInterface\.\d+\.SubnetId", k)]
+        if subnets:
+            spec["subnets"] = subnets
+        groups = [v[0] for k, v in req.params.items()
+                  if k.startswith("SecurityGroupId.") or re.fullmatch(r"NetworkInterface\.\d+\.SecurityGroupId\.\d+", k)]
+        if groups:
+            spec["groups"] = groups
+        if req.p("KeyName"):
+            spec["key"] = req.p("KeyName")
+        if req.p("IamInstanceProfile.Arn") or req.p("IamInstanceProfile.Name"):
+            spec["profile"] = {"Arn": req.p("IamInstanceProfile.Arn"), "Name": req.p("IamInstanceProfile.Name")}
+        return spec
+
+    @staticmethod
+    def launch_of_template(lt):
+        return {"image": lt.get("image_id"), "subnets": list(lt.get("subnet_ids") or []),
+                "groups": list(lt.get("security_group_ids") or []), "key": lt.get("key_name"),
+                "template": lt.get("id"), "tags": dict(lt.get("tag_specifications") or {}),
+                "profile": lt.get("iam_instance_profile")}
+
+    def run_instances(self, spec, label_for=None):
+        """ec2:RunInstances on everything a launch uses (Service Authorization
+        Reference, RunInstances), tag-on-create as ec2:CreateTags with
+        ec2:CreateAction = RunInstances, and iam:PassRole for an instance profile.
+        `label_for`: the operation that checks these on the caller (Auto Scaling's)."""
+        A = "ec2:RunInstances"
+        by = f" (checked by Auto Scaling for {label_for})" if label_for else ""
+
+        def lab(action, arn):
+            return f"{action} on {arn}{by}"
+        tags = spec["tags"]
+        created = [(kind, self.ec2_arn(kind, "*")) for kind in ("instance", "volume", "network-interface")]
+        for kind, arn in created:
+            self.add(A, arn, ctx_request(tags.get(kind)), lab(A, arn))
+        arn = self.ec2_arn("image", spec["image"] or "*")
+        self.existing(A, arn, "ec2", label=lab(A, arn))
+        for sn in spec["subnets"] or ["*"]:
+            arn = self.ec2_arn("subnet", sn)
+            self.existing(A, arn, "ec2", label=lab(A, arn))
+        for g in spec["groups"]:
+            arn = self.ec2_arn("security-group", g)
+            self.existing(A, arn, "ec2", label=lab(A, arn))
+        if spec["key"]:
+            arn = self.ec2_arn("key-pair", spec["key"])
+            self.existing(A, arn, "ec2", label=lab(A, arn))
+        if spec["template"]:
+            arn = self.ec2_arn("launch-template", spec["template"])
+            self.existing(A, arn, "ec2", label=lab(A, arn))
+        for kind, arn in created:
+            if tags.get(kind):
+                ctx = ctx_request(tags[kind])
+                ctx["ec2:CreateAction"] = "RunInstances"
+                self.add("ec2:CreateTags", arn, ctx,
+                         f"ec2:CreateTags (on RunInstances) on {arn}{by}")
+        profile = spec.get("profile")
+        if profile:
+            p = self.h.moto("instance-profile", name=profile.get("Name"), arn=profile.get("Arn"))
+            for role in (p or {}).get("roles") or [profile.get("Arn") or profile.get("Name")]:
+                self.pass_role(role, "ec2.amazonaws.com", label_for or "RunInstances")
+
+    def pass_role(self, role_arn, service, for_op):
+        name = (role_arn or "").rsplit("/", 1)[-1]
+        r = self.h.moto("role", name=name) if name else None
+        tags = r["tags"] if r else {}
+        ctx = ctx_resource(tags, "iam")
+        ctx["iam:PassedToService"] = service
+        arn = r["arn"] if r else role_arn
+        self.add("iam:PassRole", arn, ctx, f"iam:PassRole on {arn} (for {for_op})")
+
+    # Elastic Load Balancing --------------------------------------------------
+    def svc_elb(self, op):
+        req = self.req
+        A = f"elasticloadbalancing:{op}"
+        rt = request_tags("elb", req.params).get("*")
+        base = f"arn:{self.part}:elasticloadbalancing:{self.region}:{ACCOUNT}"
+        if op == "CreateLoadBalancer":
+            kind = {"network": "net", "gateway": "gwy"}.get(req.p("Type", "application"), "app")
+            self.create("elasticloadbalancing", op, f"{base}:loadbalancer/{kind}/{req.p('Name', '*')}/*", rt)
+        elif op == "CreateTargetGroup":
+            self.create("elasticloadbalancing", op, f"{base}:targetgroup/{req.p('Name', '*')}/*", rt)
+        elif op == "CreateListener":
+            lb = req.p("LoadBalancerArn", "")
+            arn = lb.replace(":loadbalancer/", ":listener/", 1) + "/*" if lb else f"{base}:listener/*"
+            self.create("elasticloadbalancing", op, arn, rt)
+        elif op in ("AddTags", "RemoveTags"):
+            tags = tag_params(req.params, "Tags.member" if op == "AddTags" else "TagKeys.member")
+            extra = ctx_request(tags) if op == "AddTags" else {"aws:TagKeys": list(tags)}
+            for arn in req.listed("ResourceArns.member"):
+                self.existing(A, arn, "elasticloadbalancing", extra)
+        else:
+            arn = None
+            for key in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn", "RuleArn"):
+                if req.p(key):
+                    arn = req.p(key)
+            if arn and not op.startswith("Describe"):
+                self.existing(A, arn, "elasticloadbalancing")
+            else:
+                self.add(A, "*")
+        # The "Elastic Load Balancing API permissions" page: EC2 (and IAM)
+        # actions the *caller* needs for these calls, checked by ELB.
+        for needed in ELB_IMPLICIT.get(op, []):
+            if needed == "iam:CreateServiceLinkedRole":
+                ctx = {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
+                arn = (f"arn:{self.part}:iam::{ACCOUNT}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
+                       "AWSServiceRoleForElasticLoadBalancing")
+            else:
+                ctx, arn = {}, "*"
+            self.add(needed, arn, ctx, f"{needed} (checked by ELB for {op})")
+
+    # Auto Scaling ------------------------------------------------------------
+    def svc_autoscaling(self, op):
+        req = self.req
+        A = f"autoscaling:{op}"
+        if op == "CreateAutoScalingGroup":
+            name = req.p("AutoScalingGroupName", "*")
+            arn = (f"arn:{self.part}:autoscaling:{self.region}:{ACCOUNT}:autoScalingGroup:*:"
+                   f"autoScalingGroupName/{name}")
+            tags = asg_tags(req.params)
+            ctx = ctx_request(tags)
+            ctx.update(self.asg_keys())
+            self.add(A, arn, ctx)
+            if tags:
+                # The Service Authorization Reference: CreateAutoScalingGroup
+                # also authorizes autoscaling:CreateOrUpdateTags (its tags).
+                self.add("autoscaling:CreateOrUpdateTags", arn, ctx_request(tags),
+                         f"autoscaling:CreateOrUpdateTags (on {op}) on {arn}")
+            self.asg_launch_checks(op, None)
+            if req.p("ServiceLinkedRoleARN"):
+                self.pass_role(req.p("ServiceLinkedRoleARN"), "autoscaling.amazonaws.com", op)
+            elif not self.h.moto("role", name="AWSServiceRoleForAutoScaling"):
+                slr = (f"arn:{self.part}:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/"
+                       "AWSServiceRoleForAutoScaling")
+                self.add("iam:CreateServiceLinkedRole", slr,
+                         {"iam:AWSServiceName": "autoscaling.amazonaws.com"},
+                         f"iam:CreateServiceLinkedRole (checked by Auto Scaling for {op})")
+        elif op in ("CreateOrUpdateTags", "DeleteTags"):
+            by_group = {}
+            for k, v in req.params.items():
+                m = re.fullmatch(r"Tags\.member\.(\d+)\.Key", k)
+                if m:
+                    n = m.group(1)
+                    group = req.p(f"Tags.member.{n}.ResourceId", "")
+                    by_group.setdefault(group, {})[v[0]] = req.p(f"Tags.member.{n}.Value", "")
+            for group, tags in by_group.items():
+                arn, current = self.group_arn(group)
+                ctx = ctx_resource(current, "autoscaling")
+                if op == "CreateOrUpdateTags":
+                    ctx.update(ctx_request(tags))
+                else:
+                    ctx["aws:TagKeys"] = list(tags)
+                self.add(A, arn, ctx)
+        elif op == "TerminateInstanceInAutoScalingGroup":
+            inst = self.h.moto("instance", id=req.p("InstanceId", ""))
+            arn, current = self.group_arn(inst["group"] if inst and inst.get("group") else "*")
+            self.add(A, arn, ctx_resource(current, "autoscaling"))
+        elif req.p("AutoScalingGroupName") and not op.startswith("Describe"):
+            arn, current = self.group_arn(req.p("AutoScalingGroupName"))
+            ctx = ctx_resource(current, "autoscaling")
+            if op in ("UpdateAutoScalingGroup", "AttachLoadBalancerTargetGroups",
+                      "DetachLoadBalancerTargetGroups"):
+                ctx.update(self.asg_keys())
+            self.add(A, arn, ctx)
+            if op == "UpdateAutoScalingGroup":
+                self.asg_launch_checks(op, req.p("AutoScalingGroupName"))
+                if req.p("ServiceLinkedRoleARN"):
+                    self.pass_role(req.p("ServiceLinkedRoleARN"), "autoscaling.amazonaws.com", op)
+        else:
+            self.add(A, "*")  # Describe*: no resource types
+
+    def asg_keys(self):
+        """Auto Scaling's own condition keys of a create/update request."""
+        req = self.req
+        ctx = {}
+        for key, param in (("autoscaling:MinSize", "MinSize"), ("autoscaling:MaxSize", "MaxSize")):
+            if req.p(param) is not None:
+                ctx[key] = req.p(param)
+        if req.p("VPCZoneIdentifier"):
+            ctx["autoscaling:VPCZoneIdentifiers"] = [s for s in req.p("VPCZoneIdentifier").split(",") if s]
+        tgs = req.listed("TargetGroupARNs.member")
+        if tgs:
+            ctx["autoscaling:TargetGroupARNs"] = tgs
+        version = req.p("LaunchTemplate.Version")
+        if req.p("LaunchTemplate.LaunchTemplateId") or req.p("LaunchTemplate.LaunchTemplateName"):
+            ctx["autoscaling:LaunchTemplateVersionSpecified"] = (
+                "true" if version and version not in ("$Latest", "$Default") else "false")
+        return ctx
+
+    def asg_launch_checks(self, op, group):
+        """"ec2:RunInstances are checked when an Auto Scaling group is created or
+        updated using a launch template" (Amazon EC2 Auto Scaling User Guide,
+        "Control Amazon EC2 launch template usage in Auto Scaling groups")."""
+        req = self.req
+        pre = "LaunchTemplate."
+        if not (req.p(pre + "LaunchTemplateId") or req.p(pre + "LaunchTemplateName")):
+            pre = "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification."
+            if not (req.p(pre + "LaunchTemplateId") or req.p(pre + "LaunchTemplateName")):
+                return
+        lt = self.h.moto("launch-template", id=req.p(pre + "LaunchTemplateId"),
+                         name=req.p(pre + "LaunchTemplateName"), version=req.p(pre + "Version"))
+        if lt is None:
+            return  # Auto Scaling answers that the template does not exist
+        spec = self.launch_of_template(lt)
+        subnets = [s for s in (req.p("VPCZoneIdentifier") or "").split(",") if s]
+        if not subnets and group:
+            g = self.h.moto("group", name=group)
+            subnets = [s for s in ((g or {}).get("vpc_zone_identifier") or "").split(",") if s]
+        if subnets:
+            spec["subnets"] = subnets
+        self.run_instances(spec, label_for=op)
+
+    # IAM ---------------------------------------------------------------------
+    def svc_iam(self, op):
+        req = self.req
+        A = f"iam:{op}"
+        if op == "CreateRole":
+            self.add(A, self.role_arn(req.p("RoleName", "*"), req.p("Path", "/")),
+                     ctx_request(iam_tags(req.params)))
+        elif op == "CreateServiceLinkedRole":
+            service = req.p("AWSServiceName", "*")
+            self.add(A, f"arn:{self.part}:iam::{ACCOUNT}:role/aws-service-role/{service}/*",
+                     {"iam:AWSServiceName": service})
+        elif req.p("RoleName"):
+            r = self.h.moto("role", name=req.p("RoleName"))
+            arn = r["arn"] if r else self.role_arn(req.p("RoleName"))
+            ctx = ctx_resource(r["tags"] if r else {}, "iam")
+            if op == "TagRole":
+                ctx.update(ctx_request(iam_tags(req.params)))
+            elif op == "UntagRole":
+                ctx["aws:TagKeys"] = req.listed("TagKeys.member")
+            self.add(A, arn, ctx)
+        else:
+            self.add(A, "*")
+
+    # EventBridge Scheduler ---------------------------------------------------
+    def svc_scheduler(self, op):
+        rest, body = self.req.rest, self.req.body
+        A = f"scheduler:{op}"
+        base = f"arn:{self.part}:scheduler:{self.region}:{ACCOUNT}"
+        if op == "CreateScheduleGroup":
+            arn = f"{base}:schedule-group/{rest['Name']}"
+            tags = {t.get("Key"): t.get("Value") for t in body.get("Tags") or []}
+            self.add(A, arn, ctx_request(tags))
+            if tags:
+                # The Service Authorization Reference's operation table:
+                # CreateScheduleGroup also authorizes scheduler:TagResource.
+                self.add("scheduler:TagResource", arn, ctx_request(tags),
+                         f"scheduler:TagResource (on {op}) on {arn}")
+        elif op in ("GetScheduleGroup", "DeleteScheduleGroup"):
+            arn = f"{base}:schedule-group/{rest['Name']}"
+            self.existing(A, arn)
+            if op == "DeleteScheduleGroup":
+                # ... and DeleteScheduleGroup scheduler:DeleteSchedule (it
+                # deletes the group's schedules).
+                sched = f"{base}:schedule/{rest['Name']}/*"
+                self.add("scheduler:DeleteSchedule", sched, {},
+                         f"scheduler:DeleteSchedule on {sched} (for {op})")
+        elif op in ("CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule"):
+            # Schedules carry no tags ("You can only assign tags to schedule
+            # groups"): no aws:ResourceTag (an assumption: see the module doc).
+            arn = f"{base}:schedule/{rest['GroupName']}/{rest['Name']}"
+            self.add(A, arn, {})
+            role = (body.get("Target") or {}).get("RoleArn")
+            if op in ("CreateSchedule", "UpdateSchedule") and role:
+                self.pass_role(role, "scheduler.amazonaws.com", op)
+        elif op in ("TagResource", "UntagResource", "ListTagsForResource"):
+            arn = rest["ResourceArn"]
+            extra = {}
+            if op == "TagResource":
+                extra = ctx_request({t.get("Key"): t.get("Value") for t in body.get("Tags") or []})
+            elif op == "UntagResource":
+                extra = {"aws:TagKeys": list(rest.get("TagKeys") or [])}
+            self.existing(A, arn, None, extra)
+        else:
+            self.add(A, "*")  # ListSchedules, ListScheduleGroups
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -240,11 +1058,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/__proxy/reset"):
             with self.state.lock:
                 self.state.stats = new_stats()
+                self.state.authorized_seen = set()
                 self.state.start = time.time()
             return self.reply(200, "{}", "application/json")
         return self.forward(body)
 
-    # REST APIs (EventBridge Scheduler) use these too: forwarded as they are.
+    # REST APIs (EventBridge Scheduler) use these too.
     def do_PUT(self):
         length = int(self.headers.get("Content-Length") or 0)
         return self.forward(self.rfile.read(length) if length else b"")
@@ -252,10 +1071,12 @@ class Handler(BaseHTTPRequestHandler):
     do_DELETE = do_PUT
     do_PATCH = do_PUT
 
-    def reply(self, status, body, ctype="text/xml"):
+    def reply(self, status, body, ctype="text/xml", headers=None):
         data = body.encode() if isinstance(body, str) else body
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -267,32 +1088,55 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def service(self):
-        auth = self.headers.get("Authorization", "")
-        if "/elasticloadbalancing/" in auth:
-            return "elb"
-        if "/ec2/" in auth:
-            return "ec2"
-        if "/sts/" in auth:
-            return "sts"
-        return "other"
-
     def signed_region(self):
         # Credential=KEY/DATE/REGION/SERVICE/aws4_request
         m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", self.headers.get("Authorization", ""))
         return m.group(1) if m else None
 
+    # --- what moto holds (tests/support/moto_aws.py's control route) ---------
+    def moto(self, kind, **q):
+        """GET /moto-api/sitedeploy/<kind> of moto_aws.py: moto's own state, read
+        without a signature (it works with moto's IAM enforcement on). None when
+        moto does not know the resource (or is not moto_aws.py)."""
+        q = {k: v for k, v in q.items() if v is not None}
+        q.setdefault("region", getattr(self, "req", None) and self.req.region or "us-east-1")
+        key = (kind, tuple(sorted(q.items())))
+        cache = getattr(self, "_moto_cache", None)
+        if cache is not None and key in cache and kind != "set-desired":
+            return cache[key]
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        try:
+            conn.request("GET", f"/moto-api/sitedeploy/{kind}?{urllib.parse.urlencode(q)}")
+            resp = conn.getresponse()
+            data = resp.read()
+            out = json.loads(data) if resp.status == 200 else None
+        except (OSError, ValueError):
+            out = None
+        finally:
+            conn.close()
+        if cache is not None:
+            cache[key] = out
+        return out
+
+    def tags_of(self, arn):
+        """The current tags of the resource `arn` names ({} when it does not exist)."""
+        if arn == "*" or arn.endswith("/*"):
+            return {}
+        found = self.moto("tags", arn=arn)
+        return (found or {}).get("tags") or {}
+
+    # --- the request --------------------------------------------------------
     def forward(self, body):
         st = self.state
         cfg = st.cfg
-        params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-        action = (params.get("Action") or [""])[0]
-        svc = self.service()
-        st.count("actions", action or self.path)
-        st.first_seen(action)
-        if is_poll(action, params):
-            st.count("polls", action)
-        err = ec2_error if svc == "ec2" else elb_error
+        self._moto_cache = {}
+        req = self.req = Req(self, body)
+        params, action, op, svc = req.params, req.action, req.op, req.svc
+        st.count("actions", op or self.path)
+        st.first_seen(op)
+        if is_poll(op, params):
+            st.count("polls", op)
+        err = ERRORS.get(svc, elb_error)
 
         if cfg.get("latency_ms"):
             time.sleep(cfg["latency_ms"] / 1000.0)
@@ -301,6 +1145,7 @@ class Handler(BaseHTTPRequestHandler):
             st.count("injected", "slow_region")
             time.sleep(slow)
 
+        # Faults: the query APIs' requests (as ever: not the JSON ones).
         faults = cfg.get("faults") or {}
         if action and st.chance(faults.get("drop_before")):
             st.count("injected", "drop_before")
@@ -309,87 +1154,174 @@ class Handler(BaseHTTPRequestHandler):
             st.count("injected", "throttle")
             if svc == "ec2":
                 return self.reply(*ec2_error("RequestLimitExceeded", "Request limit exceeded.", 503))
-            return self.reply(*elb_error("Throttling", "Rate exceeded", 400))
+            return self.reply(*err("Throttling", "Rate exceeded", 400))
         if action and st.chance(faults.get("error5xx")):
             st.count("injected", "error5xx")
             status = st.rng.choice([500, 503])
             return self.reply(*err("InternalError" if status == 500 else "ServiceUnavailable",
                                    "injected server error", status))
 
-        if action and not action.startswith("Describe"):
+        if op and not op.startswith(("Describe", "Get", "List")):
+            entry = {"action": op, "t": round(time.time() - st.start, 3), "params": req.logged_params}
+            if svc in ("scheduler", "tagging"):
+                entry["path"] = self.path
             with st.lock:
-                st.stats["requests"].append({"action": action, "t": round(time.time() - st.start, 3),
-                                             "params": {k: v[0] for k, v in params.items()}})
+                st.stats["requests"].append(entry)
 
-        if cfg.get("iam_policy") and action:
-            denial = iam_check(st, svc, action, params)
-            if denial:
-                with st.lock:
-                    st.stats["denied"].append(denial)
-                if svc == "ec2":
-                    return self.reply(*ec2_error("UnauthorizedOperation",
-                                                 f"You are not authorized to perform this operation. ({denial})", 403))
-                return self.reply(*elb_error("AccessDenied", f"User is not authorized to perform: {denial}", 403))
+        invalid = self.validate(req)
+        if invalid is not None:
+            st.count("injected", f"{op}:{error_code(invalid)}")
+            return self.reply(*invalid)
 
-        fail = (cfg.get("fail_actions") or {}).get(action)
+        if cfg.get("iam_policy") and op:
+            denial = self.authorize(req)
+            if denial is not None:
+                return self.reply(*denial)
+
+        fail = (cfg.get("fail_actions") or {}).get(op)
         if not fail and params.get("DryRun") != ["true"]:
-            fail = (cfg.get("fail_real_actions") or {}).get(action)
+            fail = (cfg.get("fail_real_actions") or {}).get(op)
         if fail:
             st.count("injected", "fail_action")
-            return self.reply(*err(fail, f"injected failure of {action}"))
+            return self.reply(*err(fail, f"injected failure of {op}"))
 
         now = time.time()
-        pre = self.before(action, params, now, err)
+        pre = self.before(req, now, err)
         if pre is not None:
-            st.count("injected", action + ":" + pre[1].split("<Code>")[1].split("<")[0])
+            if pre[0] >= 400:
+                st.count("injected", op + ":" + error_code(pre))
             return self.reply(*pre)
 
-        if action == "GetConsoleOutput" and cfg.get("console_lines") is not None:
+        if op == "GetConsoleOutput" and cfg.get("console_lines") is not None:
             return self.reply(200, self.console_output(params, now))
 
-        replay = self.idempotent_replay(action, params, svc)
+        replay = self.idempotent_replay(req)
+        if isinstance(replay, tuple):
+            st.count("injected", op + ":" + error_code(replay))
+            return self.reply(*replay)
         if replay is not None:
-            st.count("injected", "replayed:" + action)
+            st.count("injected", "replayed:" + op)
             if action and st.chance(faults.get("drop_after")):
                 st.count("injected", "drop_after")
                 return self.drop()
-            return self.reply(200, self.after(action, params, replay, now))
+            return self.reply(200, self.after(req, replay, now))
 
+        self._capped = None
+        body = self.limit_capacity(req, body, now)
         status, headers, data = self.upstream_call(body, own=False)
-        if action == "RunInstances" and 200 <= status < 300:
-            token = (params.get("ClientToken") or [""])[0]
+        self.record_capped(200 <= status < 300)
+        if op == "RunInstances" and 200 <= status < 300:
+            token = req.p("ClientToken", "")
             if token:
                 with st.lock:
-                    st.client_tokens.setdefault(token, data.decode("utf-8", "replace"))
+                    st.client_tokens.setdefault(token, (token_params(req), data.decode("utf-8", "replace")))
         if action and (st.chance(faults.get("drop_after")) or (params.get("DryRun") != ["true"] and st.take_planned_drop(action))):
             st.count("injected", "drop_after")
-            self.after(action, params, data.decode("utf-8", "replace"), now)
+            self.after(req, data.decode("utf-8", "replace"), now)
             return self.drop()
         text = data.decode("utf-8", "replace")
         if 200 <= status < 300:
-            text = self.after(action, params, text, now)
-        self.reply(status, text, headers.get("Content-Type", "text/xml"))
+            text = self.after(req, text, now)
+        elif svc in ("sts", "iam", "elb", "autoscaling"):
+            text = query_error_shape(text)
+        passed = {k: v for k, v in headers.items() if k.lower().startswith("x-amzn")}
+        self.reply(status, text, headers.get("Content-Type", "text/xml"), passed)
 
-    def idempotent_replay(self, action, params, svc):
-        """AWS's idempotency, which moto lacks: RunInstances with a client token
-        seen before returns the first launch; CreateLoadBalancer/CreateTargetGroup
-        with an existing name and CreateListener on a taken port return the
-        existing resource instead of a second one."""
+    # --- IAM ----------------------------------------------------------------
+    def authorize(self, req):
+        """Every check AWS makes for this request (Authz), each evaluated by
+        iam_eval.py against `iam_policy` and listed in stats["authorized"]; the
+        first one not allowed denies the request (listed in stats["denied"])."""
         st = self.state
+        policy = st.cfg["iam_policy"]
+        denied = None
+        for action, resource, ctx, label in Authz(self, req).build():
+            decision, reason = st.iam_eval.evaluate(policy, action, resource, ctx)
+            st.authorized(action, resource, ctx, decision)
+            if decision != "Allow" and denied is None:
+                denied = (action, resource, label, decision)
+        if denied is None:
+            return None
+        action, resource, label, decision = denied
+        with st.lock:
+            st.stats["denied"].append(label)
+        if req.svc == "ec2":
+            return ec2_error("UnauthorizedOperation",
+                             f"You are not authorized to perform this operation. ({label})", 403)
+        if req.svc == "elb":
+            return elb_error("AccessDenied", f"User is not authorized to perform: {label}", 403)
+        why = ("with an explicit deny in an identity-based policy" if decision == "ExplicitDeny"
+               else f"because no identity-based policy allows the {action} action")
+        message = (f"User: arn:{req.partition}:iam::{ACCOUNT}:user/caller is not authorized to perform: "
+                   f"{action} on resource: {resource} {why}")
+        if label != f"{action} on {resource}":
+            message += f" ({label})"
+        if req.svc == "scheduler":
+            return rest_json_error("AccessDeniedException", message, 403)
+        if req.svc == "tagging":
+            return json11_error("AccessDeniedException", message, 400)
+        return ERRORS.get(req.svc, elb_error)("AccessDenied", message, 403)
+
+    # --- input AWS refuses whatever the state ---------------------------------
+    def validate(self, req):
+        """EventBridge Scheduler's Tag: "Key ... Minimum length of 1. Maximum
+        length of 128", "Value ... Minimum length of 1. Maximum length of 256"
+        (API_Tag): CreateScheduleGroup and TagResource refuse others."""
+        if req.svc != "scheduler" or req.op not in ("CreateScheduleGroup", "TagResource"):
+            return None
+        field = "tags"
+        for n, tag in enumerate(req.body.get("Tags") or [], 1):
+            for part, high in (("Key", 128), ("Value", 256)):
+                value = tag.get(part) if isinstance(tag, dict) else None
+                value = value if isinstance(value, str) else ""
+                if len(value) < 1:
+                    return rest_json_error(
+                        "ValidationException",
+                        f"1 validation error detected: Value '{value}' at '{field}.{n}.member.{part.lower()}' "
+                        f"failed to satisfy constraint: Member must have length greater than or equal to 1")
+                if len(value) > high:
+                    return rest_json_error(
+                        "ValidationException",
+                        f"1 validation error detected: Value at '{field}.{n}.member.{part.lower()}' failed to "
+                        f"satisfy constraint: Member must have length less than or equal to {high}")
+        return None
+
+    def idempotent_replay(self, req):
+        """AWS's idempotency, which moto lacks. RunInstances with a client token
+        seen before returns the first launch when the parameters are the same
+        (but the zone) and answers IdempotentParameterMismatch when they are not
+        ("Ensuring idempotency in Amazon EC2 API requests"). CreateLoadBalancer /
+        CreateTargetGroup with a name that exists and CreateListener on a port
+        that is taken return the existing resource when its settings are the
+        request's, and answer DuplicateLoadBalancerName / DuplicateTargetGroupName
+        / DuplicateListener when they are not (the ELB API reference: "If you
+        attempt to create multiple ... with the same settings, each call
+        succeeds")."""
+        st = self.state
+        action, params = req.op, req.params
+        if req.svc not in ("ec2", "elb"):
+            return None
         if action == "RunInstances":
-            token = (params.get("ClientToken") or [""])[0]
+            token = req.p("ClientToken", "")
             with st.lock:
-                return st.client_tokens.get(token) if token else None
+                first = st.client_tokens.get(token) if token else None
+            if first is None or params.get("DryRun") == ["true"]:
+                return None
+            if first[0] != token_params(req):
+                return ec2_error("IdempotentParameterMismatch",
+                                 "Arguments on this idempotent request are inconsistent with arguments "
+                                 "used in previous request(s).")
+            return first[1]
         lookups = {
             "CreateLoadBalancer": ("DescribeLoadBalancers", "Names.member.1", "Name"),
             "CreateTargetGroup": ("DescribeTargetGroups", "Names.member.1", "Name"),
         }
         if action in lookups:
             describe, key, param = lookups[action]
-            name = (params.get(param) or [""])[0]
+            name = req.p(param, "")
             q = {"Action": describe, "Version": "2015-12-01", key: name}
         elif action == "CreateListener":
-            arn = (params.get("LoadBalancerArn") or [""])[0]
+            arn = req.p("LoadBalancerArn", "")
             q = {"Action": "DescribeListeners", "Version": "2015-12-01", "LoadBalancerArn": arn}
         else:
             return None
@@ -398,14 +1330,28 @@ class Handler(BaseHTTPRequestHandler):
         if status != 200 or "<member>" not in text:
             return None
         if action == "CreateListener":
-            port = (params.get("Port") or [""])[0]
+            port = req.p("Port", "")
             inner = re.search(r"<Listeners>(.*)</Listeners>", text, re.S)
             members = top_members(inner.group(1)) if inner else []
             match = [m for m in members if listener_port(m) == port]
             if not match:
                 return None
+            if not same_listener(req, match[0]):
+                return elb_error("DuplicateListener", "A listener with the specified port already exists.")
             text = re.sub(r"<Listeners>.*</Listeners>", lambda _: f"<Listeners>{match[0]}</Listeners>",
                           text, flags=re.S)
+        elif action == "CreateLoadBalancer":
+            inner = re.search(r"<LoadBalancers>(.*)</LoadBalancers>", text, re.S)
+            members = top_members(inner.group(1)) if inner else []
+            if members and not same_load_balancer(req, members[0]):
+                return elb_error("DuplicateLoadBalancerName",
+                                 "A load balancer with the specified name already exists.")
+        elif action == "CreateTargetGroup":
+            inner = re.search(r"<TargetGroups>(.*)</TargetGroups>", text, re.S)
+            members = top_members(inner.group(1)) if inner else []
+            if members and not same_target_group(req, members[0]):
+                return elb_error("DuplicateTargetGroupName",
+                                 "A target group with the specified name already exists.")
         return text.replace(describe_name(text), action)
 
     def upstream_call(self, body, own=True):
@@ -480,10 +1426,43 @@ class Handler(BaseHTTPRequestHandler):
             return ("80", "stopped")
         return None
 
-    def before(self, action, params, now, err):
+    def asg_visibility(self, now):
+        """asg_launch_s: (instances Auto Scaling launched less than N s ago: not
+        shown yet, instances launched N..2N s ago: Pending)."""
+        n = self.state.cfg.get("asg_launch_s")
+        if not n:
+            return set(), set()
+        hidden, pending = set(), set()
+        for g in self.moto("groups") or []:
+            for i in g["instances"]:
+                t = i.get("launched")
+                if t is None:
+                    continue
+                if now - t < n:
+                    hidden.add(i["id"])
+                elif now - t < 2 * n:
+                    pending.add(i["id"])
+                with self.state.lock:
+                    # Registered with the group's target groups once it shows.
+                    self.state.registered.setdefault(i["id"], t + n)
+        return hidden, pending
+
+    def fresh_instances(self, now):
+        """eventual_s: instances launched (RunInstances) less than N s ago."""
+        st = self.state
+        eventual = st.cfg.get("eventual_s", 0)
+        if not eventual:
+            return set()
+        with st.lock:
+            return {k for k, t in st.created.items() if k.startswith("i-") and now - t < eventual}
+
+    def before(self, req, now, err):
+        """Answers the proxy gives instead of moto's (AWS's state, timing and
+        refusals), or None to forward."""
         st, cfg = self.state, self.state.cfg
+        action, params = req.op, req.params
         eventual = cfg.get("eventual_s", 0)
-        if eventual and params.get("DryRun") != ["true"]:
+        if req.svc in ("ec2", "elb") and eventual and params.get("DryRun") != ["true"]:
             def fresh(key):
                 with st.lock:
                     t = st.created.get(key)
@@ -507,8 +1486,21 @@ class Handler(BaseHTTPRequestHandler):
                 for k, v in params.items():
                     if k.startswith("InstanceId.") and fresh(v[0]):
                         return ec2_error("InvalidInstanceID.NotFound", f"The instance ID '{v[0]}' does not exist")
+        if req.svc == "ec2" and action == "DescribeInstances" and cfg.get("asg_launch_s"):
+            ids = req.listed("InstanceId")
+            if ids:
+                hidden, _ = self.asg_visibility(now)
+                for iid in ids:
+                    if iid in hidden:
+                        return ec2_error("InvalidInstanceID.NotFound", f"The instance ID '{iid}' does not exist")
+        if req.svc == "ec2" and action == "GetConsoleOutput" and req.p("Latest") == "true":
+            inst = self.moto("instance", id=req.p("InstanceId", ""))
+            if inst and not nitro(inst.get("instance_type")):
+                # An assumption (no AWS text gives the code): see the module doc.
+                return ec2_error("UnsupportedOperation",
+                                 "The requested operation is not supported for this instance type")
         refused = cfg.get("lb_refused_zones") or []
-        if action == "CreateLoadBalancer" and refused:
+        if req.svc == "elb" and action == "CreateLoadBalancer" and refused:
             subnets = [v[0] for k, v in params.items() if k.startswith("Subnets.member.")]
             with st.lock:
                 zones = [st.subnet_zone.get(sn) for sn in subnets]
@@ -517,8 +1509,18 @@ class Handler(BaseHTTPRequestHandler):
                 return elb_error("InvalidConfigurationRequest",
                                  f"The following Availability Zones {', '.join(bad)} cannot be associated "
                                  f"with a load balancer. Please try a different Availability Zone.")
-        if action == "DeleteSecurityGroup":
+        if req.svc == "ec2" and action == "DeleteSecurityGroup":
             gid = (params.get("GroupId") or [""])[0]
+            # A load balancer deleted by another client (an expiry schedule run
+            # through another proxy): its linger starts when this one sees it gone.
+            with st.lock:
+                unseen = [arn for arn, groups in st.lb_groups.items()
+                          if gid in groups and arn not in st.lb_deleted]
+            for arn in unseen:
+                held = self.moto("tags", arn=arn)
+                if held is not None and not held.get("exists"):
+                    with st.lock:
+                        st.lb_deleted.setdefault(arn, now)
             with st.lock:
                 for arn, groups in st.lb_groups.items():
                     if gid not in groups:
@@ -532,7 +1534,7 @@ class Handler(BaseHTTPRequestHandler):
                     st.sg_refusals[gid] = n + 1
                     return ec2_error("DependencyViolation",
                                      f"resource {gid} has a dependent object")
-        if action == "RegisterTargets" and cfg.get("register_pending_invalid"):
+        if req.svc == "elb" and action == "RegisterTargets" and cfg.get("register_pending_invalid"):
             for k, v in params.items():
                 if k.startswith("Targets.member.") and k.endswith(".Id"):
                     s = self.instance_model_state(v[0], now)
@@ -540,11 +1542,339 @@ class Handler(BaseHTTPRequestHandler):
                         return elb_error("InvalidTarget",
                                          f"The following targets are not in a running state and "
                                          f"cannot be registered: '{v[0]}'")
+        if req.svc == "iam":
+            return self.before_iam(req, now)
+        if req.svc == "scheduler":
+            return self.before_scheduler(req, now)
+        if req.svc == "autoscaling":
+            return self.before_autoscaling(req, now)
         return None
 
-    def after(self, action, params, text, now):
+    def before_iam(self, req, now):
+        """iam_eventual_s: a role is not visible to PutRolePolicy for N s after
+        CreateRole (IAM User Guide, "Changes that I make are not always
+        immediately visible")."""
         st, cfg = self.state, self.state.cfg
-        record_created(st, action, params, text, now)
+        window = cfg.get("iam_eventual_s")
+        if window and req.op == "PutRolePolicy":
+            name = req.p("RoleName", "")
+            with st.lock:
+                t = st.roles_created.get(name)
+            if t is not None and now - t < window:
+                return iam_error("NoSuchEntity", f"The role with name {name} cannot be found.", 404)
+        return None
+
+    def group_deleting(self, region, name, now):
+        """The schedule group's DELETING record while schedule_group_deleting_s runs."""
+        st = self.state
+        window = st.cfg.get("schedule_group_deleting_s") or 0
+        with st.lock:
+            rec = st.groups_deleting.get((region, name))
+        if rec and now - rec["t"] < window:
+            return rec
+        return None
+
+    def before_scheduler(self, req, now):
+        st, cfg = self.state, self.state.cfg
+        op, rest, region = req.op, req.rest, req.region or "us-east-1"
+        if op in ("GetScheduleGroup", "CreateScheduleGroup"):
+            rec = self.group_deleting(region, rest["Name"], now)
+            if rec and op == "GetScheduleGroup":
+                return (200, json.dumps(group_summary(rec, rest["Name"])), "application/json", {})
+            if rec:
+                # An assumption (no AWS text): the name is still taken.
+                return rest_json_error("ConflictException", f"Schedule group {rest['Name']} already exists.", 409)
+        if op in ("CreateSchedule", "UpdateSchedule", "GetSchedule"):
+            if self.group_deleting(region, rest["GroupName"], now):
+                return rest_json_error("ResourceNotFoundException",
+                                       f"Schedule group {rest['GroupName']} does not exist.", 404)
+        if op == "DeleteScheduleGroup" and cfg.get("schedule_group_deleting_s"):
+            self._group_before_delete = self.moto("schedule-group", name=rest["Name"])
+        if op in ("CreateSchedule", "UpdateSchedule"):
+            role_arn = (req.body.get("Target") or {}).get("RoleArn")
+            if role_arn:
+                name = role_arn.rsplit("/", 1)[-1]
+                window = cfg.get("iam_eventual_s")
+                with st.lock:
+                    t = st.roles_created.get(name)
+                if window and t is not None and now - t < window:
+                    return rest_json_error("ValidationException", ASSUME_MESSAGE)
+                role = self.moto("role", name=name)
+                group_arn = f"arn:{req.partition}:scheduler:{region}:{ACCOUNT}:schedule-group/{rest['GroupName']}"
+                if role is not None and not self.trusts_scheduler(role.get("trust"), role["arn"], group_arn):
+                    return rest_json_error("ValidationException", ASSUME_MESSAGE)
+                if role is None and self.moto("instances") is not None:
+                    # moto_aws.py answers and the role is not there.
+                    return rest_json_error("ValidationException", ASSUME_MESSAGE)
+        return None
+
+    def trusts_scheduler(self, trust, role_arn, group_arn):
+        """Whether a role's trust policy lets scheduler.amazonaws.com
+        sts:AssumeRole, in the context Scheduler assumes it in (aws:SourceAccount,
+        aws:SourceArn = the schedule group: the "Confused deputy prevention" page)."""
+        if not isinstance(trust, dict):
+            return False
+        ctx = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": group_arn}
+        ev = self.evaluator()
+        if ev is not None:
+            decision, _ = ev.evaluate(trust, "sts:AssumeRole", role_arn, ctx,
+                                      principal={"Service": "scheduler.amazonaws.com"})
+            return decision == "Allow"
+        statements = trust.get("Statement") or []
+        if isinstance(statements, dict):
+            statements = [statements]
+        allowed = False
+        for s in statements:
+            principal = s.get("Principal")
+            names = []
+            if principal == "*":
+                names = ["*"]
+            elif isinstance(principal, dict):
+                for key in ("Service", "AWS"):
+                    v = principal.get(key)
+                    if v is not None:
+                        names += [v] if isinstance(v, str) else list(v)
+            if not any(n in ("*", "scheduler.amazonaws.com") for n in names):
+                continue
+            decision = fallback_evaluate({"Statement": [s]}, "sts:AssumeRole", role_arn, ctx)
+            if decision == "ExplicitDeny":
+                return False
+            allowed = allowed or decision == "Allow"
+        return allowed
+
+    def evaluator(self):
+        """iam_eval.py (None without it: then the fallback below)."""
+        st = self.state
+        if st.iam_eval is None and not getattr(st, "iam_eval_missing", False):
+            try:
+                import iam_eval
+                st.iam_eval = iam_eval
+            except ImportError:
+                st.iam_eval_missing = True
+        return st.iam_eval
+
+    def before_autoscaling(self, req, now):
+        if self.state.asg_asked:
+            self.asg_top_up(req.region or "us-east-1", now)
+        refused = self.template_not_visible(req, now)
+        if refused:
+            return refused
+        if req.op == "DescribeScalingActivities":
+            return self.scaling_activities(req, now)
+        return None
+
+    def template_not_visible(self, req, now):
+        """eventual_s: CreateAutoScalingGroup moments after its launch template,
+        or the key pair or security group the template names, was made: Auto
+        Scaling does not see them yet and refuses the template ("You must use a
+        valid fully-formed launch template. ..." is its answer to a template
+        whose parts it cannot find; the wording for each part is an assumption)."""
+        st, eventual = self.state, self.state.cfg.get("eventual_s", 0)
+        only = self.state.cfg.get("eventual_for")
+        if not eventual or req.op != "CreateAutoScalingGroup" or (only and req.op not in only):
+            return None
+        tid = req.p("LaunchTemplate.LaunchTemplateId")
+        name = req.p("LaunchTemplate.LaunchTemplateName")
+
+        def fresh(key):
+            with st.lock:
+                t = st.created.get(key)
+            return t is not None and now - t < eventual
+        lt = self.moto("launch-template", id=tid, name=name,
+                       version=req.p("LaunchTemplate.Version"))
+        prefix = "You must use a valid fully-formed launch template. "
+        if lt and fresh(lt["id"]):
+            return asg_error("ValidationError", prefix + f"The specified launch template, with "
+                             f"template ID {lt['id']}, does not exist.")
+        if lt and lt.get("key_name") and fresh("key:" + lt["key_name"]):
+            return asg_error("ValidationError", prefix + f"The key pair '{lt['key_name']}' does not exist")
+        for g in (lt or {}).get("security_group_ids") or []:
+            if fresh(g):
+                return asg_error("ValidationError", prefix + f"The security group '{g}' does not exist")
+        return None
+
+    # --- Auto Scaling: a low instance quota (asg_instance_limit) ---------------
+    def limit_capacity(self, req, body, now):
+        """asg_instance_limit: a group asked to go above the account's room gets
+        the room (the request forwarded with DesiredCapacity capped), reports the
+        capacity asked, and lists a Failed launch activity."""
+        st, cfg = self.state, self.state.cfg
+        limit = cfg.get("asg_instance_limit")
+        op = req.op
+        if limit is None or req.svc != "autoscaling" or op not in (
+                "CreateAutoScalingGroup", "UpdateAutoScalingGroup", "SetDesiredCapacity"):
+            return body
+        name = req.p("AutoScalingGroupName", "")
+        region = req.region or "us-east-1"
+        g = self.moto("group", name=name) if op != "CreateAutoScalingGroup" else None
+        live = self.moto("instances")
+        if live is None or (op != "CreateAutoScalingGroup" and g is None):
+            return body
+        current = len(g["instances"]) if g else 0
+        desired, low, high = req.p("DesiredCapacity"), req.p("MinSize"), req.p("MaxSize")
+        if desired is not None:
+            want = int(desired)
+        elif op == "CreateAutoScalingGroup":
+            want = int(low or 0)
+        elif low is not None and int(low) > current:
+            want = int(low)
+        elif high is not None and int(high) < current:
+            want = int(high)
+        else:
+            return body  # the capacity asked does not change
+        others = sum(1 for i in live.values() if i.get("group") != name)
+        room = max(0, limit - others)
+        key = (region, name)
+        if want <= room:
+            with st.lock:
+                st.asg_asked.pop(key, None)
+            return body
+        capped = room
+        asked_min = int(low) if low is not None and int(low) > capped else None
+        pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        pairs = [(k, v) for k, v in pairs if k != "DesiredCapacity" and not (k == "MinSize" and asked_min)]
+        pairs.append(("DesiredCapacity", str(capped)))
+        if asked_min is not None:
+            pairs.append(("MinSize", str(capped)))
+        message = VCPU_MESSAGE.format(n=limit)
+        old = g["desired"] if g else 0
+        mn = asked_min if asked_min is not None else int(low) if low is not None else (g or {}).get("min", 0)
+        mx = int(high) if high is not None else (g or {}).get("max", want)
+        cause = (f"At {iso(now)} a user request update of AutoScalingGroup constraints to min: {mn}, "
+                 f"max: {mx}, desired: {want} changing the desired capacity from {old} to {want}.  "
+                 f"At {iso(now)} an instance was started in response to a difference between desired and "
+                 f"actual capacity, increasing the capacity from {capped} to {want}.")
+        # Recorded once moto has launched what fits: the failed launch is the
+        # group's newest activity, as AWS's retries keep it.
+        self._capped = (key, {"desired": want, "min": asked_min},
+                        {"region": region, "group": name, "id": str(uuid.uuid4()), "message": message,
+                         "cause": cause})
+        return urllib.parse.urlencode(pairs).encode()
+
+    def record_capped(self, ok):
+        """After the capped request: the capacity asked and the Failed activity."""
+        st = self.state
+        capped, self._capped = getattr(self, "_capped", None), None
+        if not capped or not ok:
+            return
+        key, asked, failure = capped
+        failure["t"] = time.time()
+        with st.lock:
+            st.asg_asked[key] = asked
+            st.asg_failed.append(failure)
+        st.count("injected", "asg_instance_limit")
+
+    def asg_top_up(self, region, now):
+        """Capacity asked beyond the limit is launched once there is room (as
+        Auto Scaling keeps trying)."""
+        st, cfg = self.state, self.state.cfg
+        limit = cfg.get("asg_instance_limit")
+        with st.lock:
+            asked = {k: dict(v) for k, v in st.asg_asked.items() if k[0] == region}
+        if limit is None or not asked:
+            return
+        for (reg, name), want in asked.items():
+            g = self.moto("group", name=name)
+            if g is None:
+                with st.lock:
+                    st.asg_asked.pop((reg, name), None)
+                continue
+            live = self.moto("instances") or {}
+            room = max(0, limit - sum(1 for i in live.values() if i.get("group") != name))
+            target = min(want["desired"], room)
+            if target > (g["desired"] or 0):
+                low = want["min"]
+                self.moto("set-desired", name=name, desired=target,
+                          min=min(low, target) if low is not None else None)
+                self._moto_cache = {}
+            if target >= want["desired"]:
+                with st.lock:
+                    st.asg_asked.pop((reg, name), None)
+
+    def scaling_activities(self, req, now):
+        """DescribeScalingActivities (moto answers none): a Successful (or, within
+        asg_launch_s, InProgress) launch activity for each instance the group
+        launched, and the Failed ones of asg_instance_limit, newest first, in
+        the Activity shape of the API reference (API_Activity)."""
+        st, cfg = self.state, self.state.cfg
+        groups = self.moto("groups")
+        if groups is None:
+            return None  # not moto_aws.py: moto answers
+        region = req.region or "us-east-1"
+        name = req.p("AutoScalingGroupName")
+        wanted_ids = set(req.listed("ActivityIds.member"))
+        n = cfg.get("asg_launch_s") or 0
+        arns = {g["name"]: g["arn"] for g in groups}
+        acts = []
+        for g in groups:
+            if name and g["name"] != name:
+                continue
+            for i in g["instances"]:
+                t = i.get("launched")
+                if t is None:
+                    continue
+                done = now - t >= 2 * n
+                details = json.dumps({"Subnet ID": i.get("subnet_id"), "Availability Zone": i.get("zone")})
+                acts.append({
+                    "ActivityId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{g['arn']}/{i['id']}")),
+                    "AutoScalingGroupName": g["name"],
+                    "Description": f"Launching a new EC2 instance: {i['id']}",
+                    "Cause": (f"At {iso(t)} an instance was started in response to a difference between "
+                              f"desired and actual capacity."),
+                    "StartTime": t, "EndTime": t + 2 * n if done else None,
+                    "StatusCode": "Successful" if done else "InProgress",
+                    "StatusMessage": None, "Progress": 100 if done else 50,
+                    "Details": details, "AutoScalingGroupARN": g["arn"]})
+        with st.lock:
+            failed = [dict(f) for f in st.asg_failed if f["region"] == region]
+        for f in failed:
+            if name and f["group"] != name:
+                continue
+            acts.append({
+                "ActivityId": f["id"], "AutoScalingGroupName": f["group"],
+                "Description": f"Launching a new EC2 instance.  Status Reason: {f['message']}",
+                "Cause": f["cause"], "StartTime": f["t"], "EndTime": f["t"],
+                "StatusCode": "Failed", "StatusMessage": f["message"], "Progress": 100,
+                "Details": json.dumps({}), "AutoScalingGroupARN": arns.get(f["group"])})
+        if wanted_ids:
+            acts = [a for a in acts if a["ActivityId"] in wanted_ids]
+        acts.sort(key=lambda a: a["StartTime"], reverse=True)
+        if req.p("MaxRecords"):
+            acts = acts[:int(req.p("MaxRecords"))]
+        members = []
+        for a in acts:
+            fields = []
+            for k in ("ActivityId", "AutoScalingGroupName", "Description", "Cause", "StartTime", "EndTime",
+                      "StatusCode", "StatusMessage", "Progress", "Details", "AutoScalingGroupARN"):
+                v = a.get(k)
+                if v is None:
+                    continue
+                if k in ("StartTime", "EndTime"):
+                    v = iso(v)
+                fields.append(f"<{k}>{escape(str(v))}</{k}>")
+            members.append("<member>" + "".join(fields) + "</member>")
+        body = (f'<DescribeScalingActivitiesResponse xmlns="{ASG_NS}"><DescribeScalingActivitiesResult>'
+                f"<Activities>{''.join(members)}</Activities></DescribeScalingActivitiesResult>"
+                f"<ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata>"
+                f"</DescribeScalingActivitiesResponse>")
+        return 200, body
+
+    # --- answers changed on the way back ---------------------------------------
+    def after(self, req, text, now):
+        st, cfg = self.state, self.state.cfg
+        action, params = req.op, req.params
+        if req.svc in ("ec2", "elb"):
+            record_created(st, action, params, text, now)
+        if req.svc == "iam" and action == "CreateRole":
+            with st.lock:
+                st.roles_created[req.p("RoleName", "")] = now
+            return text
+        if req.svc == "autoscaling":
+            return self.after_autoscaling(req, text, now)
+        if req.svc == "scheduler":
+            return self.after_scheduler(req, text, now)
+        if req.svc not in ("ec2", "elb"):
+            return text
         if action == "DescribeSubnets":
             with st.lock:
                 for sid, zone in re.findall(r"<subnetId>(subnet-[0-9a-f]+)</subnetId>.*?<availabilityZone>([a-z0-9-]+)</availabilityZone>", text, re.S):
@@ -621,6 +1951,11 @@ class Handler(BaseHTTPRequestHandler):
                     with st.lock:
                         st.tg_delay[tg] = int(val)
 
+        if action == "DescribeInstances" and not req.listed("InstanceId"):
+            # Not by id: AWS answers without the instances it does not show yet
+            # (eventual_s: launched moments ago; asg_launch_s: not launched yet).
+            hidden, _ = self.asg_visibility(now)
+            text = drop_instances(text, hidden | self.fresh_instances(now))
         if action in ("DescribeInstances", "RunInstances"):
             def sub(m):
                 s = self.instance_model_state(m.group(2), now)
@@ -668,6 +2003,14 @@ class Handler(BaseHTTPRequestHandler):
             text = re.sub(r"<item><availabilityZone>.*?</systemStatus></item>", impaired_sub, text,
                           flags=re.S)
         elif action == "DescribeTargetHealth":
+            hidden, _ = self.asg_visibility(now)
+            if hidden:
+                inner = re.search(r"<TargetHealthDescriptions>(.*)</TargetHealthDescriptions>", text, re.S)
+                if inner:
+                    kept = [m for m in top_members(inner.group(1))
+                            if not any(f"<Id>{iid}</Id>" in m for iid in hidden)]
+                    text = (text[:inner.start()] + f"<TargetHealthDescriptions>{''.join(kept)}"
+                            f"</TargetHealthDescriptions>" + text[inner.end():])
             initial = cfg.get("target_initial_s", 0)
 
             def health_sub(m):
@@ -736,6 +2079,83 @@ class Handler(BaseHTTPRequestHandler):
                                         f"<networkInterfaceSet>{item}</networkInterfaceSet>")
         return text
 
+    def after_autoscaling(self, req, text, now):
+        st, cfg = self.state, self.state.cfg
+        region = req.region or "us-east-1"
+        if req.op == "DeleteAutoScalingGroup":
+            with st.lock:
+                st.asg_asked.pop((region, req.p("AutoScalingGroupName", "")), None)
+            return text
+        if req.op != "DescribeAutoScalingGroups":
+            return text
+        with st.lock:
+            asked = {k[1]: v for k, v in st.asg_asked.items() if k[0] == region}
+        hidden, pending = self.asg_visibility(now)
+        if not asked and not hidden and not pending:
+            return text
+        inner = re.search(r"<AutoScalingGroups>(.*)</AutoScalingGroups>", text, re.S)
+        if not inner:
+            return text
+        out = []
+        for member in top_members(inner.group(1)):
+            name = own_text(member, "AutoScalingGroupName")
+            want = asked.get(name)
+            if want:
+                member = re.sub(r"<DesiredCapacity>\d+</DesiredCapacity>",
+                                f"<DesiredCapacity>{want['desired']}</DesiredCapacity>", member, count=1)
+                if want.get("min") is not None:
+                    member = re.sub(r"<MinSize>\d+</MinSize>", f"<MinSize>{want['min']}</MinSize>", member,
+                                    count=1)
+            inst = re.search(r"<Instances>(.*?)</Instances>", member, re.S)
+            if inst and (hidden or pending):
+                kept = []
+                for i in top_members(inst.group(1)):
+                    iid = own_text(i, "InstanceId")
+                    if iid in hidden:
+                        continue
+                    if iid in pending:
+                        i = i.replace("<LifecycleState>InService</LifecycleState>",
+                                      "<LifecycleState>Pending</LifecycleState>")
+                    kept.append(i)
+                member = member.replace(inst.group(0), f"<Instances>{''.join(kept)}</Instances>")
+            out.append(member)
+        return text[:inner.start()] + f"<AutoScalingGroups>{''.join(out)}</AutoScalingGroups>" + text[inner.end():]
+
+    def after_scheduler(self, req, text, now):
+        st, cfg = self.state, self.state.cfg
+        region = req.region or "us-east-1"
+        if req.op == "DeleteScheduleGroup" and cfg.get("schedule_group_deleting_s"):
+            before = getattr(self, "_group_before_delete", None) or {}
+            with st.lock:
+                st.groups_deleting[(region, req.rest["Name"])] = {
+                    "t": now, "arn": before.get("arn") or
+                    f"arn:{req.partition}:scheduler:{region}:{ACCOUNT}:schedule-group/{req.rest['Name']}",
+                    "created": before.get("created"), "modified": before.get("modified")}
+        elif req.op == "ListScheduleGroups" and cfg.get("schedule_group_deleting_s"):
+            with st.lock:
+                names = [k[1] for k in st.groups_deleting if k[0] == region]
+            deleting = [(n, self.group_deleting(region, n, now)) for n in names]
+            deleting = [(n, r) for n, r in deleting if r]
+            prefix = req.rest.get("NamePrefix") or ""
+            if deleting:
+                try:
+                    answer = json.loads(text)
+                except ValueError:
+                    return text
+                listed = answer.setdefault("ScheduleGroups", [])
+                have = {g.get("Name") for g in listed}
+                for n, rec in deleting:
+                    if n not in have and n.startswith(prefix):
+                        listed.append(group_summary(rec, n))
+                text = json.dumps(answer)
+        return text
+
+
+def group_summary(rec, name):
+    """A schedule group in DELETING (GetScheduleGroup's answer, ScheduleGroupSummary)."""
+    return {"Arn": rec["arn"], "CreationDate": rec.get("created"),
+            "LastModificationDate": rec.get("modified"), "Name": name, "State": "DELETING"}
+
 
 def partition_of(region):
     if region.startswith("cn-"):
@@ -772,7 +2192,7 @@ def request_tags(svc, params):
                     m2 = re.match(rf"TagSpecification\.{n}\.Tag\.(\d+)\.Key$", k2)
                     if m2:
                         tags[v2[0]] = (params.get(f"TagSpecification.{n}.Tag.{m2.group(1)}.Value") or [""])[0]
-                out[v[0]] = tags
+                out.setdefault(v[0], {}).update(tags)
     else:
         tags = {}
         for k, v in params.items():
@@ -784,33 +2204,124 @@ def request_tags(svc, params):
     return out
 
 
+def asg_tags(params):
+    """The tags of a CreateAutoScalingGroup: {key: value}."""
+    return request_tags("elb", params).get("*", {})
+
+
+iam_tags = asg_tags  # IAM's Tags.member.N.Key / .Value: the same shape
+
+
 def record_created(st, action, params, text, now):
-    """Creation times (eventual_s) and tags (aws:ResourceTag) of what was created here."""
-    svc_tags = request_tags("ec2" if action in ("CreateSecurityGroup", "ImportKeyPair", "RunInstances",
-                                                "CreateLaunchTemplate") else "elb", params)
+    """Creation times (eventual_s) of what was created here."""
     with st.lock:
         if action == "CreateSecurityGroup":
             for gid in re.findall(r"<groupId>(sg-[0-9a-f]+)</groupId>", text):
                 st.created.setdefault(gid, now)
-                st.resource_tags[gid] = svc_tags.get("security-group", {})
         elif action == "ImportKeyPair":
             name = (params.get("KeyName") or [""])[0]
             st.created.setdefault("key:" + name, now)
-            st.resource_tags["key:" + name] = svc_tags.get("key-pair", {})
-            for kid in re.findall(r"<keyPairId>(key-[0-9a-f]+)</keyPairId>", text):
-                st.resource_tags[kid] = svc_tags.get("key-pair", {})
-        elif action == "CreateLaunchTemplate":
-            for ltid in re.findall(r"<launchTemplateId>(lt-[0-9a-f]+)</launchTemplateId>", text):
-                st.resource_tags[ltid] = svc_tags.get("launch-template", {})
         elif action == "RunInstances":
             for iid in re.findall(r"<instanceId>(i-[0-9a-f]+)</instanceId>", text):
                 st.created.setdefault(iid, now)
-                st.resource_tags[iid] = svc_tags.get("instance", {})
-        elif action in ("CreateLoadBalancer", "CreateTargetGroup", "CreateListener"):
-            tag = {"CreateLoadBalancer": "LoadBalancerArn", "CreateTargetGroup": "TargetGroupArn",
-                   "CreateListener": "ListenerArn"}[action]
-            for arn in re.findall(rf"<{tag}>([^<]+)</{tag}>", text):
-                st.resource_tags.setdefault(arn, svc_tags.get("*", {}))
+        elif action == "CreateLaunchTemplate":
+            for ltid in re.findall(r"<launchTemplateId>(lt-[0-9a-f]+)</launchTemplateId>", text):
+                st.created.setdefault(ltid, now)
+
+
+def token_params(req):
+    """What a RunInstances retry with the same client token must repeat: every
+    parameter but the token and the zone ("other than the Region or
+    Availability Zone")."""
+    skip = ("ClientToken", "Placement.AvailabilityZone", "Placement.AvailabilityZoneId", "DryRun")
+    return sorted((k, tuple(v)) for k, v in req.params.items() if k not in skip)
+
+
+# --- ELB: "the same settings" of an existing load balancer, target group, listener
+
+def members_of(xml, tag):
+    m = re.search(rf"<{tag}>(.*?)</{tag}>", xml, re.S)
+    return top_members(m.group(1)) if m else []
+
+
+def same_load_balancer(req, member):
+    """Subnets, security groups, scheme, type and IP address type, as the
+    request gives them (scheme, type and IP address type: their defaults
+    when it does not)."""
+    subnets = req.listed("Subnets.member") + [v[0] for k, v in req.params.items()
+                                              if re.fullmatch(r"SubnetMappings\.member\.\d+\.SubnetId", k)]
+    if subnets:
+        have = set(re.findall(r"<SubnetId>([^<]+)</SubnetId>", member))
+        if set(subnets) != have:
+            return False
+    groups = req.listed("SecurityGroups.member")
+    if groups:
+        have = {re.sub(r"</?member>", "", m) for m in members_of(member, "SecurityGroups")}
+        if set(groups) != have:
+            return False
+    for param, default in (("Scheme", "internet-facing"), ("Type", "application"), ("IpAddressType", "ipv4")):
+        # moto leaves out what was not asked for (its Scheme): the default.
+        have = own_text(member, param) or default
+        if req.p(param, default) != have:
+            return False
+    return True
+
+
+TG_SETTINGS = ("Protocol", "Port", "VpcId", "HealthCheckProtocol", "HealthCheckPort", "HealthCheckPath",
+               "HealthCheckIntervalSeconds", "HealthCheckTimeoutSeconds", "HealthyThresholdCount",
+               "UnhealthyThresholdCount", "HealthCheckEnabled", "ProtocolVersion", "IpAddressType")
+
+
+def same_target_group(req, member):
+    """Protocol, port, VPC, target type (default instance) and the health-check
+    settings the request gives."""
+    for param in TG_SETTINGS:
+        want = req.p(param)
+        if want is None:
+            continue
+        have = own_text(member, param)
+        if have is not None and want.lower() != have.lower():
+            return False
+    have = own_text(member, "TargetType")
+    if have is not None and req.p("TargetType", "instance") != have:
+        return False
+    want = req.p("Matcher.HttpCode")
+    if want is not None:
+        m = re.search(r"<Matcher>\s*<HttpCode>([^<]*)</HttpCode>", member)
+        if m and m.group(1) != want:
+            return False
+    return True
+
+
+def same_listener(req, member):
+    """Protocol and default actions (type and target groups)."""
+    if req.p("Protocol") is not None and own_text(member, "Protocol") not in (None, req.p("Protocol")):
+        return False
+    want = []
+    for k, v in req.params.items():
+        m = re.fullmatch(r"DefaultActions\.member\.(\d+)\.Type", k)
+        if m:
+            n = m.group(1)
+            tgs = {vv[0] for kk, vv in req.params.items()
+                   if kk == f"DefaultActions.member.{n}.TargetGroupArn"
+                   or re.fullmatch(rf"DefaultActions\.member\.{n}\.ForwardConfig\.TargetGroups\.member\.\d+\.TargetGroupArn", kk)}
+            want.append((v[0], tuple(sorted(tgs))))
+    have = []
+    for a in members_of(member, "DefaultActions"):
+        tgs = set(re.findall(r"<TargetGroupArn>([^<]+)</TargetGroupArn>", a))
+        have.append((own_text(a, "Type"), tuple(sorted(tgs))))
+    return sorted(want) == sorted(have)
+
+
+def tag_params(params, prefix):
+    """The tags of a CreateTags / DeleteTags (prefix "Tag") or AddTags /
+    RemoveTags (prefix "Tags.member" / "TagKeys.member") request: {key: value}."""
+    out = {}
+    for k, v in params.items():
+        m = re.match(rf"{re.escape(prefix)}\.(\d+)(\.Key)?$", k)
+        if m and (m.group(2) or prefix.startswith("TagKeys")):
+            out[v[0]] = (params.get(f"{prefix}.{m.group(1)}.Value") or [""])[0]
+    return out
 
 
 # The "Elastic Load Balancing API permissions" page: EC2 (and IAM) actions the
@@ -826,158 +2337,33 @@ ELB_IMPLICIT = {
     "SetSubnets": ["ec2:DescribeSubnets"],
 }
 
-ARN = "arn:aws:{svc}:us-east-1:123456789012:{res}"
 
+def fallback_evaluate(policy, action, resource, ctx):
+    """Used only without iam_eval.py (a trust policy's check): Allow/Deny with
+    String*/Arn* conditions; anything else fails closed."""
+    import fnmatch
 
-def ec2_resources(action, params, st):
-    """(ARN, request tags, resource tags) for every resource EC2 authorizes."""
-    def tags_of(key):
-        with st.lock:
-            return st.resource_tags.get(key)
-    rt = request_tags("ec2", params)
-    res = []
-    if action == "RunInstances":
-        res.append((ARN.format(svc="ec2", res="instance/*"), rt.get("instance", {}), None))
-        res.append((ARN.format(svc="ec2", res="volume/*"), rt.get("volume", rt.get("instance", {})), None))
-        res.append(("arn:aws:ec2:us-east-1::image/" + (params.get("ImageId") or ["*"])[0], {}, {}))
-        sub = (params.get("SubnetId") or params.get("NetworkInterface.1.SubnetId") or ["*"])[0]
-        res.append((ARN.format(svc="ec2", res="subnet/" + sub), {}, {}))
-        res.append((ARN.format(svc="ec2", res="network-interface/*"), {}, None))
-        for k, v in params.items():
-            if k.startswith("SecurityGroupId.") or (k.startswith("NetworkInterface.") and ".SecurityGroupId." in k):
-                res.append((ARN.format(svc="ec2", res="security-group/" + v[0]), {}, tags_of(v[0]) or {}))
-        if params.get("KeyName"):
-            res.append((ARN.format(svc="ec2", res="key-pair/" + params["KeyName"][0]), {}, {}))
-    elif action == "CreateSecurityGroup":
-        res.append((ARN.format(svc="ec2", res="security-group/*"), rt.get("security-group", {}), None))
-        res.append((ARN.format(svc="ec2", res="vpc/" + (params.get("VpcId") or ["*"])[0]), {}, {}))
-    elif action in ("ImportKeyPair", "CreateKeyPair"):
-        res.append((ARN.format(svc="ec2", res="key-pair/" + (params.get("KeyName") or ["*"])[0]), rt.get("key-pair", {}), None))
-    elif action in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "DeleteSecurityGroup"):
-        gid = (params.get("GroupId") or ["*"])[0]
-        res.append((ARN.format(svc="ec2", res="security-group/" + gid), {}, tags_of(gid) or {}))
-    elif action in ("TerminateInstances", "StartInstances", "StopInstances"):
-        for k, v in params.items():
-            if k.startswith("InstanceId."):
-                res.append((ARN.format(svc="ec2", res="instance/" + v[0]), {}, tags_of(v[0]) or {}))
-    elif action == "GetConsoleOutput":
-        iid = (params.get("InstanceId") or ["*"])[0]
-        res.append((ARN.format(svc="ec2", res="instance/" + iid), {}, tags_of(iid) or {}))
-    elif action == "CreateLaunchTemplate":
-        res.append((ARN.format(svc="ec2", res="launch-template/*"), rt.get("launch-template", {}), None))
-    elif action in ("CreateLaunchTemplateVersion", "ModifyLaunchTemplate", "DeleteLaunchTemplate"):
-        ltid = (params.get("LaunchTemplateId") or ["*"])[0]
-        res.append((ARN.format(svc="ec2", res="launch-template/" + ltid), {}, tags_of(ltid) or {}))
-    elif action in ("CreateTags", "DeleteTags"):
-        kinds = {"sg-": "security-group", "i-": "instance", "key-": "key-pair", "vol-": "volume",
-                 "lt-": "launch-template"}
-        for k, v in params.items():
-            if k.startswith("ResourceId."):
-                rid = v[0]
-                kind = next((n for pre, n in kinds.items() if rid.startswith(pre)), "resource")
-                res.append((ARN.format(svc="ec2", res=f"{kind}/{rid}"), tag_params(params, "Tag"),
-                            tags_of(rid) or {}))
-    elif action == "DeleteKeyPair":
-        name = (params.get("KeyName") or ["*"])[0]
-        res.append((ARN.format(svc="ec2", res="key-pair/" + name), {}, tags_of("key:" + name) or {}))
-    else:
-        res.append(("*", {}, {}))
-    return res
-
-
-def tag_params(params, prefix):
-    """The tags of a CreateTags / DeleteTags (prefix "Tag") or AddTags /
-    RemoveTags (prefix "Tags.member" / "TagKeys.member") request: {key: value}."""
-    out = {}
-    for k, v in params.items():
-        m = re.match(rf"{re.escape(prefix)}\.(\d+)(\.Key)?$", k)
-        if m and (m.group(2) or prefix.startswith("TagKeys")):
-            out[v[0]] = (params.get(f"{prefix}.{m.group(1)}.Value") or [""])[0]
-    return out
-
-
-def elb_resources(action, params, st):
-    rt = request_tags("elb", params).get("*", {})
-    if action in ("AddTags", "RemoveTags"):
-        tags = tag_params(params, "Tags.member" if action == "AddTags" else "TagKeys.member")
-        out = []
-        for k, v in params.items():
-            if k.startswith("ResourceArns.member."):
-                with st.lock:
-                    out.append((v[0], tags, st.resource_tags.get(v[0]) or {}))
-        return out
-    arn = None
-    for key in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn"):
-        if params.get(key):
-            arn = params[key][0]
-    if action in ("CreateLoadBalancer", "CreateTargetGroup", "CreateListener"):
-        return [("*", rt, None)]
-    if arn and not action.startswith("Describe"):
-        with st.lock:
-            return [(arn, {}, st.resource_tags.get(arn) or {})]
-    return [("*", {}, {})]
-
-
-def statement_allows(stmt, action, resource, ctx):
-    actions = stmt.get("Action", [])
-    actions = [actions] if isinstance(actions, str) else actions
-    if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions):
-        return False
-    resources = stmt.get("Resource", "*")
-    resources = [resources] if isinstance(resources, str) else resources
-    if not any(r == "*" or fnmatch.fnmatchcase(resource, r) for r in resources):
-        return False
-    for op, conds in (stmt.get("Condition") or {}).items():
-        for key, want in conds.items():
-            want = [want] if isinstance(want, str) else want
-            if op == "StringEquals":
-                if ctx.get(key) not in want:
-                    return False
-            elif op == "ForAllValues:StringNotEquals":
-                # Every value of a multi-valued key (none passes) is outside `want`.
-                if any(v in want for v in ctx.get(key) or []):
-                    return False
-            else:
-                return False  # not modelled: fail closed
-    return stmt.get("Effect") == "Allow"
-
-
-def allowed(policy, action, resource, ctx):
-    return any(statement_allows(s, action, resource, ctx) for s in policy["Statement"])
-
-
-def iam_check(st, svc, action, params):
-    """The first permission AWS would deny for this request, or None."""
-    policy = st.cfg["iam_policy"]
-    if svc == "sts" and action == "GetCallerIdentity":
-        return None  # needs no permission
-    if svc not in ("ec2", "elb"):
-        return None
-    prefix = "ec2" if svc == "ec2" else "elasticloadbalancing"
-    full = f"{prefix}:{action}"
-    resources = ec2_resources(action, params, st) if svc == "ec2" else elb_resources(action, params, st)
-    for arn, req_tags, res_tags in resources:
-        ctx = {f"aws:RequestTag/{k}": v for k, v in (req_tags or {}).items()}
-        ctx["aws:TagKeys"] = list(req_tags or {})
-        if res_tags is not None:
-            ctx.update({f"aws:ResourceTag/{k}": v for k, v in res_tags.items()})
-        if not allowed(policy, full, arn, ctx):
-            return f"{full} on {arn}"
-        # Tag on create is authorized as CreateTags / AddTags on the new resource.
-        if req_tags and res_tags is None:
-            tag_action = "ec2:CreateTags" if svc == "ec2" else "elasticloadbalancing:AddTags"
-            ctx[f"{prefix}:CreateAction"] = action
-            if not allowed(policy, tag_action, arn, ctx):
-                return f"{tag_action} (on {action}) on {arn}"
-    for needed in ELB_IMPLICIT.get(action, []) if svc == "elb" else []:
-        if needed == "iam:CreateServiceLinkedRole":
-            ctx = {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}
-            arn = "arn:aws:iam::123456789012:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
-        else:
-            ctx, arn = {}, "*"
-        if not allowed(policy, needed, arn, ctx):
-            return f"{needed} (checked by ELB for {action})"
-    return None
+    def listify(x):
+        return [x] if isinstance(x, str) else list(x or [])
+    decision = "ImplicitDeny"
+    for s in policy.get("Statement", []):
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in listify(s.get("Action"))):
+            continue
+        ok = True
+        for op, conds in (s.get("Condition") or {}).items():
+            for key, want in conds.items():
+                have = ctx.get(key)
+                if op in ("StringEquals", "ArnEquals"):
+                    ok = ok and have in listify(want)
+                elif op in ("StringLike", "ArnLike"):
+                    ok = ok and have is not None and any(fnmatch.fnmatchcase(have, w) for w in listify(want))
+                else:
+                    ok = False
+        if ok and s.get("Effect") == "Deny":
+            return "ExplicitDeny"
+        if ok and s.get("Effect") == "Allow":
+            decision = "Allow"
+    return decision
 
 
 class Server(ThreadingHTTPServer):
@@ -1001,7 +2387,17 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--config", default="{}")
     args = ap.parse_args()
-    Handler.state = State(json.loads(args.config))
+    config = json.loads(args.config)
+    evaluator = None
+    if config.get("iam_policy") is not None:
+        import iam_eval as evaluator
+        problems = evaluator.validate(config["iam_policy"])
+        if problems:
+            print("awsproxy.py: iam_policy is not a policy AWS would accept:", file=sys.stderr)
+            for p in problems:
+                print(f"  {p}", file=sys.stderr)
+            return 1
+    Handler.state = State(config, evaluator)
     Handler.upstream = urllib.parse.urlparse(args.upstream)
     server = Server(("127.0.0.1", args.port), Handler)
     print(f"PORT {server.server_address[1]}", flush=True)

@@ -26,20 +26,60 @@ DeleteScheduleGroup of a group that does not exist answers
 ResourceNotFoundException (EventBridge Scheduler API reference). moto fails with
 a KeyError (an empty 500). Here it answers as AWS does.
 
+DescribeAutoScalingGroups' Instances[].LaunchTemplate.Version is the version each
+instance was launched from ("Existing instances continue to run with the
+configuration that they were originally launched with", API_UpdateAutoScalingGroup;
+that the field then shows that version's number is our reading: the API_Instance
+page says only "The launch template for the instance"). moto 5.2.5 answers the
+template's default version for every instance. Here each instance Auto Scaling
+launches is stamped with the number of the version it was launched from (the
+group's $Latest / $Default / number, resolved at launch) and when, and answers
+that version.
+
+A control route for tests/support/awsproxy.py (not an AWS API; no signature, no
+IAM, so it works with moto's IAM enforcement on): GET
+/moto-api/sitedeploy/<kind>?region=R&... answers what moto holds, as JSON
+(null when moto does not know it), read from its backends directly:
+  tags?arn=ARN                  {"exists", "tags"}: the current tags of the EC2
+                                (instance, security-group, key-pair/NAME, launch-template,
+                                volume, subnet, vpc, image, network-interface), ELB,
+                                Auto Scaling group, IAM role or schedule group an ARN names
+  instance?id=I                 {"id", "instance_type", "state", "tags", "subnet_id", "group"}
+  instances                     {instance id: {"instance_type", "group"}} of the live ones
+  key-pair?name=N|id=K          {"name", "id", "tags"}
+  launch-template?id=|name=&version=V
+                                {"id", "name", "tags", "version", "image_id", "instance_type",
+                                "key_name", "security_group_ids", "subnet_ids",
+                                "tag_specifications" {type: tags}, "iam_instance_profile"}
+  group?name=G, groups          an Auto Scaling group: {"name", "arn", "tags",
+                                "launch_template", "vpc_zone_identifier", "desired", "min",
+                                "max", "instances" [{"id", "version", "launched", "lifecycle",
+                                "zone", "subnet_id"}]}
+  role?name=R                   {"name", "arn", "tags", "trust" (the trust policy), "created"}
+  instance-profile?name=|arn=   {"name", "arn", "roles"}
+  schedule-group?name=G         {"name", "arn", "created", "modified", "schedules", "tags"}
+  set-desired?name=G&desired=N[&min=M]
+                                the one that changes moto: sets the group's desired capacity
+                                (and minimum), launching as Auto Scaling does (awsproxy.py's
+                                asg_instance_limit, once there is room again)
+
 And two moto defects, not AWS behaviours:
 
 moto's IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT) recomputes SigV4 wrongly
 for EventBridge Scheduler's REST requests: even boto3's own GetSchedule and
 ListScheduleGroups fail with SignatureDoesNotMatch. Here the signature check is
 skipped for Scheduler alone; its access key and actions are still checked.
- a launch template version made by
+A launch template version made by
 CreateLaunchTemplateVersion keeps its UserData as a plain string, and moto's
 own Auto Scaling then fails an assertion (an empty 500 answer) when it launches
 from that version. The UserData is wrapped the way CreateLaunchTemplate's is.
 Everything else is moto unchanged.
 """
 
+import json
 import sys
+import time
+import urllib.parse
 
 from moto.autoscaling import models as asg
 from moto.core.types import Base64EncodedString
@@ -47,9 +87,30 @@ from moto.ec2.models import launch_templates as lt
 from moto.iam import access_control
 from moto.scheduler import models as scheduler
 from moto.scheduler.exceptions import ScheduleGroupNotFound
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
-_launch = asg.FakeAutoScalingGroup.replace_autoscaling_group_instances
+_moto_launch = asg.FakeAutoScalingGroup.replace_autoscaling_group_instances
+
+
+def _launch(self, count_needed, propagated_tags):
+    """moto's launch, each new instance stamped with the template version it was
+    launched from and when (AWS's Instances[].LaunchTemplate.Version is the
+    version each instance runs; moto answers the template's default)."""
+    before = {id(s) for s in self.instance_states}
+    version = None
+    if self.ec2_launch_template is not None:
+        try:
+            version = self.ec2_launch_template.get_version(self.launch_template_version).number
+        except Exception:  # an unknown version: moto's own error comes later
+            version = None
+    out = _moto_launch(self, count_needed, propagated_tags)
+    now = time.time()
+    for state in self.instance_states:
+        if id(state) not in before:
+            state.sitedeploy_version = version
+            state.sitedeploy_launched = now
+    return out
 
 
 def _balanced(self, count_needed, propagated_tags):
@@ -138,6 +199,278 @@ def _delete_group_or_not_found(self, name):
 scheduler.EventBridgeSchedulerBackend.delete_schedule_group = _delete_group_or_not_found
 
 lt.LaunchTemplate.tags = property(lambda self: self.get_tags(), lambda self, _value: None)
+
+
+_instance_lt = asg.InstanceState.launch_template.fget
+
+
+def _instance_launch_template(self):
+    lt_ref = _instance_lt(self)
+    version = getattr(self, "sitedeploy_version", None)
+    if lt_ref is not None and version is not None:
+        lt_ref["Version"] = str(version)
+    return lt_ref
+
+
+asg.InstanceState.launch_template = property(_instance_launch_template)
+
+
+# --- GET /moto-api/sitedeploy/<kind>?region=...&...: what moto holds, read from
+# its backends directly (no signature, no IAM: for tests/support/awsproxy.py).
+
+ACCOUNT = "123456789012"
+
+
+def _backends(region):
+    from moto.autoscaling.models import autoscaling_backends
+    from moto.ec2.models import ec2_backends
+    from moto.elbv2.models import elbv2_backends
+    from moto.iam.models import iam_backends
+    from moto.scheduler.models import scheduler_backends
+
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return {
+        "ec2": ec2_backends[ACCOUNT][region],
+        "elbv2": elbv2_backends[ACCOUNT][region],
+        "asg": autoscaling_backends[ACCOUNT][region],
+        "iam": iam_backends[ACCOUNT][partition],
+        "scheduler": scheduler_backends[ACCOUNT][region],
+    }
+
+
+def _tag_list(tags):
+    return {t["Key"]: t.get("Value", "") for t in tags or []}
+
+
+def _instance(b, iid):
+    inst = b["ec2"].get_instance_by_id(iid)
+    if inst is None:
+        return None
+    group = getattr(inst, "autoscaling_group", None)
+    return {"id": inst.id, "instance_type": inst.instance_type, "state": inst.state,
+            "tags": dict(b["ec2"].tags.get(inst.id, {})), "subnet_id": inst.subnet_id,
+            "group": group.name if group is not None else None}
+
+
+def _key_pair(b, name=None, kid=None):
+    for kp in b["ec2"].key_pairs.values():
+        if kp.key_name == name or kp.id == kid:
+            return {"name": kp.key_name, "id": kp.id, "tags": dict(b["ec2"].tags.get(kp.id, {}))}
+    return None
+
+
+def _tag_specs(specs):
+    out = {}
+    for spec in specs or []:
+        out.setdefault(spec.get("ResourceType", ""), {}).update(_tag_list(spec.get("Tags")))
+    return out
+
+
+def _launch_template(b, tid=None, name=None, version=None):
+    ec2 = b["ec2"]
+    try:
+        t = ec2.get_launch_template(tid) if tid else ec2.get_launch_template_by_name(name)
+    except Exception:
+        return None
+    try:
+        v = t.get_version(version or "$Default")
+    except Exception:
+        v = None
+    data = dict(v.data) if v is not None else {}
+    groups = list(data.get("SecurityGroupIds") or [])
+    subnets = []
+    for ni in data.get("NetworkInterfaces") or []:
+        groups += list(ni.get("Groups") or [])
+        if ni.get("SubnetId"):
+            subnets.append(ni["SubnetId"])
+    specs = _tag_specs(data.get("TagSpecifications"))
+    specs.pop("launch-template", None)  # moto keeps the template's own tags here too
+    return {"id": t.id, "name": t.name, "tags": dict(ec2.tags.get(t.id, {})),
+            "version": v.number if v is not None else None,
+            "default_version": t.default_version_number, "latest_version": t.latest_version_number,
+            "image_id": data.get("ImageId"), "instance_type": data.get("InstanceType"),
+            "key_name": data.get("KeyName"), "security_group_ids": groups,
+            "security_group_names": list(data.get("SecurityGroups") or []),
+            "subnet_ids": subnets, "tag_specifications": specs,
+            "iam_instance_profile": data.get("IamInstanceProfile")}
+
+
+def _group(b, name):
+    g = b["asg"].autoscaling_groups.get(name)
+    if g is None:
+        return None
+    lt_ref = None
+    if g.ec2_launch_template is not None:
+        lt_ref = {"id": g.ec2_launch_template.id, "name": g.ec2_launch_template.name,
+                  "version": g.provided_launch_template_version}
+    return {
+        "name": g.name, "arn": g.arn, "tags": {t["Key"]: t.get("Value", "") for t in g.tags},
+        "launch_template": lt_ref, "vpc_zone_identifier": g.vpc_zone_identifier,
+        "desired": g.desired_capacity, "min": g.min_size, "max": g.max_size,
+        "created": g.created_time,
+        "instances": [{"id": s.instance.id, "version": getattr(s, "sitedeploy_version", None),
+                       "launched": getattr(s, "sitedeploy_launched", None),
+                       "lifecycle": s.lifecycle_state, "zone": s.availability_zone,
+                       "subnet_id": getattr(s.instance, "subnet_id", None)}
+                      for s in g.instance_states],
+    }
+
+
+def _role(b, name):
+    try:
+        r = b["iam"].get_role(name)
+    except Exception:
+        return None
+    doc = r.assume_role_policy_document
+    try:
+        trust = json.loads(doc) if isinstance(doc, str) else doc
+    except ValueError:
+        try:
+            trust = json.loads(urllib.parse.unquote(doc))
+        except ValueError:
+            trust = None
+    return {"name": r.name, "arn": r.arn, "tags": _tag_list(r.tags), "trust": trust,
+            "created": r.create_date.timestamp() if hasattr(r.create_date, "timestamp") else None}
+
+
+def _instance_profile(b, name=None, arn=None):
+    try:
+        p = (b["iam"].get_instance_profile_by_arn(arn) if arn
+             else b["iam"].get_instance_profile(name))
+    except Exception:
+        return None
+    return {"name": p.name, "arn": p.arn, "roles": [r.arn for r in p.roles]}
+
+
+def _schedule_group(b, name):
+    g = b["scheduler"].schedule_groups.get(name)
+    if g is None:
+        return None
+    return {"name": g.name, "arn": g.arn, "created": g.created_on, "modified": g.last_modified,
+            "schedules": len(g.schedules),
+            "tags": _tag_list(b["scheduler"].tagger.list_tags_for_resource(g.arn).get("Tags"))}
+
+
+def _ec2_resource(b, kind, rid):
+    """(exists, tags) of an EC2 resource named in an ARN."""
+    ec2 = b["ec2"]
+    if kind == "key-pair":
+        kp = _key_pair(b, name=rid)
+        return (kp is not None, kp["tags"] if kp else {})
+    getters = {"instance": ec2.get_instance_by_id, "security-group": ec2.get_security_group_from_id,
+               "launch-template": ec2.get_launch_template, "volume": ec2.get_volume,
+               "subnet": ec2.get_subnet, "vpc": ec2.get_vpc,
+               "network-interface": ec2.get_network_interface}
+    exists = True
+    if kind in getters:
+        try:
+            exists = getters[kind](rid) is not None
+        except Exception:
+            exists = False
+    elif kind == "image":
+        try:
+            exists = bool(ec2.describe_images(ami_ids=[rid]))
+        except Exception:
+            exists = False
+    return (exists, dict(ec2.tags.get(rid, {})) if exists else {})
+
+
+def _arn_tags(b, arn):
+    """The current tags of the resource an ARN names: {"exists", "tags"}."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return {"exists": False, "tags": {}}
+    service, resource = parts[2], parts[5]
+    if service == "ec2":
+        kind, _, rid = resource.partition("/")
+        exists, tags = _ec2_resource(b, kind, rid)
+        return {"exists": exists, "tags": tags}
+    if service == "elasticloadbalancing":
+        elb = b["elbv2"]
+        exists = (arn in elb.load_balancers or arn in elb.target_groups
+                  or any(arn in lb.listeners for lb in elb.load_balancers.values()))
+        return {"exists": exists, "tags": elb.tagging_service.get_tag_dict_for_resource(arn) if exists else {}}
+    if service == "autoscaling":
+        g = _group(b, resource.rsplit("autoScalingGroupName/", 1)[-1])
+        return {"exists": g is not None, "tags": g["tags"] if g else {}}
+    if service == "iam" and resource.startswith("role/"):
+        r = _role(b, resource.rsplit("/", 1)[-1])
+        return {"exists": r is not None, "tags": r["tags"] if r else {}}
+    if service == "scheduler" and resource.startswith("schedule-group/"):
+        g = _schedule_group(b, resource.split("/", 1)[1])
+        return {"exists": g is not None, "tags": g["tags"] if g else {}}
+    if service == "scheduler" and resource.startswith("schedule/"):
+        _, group, name = (resource.split("/") + ["", ""])[:3]
+        g = b["scheduler"].schedule_groups.get(group)
+        # Only schedule groups carry tags ("You can only assign tags to schedule groups").
+        return {"exists": g is not None and name in g.schedules, "tags": {}}
+    return {"exists": False, "tags": {}}
+
+
+def _sitedeploy(kind, q):
+    region = q.get("region") or "us-east-1"
+    b = _backends(region)
+    if kind == "tags":
+        return _arn_tags(b, q["arn"])
+    if kind == "instance":
+        return _instance(b, q["id"])
+    if kind == "instances":
+        # Live instances of the region, with their Auto Scaling group.
+        out = {}
+        for inst in b["ec2"].all_instances():
+            if inst.state not in ("terminated", "shutting-down"):
+                group = getattr(inst, "autoscaling_group", None)
+                out[inst.id] = {"instance_type": inst.instance_type,
+                                "group": group.name if group is not None else None}
+        return out
+    if kind == "key-pair":
+        return _key_pair(b, name=q.get("name"), kid=q.get("id"))
+    if kind == "launch-template":
+        return _launch_template(b, tid=q.get("id"), name=q.get("name"), version=q.get("version"))
+    if kind == "group":
+        return _group(b, q["name"])
+    if kind == "groups":
+        return [_group(b, n) for n in list(b["asg"].autoscaling_groups)]
+    if kind == "role":
+        return _role(b, q["name"])
+    if kind == "instance-profile":
+        return _instance_profile(b, name=q.get("name"), arn=q.get("arn"))
+    if kind == "schedule-group":
+        return _schedule_group(b, q["name"])
+    if kind == "set-desired":
+        # What Auto Scaling does once capacity is there again (awsproxy.py's
+        # asg_instance_limit): the group launches up to the capacity asked.
+        group = b["asg"].autoscaling_groups[q["name"]]
+        if q.get("min") is not None:
+            group.min_size = int(q["min"])
+        b["asg"].set_desired_capacity(q["name"], int(q["desired"]))
+        return _group(b, q["name"])
+    raise KeyError(kind)
+
+
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _call(self, environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith("/moto-api/sitedeploy/"):
+        return _dispatch(self, environ, start_response)
+    q = dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
+    for attempt in range(3):
+        try:
+            status, body = "200 OK", json.dumps(_sitedeploy(path.rsplit("/", 1)[1], q), default=str)
+            break
+        except RuntimeError as e:  # a dict moto changed while it was read: again
+            status, body = "500 Internal Server Error", json.dumps({"error": repr(e)})
+        except Exception as e:  # an unknown kind or a missing parameter
+            status, body = "400 Bad Request", json.dumps({"error": repr(e)})
+            break
+    data = body.encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+DomainDispatcherApplication.__call__ = _call
 
 if __name__ == "__main__":
     sys.argv[0] = "moto_server"

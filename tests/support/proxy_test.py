@@ -1,0 +1,704 @@
+#!/usr/bin/env python3
+"""Checks of tests/support/awsproxy.py and moto_aws.py: each starts moto_aws.py and
+the proxy on free loopback ports (killed at the end), drives them with boto3 and
+asserts AWS's answers: the refusals and the successes.
+
+Usage: .venv/bin/python tests/support/proxy_test.py [name-substring ...]
+"""
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import urllib.request
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PY = sys.executable
+POLICY = json.load(open(os.path.join(ROOT, "config", "iam-policy.json")))
+REGION = "us-east-1"
+MANAGED = [{"Key": "ManagedBy", "Value": "sitedeploy"}]
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
+    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]})
+
+CHILDREN = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Moto:
+    def __init__(self):
+        for _ in range(5):
+            self.port = free_port()
+            self.proc = subprocess.Popen([PY, os.path.join(HERE, "moto_aws.py"), "-H", "127.0.0.1",
+                                          "-p", str(self.port)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            CHILDREN.append(self.proc)
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2).read()
+                    return
+                except OSError:
+                    time.sleep(0.1)
+            self.proc.kill()
+        raise RuntimeError("moto did not start")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Proxy:
+    def __init__(self, moto, config=None):
+        self.proc = subprocess.Popen([PY, os.path.join(HERE, "awsproxy.py"), "--upstream", moto.url,
+                                      "--config", json.dumps(config or {})],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        CHILDREN.append(self.proc)
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            self.proc.wait()
+            raise RuntimeError(f"proxy said {line!r}: {self.proc.stderr.read()}")
+        self.port = int(line.split()[1])
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stats(self):
+        with urllib.request.urlopen(f"{self.url}/__proxy/stats") as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def client(service, endpoint, key="testing", secret="testing", region=REGION):
+    return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id=key,
+                        aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def clients(endpoint, **kw):
+    class C:
+        pass
+    c = C()
+    for name, svc in (("ec2", "ec2"), ("elb", "elbv2"), ("asg", "autoscaling"), ("iam", "iam"),
+                      ("sts", "sts"), ("sch", "scheduler"), ("tag", "resourcegroupstaggingapi")):
+        setattr(c, name, client(svc, endpoint, **kw))
+    return c
+
+
+def refused(fn, code, status=None):
+    """fn() must fail with `code` (and HTTP `status`); returns the error."""
+    try:
+        fn()
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        assert got == code, f"expected {code}, got {got}: {e}"
+        if status is not None:
+            assert e.response["ResponseMetadata"]["HTTPStatusCode"] == status, e.response
+        return e
+    raise AssertionError(f"expected {code}, the call succeeded")
+
+
+def tagspec(kind, extra=None):
+    return [{"ResourceType": kind, "Tags": MANAGED + (extra or [])}]
+
+
+def basics(c):
+    """(vpc, [subnet ids in two zones], image) of moto's default VPC."""
+    vpc = c.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = c.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    by_zone = {}
+    for s in subnets:
+        by_zone.setdefault(s["AvailabilityZone"], s["SubnetId"])
+    image = c.ec2.describe_images()["Images"][0]["ImageId"]
+    return vpc, sorted(by_zone.values())[:2], image
+
+
+def template(c, name, image, sg, instance_tags=True, profile=None, itype="t3.micro"):
+    data = {"ImageId": image, "InstanceType": itype, "SecurityGroupIds": [sg]}
+    if instance_tags:
+        data["TagSpecifications"] = [{"ResourceType": "instance", "Tags": MANAGED},
+                                     {"ResourceType": "volume", "Tags": MANAGED}]
+    if profile:
+        data["IamInstanceProfile"] = {"Name": profile}
+    return c.ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data,
+                                        TagSpecifications=tagspec("launch-template"))["LaunchTemplate"]["LaunchTemplateId"]
+
+
+def group_of(c, name):
+    return c.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+
+
+# --- item 1: IAM for every service -------------------------------------------------
+
+def test_iam_every_service():
+    moto = Moto()
+    raw = clients(moto.url)
+    # The repo's policy, without scheduler:DeleteSchedule (to see it refused).
+    policy = json.loads(json.dumps(POLICY))
+    policy["Statement"] = [s for s in policy["Statement"]
+                           if "scheduler:DeleteSchedule" not in json.dumps(s.get("Action"))
+                           or "scheduler:DeleteScheduleGroup" in json.dumps(s.get("Action"))]
+    proxy = Proxy(moto, {"iam_policy": policy})
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        # STS GetCallerIdentity needs no permission.
+        assert c.sts.get_caller_identity()["Account"] == "123456789012"
+
+        # EC2: untagged creates refused; tagged ones allowed (tag-on-create too).
+        e = refused(lambda: c.ec2.create_security_group(GroupName="x", Description="x", VpcId=vpc),
+                    "UnauthorizedOperation", 403)
+        sg = c.ec2.create_security_group(GroupName="sitedeploy-web", Description="x", VpcId=vpc,
+                                         TagSpecifications=tagspec("security-group"))["GroupId"]
+        # RunInstances: the volume must be tagged too (aws:RequestTag on volume/*).
+        refused(lambda: c.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                            SubnetId=subnets[0], SecurityGroupIds=[sg],
+                                            TagSpecifications=tagspec("instance")),
+                "UnauthorizedOperation", 403)
+        iid = c.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                  SubnetId=subnets[0], SecurityGroupIds=[sg],
+                                  TagSpecifications=tagspec("instance") + tagspec("volume"))["Instances"][0]["InstanceId"]
+        # Resource tags are moto's current ones: ManagedBy removed behind the
+        # proxy's back (straight at moto) and DeleteSecurityGroup is refused.
+        raw.ec2.delete_tags(Resources=[sg], Tags=[{"Key": "ManagedBy"}])
+        refused(lambda: c.ec2.delete_security_group(GroupId=sg), "UnauthorizedOperation", 403)
+        raw.ec2.create_tags(Resources=[sg], Tags=MANAGED)
+
+        # ELB: AccessDenied in ELB's XML; the EC2 checks ELB makes on the caller.
+        refused(lambda: c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc),
+                "AccessDenied", 403)
+        tg = c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                       Tags=MANAGED)["TargetGroups"][0]["TargetGroupArn"]
+
+        # Auto Scaling: untagged group refused (AccessDenied, query XML).
+        lt = template(c, "sitedeploy-lt", image, sg)
+        refused(lambda: c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="g0", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=",".join(subnets)), "AccessDenied", 403)
+        # A template without instance tags: ec2:RunInstances, checked by Auto
+        # Scaling on the caller, is refused.
+        bare = template(c, "sitedeploy-bare", image, sg, instance_tags=False)
+        refused(lambda: c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="g1", LaunchTemplate={"LaunchTemplateId": bare, "Version": "1"},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=",".join(subnets), Tags=[
+                {"Key": "ManagedBy", "Value": "sitedeploy", "PropagateAtLaunch": True}]), "AccessDenied", 403)
+        assert "ec2:RunInstances on arn:aws:ec2:us-east-1:123456789012:instance/* (checked by Auto Scaling " \
+               "for CreateAutoScalingGroup)" in proxy.stats()["denied"][-1], proxy.stats()["denied"]
+        c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="g2", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=",".join(subnets), TargetGroupARNs=[tg],
+            Tags=[{"Key": "ManagedBy", "Value": "sitedeploy", "PropagateAtLaunch": True}])
+        c.asg.update_auto_scaling_group(AutoScalingGroupName="g2", MaxSize=2)
+        # The group's tag removed behind the proxy's back: updates refused.
+        raw.asg.delete_tags(Tags=[{"ResourceId": "g2", "ResourceType": "auto-scaling-group", "Key": "ManagedBy"}])
+        refused(lambda: c.asg.update_auto_scaling_group(AutoScalingGroupName="g2", MaxSize=3), "AccessDenied", 403)
+
+        # A template with an instance profile: iam:PassRole (ec2.amazonaws.com),
+        # which the policy does not give.
+        raw.iam.create_role(RoleName="sitedeploy-ec2", AssumeRolePolicyDocument="{}")
+        raw.iam.create_instance_profile(InstanceProfileName="sitedeploy-prof")
+        raw.iam.add_role_to_instance_profile(InstanceProfileName="sitedeploy-prof", RoleName="sitedeploy-ec2")
+        prof = template(c, "sitedeploy-prof", image, sg, profile="sitedeploy-prof")
+        refused(lambda: c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="g3", LaunchTemplate={"LaunchTemplateId": prof},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=subnets[0],
+            Tags=[{"Key": "ManagedBy", "Value": "sitedeploy", "PropagateAtLaunch": True}]), "AccessDenied", 403)
+        assert proxy.stats()["denied"][-1].startswith(
+            "iam:PassRole on arn:aws:iam::123456789012:role/sitedeploy-ec2"), proxy.stats()["denied"]
+
+        # IAM: only sitedeploy-expiry-* roles, tagged.
+        refused(lambda: c.iam.create_role(RoleName="other", AssumeRolePolicyDocument=TRUST, Tags=MANAGED),
+                "AccessDenied", 403)
+        role = "sitedeploy-expiry-us-east-1"
+        arn = c.iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST, Tags=MANAGED)["Role"]["Arn"]
+        c.iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:TerminateInstances",
+                                                     "Resource": "*"}]}))
+
+        # Scheduler: 403 AccessDeniedException; the operation named in stats.
+        refused(lambda: c.sch.create_schedule_group(Name="sitedeploy-x"), "AccessDeniedException", 403)
+        c.sch.create_schedule_group(Name="sitedeploy-exp", Tags=MANAGED)
+        c.sch.get_schedule_group(Name="sitedeploy-exp")
+        schedule = dict(ScheduleExpression="at(2030-01-01T00:00:00)", FlexibleTimeWindow={"Mode": "OFF"},
+                        Target={"Arn": "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances", "RoleArn": arn,
+                                "Input": json.dumps({"InstanceIds": [iid]})})
+        c.sch.create_schedule(Name="exp-web", GroupName="sitedeploy-exp", **schedule)
+        c.sch.update_schedule(Name="exp-web", GroupName="sitedeploy-exp", **schedule)
+        c.sch.get_schedule(Name="exp-web", GroupName="sitedeploy-exp")
+        # iam:PassRole to a role the policy does not name.
+        other = raw.iam.create_role(RoleName="other-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        refused(lambda: c.sch.create_schedule(Name="exp-2", GroupName="sitedeploy-exp",
+                                              **dict(schedule, Target=dict(schedule["Target"], RoleArn=other))),
+                "AccessDeniedException", 403)
+        assert "iam:PassRole on arn:aws:iam::123456789012:role/other-role (for CreateSchedule)" \
+            in proxy.stats()["denied"], proxy.stats()["denied"]
+        # DeleteScheduleGroup needs scheduler:DeleteSchedule too.
+        refused(lambda: c.sch.delete_schedule_group(Name="sitedeploy-exp"), "AccessDeniedException", 403)
+        assert proxy.stats()["denied"][-1] == (
+            "scheduler:DeleteSchedule on arn:aws:scheduler:us-east-1:123456789012:schedule/sitedeploy-exp/* "
+            "(for DeleteScheduleGroup)"), proxy.stats()["denied"]
+
+        # The tagging API: allowed; refused without tag:GetResources.
+        c.tag.get_resources(TagFilters=[{"Key": "ManagedBy", "Values": ["sitedeploy"]}])
+
+        stats = proxy.stats()
+        for op in ("CreateScheduleGroup", "CreateSchedule", "UpdateSchedule", "GetSchedule", "GetScheduleGroup",
+                   "DeleteScheduleGroup", "GetResources", "CreateRole", "PutRolePolicy",
+                   "CreateAutoScalingGroup", "GetCallerIdentity"):
+            assert stats["actions"].get(op, 0) >= 1, (op, stats["actions"])
+        created = [r for r in stats["requests"] if r["action"] == "CreateScheduleGroup"]
+        assert created[-1]["params"]["Tags"] == MANAGED, created
+        assert not any(r["action"].startswith(("Describe", "Get", "List")) for r in stats["requests"])
+        auth = stats["authorized"]
+        assert all(set(a) == {"action", "resource", "context", "decision"} for a in auth)
+        keys = {json.dumps(a, sort_keys=True) for a in auth}
+        assert len(keys) == len(auth), "authorized entries are deduplicated"
+        want = [("iam:PassRole", arn, "iam:PassedToService", "scheduler.amazonaws.com"),
+                ("ec2:CreateTags", "arn:aws:ec2:us-east-1:123456789012:instance/*", "ec2:CreateAction",
+                 "RunInstances"),
+                ("scheduler:TagResource", "arn:aws:scheduler:us-east-1:123456789012:schedule-group/sitedeploy-exp",
+                 "aws:RequestTag/ManagedBy", "sitedeploy"),
+                ("autoscaling:CreateOrUpdateTags",
+                 "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/g2",
+                 "aws:RequestTag/ManagedBy", "sitedeploy"),
+                ("iam:PutRolePolicy", arn, "iam:ResourceTag/ManagedBy", "sitedeploy"),
+                ("elasticloadbalancing:AddTags", None, "elasticloadbalancing:CreateAction", "CreateTargetGroup"),
+                ("ec2:DescribeVpcs", "*", None, None)]
+        for action, resource, key, value in want:
+            assert any(a["action"] == action and (resource is None or a["resource"] == resource)
+                       and (key is None or a["context"].get(key) == value) and a["decision"] == "Allow"
+                       for a in auth), (action, resource, key, [a for a in auth if a["action"] == action])
+        assert any(a["decision"] != "Allow" for a in auth)
+
+        # A policy without tag:GetResources: the tagging API's own error.
+        moto2_policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"}]}
+        p2 = Proxy(moto, {"iam_policy": moto2_policy})
+        c2 = clients(p2.url)
+        refused(lambda: c2.tag.get_resources(), "AccessDeniedException")
+        assert c2.sts.get_caller_identity()["Account"] == "123456789012"
+        refused(lambda: c2.iam.get_role(RoleName=role), "AccessDenied", 403)
+        p2.stop()
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_iam_policy_refused_at_start():
+    moto = Moto()
+    try:
+        bad = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:RunInstances",
+                                                       "Resource": "*",
+                                                       "Condition": {"StringEqualz": {"aws:RequestTag/x": "y"}}}]}
+        proc = subprocess.run([PY, os.path.join(HERE, "awsproxy.py"), "--upstream", moto.url, "--config",
+                               json.dumps({"iam_policy": bad})], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 1, proc
+        assert "PORT" not in proc.stdout and "StringEqualz" in proc.stderr, proc.stderr
+    finally:
+        moto.stop()
+
+
+def test_iam_with_moto_enforcement():
+    """moto's own IAM enforcement on (iam_user.py) and `resign`: the control route
+    still answers, and the whole policy is evaluated."""
+    moto = Moto()
+    try:
+        out = subprocess.run([PY, os.path.join(HERE, "iam_user.py"), "--endpoint", moto.url, "--policy",
+                              os.path.join(ROOT, "config", "iam-policy.json")],
+                             capture_output=True, text=True, check=True).stdout
+        keys = json.loads(out)
+        proxy = Proxy(moto, {"iam_policy": POLICY, "resign": keys})
+        c = clients(proxy.url, key=keys["access_key"], secret=keys["secret_key"])
+        vpc, subnets, image = basics(c)
+        sg = c.ec2.create_security_group(GroupName="sitedeploy-web", Description="a b", VpcId=vpc,
+                                         TagSpecifications=tagspec("security-group"))["GroupId"]
+        c.ec2.authorize_security_group_ingress(GroupId=sg, IpProtocol="tcp", FromPort=80, ToPort=80,
+                                               CidrIp="0.0.0.0/0")
+        c.sch.create_schedule_group(Name="sitedeploy-e", Tags=MANAGED)
+        # The dummy key is refused by moto itself.
+        refused(lambda: clients(proxy.url).ec2.describe_vpcs(), "AuthFailure")
+        stats = proxy.stats()
+        assert stats["denied"] == [], stats["denied"]
+        assert any(a["action"] == "ec2:AuthorizeSecurityGroupIngress"
+                   and a["context"].get("aws:ResourceTag/ManagedBy") == "sitedeploy" for a in stats["authorized"])
+        proxy.stop()
+    finally:
+        moto.stop()
+
+
+# --- item 2: duplicate creates -------------------------------------------------------
+
+def test_duplicate_creates():
+    moto = Moto()
+    proxy = Proxy(moto)
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        sg = c.ec2.create_security_group(GroupName="lb", Description="x", VpcId=vpc)["GroupId"]
+        hc = dict(HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=4, HealthyThresholdCount=2,
+                  UnhealthyThresholdCount=2, HealthCheckPath="/")
+        tg1 = c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc, **hc)["TargetGroups"][0]
+        tg2 = c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc, **hc)["TargetGroups"][0]
+        assert tg1["TargetGroupArn"] == tg2["TargetGroupArn"]
+        e = refused(lambda: c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=8080, VpcId=vpc),
+                    "DuplicateTargetGroupName", 400)
+        assert "A target group with the specified name already exists." in str(e)
+        refused(lambda: c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                                  **dict(hc, HealthCheckPath="/other")), "DuplicateTargetGroupName")
+
+        lb1 = c.elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])["LoadBalancers"][0]
+        lb2 = c.elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg])["LoadBalancers"][0]
+        assert lb1["LoadBalancerArn"] == lb2["LoadBalancerArn"]
+        refused(lambda: c.elb.create_load_balancer(Name="lb", Subnets=subnets, SecurityGroups=[sg],
+                                                   Scheme="internal"), "DuplicateLoadBalancerName", 400)
+        refused(lambda: c.elb.create_load_balancer(Name="lb", Subnets=subnets[:1] + subnets[:1],
+                                                   SecurityGroups=[sg]), "DuplicateLoadBalancerName")
+        assert len(c.elb.describe_load_balancers()["LoadBalancers"]) == 1
+
+        fwd = [{"Type": "forward", "TargetGroupArn": tg1["TargetGroupArn"]}]
+        l1 = c.elb.create_listener(LoadBalancerArn=lb1["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                   DefaultActions=fwd)["Listeners"][0]
+        l2 = c.elb.create_listener(LoadBalancerArn=lb1["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                   DefaultActions=fwd)["Listeners"][0]
+        assert l1["ListenerArn"] == l2["ListenerArn"]
+        other = c.elb.create_target_group(Name="tg2", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+        e = refused(lambda: c.elb.create_listener(
+            LoadBalancerArn=lb1["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": other["TargetGroupArn"]}]), "DuplicateListener", 400)
+        assert "A listener with the specified port already exists." in str(e)
+
+        # RunInstances: same token, same parameters -> the first launch; other
+        # parameters -> IdempotentParameterMismatch.
+        run = dict(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnets[0],
+                   ClientToken="tok-1")
+        a = c.ec2.run_instances(**run)["Instances"][0]["InstanceId"]
+        b = c.ec2.run_instances(**run)["Instances"][0]["InstanceId"]
+        assert a == b
+        e = refused(lambda: c.ec2.run_instances(**dict(run, InstanceType="t3.small")),
+                    "IdempotentParameterMismatch", 400)
+        assert "inconsistent with arguments used in previous request" in str(e)
+        assert proxy.stats()["injected"].get("replayed:RunInstances") == 1
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- item 3: Auto Scaling -------------------------------------------------------------
+
+def test_asg_versions_and_processes():
+    moto = Moto()
+    proxy = Proxy(moto, {"deregistration_delay_s": 1})
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        sg = c.ec2.create_security_group(GroupName="web", Description="x", VpcId=vpc)["GroupId"]
+        lt = template(c, "lt", image, sg)
+        c.ec2.create_launch_template_version(LaunchTemplateId=lt, LaunchTemplateData={
+            "ImageId": image, "InstanceType": "t3.micro", "SecurityGroupIds": [sg]})
+        c.asg.create_auto_scaling_group(AutoScalingGroupName="g", LaunchTemplate={"LaunchTemplateId": lt,
+                                                                                  "Version": "1"},
+                                        MinSize=2, MaxSize=4, DesiredCapacity=2,
+                                        VPCZoneIdentifier=",".join(subnets))
+        c.asg.update_auto_scaling_group(AutoScalingGroupName="g", LaunchTemplate={"LaunchTemplateId": lt,
+                                                                                  "Version": "2"},
+                                        DesiredCapacity=4)
+        versions = sorted(i["LaunchTemplate"]["Version"] for i in group_of(c, "g")["Instances"])
+        assert versions == ["1", "1", "2", "2"], versions
+        c.asg.suspend_processes(AutoScalingGroupName="g", ScalingProcesses=["AZRebalance"])
+        assert [p["ProcessName"] for p in group_of(c, "g")["SuspendedProcesses"]] == ["AZRebalance"]
+        c.asg.resume_processes(AutoScalingGroupName="g", ScalingProcesses=["AZRebalance"])
+        assert group_of(c, "g")["SuspendedProcesses"] == []
+        acts = c.asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"]
+        assert len(acts) == 4 and all(a["StatusCode"] == "Successful" for a in acts), acts
+        assert all(a["Description"].startswith("Launching a new EC2 instance: i-") for a in acts)
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_asg_launch_async():
+    moto = Moto()
+    n = 1.5
+    proxy = Proxy(moto, {"asg_launch_s": n, "target_initial_s": 0.5})
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        sg = c.ec2.create_security_group(GroupName="web", Description="x", VpcId=vpc)["GroupId"]
+        tg = c.elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0][
+            "TargetGroupArn"]
+        lt = template(c, "lt", image, sg)
+        t0 = time.time()
+        c.asg.create_auto_scaling_group(AutoScalingGroupName="g", LaunchTemplate={"LaunchTemplateId": lt},
+                                        MinSize=2, MaxSize=2, DesiredCapacity=2, TargetGroupARNs=[tg],
+                                        VPCZoneIdentifier=",".join(subnets))
+        g = group_of(c, "g")
+        assert g["Instances"] == [] and g["DesiredCapacity"] == 2, g
+        assert c.elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"] == []
+        assert c.ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])[
+            "Reservations"] == []
+        acts = c.asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"]
+        assert acts and all(a["StatusCode"] == "InProgress" for a in acts), acts
+        time.sleep(max(0, t0 + n + 0.2 - time.time()))
+        g = group_of(c, "g")
+        assert [i["LifecycleState"] for i in g["Instances"]] == ["Pending", "Pending"], g["Instances"]
+        health = c.elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        assert len(health) == 2, health
+        time.sleep(max(0, t0 + 2 * n + 0.2 - time.time()))
+        g = group_of(c, "g")
+        assert [i["LifecycleState"] for i in g["Instances"]] == ["InService", "InService"], g["Instances"]
+        ids = [i["InstanceId"] for i in g["Instances"]]
+        assert sum(len(r["Instances"]) for r in c.ec2.describe_instances(InstanceIds=ids)["Reservations"]) == 2
+        # A replacement is hidden again for N s.
+        c.asg.terminate_instance_in_auto_scaling_group(InstanceId=ids[0], ShouldDecrementDesiredCapacity=False)
+        g = group_of(c, "g")
+        assert [i["InstanceId"] for i in g["Instances"]] == ids[1:], g["Instances"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_asg_instance_limit():
+    moto = Moto()
+    proxy = Proxy(moto, {"asg_instance_limit": 3})
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        sg = c.ec2.create_security_group(GroupName="web", Description="x", VpcId=vpc)["GroupId"]
+        lt = template(c, "lt", image, sg)
+        c.asg.create_auto_scaling_group(AutoScalingGroupName="a", LaunchTemplate={"LaunchTemplateId": lt},
+                                        MinSize=2, MaxSize=2, DesiredCapacity=2, VPCZoneIdentifier=subnets[0])
+        c.asg.create_auto_scaling_group(AutoScalingGroupName="b", LaunchTemplate={"LaunchTemplateId": lt},
+                                        MinSize=1, MaxSize=5, DesiredCapacity=2, VPCZoneIdentifier=subnets[0])
+        b = group_of(c, "b")
+        assert b["DesiredCapacity"] == 2 and len(b["Instances"]) == 1, b
+        c.asg.update_auto_scaling_group(AutoScalingGroupName="b", DesiredCapacity=4)
+        b = group_of(c, "b")
+        assert b["DesiredCapacity"] == 4 and len(b["Instances"]) == 1, b
+        acts = c.asg.describe_scaling_activities(AutoScalingGroupName="b")["Activities"]
+        assert acts[0]["StatusCode"] == "Failed", acts[0]
+        msg = ("You have requested more vCPU capacity than your current vCPU limit of 3 allows for the "
+               "instance bucket that the specified instance type belongs to. Please visit "
+               "http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit. "
+               "Launching EC2 instance failed.")
+        assert acts[0]["StatusMessage"] == msg, acts[0]
+        assert acts[0]["Description"] == "Launching a new EC2 instance.  Status Reason: " + msg
+        assert acts[0]["Progress"] == 100 and acts[0]["AutoScalingGroupName"] == "b"
+        assert acts[0]["Cause"].startswith("At ") and "desired: 4" in acts[0]["Cause"], acts[0]["Cause"]
+        assert {"ActivityId", "StartTime", "EndTime", "AutoScalingGroupARN"} <= set(acts[0])
+        assert any(a["StatusCode"] == "Successful" for a in acts)
+        newest = c.asg.describe_scaling_activities(AutoScalingGroupName="b", MaxRecords=1)["Activities"]
+        assert len(newest) == 1 and newest[0]["StatusCode"] == "Failed", newest
+        assert len(c.ec2.describe_instances(Filters=[{"Name": "instance-state-name",
+                                                      "Values": ["running"]}])["Reservations"]) >= 1
+        # Room again: Auto Scaling launches the rest.
+        c.asg.delete_auto_scaling_group(AutoScalingGroupName="a", ForceDelete=True)
+        b = group_of(c, "b")
+        assert b["DesiredCapacity"] == 4 and len(b["Instances"]) == 3, b
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- items 4 and 5: Scheduler --------------------------------------------------------
+
+def test_schedule_group_deleting_and_tags():
+    moto = Moto()
+    raw = clients(moto.url)
+    proxy = Proxy(moto, {"schedule_group_deleting_s": 1.5})
+    c = clients(proxy.url)
+    # What AWS refuses, sent anyway (boto3 checks lengths itself).
+    c.sch = boto3.client("scheduler", endpoint_url=proxy.url, region_name=REGION, aws_access_key_id="testing",
+                         aws_secret_access_key="testing", config=Config(parameter_validation=False))
+    try:
+        role = raw.iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        e = refused(lambda: c.sch.create_schedule_group(Name="g", Tags=[{"Key": "ManagedBy", "Value": ""}]),
+                    "ValidationException", 400)
+        refused(lambda: c.sch.create_schedule_group(Name="g", Tags=[{"Key": "k" * 129, "Value": "v"}]),
+                "ValidationException", 400)
+        refused(lambda: c.sch.create_schedule_group(Name="g", Tags=[{"Key": "k", "Value": "v" * 257}]),
+                "ValidationException", 400)
+        arn = c.sch.create_schedule_group(Name="g", Tags=[{"Key": "k" * 128, "Value": "v" * 256}])[
+            "ScheduleGroupArn"]
+        refused(lambda: c.sch.tag_resource(ResourceArn=arn, Tags=[{"Key": "x", "Value": ""}]),
+                "ValidationException", 400)
+        c.sch.tag_resource(ResourceArn=arn, Tags=[{"Key": "x", "Value": "y"}])
+        schedule = dict(ScheduleExpression="at(2030-01-01T00:00:00)", FlexibleTimeWindow={"Mode": "OFF"},
+                        Target={"Arn": "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances", "RoleArn": role,
+                                "Input": "{}"})
+        c.sch.create_schedule(Name="s", GroupName="g", **schedule)
+        c.sch.delete_schedule_group(Name="g")
+        got = c.sch.get_schedule_group(Name="g")
+        assert got["State"] == "DELETING" and got["Arn"] == arn, got
+        listed = {x["Name"]: x["State"] for x in c.sch.list_schedule_groups()["ScheduleGroups"]}
+        assert listed.get("g") == "DELETING", listed
+        refused(lambda: c.sch.create_schedule_group(Name="g"), "ConflictException", 409)
+        refused(lambda: c.sch.create_schedule(Name="s2", GroupName="g", **schedule),
+                "ResourceNotFoundException", 404)
+        refused(lambda: c.sch.get_schedule(Name="s", GroupName="g"), "ResourceNotFoundException", 404)
+        time.sleep(1.6)
+        refused(lambda: c.sch.get_schedule_group(Name="g"), "ResourceNotFoundException", 404)
+        assert "g" not in {x["Name"] for x in c.sch.list_schedule_groups()["ScheduleGroups"]}
+        c.sch.create_schedule_group(Name="g")
+        assert proxy.stats()["actions"].get("DeleteScheduleGroup") == 1
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- item 6: IAM eventual consistency, Scheduler's role check --------------------------
+
+def test_iam_eventual_and_trust():
+    moto = Moto()
+    proxy = Proxy(moto, {"iam_eventual_s": 1.5})
+    c = clients(proxy.url)
+    try:
+        c.sch.create_schedule_group(Name="g")
+        t0 = time.time()
+        arn = c.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ec2:*",
+                                                                  "Resource": "*"}]})
+        e = refused(lambda: c.iam.put_role_policy(RoleName="fresh", PolicyName="p", PolicyDocument=doc),
+                    "NoSuchEntity", 404)
+        assert "The role with name fresh cannot be found." in str(e)
+        schedule = dict(ScheduleExpression="at(2030-01-01T00:00:00)", FlexibleTimeWindow={"Mode": "OFF"},
+                        Target={"Arn": "arn:aws:scheduler:::aws-sdk:ec2:terminateInstances", "RoleArn": arn,
+                                "Input": "{}"})
+        e = refused(lambda: c.sch.create_schedule(Name="s", GroupName="g", **schedule), "ValidationException", 400)
+        assert "must allow AWS EventBridge Scheduler to assume the role" in str(e)
+        time.sleep(max(0, t0 + 1.6 - time.time()))
+        c.iam.put_role_policy(RoleName="fresh", PolicyName="p", PolicyDocument=doc)
+        c.sch.create_schedule(Name="s", GroupName="g", **schedule)
+        c.sch.update_schedule(Name="s", GroupName="g", **schedule)
+        # Always: a role whose trust policy does not let Scheduler assume it.
+        ec2_trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        wrong = Proxy(moto, {})
+        w = clients(wrong.url)
+        bad = w.iam.create_role(RoleName="ec2-only", AssumeRolePolicyDocument=ec2_trust)["Role"]["Arn"]
+        refused(lambda: w.sch.create_schedule(Name="s3", GroupName="g", **dict(
+            schedule, Target=dict(schedule["Target"], RoleArn=bad))), "ValidationException", 400)
+        refused(lambda: w.sch.update_schedule(Name="s", GroupName="g", **dict(
+            schedule, Target=dict(schedule["Target"], RoleArn=bad))), "ValidationException", 400)
+        other_account = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}}}]})
+        bad2 = w.iam.create_role(RoleName="other-acct", AssumeRolePolicyDocument=other_account)["Role"]["Arn"]
+        refused(lambda: w.sch.create_schedule(Name="s4", GroupName="g", **dict(
+            schedule, Target=dict(schedule["Target"], RoleArn=bad2))), "ValidationException", 400)
+        w.iam.put_role_policy(RoleName="ec2-only", PolicyName="p", PolicyDocument=doc)  # no window here
+        wrong.stop()
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- item 7: GetConsoleOutput Latest -----------------------------------------------------
+
+def test_console_latest():
+    moto = Moto()
+    proxy = Proxy(moto)
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        xen = c.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t2.micro")[
+            "Instances"][0]["InstanceId"]
+        nitro = c.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")[
+            "Instances"][0]["InstanceId"]
+        e = refused(lambda: c.ec2.get_console_output(InstanceId=xen, Latest=True), "UnsupportedOperation", 400)
+        assert "not supported for this instance type" in str(e)
+        c.ec2.get_console_output(InstanceId=xen)
+        c.ec2.get_console_output(InstanceId=nitro, Latest=True)
+        # ... also when the proxy answers the console itself.
+        p2 = Proxy(moto, {"console_lines": ["hello"]})
+        c2 = clients(p2.url)
+        refused(lambda: c2.ec2.get_console_output(InstanceId=xen, Latest=True), "UnsupportedOperation")
+        out = c2.ec2.get_console_output(InstanceId=nitro, Latest=True)["Output"]
+        assert "hello" in out
+        p2.stop()
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- item 8: DescribeInstances by filter --------------------------------------------------
+
+def test_describe_by_filter():
+    moto = Moto()
+    proxy = Proxy(moto, {"eventual_s": 1.5})
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        old = c.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+        time.sleep(1.6)
+        t0 = time.time()
+        new = c.ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2)["Instances"]
+        new = [i["InstanceId"] for i in new]
+        flt = [{"Name": "instance-id", "Values": [old] + new}]
+        seen = [i["InstanceId"] for r in c.ec2.describe_instances(Filters=flt)["Reservations"]
+                for i in r["Instances"]]
+        assert seen == [old], seen
+        refused(lambda: c.ec2.describe_instances(InstanceIds=[new[0]]), "InvalidInstanceID.NotFound")
+        time.sleep(max(0, t0 + 1.6 - time.time()))
+        seen = sorted(i["InstanceId"] for r in c.ec2.describe_instances(Filters=flt)["Reservations"]
+                      for i in r["Instances"])
+        assert seen == sorted([old] + new), seen
+        stats = proxy.stats()
+        assert stats["polls"].get("DescribeInstances") == 3, stats["polls"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    want = sys.argv[1:]
+    failed = []
+    try:
+        for t in TESTS:
+            if want and not any(w in t.__name__ for w in want):
+                continue
+            start = time.time()
+            try:
+                t()
+                print(f"ok    {t.__name__} ({time.time() - start:.1f} s)", flush=True)
+            except Exception:
+                failed.append(t.__name__)
+                print(f"FAIL  {t.__name__}", flush=True)
+                traceback.print_exc()
+    finally:
+        for p in CHILDREN:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    print(f"{len(failed)} failed" if failed else "all passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
