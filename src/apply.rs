@@ -515,8 +515,12 @@ async fn targets(i: &Inputs<'_>, k: &Known) -> Result<()> {
                             i.wait_limit,
                             |st, t| s.waiting(st, t),
                         )
-                        .await?;
-                        ready.into_iter().map(|m| m.id).collect()
+                        .await;
+                        match (ready, k.roll.get()) {
+                            (Ok(ready), _) => ready.into_iter().map(|m| m.id).collect(),
+                            (Err(e), Some(Some(roll))) => return Err(unroll(i, roll, e).await),
+                            (Err(e), _) => return Err(e),
+                        }
                     }
                 };
                 // The group's tags reach new instances; those kept follow
@@ -536,6 +540,30 @@ async fn targets(i: &Inputs<'_>, k: &Known) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A roll whose new instances did not come into service: undone, so the old
+/// keep serving at the old version; the error says so (or that undoing failed
+/// too).
+async fn unroll(i: &Inputs<'_>, roll: &Roll, e: anyhow::Error) -> anyhow::Error {
+    match autoscaling::undo_roll(i.ctx, &i.specs.fleet, roll).await {
+        Ok(new) => {
+            let retired = match new.is_empty() {
+                true => String::new(),
+                false => format!(", {} retired", new.join(", ")),
+            };
+            e.context(format!(
+                "the roll was undone: {} is back on its previous launch template version and {} \
+                 still serve{retired}",
+                i.specs.fleet.name,
+                roll.old.join(", "),
+            ))
+        }
+        Err(u) => e.context(format!(
+            "undoing the roll of {} failed too ({u:#}); run deploy again",
+            i.specs.fleet.name
+        )),
+    }
 }
 
 /// The web servers the expiry removes now: the serving instance and those it

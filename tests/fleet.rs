@@ -365,3 +365,123 @@ async fn a_fleet_needs_only_the_policy() {
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
     assert!(groups(&aws).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_template_and_a_new_count_in_one_deploy_with_asynchronous_launches() {
+    // Auto Scaling launches after UpdateAutoScalingGroup returns (the proxy
+    // hides each new instance for 1 s, then shows it Pending for 1 s): the
+    // resize and the new version are one update, and new from old is told by
+    // the version each instance was launched from.
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto, r#"{"asg_launch_s": 1, "deregistration_delay_s": 1}"#);
+    let ip = IpService::start("203.0.113.7");
+    let name = "asyncroll";
+    let two = config_text(name, &ip.url(), "")
+        .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 2");
+    let d = Deployment::new(&proxy.endpoint(), name, &two);
+    let aws = Aws::new(&moto.endpoint()).await;
+    d.deploy(&[]).ok();
+    let old = live_ids(&aws.live_instances().await);
+    assert_eq!(old.len(), 2);
+
+    let three = two
+        .replace("barista_cafe", "coffee_shop")
+        .replace("count = 2", "count = 3");
+    std::fs::write(d.dir.join("deploy.toml"), &three).unwrap();
+    proxy.reset();
+    d.deploy(&[]).ok();
+    let now = live_ids(&aws.live_instances().await);
+    assert_eq!(now.len(), 3, "{now:?}");
+    assert!(now.is_disjoint(&old), "an old instance survived: {now:?}");
+    let g = &groups(&aws).await[0];
+    assert_eq!(g.desired_capacity(), Some(3));
+    assert!(
+        g.suspended_processes().is_empty(),
+        "AZRebalance left suspended"
+    );
+    for i in g.instances() {
+        assert_eq!(
+            i.launch_template().and_then(|l| l.version()),
+            Some("2"),
+            "{i:?}"
+        );
+    }
+    let stats = proxy.stats();
+    let updates: Vec<&serde_json::Value> = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "UpdateAutoScalingGroup")
+        .collect();
+    // The first update switches the version and raises the capacity to the
+    // old two plus the new three; the last sets the size back.
+    assert_eq!(
+        updates[0]["params"]["LaunchTemplate.Version"], "2",
+        "{updates:?}"
+    );
+    assert_eq!(updates[0]["params"]["DesiredCapacity"], "5", "{updates:?}");
+    let suspended = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|r| r["action"] == "SuspendProcesses");
+    let first_update = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|r| r["action"] == "UpdateAutoScalingGroup");
+    assert!(suspended < first_update, "AZRebalance suspended first");
+    d.cleanup(&["--yes"]).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_roll_past_the_accounts_instance_quota_says_so() {
+    // A new account's vCPU quota: Auto Scaling cannot launch beyond 3
+    // instances and reports a Failed activity; the deploy stops with its
+    // message instead of waiting out its limit.
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto, r#"{"asg_instance_limit": 3}"#);
+    let ip = IpService::start("203.0.113.7");
+    let name = "quota";
+    let two = config_text(name, &ip.url(), "")
+        .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 2");
+    let d = Deployment::new(&proxy.endpoint(), name, &two);
+    d.deploy(&[]).ok();
+    std::fs::write(
+        d.dir.join("deploy.toml"),
+        two.replace("barista_cafe", "coffee_shop"),
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("vCPU limit of"), "{}", r.stderr);
+    assert!(r.stderr.contains("could not launch"), "{}", r.stderr);
+    // The roll undone: the two old instances serve, on the old version.
+    assert!(r.stderr.contains("the roll was undone"), "{}", r.stderr);
+    let aws = Aws::new(&moto.endpoint()).await;
+    let g = &groups(&aws).await[0];
+    assert_eq!(g.desired_capacity(), Some(2));
+    assert!(
+        g.suspended_processes().is_empty(),
+        "AZRebalance left suspended"
+    );
+    for i in g.instances() {
+        let version = i.launch_template().and_then(|l| l.version());
+        assert_eq!(version, Some("1"), "{i:?}");
+    }
+    // Registered (not draining) and running: the two old ones.
+    let serving = registered(&aws).await;
+    let live = live_ids(&aws.live_instances().await);
+    assert_eq!(serving.len(), 2, "{serving:?}\n{}", r.stderr);
+    assert!(
+        serving.iter().all(|id| live.contains(id)),
+        "{serving:?} {live:?}"
+    );
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(60),
+        "waited {:?}",
+        t0.elapsed()
+    );
+    d.cleanup(&["--yes"]).ok();
+}

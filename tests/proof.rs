@@ -497,3 +497,30 @@ async fn a_fleet_rolls_back_when_its_new_template_fails() {
     live.sort();
     assert_eq!(live, old, "the new instances are gone");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_of_an_instance_type_without_latest_output() {
+    // GetConsoleOutput's Latest works on Nitro types only; t2.micro (Xen)
+    // refuses it (the proxy as AWS): the captured output is read instead.
+    let moto = Moto::start();
+    let lines = serde_json::json!(["cloud-init: starting", "sitedeploy: done"]);
+    let proxy = Proxy::start(
+        &moto,
+        &serde_json::json!({ "console_lines": lines }).to_string(),
+    );
+    let ip = IpService::start(MY_IP);
+    let config = config_text("xen", &ip.url(), "").replace("t3.micro", "t2.micro");
+    let d = Deployment::new(&proxy.endpoint(), "xen", &config);
+    d.deploy(&[]).ok();
+    let out = d.run(env!("CARGO_BIN_EXE_logs"), &[]).ok();
+    assert!(out.stdout.contains("sitedeploy: done"), "{}", out.stdout);
+    let stats = proxy.stats();
+    assert!(
+        stats["injected"]["GetConsoleOutput:UnsupportedOperation"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "Latest was never refused: {stats}"
+    );
+    d.cleanup(&["--yes"]).ok();
+}

@@ -768,6 +768,10 @@ pub async fn roll_finish(ctx: &Ctx, spec: &Spec, roll: &Roll) -> Result<()> {
 /// the new instances (`new`) retired, the size set back, [`REBALANCE`]
 /// resumed; the old keep serving.
 pub async fn roll_back(ctx: &Ctx, spec: &Spec, roll: &Roll, new: &[String]) -> Result<()> {
+    // The previous version, and the capacity of what runs now (old and new):
+    // launches still pending (a quota) stop, so retiring the new ones with the
+    // capacity decremented leaves exactly the old.
+    let running = (roll.old.len() + new.len()) as i32;
     ctx.asg
         .update_auto_scaling_group()
         .auto_scaling_group_name(&spec.name)
@@ -777,6 +781,7 @@ pub async fn roll_back(ctx: &Ctx, spec: &Spec, roll: &Roll, new: &[String]) -> R
                 .version(&roll.version)
                 .build(),
         )
+        .desired_capacity(running)
         .send()
         .await
         .map_err(AwsError::from)
@@ -795,6 +800,21 @@ pub async fn roll_back(ctx: &Ctx, spec: &Spec, roll: &Roll, new: &[String]) -> R
     retire(ctx, new).await?;
     update(ctx, spec, None, Size::Limits).await?;
     processes(ctx, spec, false).await
+}
+
+/// A roll whose new instances never came into service (a launch Auto Scaling
+/// reports failed, a timeout): rolled back as [`roll_back`] does, the new
+/// members being those of the group not in `roll.old`. Returns them.
+pub async fn undo_roll(ctx: &Ctx, spec: &Spec, roll: &Roll) -> Result<Vec<String>> {
+    let g = now(ctx, spec).await?;
+    let new: Vec<String> = g
+        .members
+        .iter()
+        .filter(|m| !m.leaving() && !roll.old.contains(&m.id))
+        .map(|m| m.id.clone())
+        .collect();
+    roll_back(ctx, spec, roll, &new).await?;
+    Ok(new)
 }
 
 /// With `max`: target tracking on the load balancer's request count per target;

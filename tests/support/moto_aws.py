@@ -15,8 +15,8 @@ Auto Scaling deregisters an instance from the group's target groups before it
 terminates it ("Attach an Elastic Load Balancing load balancer to your Auto
 Scaling group": instances are deregistered before termination, with connection
 draining). moto leaves a terminated group instance registered, after
-TerminateInstanceInAutoScalingGroup and after DeleteAutoScalingGroup. Here both
-deregister it first.
+TerminateInstanceInAutoScalingGroup, after DeleteAutoScalingGroup and when a
+smaller capacity terminates some. Here all three deregister it first.
 
 DescribeLaunchTemplates answers a template's current tags. moto answers the
 tags it was created with, whatever CreateTags/DeleteTags did since (its tag
@@ -163,6 +163,21 @@ def _delete_deregistered(self, group_name):
 
 asg.AutoScalingBackend.terminate_instance = _terminate_deregistered
 asg.AutoScalingBackend.delete_auto_scaling_group = _delete_deregistered
+
+_set_desired = asg.FakeAutoScalingGroup.set_desired_capacity
+
+
+def _set_desired_deregistered(self, new_capacity):
+    # A group made smaller terminates some instances: deregistered first, as
+    # for TerminateInstanceInAutoScalingGroup (moto terminates them registered).
+    before = {s.instance.id for s in self.instance_states}
+    _set_desired(self, new_capacity)
+    gone = before - {s.instance.id for s in self.instance_states}
+    if gone:
+        _deregister(self.autoscaling_backend, self, sorted(gone))
+
+
+asg.FakeAutoScalingGroup.set_desired_capacity = _set_desired_deregistered
 
 _user_data = lt.LaunchTemplateVersion.user_data.fget
 
