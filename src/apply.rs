@@ -49,6 +49,8 @@ pub struct Known {
     pub roll: OnceLock<Option<Roll>>,
     /// When the group was created or updated (its launches since then).
     pub fleet_since: OnceLock<std::time::SystemTime>,
+    /// Hours the web servers this run retired ran (kept on the load balancer).
+    pub retired_hours: Mutex<f64>,
     /// The serving instance as launched, started or kept (`count = 1`).
     pub instance: OnceLock<Instance>,
     /// The web servers running and registered (their group's, or the one).
@@ -612,9 +614,7 @@ async fn schedule(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
         + 1;
     match (r, written) {
         (Err(e), _) => k.finish("expiry", Err(e), |_: &()| String::new()),
-        (Ok(()), 2) => k.finish("expiry", Ok(()), |_| {
-            format!("at {}", at.format("%Y-%m-%d %H:%M UTC"))
-        }),
+        (Ok(()), 2) => k.finish("expiry", Ok(()), |_| format!("at {}", expiry::when(at))),
         (Ok(()), _) => Ok(()),
     }
 }

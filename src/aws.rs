@@ -35,15 +35,30 @@ pub struct Ctx {
     pub region: String,
     /// How polling loops pace themselves.
     pub poll: Poll,
+    /// Where the credentials come from, in words ("profile dev (SSO)",
+    /// "environment variables"...).
+    pub credentials: String,
 }
 
-/// Who is calling AWS (STS GetCallerIdentity).
+/// Who is calling AWS (STS GetCallerIdentity), and with which credentials.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Identity {
     /// AWS account id.
     pub account: String,
     /// Caller ARN (user or role).
     pub arn: String,
+    /// Where the credentials came from ([`Ctx::credentials`]).
+    pub credentials: String,
+}
+
+impl Identity {
+    /// The line every command prints before it acts.
+    pub fn line(&self, region: &str) -> String {
+        format!(
+            "account {} in {region} as {} (credentials: {})",
+            self.account, self.arn, self.credentials
+        )
+    }
 }
 
 /// Pace of the polling loops: start at `initial`, keep it for `fast_for`, then
@@ -110,8 +125,15 @@ impl Ctx {
         if let Some(r) = &opts.region {
             loader = loader.region(aws_config::Region::new(r.clone()));
         }
-        if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
+        // The AWS CLI's order: --profile, then keys in the environment, then
+        // AWS_PROFILE; a profile named but not defined is an error.
+        let choice = profiles::chosen(opts.profile.as_deref());
+        let known = match &choice {
+            Some(c) => Some(profiles::check(c).await?),
+            None => None,
+        };
+        if let Some(c) = &choice {
+            loader = loader.profile_name(&c.name);
         }
         let mut conf = loader.load().await;
         if let (None, Some(r)) = (conf.region(), &opts.fallback_region) {
@@ -126,8 +148,24 @@ impl Ctx {
                  (or `region` in your AWS profile)"
             );
         };
-        check_credentials(&conf, opts.profile.as_deref()).await?;
-        Ok(Ctx::from_config(&conf, &region, Poll::default()))
+        let credentials = match &choice {
+            Some(c) if c.from_flag || !profiles::env_keys() => {
+                conf = profiles::only(conf, c);
+                let kind = known.as_deref().unwrap_or("no credential settings");
+                format!("profile {} ({kind})", c.name)
+            }
+            Some(c) => format!(
+                "environment variables (AWS_ACCESS_KEY_ID; they come before AWS_PROFILE={}, as \
+                 for the AWS CLI: use --profile to choose the profile)",
+                c.name
+            ),
+            None if profiles::env_keys() => "environment variables (AWS_ACCESS_KEY_ID)".into(),
+            None => "the default chain (profile default, SSO, container or instance role)".into(),
+        };
+        check_credentials(&conf, choice.as_ref().map(|c| c.name.as_str())).await?;
+        let mut ctx = Ctx::from_config(&conf, &region, Poll::default());
+        ctx.credentials = credentials;
+        Ok(ctx)
     }
 
     /// The clients of an SDK configuration already loaded (tests give one with
@@ -144,6 +182,7 @@ impl Ctx {
             conf: conf.clone(),
             region: region.to_string(),
             poll,
+            credentials: String::new(),
         }
     }
 
@@ -154,7 +193,9 @@ impl Ctx {
             .to_builder()
             .region(aws_config::Region::new(region.to_string()))
             .build();
-        Ctx::from_config(&conf, region, self.poll)
+        let mut ctx = Ctx::from_config(&conf, region, self.poll);
+        ctx.credentials = self.credentials.clone();
+        ctx
     }
 }
 
@@ -176,15 +217,20 @@ async fn check_credentials(conf: &aws_config::SdkConfig, profile: Option<&str>) 
     let lower = detail.to_ascii_lowercase();
     let fixes = SIGN_IN_FIXES;
     match (&err, profile) {
-        (_, Some(p))
-            if lower.contains("was not defined")
-                || lower.contains("could not find profile")
-                || matches!(err, CredentialsError::CredentialsNotLoaded(_)) =>
-        {
+        // The profile itself is defined (checked before): a profile it names
+        // (source_profile) is not, or it has no credential settings.
+        (_, Some(p)) if lower.contains("was not defined") || lower.contains("could not find") => {
             bail!(
-                "AWS profile {p} is not defined in ~/.aws/config or ~/.aws/credentials, or gives \
-                 no credentials: create it with `aws configure --profile {p}` (or `aws configure \
-                 sso`), or choose another profile with --profile or AWS_PROFILE"
+                "AWS profile {p} refers to a profile that is not defined ({}): fix its \
+                 source_profile in ~/.aws/config",
+                last_cause(&detail)
+            )
+        }
+        (CredentialsError::CredentialsNotLoaded(_), Some(p)) => {
+            bail!(
+                "AWS profile {p} gives no credentials (no keys, SSO, credential_process or role \
+                 in it): set it up with `aws configure --profile {p}` (or `aws configure sso`), or \
+                 choose another profile with --profile or AWS_PROFILE"
             )
         }
         _ if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) => {
@@ -206,6 +252,121 @@ async fn check_credentials(conf: &aws_config::SdkConfig, profile: Option<&str>) 
             "could not load the AWS credentials: {}; {fixes}",
             last_cause(&detail)
         ),
+    }
+}
+
+/// Which named profile is used, as the AWS CLI decides: `--profile` first, then
+/// keys in the environment, then `AWS_PROFILE` ("Configuration settings and
+/// precedence", AWS CLI User Guide); a named profile must be defined.
+mod profiles {
+    use anyhow::{bail, Result};
+    use aws_config::profile::{Profile, ProfileFileCredentialsProvider};
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+
+    /// The profile the user named.
+    pub struct Choice {
+        /// Its name.
+        pub name: String,
+        /// Named by `--profile` (else by `AWS_PROFILE`).
+        pub from_flag: bool,
+    }
+
+    /// `--profile`, else a non-blank `AWS_PROFILE`.
+    pub fn chosen(flag: Option<&str>) -> Option<Choice> {
+        if let Some(p) = flag {
+            return Some(Choice {
+                name: p.to_string(),
+                from_flag: true,
+            });
+        }
+        match std::env::var("AWS_PROFILE") {
+            Ok(p) if !p.trim().is_empty() => Some(Choice {
+                name: p,
+                from_flag: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Access keys in the environment (as the SDK's environment provider
+    /// reads them: a blank value is unset).
+    pub fn env_keys() -> bool {
+        let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+        set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")
+    }
+
+    /// The profile's kind of credentials, in words; an error naming the files
+    /// read and the profiles they define when it is not defined.
+    pub async fn check(c: &Choice) -> Result<String> {
+        check_in(c, &Fs::real(), &Env::real()).await
+    }
+
+    pub(super) async fn check_in(c: &Choice, fs: &Fs, env: &Env) -> Result<String> {
+        let set = aws_config::profile::load(fs, env, &EnvConfigFiles::default(), None).await?;
+        if let Some(p) = set.get_profile(&c.name) {
+            return Ok(kind(p).to_string());
+        }
+        let mut known: Vec<&str> = set.profiles().collect();
+        known.sort_unstable();
+        let file = |var: &str, default: &str| {
+            env.get(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        bail!(
+            "AWS profile {} ({}) is not defined in {} or {}; defined: {}. Create it with `aws \
+             configure --profile {}` (or `aws configure sso`), or name another one",
+            c.name,
+            if c.from_flag {
+                "--profile"
+            } else {
+                "AWS_PROFILE"
+            },
+            file("AWS_CONFIG_FILE", "~/.aws/config"),
+            file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            },
+            c.name
+        )
+    }
+
+    fn kind(p: &Profile) -> &'static str {
+        let has = |k: &str| p.get(k).is_some();
+        if has("web_identity_token_file") {
+            "web identity"
+        } else if has("role_arn") {
+            "an assumed role"
+        } else if has("sso_session") || has("sso_start_url") {
+            "IAM Identity Center (SSO)"
+        } else if has("login_session") {
+            "a console sign-in"
+        } else if has("credential_process") {
+            "credential_process"
+        } else if has("aws_access_key_id") {
+            "access keys"
+        } else {
+            "no credential settings"
+        }
+    }
+
+    /// The configuration with credentials from the profile alone (no
+    /// environment keys in front of it, no fall-through to another source).
+    pub fn only(conf: aws_config::SdkConfig, c: &Choice) -> aws_config::SdkConfig {
+        let pc = aws_config::provider_config::ProviderConfig::without_region()
+            .with_region(conf.region().cloned());
+        let provider = ProfileFileCredentialsProvider::builder()
+            .configure(&pc)
+            .profile_name(&c.name)
+            .build();
+        conf.to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build()
     }
 }
 
@@ -497,6 +658,39 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_named_profile_must_be_defined_in_either_file() {
+        use aws_types::os_shim_internal::{Env, Fs};
+        let fs = Fs::from_slice(&[
+            (
+                "/h/.aws/config",
+                "[profile dev]\nregion = eu-west-1\nsso_session = corp\n",
+            ),
+            (
+                "/h/.aws/credentials",
+                "[ci]\naws_access_key_id = A\naws_secret_access_key = B\n",
+            ),
+        ]);
+        let env = Env::from_slice(&[("HOME", "/h")]);
+        let choice = |name: &str| profiles::Choice {
+            name: name.into(),
+            from_flag: true,
+        };
+        let dev = profiles::check_in(&choice("dev"), &fs, &env).await.unwrap();
+        assert_eq!(dev, "IAM Identity Center (SSO)");
+        let ci = profiles::check_in(&choice("ci"), &fs, &env).await.unwrap();
+        assert_eq!(ci, "access keys");
+        let e = profiles::check_in(&choice("prod"), &fs, &env)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AWS profile prod (--profile) is not defined"),
+            "{e}"
+        );
+        assert!(e.contains("defined: ci, dev"), "{e}");
+    }
 
     fn err(code: &str) -> anyhow::Error {
         anyhow::Error::new(AwsError {

@@ -20,10 +20,12 @@ use serde::Serialize;
 
 use crate::aws::Ctx;
 use crate::observe::{observe, Observed, Purpose};
+use crate::output::{Entry, Totals};
+use crate::preview::LocalFile;
 use crate::progress::{Progress, Step};
 use crate::resources::{
     autoscaling, expiry, instance, keypair, launchtemplate, listener, loadbalancer, secgroup,
-    targetgroup, Deleted, Seen,
+    targetgroup, Deleted, Seen, Verb,
 };
 use crate::spec::Specs;
 use crate::table::{self, Kind, Row};
@@ -46,65 +48,34 @@ impl Default for CleanupOptions {
     }
 }
 
-/// What happened to one resource: the table's row (as status showed it before
-/// cleanup) and its step's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct RowReport {
-    /// The resource, as every view names it.
-    #[serde(flatten)]
-    pub row: Row,
-    /// What its step did.
-    pub result: Outcome,
-    /// The error, for a failed step.
-    pub error: Option<String>,
-}
-
-/// What cleanup did.
+/// What cleanup did: every resource found (and any a step deleted or failed
+/// on besides) with the action applied, in the vocabulary of every view
+/// (`delete`; `keep` for what it leaves), and the local files it deleted.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Report {
-    /// Every resource found, and any a step deleted or failed on besides.
-    pub resources: Vec<RowReport>,
+    /// Deployment name.
+    pub deployment: String,
+    /// Region.
+    pub region: String,
+    /// Every resource and what cleanup did to it; `error` says why a step
+    /// failed (what it names may still be there).
+    pub resources: Vec<Entry>,
+    /// Local files deleted with the key pair (its .pem).
+    pub local_files: Vec<LocalFile>,
+    /// How many rows each action has.
+    pub totals: Totals,
+    /// Whether every step succeeded: nothing of the deployment is left.
+    pub complete: bool,
 }
 
-/// What a step did to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Outcome {
-    /// It is gone.
-    #[serde(rename = "deleted")]
-    Deleted,
-    /// It was not there.
-    #[serde(rename = "absent")]
-    Absent,
-    /// Same name, not this tool's tags: left alone.
-    #[serde(rename = "left alone: not created by this tool")]
-    LeftAlone,
-    /// The region's role, used by other deployments: kept.
-    #[serde(rename = "kept: other deployments in this region use it")]
-    Kept,
-    /// The step failed; it may still be there.
-    #[serde(rename = "failed")]
-    Failed,
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Outcome::Deleted => "deleted",
-            Outcome::Absent => "absent",
-            Outcome::LeftAlone => "left alone: not created by this tool",
-            Outcome::Kept => "kept: other deployments in this region use it",
-            Outcome::Failed => "failed",
-        })
-    }
-}
-
-fn result_of(r: &Result<Deleted>) -> (Outcome, Option<String>) {
+/// A step's result as a row: its action, a note, and the error.
+fn applied(r: &Result<Deleted>) -> Option<(Verb, &'static str, Option<String>)> {
     match r {
-        Ok(Deleted::Deleted) => (Outcome::Deleted, None),
-        Ok(Deleted::Absent) => (Outcome::Absent, None),
-        Ok(Deleted::Foreign) => (Outcome::LeftAlone, None),
-        Ok(Deleted::Kept) => (Outcome::Kept, None),
-        Err(e) => (Outcome::Failed, Some(format!("{e:#}"))),
+        Ok(Deleted::Deleted) => Some((Verb::Delete, "", None)),
+        Ok(Deleted::Absent) => None,
+        Ok(Deleted::Foreign) => Some((Verb::Keep, "left alone: not created by this tool", None)),
+        Ok(Deleted::Kept) => Some((Verb::Keep, "other deployments in this region use it", None)),
+        Err(e) => Some((Verb::Delete, "", Some(format!("{e:#}")))),
     }
 }
 
@@ -113,83 +84,116 @@ type Steps = Vec<(Kind, Result<Deleted>)>;
 
 impl Report {
     /// The failed rows.
-    pub fn failures(&self) -> Vec<&RowReport> {
+    pub fn failures(&self) -> Vec<&Entry> {
         self.resources
             .iter()
-            .filter(|s| s.result == Outcome::Failed)
+            .filter(|s| s.error.is_some())
             .collect()
     }
 
-    /// Whether anything was deleted.
-    pub fn deleted_any(&self) -> bool {
-        self.resources.iter().any(|s| s.result == Outcome::Deleted)
-    }
-
-    /// The report: each observed row with its kind's step result; a step that
-    /// deleted, left alone or failed on something not observed (the region's
-    /// role), or a look-up that failed, adds its own row.
-    fn new(s: &Specs, rows: Vec<(Kind, Row)>, steps: &Steps, lookups: &[String]) -> Report {
-        let mut resources: Vec<RowReport> = rows
+    /// The report: each observed row with its kind's step result (a row whose
+    /// step found it already gone says so); a step that deleted, left alone
+    /// or failed on something not observed (the region's role), or a look-up
+    /// that failed, adds its own row.
+    fn new(
+        s: &Specs,
+        region: &str,
+        rows: Vec<(Kind, Row)>,
+        steps: &Steps,
+        lookups: &[String],
+        local_files: Vec<LocalFile>,
+    ) -> Report {
+        let step_of = |kind: Kind| steps.iter().find(|(k, _)| *k == kind).map(|(_, r)| r);
+        let mut resources: Vec<Entry> = rows
             .into_iter()
-            .map(|(kind, row)| {
-                let step = steps.iter().find(|(k, _)| *k == kind);
-                let (result, error) = step
-                    .map(|(_, r)| result_of(r))
-                    .unwrap_or((Outcome::Absent, None));
-                RowReport { row, result, error }
+            .map(|(kind, mut row)| {
+                let (action, note, error) = match step_of(kind).map(applied) {
+                    Some(Some(x)) => x,
+                    _ => (Verb::Delete, "already gone", None),
+                };
+                if !note.is_empty() {
+                    row.detail = note.to_string();
+                }
+                Entry { row, action, error }
             })
             .collect();
         for (kind, r) in steps {
-            let (result, error) = result_of(r);
             let listed = resources
                 .iter()
                 .any(|x| x.row.kind == kind.label() && x.row.name == kind.name(s));
             // A target has no step of its own: it goes with its instance.
-            if result != Outcome::Absent && !listed && *kind != Kind::Target {
-                let row = Row::new(*kind, kind.name(s), "");
-                resources.push(RowReport { row, result, error });
+            // Nor is a role kept for other deployments news, unless listed.
+            if listed || *kind == Kind::Target || matches!(r, Ok(Deleted::Kept)) {
+                continue;
+            }
+            if let Some((action, note, error)) = applied(r) {
+                let row = Row::new(*kind, kind.name(s), "").detail(note);
+                resources.push(Entry { row, action, error });
             }
         }
         for e in lookups {
-            resources.push(RowReport {
+            resources.push(Entry {
                 row: Row {
                     kind: "look-up",
                     name: s.name.clone(),
                     id: String::new(),
                     detail: String::new(),
                 },
-                result: Outcome::Failed,
+                action: Verb::Keep,
                 error: Some(e.clone()),
             });
         }
-        Report { resources }
+        let totals = Totals::of(&resources);
+        let complete = resources.iter().all(|r| r.error.is_none());
+        Report {
+            deployment: s.name.clone(),
+            region: region.to_string(),
+            resources,
+            local_files,
+            totals,
+            complete,
+        }
     }
 
     /// The human-readable report.
-    pub fn to_text(&self, deployment: &str) -> String {
+    pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let foreign = self
-            .resources
-            .iter()
-            .any(|s| s.result == Outcome::LeftAlone);
-        if !self.deleted_any() && self.failures().is_empty() && !foreign {
+        if self.resources.is_empty() {
             s.push_str(&format!(
-                "Nothing to delete: no resource of deployment {deployment} was found.\n"
+                "Nothing to delete: no resource of deployment {} was found in {}.\n",
+                self.deployment, self.region
             ));
             return s;
         }
         for r in &self.resources {
+            let what = match &r.error {
+                Some(_) => "failed".to_string(),
+                None => r.action.done().to_string(),
+            };
             s.push_str(&format!(
-                "  {:<15} {:<28} {:<24} {}\n",
+                "  {:<15} {:<28} {:<24} {}{}\n",
                 r.row.kind,
                 r.row.name,
                 r.row.short_id(),
-                r.result
+                what,
+                match r.row.detail.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({})", r.row.detail),
+                }
             ));
         }
+        for f in &self.local_files {
+            s.push_str(&format!("  {:<15} {:<28} deleted\n", "local file", f.path));
+        }
+        s.push_str(&format!("  ({})\n", self.totals.to_past_line()));
         let failures = self.failures();
-        if failures.is_empty() {
-            s.push_str(&format!("Deployment {deployment} is gone.\n"));
+        if failures.is_empty() && self.totals.delete == 0 {
+            s.push_str(&format!(
+                "Nothing to delete: no resource of deployment {} was found in {}.\n",
+                self.deployment, self.region
+            ));
+        } else if failures.is_empty() {
+            s.push_str(&format!("Deployment {} is gone.\n", self.deployment));
         } else {
             s.push_str(&format!(
                 "\n{} step(s) failed; what they name is still there:\n",
@@ -213,6 +217,7 @@ impl Report {
 pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progress) -> Report {
     let seen = observe(ctx, s, Purpose::View).await;
     let rows = table::existing_by_kind(s, &seen);
+    let pem = crate::preview::local_files(s, seen.key.ours().is_some());
     let c = Cleanup {
         ctx,
         s,
@@ -252,12 +257,19 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
                 None => Ok(absent_or_foreign(&seen.target_group)),
             }
         }),
-        c.tracked("key pair", async {
-            match seen.key.ours() {
+        async {
+            let step = progress.step("key pair");
+            step.set("deleting");
+            let r = match seen.key.ours() {
                 Some(k) => keypair::delete(ctx, &s.key, k).await,
                 None => Ok(Deleted::Absent),
+            };
+            match (&r, pem.first()) {
+                (Ok(Deleted::Deleted), Some(f)) => step.done(&format!("deleted, and {}", f.path)),
+                _ => finish(&step, &r),
             }
-        }),
+            r
+        },
         async {
             match &schedules {
                 Ok(_) => expiry::delete_role_if_unused(ctx, &s.expiry).await,
@@ -297,7 +309,11 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
         (Kind::ServersSchedule, schedule(&seen.expiry.servers)),
         (Kind::ScheduleGroup, schedules),
     ];
-    Report::new(s, rows, &steps, &seen.errors)
+    let key_deleted = steps
+        .iter()
+        .any(|(k, r)| *k == Kind::KeyPair && matches!(r, Ok(Deleted::Deleted)));
+    let local = if key_deleted { pem } else { Vec::new() };
+    Report::new(s, &ctx.region, rows, &steps, &seen.errors, local)
 }
 
 fn absent_or_foreign<T>(seen: &Seen<T>) -> Deleted {
@@ -386,7 +402,13 @@ impl Cleanup<'_> {
             .cloned()
             .collect();
         let inst = instance::delete(ctx, &left, limit, |st, t| step.waiting(st, t)).await;
-        finish(&step, &inst);
+        let with_group = seen.instances.len() - left.len();
+        match (&inst, with_group) {
+            (Ok(Deleted::Absent), n) if n > 0 => {
+                step.done(&format!("{n} deleted with the Auto Scaling group"))
+            }
+            _ => finish(&step, &inst),
+        }
         let lt = self
             .tracked("launch template", async {
                 match seen.launch_template.ours() {

@@ -6,12 +6,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::aws::{Ctx, Identity, SdkOptions};
 use crate::config::{self, ConfigError};
+use crate::output::{self, Command, FailureKind};
 use crate::plan::Plan;
 use crate::progress::{LogWriter, Progress};
 use crate::shell::command;
@@ -43,7 +44,6 @@ pub struct Common {
 #[command(
     name = "deploy",
     version,
-    after_help = "Example:\n  cargo run --bin deploy -- --plan    (what deploy would do; then run it without --plan)",
     about = "Put a templated website on AWS: an EC2 instance behind an Application Load Balancer"
 )]
 pub struct DeployArgs {
@@ -89,7 +89,6 @@ fn parse_expires_after(s: &str) -> std::result::Result<ExpiresAfter, String> {
 #[command(
     name = "cleanup",
     version,
-    after_help = "Example:\n  cargo run --bin cleanup -- --yes    (without deploy.toml: cleanup --region eu-west-1 --name barista --yes)",
     about = "Delete every AWS resource deploy created for this deployment"
 )]
 pub struct CleanupArgs {
@@ -122,7 +121,6 @@ pub struct ByName {
 #[command(
     name = "status",
     version,
-    after_help = "Example:\n  cargo run --bin status -- --all-regions    (every deployment in every region)",
     about = "Show what exists of this deployment in AWS, its state and health, and the URL"
 )]
 pub struct StatusArgs {
@@ -144,7 +142,6 @@ pub struct StatusArgs {
 #[command(
     name = "logs",
     version,
-    after_help = "Example:\n  cargo run --bin logs -- --follow    (each web server's boot output as it comes)",
     about = "Print each web server's boot output (EC2 console output), without SSH"
 )]
 pub struct LogsArgs {
@@ -153,11 +150,53 @@ pub struct LogsArgs {
     #[command(flatten)]
     pub by_name: ByName,
     /// Keep printing new lines until every web server has finished booting.
-    #[arg(long, short = 'f')]
+    #[arg(long, short = 'f', conflicts_with = "json")]
     pub follow: bool,
     /// With --follow: the longest to follow, in seconds.
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub timeout: u64,
+}
+
+/// Parses the command line of `bin`, with an example of itself in `--help`
+/// as the user runs it (through cargo, or the binary: [`command`]).
+/// A usage error with `--json` on the command line is the JSON's error object
+/// too (on stdout; clap's message stays on stderr).
+fn parse<T: clap::Parser>(bin: &str, example: &str, note: &str) -> T {
+    let help = format!("Example:\n  {}    {note}", command(bin, example));
+    let matches = T::command()
+        .after_help(help)
+        .try_get_matches()
+        .and_then(|m| T::from_arg_matches(&m));
+    match matches {
+        Ok(args) => args,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let args: Vec<String> = std::env::args().collect();
+            let has = |flag: &str| args.iter().any(|a| a == flag);
+            let usage = !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+            if usage && has("--json") {
+                let command = match (bin, has("--plan"), has("--all-regions")) {
+                    ("deploy", true, _) => Command::DeployPlan,
+                    ("deploy", false, _) => Command::Deploy,
+                    ("cleanup", true, _) => Command::CleanupPlan,
+                    ("cleanup", false, _) => Command::Cleanup,
+                    ("status", _, true) => Command::StatusAllRegions,
+                    ("status", _, false) => Command::Status,
+                    _ => Command::Logs,
+                };
+                let rendered = e.render().to_string();
+                let message = rendered
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid command line")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                let text = output::error_json(command, &message, FailureKind::Usage, 2, None);
+                println!("{text}");
+            }
+            e.exit()
+        }
+    }
 }
 
 /// A failure with its exit code.
@@ -193,21 +232,91 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-fn exit(r: std::result::Result<(), Failure>) -> ExitCode {
+/// The exit code, after the error (on stderr; with `--json`, also as the
+/// JSON's error object on stdout, so a failed command prints valid JSON too).
+fn exit(r: std::result::Result<(), Failure>, json: Option<Command>) -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let _ = writeln!(std::io::stderr(), "error: {:#}", f.error);
+            let message = format!("{:#}", f.error);
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            let printed = f.error.downcast_ref::<Printed>().is_some();
+            if let (Some(command), false) = (json, printed) {
+                let kind = match f.code {
+                    2 => FailureKind::Usage,
+                    130 => FailureKind::Interrupted,
+                    _ => FailureKind::Failed,
+                };
+                let aws = crate::aws::code(&f.error);
+                let text = output::error_json(command, &message, kind, f.code, aws);
+                let _ = writeln!(std::io::stdout(), "{text}");
+            }
             ExitCode::from(f.code)
         }
     }
 }
 
+/// Prints a command's result: its JSON (with `--json`) or its text, on stdout.
+fn emit<T: serde::Serialize>(
+    json: bool,
+    command: Command,
+    caller: Option<&Identity>,
+    body: &T,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", output::to_json(command, caller, body)?)?;
+    } else {
+        write!(out, "{}", text())?;
+    }
+    Ok(())
+}
+
+/// Like [`emit`], for a result that is also a failure (`failed`: why, then):
+/// with `--json` one document, the result with `ok: false` and the error;
+/// the error returned is not printed as JSON again.
+fn emit_outcome<T: serde::Serialize>(
+    json: bool,
+    command: Command,
+    caller: Option<&Identity>,
+    body: &T,
+    text: impl FnOnce() -> String,
+    failed: Option<String>,
+) -> Result<()> {
+    let Some(why) = failed else {
+        return emit(json, command, caller, body, text);
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(
+            out,
+            "{}",
+            output::to_json_failed(command, caller, body, &why)?
+        )?;
+    } else {
+        write!(out, "{}", text())?;
+    }
+    Err(Printed(why).into())
+}
+
+/// A failure whose JSON was printed with the result ([`emit_outcome`]).
+#[derive(Debug)]
+struct Printed(String);
+
+impl std::fmt::Display for Printed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Printed {}
+
 fn init_logging(verbose: u8, progress: &Progress) {
     let default = match verbose {
         // aws-config warns about every provider it tries; the one line that
         // matters is the error this tool prints itself.
-        0 => "warn,aws_config=error",
+        0 => "warn,aws_config=error,aws_runtime=error",
         1 => "warn,sitedeploy=debug",
         _ => "info,sitedeploy=trace",
     };
@@ -234,7 +343,7 @@ struct Loaded {
     selector: String,
 }
 
-async fn load(common: &Common) -> Result<Loaded> {
+async fn load(common: &Common, progress: &Progress) -> Result<Loaded> {
     let config = config::load(&common.config)?;
     let plan = Plan::new(&config)?;
     let ctx = Ctx::new(&SdkOptions {
@@ -245,6 +354,7 @@ async fn load(common: &Common) -> Result<Loaded> {
     .await?;
     // One call before anything else, so a credentials problem is one sentence.
     let identity = crate::preflight::identity(&ctx).await?;
+    progress.note(&identity.line(&ctx.region));
     Ok(Loaded {
         plan,
         ctx,
@@ -269,16 +379,16 @@ impl Loaded {
 }
 
 /// The deployment of `--name` if given, else of the config file.
-async fn load_either(common: &Common, by_name: &ByName) -> Result<Loaded> {
+async fn load_either(common: &Common, by_name: &ByName, progress: &Progress) -> Result<Loaded> {
     match &by_name.name {
-        Some(name) => load_by_name(common, name).await,
-        None => load(common).await,
+        Some(name) => load_by_name(common, name, progress).await,
+        None => load(common, progress).await,
     }
 }
 
 /// A deployment known by its name (`--name`): found by its tags in the region
 /// of `--region` or the standard chain, without deploy.toml.
-async fn load_by_name(common: &Common, name: &str) -> Result<Loaded> {
+async fn load_by_name(common: &Common, name: &str, progress: &Progress) -> Result<Loaded> {
     if !config::is_deployment_name(name) {
         return Err(UsageError(format!(
             "--name {name:?} is not a deployment name: 1-{} letters, digits and inner hyphens",
@@ -293,6 +403,7 @@ async fn load_by_name(common: &Common, name: &str) -> Result<Loaded> {
     })
     .await?;
     let identity = crate::preflight::identity(&ctx).await?;
+    progress.note(&identity.line(&ctx.region));
     let plan = crate::regions::plan_for(&ctx, name).await?;
     Ok(Loaded {
         selector: format!("--region {} --name {name}", ctx.region),
@@ -310,13 +421,18 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Entry point of the `deploy` binary.
 pub fn deploy_main() -> ExitCode {
-    let args = DeployArgs::parse();
+    let args: DeployArgs = parse(
+        "deploy",
+        "--plan",
+        "(what deploy would do; then run it without --plan)",
+    );
     let progress = Progress::new(false);
     init_logging(args.common.verbose, &progress);
-    exit((|| {
-        let rt = runtime()?;
-        rt.block_on(async {
-            let mut l = load(&args.common).await?;
+    exit(
+        (|| {
+            let rt = runtime()?;
+            rt.block_on(async {
+            let mut l = load(&args.common, &progress).await?;
             if let Some(ExpiresAfter(e)) = args.expires_after {
                 l.plan.expires_after = e;
             }
@@ -331,8 +447,11 @@ pub fn deploy_main() -> ExitCode {
             ));
             if args.plan {
                 let specs = l.specs(args.replace_key_pair);
-                let rows = crate::preview::deploy(&l.ctx, &specs, &progress).await?;
-                return print_rows(args.common.json, &rows, "deploy would:");
+                let next = command("deploy", &l.selector);
+                let plan = crate::preview::deploy(&l.ctx, &specs, &progress, next).await?;
+                return emit(args.common.json, Command::DeployPlan, Some(&l.identity), &plan, || {
+                    plan.to_text()
+                });
             }
             let stop = watch_signals(&progress);
             let opts = deploy::DeployOptions {
@@ -348,141 +467,191 @@ pub fn deploy_main() -> ExitCode {
                 Ok(s) => s,
                 Err(_) if *stop.borrow() => return Err(interrupted(&l, &progress, "deploy").await),
                 Err(e) if e.downcast_ref::<deploy::Began>().is_some() => {
+                    progress.close();
+                    let changed = match progress.changes() {
+                        c if c.is_empty() => String::new(),
+                        c => format!("\n\nThis run changed:\n  {}", c.join("\n  ")),
+                    };
                     let exists = what_exists(&l, "deploy").await;
-                    return Err(anyhow::anyhow!("{e:#}\n\n{exists}"));
+                    return Err(anyhow::anyhow!("{e:#}{changed}\n\n{exists}"));
                 }
                 Err(e) => return Err(e),
             };
-            let mut out = std::io::stdout().lock();
-            if args.common.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
-            } else {
-                write!(
-                    out,
-                    "\n{}",
-                    summary.to_text(&command(
-                        "cleanup",
-                        &format!(
-                            "--config {} --yes",
-                            crate::shell::quote(&args.common.config.display().to_string())
-                        )
-                    ))
-                )?;
-            }
-            Ok::<_, anyhow::Error>(())
+            let cleanup = command("cleanup", &format!("{} --yes", l.selector));
+            emit(args.common.json, Command::Deploy, Some(&l.identity), &summary, || {
+                format!("\n{}", summary.to_text(&cleanup))
+            })
         })?;
-        Ok(())
-    })())
+            Ok(())
+        })(),
+        json_of(
+            args.common.json,
+            if args.plan {
+                Command::DeployPlan
+            } else {
+                Command::Deploy
+            },
+        ),
+    )
+}
+
+/// The command whose JSON a failure prints, with `--json`.
+fn json_of(json: bool, command: Command) -> Option<Command> {
+    json.then_some(command)
 }
 
 /// Entry point of the `cleanup` binary.
 pub fn cleanup_main() -> ExitCode {
-    let args = CleanupArgs::parse();
+    let args: CleanupArgs = parse(
+        "cleanup",
+        "--yes",
+        "(without deploy.toml: cleanup --region eu-west-1 --name barista --yes)",
+    );
     let progress = Progress::new(false);
     init_logging(args.common.verbose, &progress);
-    exit((|| {
-        let rt = runtime()?;
-        rt.block_on(async {
-            let l = load_either(&args.common, &args.by_name).await?;
+    exit(
+        (|| {
+            let rt = runtime()?;
+            rt.block_on(async {
+                let l = load_either(&args.common, &args.by_name, &progress).await?;
+                if args.plan {
+                    let plan = crate::preview::cleanup(&l.ctx, &l.specs(false)).await?;
+                    return emit(
+                        args.common.json,
+                        Command::CleanupPlan,
+                        Some(&l.identity),
+                        &plan,
+                        || plan.to_text(),
+                    );
+                }
+                if !args.yes {
+                    // What goes, before asking (the .pem included).
+                    let plan = crate::preview::cleanup(&l.ctx, &l.specs(false)).await?;
+                    if plan.resources.is_empty() {
+                        print!("{}", plan.to_text());
+                        return others_named(&l, &args.by_name).await;
+                    }
+                    eprint!("{}", plan.to_text());
+                    confirm(&plan)?;
+                }
+                progress.println(&format!("cleaning up {} in {}", l.plan.name, l.ctx.region));
+                let opts = cleanup::CleanupOptions {
+                    sg_limit: std::time::Duration::from_secs(args.sg_timeout),
+                    ..Default::default()
+                };
+                let specs = l.specs(false);
+                let run = cleanup::run(&l.ctx, &specs, &opts, &progress);
+                let Some(report) = until_interrupted(run).await else {
+                    return Err(interrupted(&l, &progress, "cleanup").await);
+                };
+                if report.totals.delete == 0 && report.failures().is_empty() {
+                    others_named(&l, &args.by_name).await?;
+                }
+                let failed = report.failures().len();
+                let why = (failed > 0).then(|| {
+                    format!(
+                        "cleanup of {} is incomplete: {failed} step(s) failed",
+                        l.plan.name
+                    )
+                });
+                emit_outcome(
+                    args.common.json,
+                    Command::Cleanup,
+                    Some(&l.identity),
+                    &report,
+                    || format!("\n{}", report.to_text()),
+                    why,
+                )
+            })?;
+            Ok(())
+        })(),
+        json_of(
+            args.common.json,
             if args.plan {
-                let rows = crate::preview::cleanup(&l.ctx, &l.specs(false)).await?;
-                return print_rows(args.common.json, &rows, "cleanup would:");
-            }
-            if !args.yes {
-                confirm(&l.plan.name, &l.ctx.region)?;
-            }
-            progress.println(&format!("cleaning up {} in {}", l.plan.name, l.ctx.region));
-            let opts = cleanup::CleanupOptions {
-                sg_limit: std::time::Duration::from_secs(args.sg_timeout),
-                ..Default::default()
-            };
-            let specs = l.specs(false);
-            let run = cleanup::run(&l.ctx, &specs, &opts, &progress);
-            let Some(report) = until_interrupted(run).await else {
-                return Err(interrupted(&l, &progress, "cleanup").await);
-            };
-            let mut out = std::io::stdout().lock();
-            if args.common.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+                Command::CleanupPlan
             } else {
-                write!(out, "\n{}", report.to_text(&l.plan.name))?;
-            }
-            let failed = report.failures().len();
-            if failed > 0 {
-                bail!(
-                    "cleanup of {} is incomplete: {failed} step(s) failed",
-                    l.plan.name
-                );
-            }
-            Ok::<_, anyhow::Error>(())
-        })?;
-        Ok(())
-    })())
-}
-
-/// Prints `--plan` rows as a table or JSON on stdout.
-fn print_rows(json: bool, rows: &[crate::preview::Change], heading: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(rows)?)?;
-    } else {
-        write!(out, "{heading}\n{}", crate::preview::to_text(rows))?;
-    }
-    Ok(())
+                Command::Cleanup
+            },
+        ),
+    )
 }
 
 /// Entry point of the `status` binary.
 pub fn status_main() -> ExitCode {
-    let args = StatusArgs::parse();
+    let args: StatusArgs = parse(
+        "status",
+        "--all-regions",
+        "(every deployment in every region)",
+    );
     let progress = Progress::new(true);
     init_logging(args.common.verbose, &progress);
-    exit((|| {
-        let rt = runtime()?;
-        rt.block_on(async {
+    exit(
+        (|| {
+            let rt = runtime()?;
+            rt.block_on(async {
+                if args.all_regions {
+                    return all_regions(&args, &progress).await;
+                }
+                let l = load_either(&args.common, &args.by_name, &progress).await?;
+                let st = crate::status::status(&l.ctx, &l.specs(false)).await;
+                let why = (!st.errors.is_empty())
+                    .then(|| format!("could not read everything: {}", st.errors.join("; ")));
+                emit_outcome(
+                    args.common.json,
+                    Command::Status,
+                    Some(&l.identity),
+                    &st,
+                    || st.to_text(),
+                    why,
+                )
+            })?;
+            Ok(())
+        })(),
+        json_of(
+            args.common.json,
             if args.all_regions {
-                return all_regions(&args).await;
-            }
-            let l = load_either(&args.common, &args.by_name).await?;
-            let st = crate::status::status(&l.ctx, &l.specs(false)).await;
-            let mut out = std::io::stdout().lock();
-            if args.common.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&st)?)?;
+                Command::StatusAllRegions
             } else {
-                write!(out, "{}", st.to_text())?;
-            }
-            if !st.errors.is_empty() {
-                bail!("could not read everything: {}", st.errors.join("; "));
-            }
-            Ok::<_, anyhow::Error>(())
-        })?;
-        Ok(())
-    })())
+                Command::Status
+            },
+        ),
+    )
 }
 
 /// Entry point of the `logs` binary.
 pub fn logs_main() -> ExitCode {
-    let args = LogsArgs::parse();
+    let args: LogsArgs = parse(
+        "logs",
+        "--follow",
+        "(each web server's boot output as it comes)",
+    );
     let progress = Progress::new(true);
     init_logging(args.common.verbose, &progress);
-    exit((|| {
-        let rt = runtime()?;
-        rt.block_on(async {
-            let l = load_either(&args.common, &args.by_name).await?;
-            let follow = args
-                .follow
-                .then(|| std::time::Duration::from_secs(args.timeout));
-            let run = crate::console::print_logs(&l.ctx, &l.plan.owner, follow, args.common.json);
-            match until_interrupted(run).await {
-                Some(r) => r,
-                None => Ok(()),
-            }
-        })?;
-        Ok(())
-    })())
+    exit(
+        (|| {
+            let rt = runtime()?;
+            rt.block_on(async {
+                let l = load_either(&args.common, &args.by_name, &progress).await?;
+                let follow = args
+                    .follow
+                    .then(|| std::time::Duration::from_secs(args.timeout));
+                let json = args.common.json.then_some(&l.identity);
+                let run = crate::console::print_logs(&l.ctx, &l.plan.owner, follow, json);
+                match until_interrupted(run).await {
+                    Some(r) => r,
+                    None => {
+                        Err(Interrupted(format!("logs of {} was interrupted", l.plan.name)).into())
+                    }
+                }
+            })?;
+            Ok(())
+        })(),
+        json_of(args.common.json, Command::Logs),
+    )
 }
 
 /// `status --all-regions`.
-async fn all_regions(args: &StatusArgs) -> Result<()> {
+async fn all_regions(args: &StatusArgs, progress: &Progress) -> Result<()> {
     let ctx = Ctx::new(&SdkOptions {
         region: args.common.region.clone(),
         profile: args.common.profile.clone(),
@@ -491,23 +660,25 @@ async fn all_regions(args: &StatusArgs) -> Result<()> {
     })
     .await?;
     let who = crate::preflight::identity(&ctx).await?;
+    progress.note(&format!("{} (every enabled region)", who.line(&ctx.region)));
     let found =
         crate::regions::everywhere(&ctx, &who, std::time::Duration::from_secs(args.timeout))
             .await?;
-    let mut out = std::io::stdout().lock();
-    if args.common.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?;
-    } else {
-        write!(out, "{}", found.to_text())?;
-    }
-    if !found.errors.is_empty() {
-        bail!(
+    let why = (!found.errors.is_empty()).then(|| {
+        format!(
             "could not check {} region(s): {}",
             found.errors.len(),
             found.errors.join("; ")
-        );
-    }
-    Ok(())
+        )
+    });
+    emit_outcome(
+        args.common.json,
+        Command::StatusAllRegions,
+        Some(&who),
+        &found,
+        || found.to_text(),
+        why,
+    )
 }
 
 /// Ctrl-C or, on Unix, SIGTERM (what `kill` and service managers send).
@@ -558,13 +729,14 @@ async fn until_interrupted<T>(fut: impl std::future::Future<Output = T>) -> Opti
 /// After a stop signal: a second one exits at once; otherwise say what exists
 /// (bounded look-up) and how to finish or remove it. Exit code 130.
 async fn interrupted(l: &Loaded, progress: &Progress, what: &str) -> anyhow::Error {
+    progress.close();
     tokio::spawn(async {
         stop_signal().await;
         let _ = writeln!(std::io::stderr(), "\ninterrupted again: exiting now");
         std::process::exit(130);
     });
     progress.println(&format!(
-        "interrupted: {what} stopped; looking up what exists (Ctrl-C again to exit now)"
+        "interrupted: {what} ends here; looking up what exists (Ctrl-C again to exit now)"
     ));
     let msg = format!(
         "{what} of {} was interrupted.\n{}",
@@ -616,14 +788,47 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-fn confirm(name: &str, region: &str) -> Result<()> {
+/// `--name` found nothing: the deployments that do exist in the region (a
+/// misspelt name), on stderr.
+async fn others_named(l: &Loaded, by_name: &ByName) -> Result<()> {
+    let Some(name) = &by_name.name else {
+        return Ok(());
+    };
+    let names = crate::regions::names_in(&l.ctx).await.unwrap_or_default();
+    let others: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n != name)
+        .collect();
+    let listed = match others.is_empty() {
+        true => "none".to_string(),
+        false => others.join(", "),
+    };
+    eprintln!(
+        "no deployment named {name} in {}; deployments there: {listed} (`{}` lists every region)",
+        l.ctx.region,
+        command("status", "--all-regions")
+    );
+    Ok(())
+}
+
+fn confirm(plan: &crate::preview::CleanupPlan) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(UsageError(
             "refusing to delete without confirmation: stdin is not a terminal; pass --yes".into(),
         )
         .into());
     }
-    eprint!("Delete every AWS resource of deployment {name} in {region}? [y/N] ");
+    let files = match plan.local_files.len() {
+        0 => String::new(),
+        n => format!(" and {n} local file"),
+    };
+    eprint!(
+        "Delete these {} resources{files} of deployment {} in {}? [y/N] ",
+        plan.resources.len(),
+        plan.deployment,
+        plan.region
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;

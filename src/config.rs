@@ -260,7 +260,19 @@ impl std::error::Error for ConfigError {}
 /// are resolved against the file's directory.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        problems: vec![format!("{}: cannot read config: {e}", path.display())],
+        problems: vec![match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "{} not found in {}: write one (README.md, \"Set up and run\"), pass \
+                 --config PATH, or name a deployment made elsewhere with --region R --name N \
+                 (`{}` finds yours in every region)",
+                path.display(),
+                std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| "this directory".into()),
+                crate::shell::command("status", "--all-regions")
+            ),
+            _ => format!("{}: cannot read config: {e}", path.display()),
+        }],
     })?;
     parse(&text, path)
 }

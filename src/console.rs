@@ -176,37 +176,72 @@ fn is_access_key_id(w: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// One web server's boot output, as `logs --json` gives it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BootOutput {
+    /// Instance id.
+    pub id: String,
+    /// pending, running...
+    pub state: String,
+    /// Availability zone.
+    pub zone: String,
+    /// Its console output, cleaned ([`clean`]).
+    pub output: String,
+}
+
+/// What `logs --json` prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Logs {
+    /// Deployment name.
+    pub deployment: String,
+    /// Region.
+    pub region: String,
+    /// Each web server's boot output.
+    pub instances: Vec<BootOutput>,
+}
+
 /// Prints the boot output of every web server of the deployment (stdout),
 /// each under a header; with `follow`, polls for new lines until every one
-/// has finished booting or `follow` has passed. `json`: one object per
-/// instance with its whole output (no following).
+/// has finished booting or `follow` has passed. `json` (the caller): one
+/// object with each instance's whole output (no following).
 pub async fn print_logs(
     ctx: &Ctx,
     owner: &crate::tags::Owner,
     follow: Option<std::time::Duration>,
-    json: bool,
+    json: Option<&crate::aws::Identity>,
 ) -> Result<()> {
     use std::io::Write;
     let servers = crate::resources::instance::observe(ctx, owner).await?;
+    if let Some(caller) = json {
+        let mut instances = Vec::new();
+        for s in &servers {
+            instances.push(BootOutput {
+                id: s.id.clone(),
+                state: s.state.as_str().to_string(),
+                zone: s.zone.clone(),
+                output: output(ctx, &s.id).await?,
+            });
+        }
+        let logs = Logs {
+            deployment: owner.deployment.clone(),
+            region: ctx.region.clone(),
+            instances,
+        };
+        let text = crate::output::to_json(crate::output::Command::Logs, Some(caller), &logs)?;
+        println!("{text}");
+        if servers.is_empty() {
+            eprintln!(
+                "no web server of {} exists in {}: nothing to show",
+                owner.deployment, ctx.region
+            );
+        }
+        return Ok(());
+    }
     if servers.is_empty() {
         eprintln!(
             "no web server of {} exists in {}: nothing to show",
             owner.deployment, ctx.region
         );
-        if json {
-            println!("[]");
-        }
-        return Ok(());
-    }
-    if json {
-        let mut all = Vec::new();
-        for s in &servers {
-            let text = output(ctx, &s.id).await?;
-            all.push(serde_json::json!({
-                "instance": s.id, "state": s.state.as_str(), "zone": s.zone, "output": text,
-            }));
-        }
-        println!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     let start = std::time::Instant::now();

@@ -47,13 +47,22 @@ struct Other {
     gp3_gib_month: f64,
 }
 
+/// One part of an estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// What it is (`t3.micro`, `3 public IPv4`...).
+    pub item: String,
+    /// US dollars per hour.
+    pub per_hour: f64,
+}
+
 /// The estimate.
 #[derive(Debug, Clone, Serialize)]
 pub struct Estimate {
     /// Total US dollars per hour, when the instance type is in the table.
     pub per_hour: Option<f64>,
-    /// The parts, `(what, dollars per hour)`.
-    pub parts: Vec<(String, f64)>,
+    /// The parts.
+    pub parts: Vec<Part>,
     /// Date of the prices.
     pub prices_of: String,
     /// Region of the prices.
@@ -81,24 +90,25 @@ pub fn estimate(
             what
         }
     };
+    let part = |item: String, per_hour: f64| Part { item, per_hour };
     let mut parts = vec![
-        (
+        part(
             "load balancer".to_string(),
             t.other.load_balancer + t.other.load_balancer_lcu,
         ),
-        (
+        part(
             format!("{ips} public IPv4"),
             t.other.public_ipv4 * ips as f64,
         ),
-        (
+        part(
             times(format!("{volume_gib} GiB gp3")),
             n * t.other.gp3_gib_month * f64::from(volume_gib) / 730.0,
         ),
     ];
     let (per_hour, note) = match t.instance.get(instance_type) {
         Some(p) => {
-            parts.insert(0, (times(instance_type.to_string()), n * *p));
-            (Some(parts.iter().map(|(_, v)| v).sum()), None)
+            parts.insert(0, part(times(instance_type.to_string()), n * *p));
+            (Some(parts.iter().map(|p| p.per_hour).sum()), None)
         }
         None => (
             None,
@@ -116,22 +126,24 @@ pub fn estimate(
     })
 }
 
-/// What the deployment has cost since it was created, from what exists now:
-/// the load balancer and its zones' addresses since `lb_hours` ago, and each
-/// web server (instance, volume, address) since its own launch (`server_hours`).
-/// Instances already gone are not counted. `None` when the instance type is
-/// not in the table.
+/// What the deployment has cost since it was created: the load balancer and
+/// its zones' addresses since `lb_hours` ago, each web server (instance,
+/// volume, address) since its own launch (`server_hours`), and the hours web
+/// servers already retired ran (`retired_hours`, kept on the load balancer).
+/// `None` when the instance type is not in the table.
 pub fn so_far(
     instance_type: &str,
     volume_gib: i32,
     zones: usize,
     lb_hours: f64,
     server_hours: &[f64],
+    retired_hours: f64,
 ) -> Result<SoFar> {
     let t = Table::load()?;
     let lb = t.lb_hourly(zones) * lb_hours.max(0.0);
     let per_server = t.server_hourly(instance_type, volume_gib);
-    let dollars = per_server.map(|p| lb + server_hours.iter().map(|h| p * h.max(0.0)).sum::<f64>());
+    let ran: f64 = server_hours.iter().map(|h| h.max(0.0)).sum::<f64>() + retired_hours.max(0.0);
+    let dollars = per_server.map(|p| lb + p * ran);
     Ok(SoFar {
         dollars,
         hours: lb_hours.max(server_hours.iter().copied().fold(0.0, f64::max)),
@@ -204,7 +216,7 @@ impl Estimate {
         let parts = self
             .parts
             .iter()
-            .map(|(k, v)| format!("{k} ${v:.4}"))
+            .map(|p| format!("{} ${:.4}", p.item, p.per_hour))
             .collect::<Vec<_>>()
             .join(", ");
         match self.per_hour {
@@ -268,16 +280,24 @@ mod tests {
     fn cost_so_far_counts_each_part_from_its_creation() {
         // Load balancer 10 h (0.0305 + 2 x 0.005 an hour), one server 4 h
         // (0.0104 + 0.005 + 8 x 0.08 / 730 an hour).
-        let s = so_far("t3.micro", 8, 2, 10.0, &[4.0]).unwrap();
+        let s = so_far("t3.micro", 8, 2, 10.0, &[4.0], 0.0).unwrap();
         let want = 10.0 * 0.0405 + 4.0 * (0.0104 + 0.005 + 0.64 / 730.0);
         assert!((s.dollars.unwrap() - want).abs() < 1e-9, "{s:?}");
+        // A web server retired after 6 h still counts: the cost so far never
+        // goes down when one is replaced.
+        let after = so_far("t3.micro", 8, 2, 10.0, &[4.0], 6.0).unwrap();
+        let more = 6.0 * (0.0104 + 0.005 + 0.64 / 730.0);
+        assert!(
+            (after.dollars.unwrap() - want - more).abs() < 1e-9,
+            "{after:?}"
+        );
         assert_eq!(s.hours, 10.0);
         assert!(
             s.to_line().starts_with("about $0.47 in 10.0 hours"),
             "{}",
             s.to_line()
         );
-        assert!(so_far("x9.huge", 8, 2, 1.0, &[1.0])
+        assert!(so_far("x9.huge", 8, 2, 1.0, &[1.0], 0.0)
             .unwrap()
             .dollars
             .is_none());

@@ -24,12 +24,13 @@ use anyhow::Result;
 use crate::apply::{Inputs, Known};
 use crate::aws::{Ctx, Identity};
 use crate::observe::{observe, Observed, Purpose};
+use crate::output::{Entry, Totals};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::resources::{expiry, Verb};
 use crate::rollout::{ProofOptions, Rollout};
 use crate::spec::Specs;
-use crate::summary::{ResourceReport, ServerReport, Summary};
+use crate::summary::{ServerReport, SiteReport, Summary};
 use crate::table::{self, Decision, Kind};
 
 /// Options of one deploy run.
@@ -111,7 +112,7 @@ pub async fn run(
     if !stops.is_empty() {
         anyhow::bail!("{}", stops.join("\n"));
     }
-    preflight(ctx, &specs, &seen, &decision, progress).await?;
+    let warnings = preflight(ctx, &specs, &seen, &decision, progress).await?;
     let inputs = Inputs {
         ctx,
         specs: &specs,
@@ -136,15 +137,13 @@ pub async fn run(
         r = crate::rollout::run(&inputs, &known, &proof) => r.map_err(began)?,
         () = stop() => return Err(began(crate::graph::Interrupted.into())),
     };
-    summary(&inputs, &known, rollout, who).await
+    let mut summary = summary(&inputs, &known, rollout).await?;
+    summary.warnings.extend(warnings);
+    Ok(summary)
 }
 
 /// The observation (and, for `--plan`, the decision) with progress lines.
 pub async fn look_up(ctx: &Ctx, specs: &Specs, progress: &Progress) -> Result<Observed> {
-    let role = &specs.expiry;
-    progress
-        .step("credentials")
-        .done(&format!("account {} in {}", role.account, ctx.region));
     let s = progress.step("looking up");
     s.set("what exists, the network, your public IP");
     let seen = observe(ctx, specs, Purpose::Deploy).await;
@@ -164,9 +163,44 @@ pub async fn look_up(ctx: &Ctx, specs: &Specs, progress: &Progress) -> Result<Ob
     Ok(seen)
 }
 
-/// A fresh deployment (no key pair yet): dry runs of the creations, so a
-/// missing permission is said before anything is created.
-async fn preflight(
+/// Before anything is created: the template a new web server would download
+/// exists (a warning when it cannot be checked from here), and, for a fresh
+/// deployment (no key pair yet), the dry runs of the creations, so a missing
+/// permission is said first. `--plan` runs the same checks. Returns the
+/// warnings.
+pub async fn preflight(
+    ctx: &Ctx,
+    specs: &Specs,
+    seen: &Observed,
+    decision: &Decision,
+    progress: &Progress,
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    // SITEDEPLOY_NO_TEMPLATE_CHECK=true: not checked (tests reach no internet).
+    let off = std::env::var("SITEDEPLOY_NO_TEMPLATE_CHECK")
+        .is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+    if let (true, false, Some(url)) = (decision.launches(), off, &specs.template_url) {
+        let s = progress.step("template");
+        s.set(&format!("checking {url}"));
+        let check = crate::preflight::check_template(url).await;
+        match crate::preflight::template_verdict(&specs.launch.template, url, &check) {
+            Ok(None) => s.done(&format!("{} exists", specs.launch.template)),
+            Ok(Some(w)) => {
+                s.done("not checked here");
+                warnings.push(w);
+            }
+            Err(e) => {
+                s.fail(&format!("{e:#}"));
+                return Err(e);
+            }
+        }
+    }
+    dry_runs(ctx, specs, seen, decision, progress).await?;
+    Ok(warnings)
+}
+
+/// A fresh deployment (no key pair yet): dry runs of the creations.
+async fn dry_runs(
     ctx: &Ctx,
     specs: &Specs,
     seen: &Observed,
@@ -192,7 +226,7 @@ async fn preflight(
     r
 }
 
-async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout, who: &Identity) -> Result<Summary> {
+async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout) -> Result<Summary> {
     let (specs, seen) = (i.specs, i.seen);
     let lb = k
         .active
@@ -200,9 +234,9 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout, who: &Identity) ->
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("no load balancer"))?;
     let servers = k.servers.get().cloned().unwrap_or_default();
-    let first = servers
-        .first()
-        .ok_or_else(|| anyhow::anyhow!("no web server"))?;
+    if servers.is_empty() {
+        anyhow::bail!("no web server");
+    }
     let ssh_cidr = seen.ssh_cidr.clone().and_then(|r| r.ok());
     let mut warnings: Vec<String> = k.notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(Err(why)) = &seen.ssh_cidr {
@@ -226,35 +260,30 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout, who: &Identity) ->
         };
         ids.insert(kind, id);
     }
-    let mut resources: Vec<ResourceReport> = i
+    let mut resources: Vec<Entry> = i
         .decision
         .rows(specs, seen, &ids)
         .into_iter()
-        .map(|p| ResourceReport {
-            row: p.row,
-            outcome: p.verb,
-        })
+        .map(|p| Entry::new(p.row, p.verb))
         .collect();
-    // A group's new instances are known only now: the group made them.
-    if let table::Servers::Fleet { .. } = &i.decision.servers {
-        let group = &specs.fleet.name;
-        for m in servers
-            .iter()
-            .filter(|m| !seen.instances.iter().any(|i| i.id == m.id))
-        {
-            for kind in [Kind::Instance, Kind::Target] {
-                let detail = match kind {
-                    Kind::Instance => format!("launched by {group} in {}", m.zone),
-                    _ => format!("registered by {group}"),
-                };
-                let row = table::Row::new(kind, &specs.launch.name, &m.id).detail(detail);
-                resources.push(ResourceReport {
-                    row,
-                    outcome: Verb::Create,
-                });
+    // What a group launched is known by id only now: its rows, planned
+    // without one, get the new instances' ids in turn.
+    let mut launched = servers
+        .iter()
+        .filter(|m| !seen.instances.iter().any(|i| i.id == m.id));
+    let mut targets = launched.clone();
+    for r in resources.iter_mut().filter(|r| r.row.id.is_empty()) {
+        let next = match r.row.kind {
+            k if k == Kind::Instance.label() => launched.next(),
+            k if k == Kind::Target.label() => targets.next(),
+            _ => None,
+        };
+        if let Some(m) = next {
+            r.row.id = m.id.clone();
+            if r.row.kind == Kind::Instance.label() {
+                r.row.detail = format!("{} in {}", r.row.detail, m.zone);
             }
         }
-        resources.sort_by_key(|r| kind_order(&r.row));
     }
     // Target health as observed when every server was registered then and
     // none was replaced since, else read again.
@@ -268,6 +297,7 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout, who: &Identity) ->
             .unwrap_or_default(),
         _ => seen.targets.clone(),
     };
+    let pem = crate::shell::quote(&specs.key.pem.display().to_string());
     let instances = servers
         .iter()
         .map(|m| ServerReport {
@@ -279,32 +309,36 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout, who: &Identity) ->
                 .find(|h| h.id == m.id)
                 .map(|h| h.state.as_str().to_string())
                 .unwrap_or_else(|| "unregistered".into()),
+            ssh_command: m
+                .public_ip
+                .as_ref()
+                .map(|ip| format!("ssh -i {pem} ec2-user@{ip}")),
         })
         .collect();
     let zones = lb.zones.len().max(1);
     let launch = &specs.launch;
     let expires_at = i.decision.expiry.at;
     let proof = rollout.proof.unwrap_or_default();
+    let totals = Totals::of(&resources);
+    let retired_hours = seen.load_balancer.ours().map_or(0.0, |l| l.retired_hours())
+        + *k.retired_hours.lock().unwrap_or_else(|e| e.into_inner());
     Ok(Summary {
         deployment: specs.name.clone(),
         region: i.ctx.region.clone(),
         url: crate::site::url(&lb.dns_name, specs.listener.port),
         load_balancer_dns: lb.dns_name.clone(),
-        instance_id: first.id.clone(),
-        public_ip: first.public_ip.clone(),
         instances,
-        ssh_command: first.public_ip.as_ref().map(|ip| {
-            let pem = crate::shell::quote(&specs.key.pem.display().to_string());
-            format!("ssh -i {pem} ec2-user@{ip}")
-        }),
         ssh_cidr,
-        account: who.account.clone(),
         resources,
+        totals,
         replaced: rollout.replaced,
-        site_status: proof.status,
-        live_template: Some(proof.template).filter(|t| !t.is_empty()),
-        expires_at: expires_at.map(|t| t.to_rfc3339()),
-        expiry: expires_at.map(expiry::describe),
+        site: SiteReport {
+            checked: proof.status.is_some() || !proof.template.is_empty(),
+            status: proof.status,
+            live_template: Some(proof.template).filter(|t| !t.is_empty()),
+        },
+        expires_at: expires_at.map(expiry::rfc3339),
+        expires: expires_at,
         cost: crate::cost::estimate(
             &launch.instance_type,
             launch.root_volume_gb,
@@ -320,15 +354,8 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout, who: &Identity) ->
                 .iter()
                 .map(|m| crate::cost::hours_since(m.launched))
                 .collect::<Vec<_>>(),
+            retired_hours,
         )?,
         warnings,
     })
-}
-
-/// A row's place in table order (rows of one kind keep their order).
-fn kind_order(row: &table::Row) -> usize {
-    Kind::ALL
-        .iter()
-        .position(|k| k.label() == row.kind)
-        .unwrap_or(Kind::ALL.len())
 }

@@ -17,6 +17,7 @@ pub mod cost;
 pub mod deploy;
 pub mod graph;
 pub mod observe;
+pub mod output;
 pub mod plan;
 pub mod preflight;
 pub mod preview;

@@ -87,6 +87,9 @@ pub struct Plan {
     pub fingerprint: String,
     /// The tooplate template, `<id>_<slug>` (e.g. `2137_barista_cafe`).
     pub template: String,
+    /// The template's zip URL, when the user data downloads it (uses
+    /// `{{template_url}}`): checked before anything is launched.
+    pub template_url: Option<String>,
     /// Whether the user data publishes the marker ([`MARKER_PATH`]): it uses
     /// `{{fingerprint}}` (the shipped script does; a script of one's own may not).
     pub publishes_marker: bool,
@@ -140,6 +143,8 @@ impl Plan {
         // The script uses `{{fingerprint}}` (however spaced) exactly when the
         // fingerprint changes what it renders to.
         let publishes_marker = user_data != unmarked;
+        let template_url = (!cfg.template_url.is_empty() && user_data.contains(&cfg.template_url))
+            .then(|| cfg.template_url.clone());
         let mut lb_rules = vec![CidrRule {
             port: cfg.listener_port,
             cidr: "0.0.0.0/0".into(),
@@ -179,6 +184,7 @@ impl Plan {
             user_data,
             fingerprint,
             template: format!("{}_{}", cfg.template_id, cfg.template_slug),
+            template_url,
             publishes_marker,
             ssh_cidr: cfg.ssh_cidr.clone(),
             lb_rules,

@@ -1,7 +1,8 @@
 //! Checks before anything is created: whose credentials these are (STS
-//! GetCallerIdentity), and, for a fresh deployment, whether EC2 would allow the
-//! creations (dry runs of ImportKeyPair, CreateSecurityGroup and RunInstances).
-//! Every failure is said in plain words with the fix.
+//! GetCallerIdentity), for a fresh deployment whether EC2 would allow the
+//! creations (dry runs of ImportKeyPair, CreateSecurityGroup and RunInstances),
+//! and, before a web server is launched, whether the template it downloads
+//! exists. Every failure is said in plain words with the fix.
 
 use anyhow::{bail, Result};
 use aws_sdk_ec2::types as ec2t;
@@ -38,6 +39,7 @@ pub async fn identity(ctx: &Ctx) -> Result<Identity> {
             return Ok(Identity {
                 account: out.account().unwrap_or_default().to_string(),
                 arn: out.arn().unwrap_or_default().to_string(),
+                credentials: ctx.credentials.clone(),
             })
         }
         Err(e) => e,
@@ -57,18 +59,84 @@ pub async fn identity(ctx: &Ctx) -> Result<Identity> {
             "could not confirm the AWS credentials ({c}: {}); {fix}",
             e.message
         ),
-        None => {
-            let endpoint = std::env::var("AWS_ENDPOINT_URL")
-                .ok()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| format!("sts.{}.amazonaws.com", ctx.region));
-            bail!(
-                "could not reach AWS at {endpoint} ({}): check the internet connection, a proxy \
-                 (HTTPS_PROXY) or AWS_ENDPOINT_URL, then try again",
+        None => bail!(
+            "{}",
+            unreachable(
+                &ctx.region,
+                std::env::var("AWS_ENDPOINT_URL")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
                 last_cause(&e.message)
             )
-        }
+        ),
     }
+}
+
+/// Why AWS could not be reached: a region that does not exist (when no
+/// endpoint is set) is named as such, not as a network outage.
+fn unreachable(region: &str, endpoint: Option<String>, cause: &str) -> String {
+    match endpoint {
+        None if !known_region(region) => format!(
+            "could not reach AWS in region {region}: it is not an AWS region ({}); check region \
+             in deploy.toml, --region or AWS_REGION",
+            REGIONS.join(", ")
+        ),
+        endpoint => format!(
+            "could not reach AWS at {} ({cause}): check the internet connection, a proxy \
+             (HTTPS_PROXY) or AWS_ENDPOINT_URL, then try again",
+            endpoint.unwrap_or_else(|| format!("sts.{region}.amazonaws.com"))
+        ),
+    }
+}
+
+/// The AWS Regions (commercial, China, GovCloud, the European Sovereign
+/// Cloud) as of this release: a region missing here that does not answer is
+/// named as not a region, not as a network outage (a new one that answers
+/// works whatever this list says).
+pub const REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eusc-de-east-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+fn known_region(region: &str) -> bool {
+    REGIONS.contains(&region)
 }
 
 /// Whether a dry run says the call would be allowed: `Ok(true)` allowed,
@@ -184,4 +252,102 @@ pub async fn dry_runs(
         return Err(denied(what, permission, tags_are_the_problem));
     }
     Ok(())
+}
+
+/// What the check of the template's URL found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateCheck {
+    /// It answers (200, or 206 for the first byte).
+    Found,
+    /// A definite "not found" (404 or 410): nothing would be installed.
+    Missing(u16),
+    /// It could not be checked from here (no network, a timeout, another
+    /// status): the web servers download it, not this machine.
+    Unknown(String),
+}
+
+/// Asks for the first byte of the template's zip (a ranged GET: some servers
+/// refuse HEAD), within 5 s.
+pub async fn check_template(url: &str) -> TemplateCheck {
+    let client = match reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return TemplateCheck::Unknown(e.to_string()),
+    };
+    match client.get(url).header("Range", "bytes=0-0").send().await {
+        Ok(r) => match r.status().as_u16() {
+            200 | 206 => TemplateCheck::Found,
+            s @ (404 | 410) => TemplateCheck::Missing(s),
+            s => TemplateCheck::Unknown(format!("HTTP {s}")),
+        },
+        Err(e) => {
+            TemplateCheck::Unknown(crate::aws::last_cause(&crate::aws::error_chain(&e)).to_string())
+        }
+    }
+}
+
+/// The template check's verdict for `template` at `url`: an error for a
+/// template that does not exist, else a warning when it could not be checked.
+pub fn template_verdict(
+    template: &str,
+    url: &str,
+    check: &TemplateCheck,
+) -> Result<Option<String>> {
+    match check {
+        TemplateCheck::Found => Ok(None),
+        TemplateCheck::Missing(status) => bail!(
+            "template {template} does not exist: {url} answers HTTP {status}. Choose a template at \
+             https://www.tooplate.com/ and set [template] id and slug in deploy.toml to the number \
+             and name of its download (e.g. id = 2137, slug = \"barista_cafe\" for \
+             2137_barista_cafe.zip)"
+        ),
+        TemplateCheck::Unknown(why) => Ok(Some(format!(
+            "could not check template {template} from this machine ({why}); the web servers \
+             download it from {url} themselves"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_that_does_not_exist_is_not_called_a_network_outage() {
+        let m = unreachable("us-east-9", None, "dns error");
+        assert!(m.contains("us-east-9: it is not an AWS region"), "{m}");
+        assert!(!m.contains("internet"), "{m}");
+        let m = unreachable("eu-west-1", None, "dns error");
+        assert!(
+            m.contains("could not reach AWS at sts.eu-west-1.amazonaws.com"),
+            "{m}"
+        );
+        // With an endpoint of one's own, the endpoint is what failed.
+        let m = unreachable("us-east-9", Some("http://127.0.0.1:9".into()), "refused");
+        assert!(
+            m.contains("could not reach AWS at http://127.0.0.1:9 (refused)"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_missing_template_stops_and_an_unchecked_one_warns() {
+        let url = "https://www.tooplate.com/zip-templates/21370_x.zip";
+        let e = template_verdict("21370_x", url, &TemplateCheck::Missing(404)).unwrap_err();
+        assert!(
+            e.to_string().contains("template 21370_x does not exist"),
+            "{e}"
+        );
+        let w = template_verdict("2137_b", url, &TemplateCheck::Unknown("dns".into()))
+            .unwrap()
+            .unwrap();
+        assert!(w.contains("could not check template 2137_b"), "{w}");
+        assert_eq!(
+            template_verdict("2137_b", url, &TemplateCheck::Found).unwrap(),
+            None
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! Progress on stderr: one spinner line per step with its elapsed time when
 //! stderr is a terminal (indicatif), plain timestamped lines otherwise (CI,
 //! pipes). Log lines from `tracing` go through [`LogWriter`], which suspends the
-//! bars so they do not tear.
+//! bars so they do not tear. Every step's end is kept ([`Progress::close`]):
+//! when a run stops early (an error, Ctrl-C, SIGTERM) the history is printed
+//! as plain lines, each step as it ended, the unfinished ones `interrupted`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,15 @@ struct Inner {
     multi: Option<MultiProgress>,
     start: Instant,
     quiet: bool,
+    /// Every step started: its name and how it ended (`None`: not yet).
+    history: Mutex<Vec<(String, Option<String>)>>,
+    /// [`Progress::close`] ran: lines are plain from then on.
+    closed: std::sync::atomic::AtomicBool,
 }
+
+/// What an unfinished step says when the run stops (not a state of what it
+/// was working on: "stopped" would read like an instance's).
+pub const INTERRUPTED: &str = "interrupted";
 
 impl Progress {
     /// Spinners when stderr is a terminal, plain lines otherwise.
@@ -30,6 +40,8 @@ impl Progress {
                 multi,
                 start: Instant::now(),
                 quiet,
+                history: Mutex::new(Vec::new()),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -41,7 +53,79 @@ impl Progress {
                 multi: None,
                 start: Instant::now(),
                 quiet: false,
+                history: Mutex::new(Vec::new()),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }),
+        }
+    }
+
+    fn history(&self) -> std::sync::MutexGuard<'_, Vec<(String, Option<String>)>> {
+        self.inner.history.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn ended(&self, index: usize, how: String) {
+        if let Some(entry) = self.history().get_mut(index) {
+            entry.1.get_or_insert(how);
+        }
+    }
+
+    /// What the steps that ended report they changed ("key pair: created
+    /// x"), in order: what a failed run had already done.
+    pub fn changes(&self) -> Vec<String> {
+        let done = [
+            "created",
+            "updated",
+            "replaced",
+            "deleted",
+            "launched",
+            "registered",
+        ];
+        self.history()
+            .iter()
+            .filter_map(|(name, how)| {
+                let how = how.as_deref()?;
+                done.iter()
+                    .any(|w| how.starts_with(w))
+                    .then(|| format!("{name}: {how}"))
+            })
+            .collect()
+    }
+
+    /// The run stops early: on a terminal the bars are cleared and every
+    /// step is printed as it ended (the unfinished ones [`INTERRUPTED`]), so
+    /// nothing that happened is lost from the screen; in plain mode only the
+    /// unfinished steps get their line.
+    pub fn close(&self) {
+        if self.inner.quiet {
+            return;
+        }
+        if self
+            .inner
+            .closed
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let history = self.history().clone();
+        let mut out = std::io::stderr().lock();
+        match &self.inner.multi {
+            Some(m) => {
+                let _ = m.clear();
+                m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                for (name, how) in &history {
+                    let how = how.as_deref().unwrap_or(INTERRUPTED);
+                    let _ = writeln!(out, "  {name:<22} {how}");
+                }
+            }
+            None => {
+                let secs = self.elapsed().as_secs_f64();
+                for (name, _) in history.iter().filter(|(_, how)| how.is_none()) {
+                    let _ = writeln!(out, "[{secs:6.1}s] {name}: {INTERRUPTED}");
+                }
+            }
+        }
+        for entry in self.history().iter_mut() {
+            entry.1.get_or_insert_with(|| INTERRUPTED.to_string());
         }
     }
 
@@ -62,21 +146,44 @@ impl Progress {
             b.enable_steady_tick(Duration::from_millis(120));
             b
         });
+        let index = {
+            let mut h = self.history();
+            h.push((name.to_string(), None));
+            h.len() - 1
+        };
         Step {
             name: name.to_string(),
             bar,
             progress: self.clone(),
             last: Mutex::new(String::new()),
             start: Instant::now(),
+            index,
+            finished: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// Prints a line above the bars (or plainly).
+    /// A line that is printed even when quiet (plainly, then): who a
+    /// command acts as.
+    pub fn note(&self, line: &str) {
+        match self.inner.quiet {
+            true => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
+            false => self.println(line),
+        }
+    }
+
+    /// A line above the steps (with the elapsed time when not on a terminal);
+    /// nothing when quiet.
     pub fn println(&self, line: &str) {
         if self.inner.quiet {
             return;
         }
+        let closed = self.inner.closed.load(std::sync::atomic::Ordering::SeqCst);
         match &self.inner.multi {
+            Some(_) if closed => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
             Some(m) => {
                 let _ = m.println(line);
             }
@@ -103,6 +210,8 @@ pub struct Step {
     progress: Progress,
     last: Mutex<String>,
     start: Instant,
+    index: usize,
+    finished: std::sync::atomic::AtomicBool,
 }
 
 impl Step {
@@ -128,25 +237,30 @@ impl Step {
         }
     }
 
-    /// Ends the step with its result.
+    /// Ends the step with its result (and the time it took).
     pub fn done(&self, msg: &str) {
         let secs = self.start.elapsed().as_secs_f64();
+        let line = format!("{msg} (took {secs:.1}s)");
+        self.progress.ended(self.index, line.clone());
+        self.finished
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         match &self.bar {
             Some(b) => {
                 b.set_style(
                     ProgressStyle::with_template("  {prefix:<22.green} {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                b.finish_with_message(format!("{msg} ({secs:.1}s)"));
+                b.finish_with_message(line);
             }
-            None => self
-                .progress
-                .println(&format!("{}: {msg} ({secs:.1}s)", self.name)),
+            None => self.progress.println(&format!("{}: {line}", self.name)),
         }
     }
 
     /// Ends the step with a failure.
     pub fn fail(&self, msg: &str) {
+        self.progress.ended(self.index, format!("failed: {msg}"));
+        self.finished
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         match &self.bar {
             Some(b) => {
                 b.set_style(
@@ -164,10 +278,16 @@ impl Step {
 
 impl Drop for Step {
     fn drop(&mut self) {
-        if let Some(b) = &self.bar {
-            if !b.is_finished() {
-                b.abandon_with_message("stopped");
-            }
+        if self.finished.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        // Dropped unfinished: the run stopped while it worked.
+        self.progress.ended(self.index, INTERRUPTED.to_string());
+        match &self.bar {
+            Some(b) => b.abandon_with_message(INTERRUPTED),
+            None => self
+                .progress
+                .println(&format!("{}: {INTERRUPTED}", self.name)),
         }
     }
 }

@@ -197,8 +197,11 @@ impl Everywhere {
             if let Some(u) = &d.url {
                 s.push_str(&format!("  site: {u}\n"));
             }
-            if let Some(e) = &d.expiry {
-                s.push_str(&format!("  expires: {e}\n"));
+            if let Some(e) = d.expires {
+                s.push_str(&format!(
+                    "  expires: {}\n",
+                    crate::resources::expiry::describe(e)
+                ));
             }
             s.push_str(&format!(
                 "  remove: {}\n",

@@ -106,8 +106,53 @@ pub async fn run(i: &Inputs<'_>, k: &Known, opts: &ProofOptions) -> Result<Rollo
         }
     }
     retire(i, k, &old).await?;
+    let mut gone = old.instances.clone();
+    if let Servers::Single {
+        old_group: Some(g), ..
+    } = &i.decision.servers
+    {
+        gone.extend(g.members.iter().map(|m| m.id.clone()));
+    }
+    record_retired(i, k, &gone).await;
     out.replaced = old.instances;
     Ok(out)
+}
+
+/// Adds the hours the web servers `ids` ran (retired now) to the load
+/// balancer's record, so "cost so far" keeps counting them. A failure to
+/// write it is only logged: the deploy itself succeeded.
+async fn record_retired(i: &Inputs<'_>, k: &Known, ids: &[String]) {
+    let launched = |id: &String| {
+        i.seen
+            .instances
+            .iter()
+            .chain(k.servers.get().into_iter().flatten())
+            .find(|x| &x.id == id)
+            .and_then(|x| x.launched)
+    };
+    let hours: f64 = ids
+        .iter()
+        .map(|id| crate::cost::hours_since(launched(id)))
+        .sum();
+    let Some(lb) = k.load_balancer.get() else {
+        return;
+    };
+    if hours <= 0.0 {
+        return;
+    }
+    let before = i
+        .seen
+        .load_balancer
+        .ours()
+        .map_or(0.0, |l| l.retired_hours());
+    let total = {
+        let mut mine = k.retired_hours.lock().unwrap_or_else(|e| e.into_inner());
+        *mine += hours;
+        before + *mine
+    };
+    if let Err(e) = crate::resources::loadbalancer::set_retired_hours(i.ctx, &lb.arn, total).await {
+        tracing::warn!("could not record the retired web servers' hours: {e:#}");
+    }
 }
 
 async fn prove(
@@ -122,7 +167,10 @@ async fn prove(
         .target_group
         .get()
         .context("the target group is not known")?;
-    let url = crate::site::url(&lb.dns_name, i.specs.listener.port);
+    let url = crate::site::check_url(
+        &crate::site::url(&lb.dns_name, i.specs.listener.port),
+        opts.resolve,
+    );
     let s = i.progress.step("site");
     s.set("waiting for the health check");
     let watch = crate::site::Watch {
@@ -269,11 +317,16 @@ async fn failed(
     e: anyhow::Error,
 ) -> anyhow::Error {
     let ctx = i.ctx;
-    let who = e
-        .downcast_ref::<crate::site::SiteFailure>()
-        .and_then(|f| f.instance.clone())
-        .filter(|id| new.contains(id))
-        .or_else(|| new.first().cloned());
+    let failure = e.downcast_ref::<crate::site::SiteFailure>();
+    // A failure between here and the load balancer: no boot output says
+    // anything about it.
+    let who = match failure.is_some_and(|f| f.network) {
+        true => None,
+        false => failure
+            .and_then(|f| f.instance.clone())
+            .filter(|id| new.contains(id))
+            .or_else(|| new.first().cloned()),
+    };
     let mut msg = format!("the site check failed: {e:#}");
     if let Some(id) = &who {
         match crate::console::output(ctx, id).await {
@@ -295,6 +348,9 @@ async fn failed(
     }
     let s = i.progress.step("rollback");
     let r = undo(i, k, new, old, &s).await;
+    if r.is_ok() {
+        record_retired(i, k, new).await;
+    }
     match r {
         Ok(()) => {
             s.done(&format!(

@@ -40,8 +40,88 @@ pub enum Answer {
     Marker(Marker),
     /// The web server answered without one: why (HTTP 404, Apache's test page...).
     NoMarker(String),
-    /// No answer a web server gave (connection, timeout, 5xx of the load balancer).
-    Nothing(String),
+    /// No answer a web server gave: the load balancer could not be reached,
+    /// or answered for itself (5xx).
+    Nothing(Miss),
+}
+
+/// Why a request got no answer from a web server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// The name has no address (yet: a new load balancer's DNS name takes a
+    /// few minutes to be known everywhere).
+    Dns,
+    /// The address refused the connection: nothing listens on that port.
+    Refused,
+    /// No answer within the client's timeout: something drops the traffic.
+    Timeout,
+    /// The TLS handshake failed.
+    Tls(String),
+    /// The load balancer itself answered with this 5xx status.
+    Status(u16),
+    /// Anything else, as the HTTP client said it.
+    Other(String),
+}
+
+impl Miss {
+    /// What was tried and what failed, in one clause.
+    pub fn what(&self, url: &str) -> String {
+        let u = reqwest::Url::parse(url).ok();
+        let host = u.as_ref().and_then(|u| u.host_str()).unwrap_or("the site");
+        let port = u
+            .as_ref()
+            .and_then(|u| u.port_or_known_default())
+            .unwrap_or(80);
+        match self {
+            Miss::Dns => format!("DNS has no address for {host}"),
+            Miss::Refused => format!("{host} refused the connection on port {port}"),
+            Miss::Timeout => format!("no answer from {host} on port {port} within 5 s"),
+            Miss::Tls(e) => format!("the TLS handshake with {host} failed ({e})"),
+            Miss::Status(s) => format!("the load balancer answered HTTP {s} for {url}"),
+            Miss::Other(e) => format!("the request to {url} failed ({e})"),
+        }
+    }
+
+    /// What it means, and what to do.
+    pub fn meaning(&self, port: u16) -> String {
+        match self {
+            Miss::Dns => "the load balancer's name is not known to this machine's DNS yet (a new \
+                          name can take a few minutes); check again with `status`, or prove the \
+                          site through an address with --site-address"
+                .into(),
+            Miss::Refused => format!(
+                "nothing listens on port {port} there: the listener is on another port, or \
+                 --site-address names the wrong port"
+            ),
+            Miss::Timeout => format!(
+                "something drops the traffic: the load balancer's security group does not allow \
+                 port {port} from this machine, or this network blocks outgoing port {port}"
+            ),
+            Miss::Tls(_) => "the certificate or the TLS settings do not match the name".into(),
+            Miss::Status(_) => "the load balancer has no healthy web server to send the request \
+                                to, though the target group says they are healthy"
+                .into(),
+            Miss::Other(_) => "the site cannot be reached from this machine".into(),
+        }
+    }
+
+    /// How long the failure may last, with every web server healthy and the
+    /// load balancer active, before it is certain: DNS learns a new name
+    /// within minutes; an active load balancer whose listener exists answers
+    /// at once, so a refusal or a drop that lasts 20 s (a timeout: three
+    /// rounds of 5 s) will last; a 5xx for a healthy target group settles
+    /// within its health check interval.
+    pub fn certain_after(&self) -> Duration {
+        match self {
+            Miss::Dns => Duration::from_secs(300),
+            Miss::Tls(_) => Duration::ZERO,
+            _ => Duration::from_secs(20),
+        }
+    }
+
+    fn same_kind(&self, other: &Miss) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
 }
 
 /// Apache's own page, served when httpd runs without the site.
@@ -62,7 +142,7 @@ pub fn classify(status: u16, body: &str) -> Answer {
             Err(_) => Answer::NoMarker("an answer that is not the marker".into()),
         },
         404 => Answer::NoMarker("HTTP 404: the boot script published no marker".into()),
-        500..=599 => Answer::Nothing(format!("HTTP {status}")),
+        500..=599 => Answer::Nothing(Miss::Status(status)),
         s => Answer::NoMarker(format!("HTTP {s}")),
     }
 }
@@ -74,6 +154,9 @@ pub struct SiteFailure {
     pub reason: String,
     /// The web server it concerns.
     pub instance: Option<String>,
+    /// It is between this machine and the load balancer, not in a web
+    /// server (no boot output says anything about it).
+    pub network: bool,
 }
 
 impl std::fmt::Display for SiteFailure {
@@ -88,6 +171,7 @@ fn failure(reason: String, instance: Option<&str>) -> anyhow::Error {
     SiteFailure {
         reason,
         instance: instance.map(str::to_string),
+        network: false,
     }
     .into()
 }
@@ -194,7 +278,7 @@ pub async fn prove(w: &Watch<'_>, mut on_wait: impl FnMut(&str, Duration)) -> Re
                             ..Default::default()
                         }),
                         Ok((s, _)) => Check::Waiting(format!("HTTP {s}")),
-                        Err(e) => Check::Waiting(e),
+                        Err(e) => Check::Waiting(e.what(w.url)),
                     });
                 }
                 markers(w, client, seen).await
@@ -213,6 +297,9 @@ struct Rounds {
     without_marker: u32,
     /// The template the markers name.
     template: String,
+    /// Since when every answer, with every web server healthy, has been the
+    /// same kind of miss.
+    missing: Option<(std::time::Instant, Miss)>,
 }
 
 /// Why the new web servers are not all healthy yet (`None`: they are), or the
@@ -287,12 +374,17 @@ async fn markers(
     let tries = 2 * (w.current.len() + w.old.len()) + 1;
     let mut seen_no_marker = None;
     let mut last = String::new();
+    let mut answered = false;
+    let mut miss = None;
     let lock = || seen.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..tries {
         let answer = match get(client, &marker_url).await {
             Ok((status, body)) => classify(status, &body),
             Err(e) => Answer::Nothing(e),
         };
+        if !matches!(answer, Answer::Nothing(_)) {
+            answered = true;
+        }
         match answer {
             Answer::Marker(m) if w.old.contains(&m.instance) => {
                 last = format!("{} (being replaced) still answers", m.instance);
@@ -307,7 +399,10 @@ async fn markers(
                 }
             }
             Answer::NoMarker(why) => seen_no_marker = Some(why),
-            Answer::Nothing(why) => last = why,
+            Answer::Nothing(m) => {
+                last = m.what(&marker_url);
+                miss = Some(m);
+            }
         }
         let (proven, template) = {
             let s = lock();
@@ -324,6 +419,7 @@ async fn markers(
             }));
         }
     }
+    unreachable_for_long(w, &marker_url, seen, if answered { None } else { miss })?;
     if let Some(why) = seen_no_marker {
         // Every target is healthy; with no old one left, nothing but this
         // deploy's servers answers. Twice, to be certain.
@@ -357,6 +453,51 @@ async fn markers(
         "{proven} of {} web servers proven{last}",
         w.current.len()
     )))
+}
+
+/// Every web server is healthy, yet no request of this round reached one:
+/// the same kind of miss for longer than it can last is a failure, named
+/// with what was tried and what it means (it concerns no web server: no boot
+/// output is shown for it).
+fn unreachable_for_long(
+    w: &Watch<'_>,
+    url: &str,
+    seen: &std::sync::Mutex<Rounds>,
+    miss: Option<Miss>,
+) -> Result<()> {
+    let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(miss) = miss else {
+        s.missing = None;
+        return Ok(());
+    };
+    let since = match &s.missing {
+        Some((t, m)) if m.same_kind(&miss) => *t,
+        _ => std::time::Instant::now(),
+    };
+    s.missing = Some((since, miss.clone()));
+    if since.elapsed() < miss.certain_after() {
+        return Ok(());
+    }
+    let port = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(80);
+    let via = w
+        .resolve
+        .map(|a| format!(" (sent to {a}, --site-address)"))
+        .unwrap_or_default();
+    Err(SiteFailure {
+        reason: format!(
+            "every web server is healthy, but the site cannot be reached from here: tried \
+             {url}{via} for {} s; {}: {}",
+            since.elapsed().as_secs(),
+            miss.what(url),
+            miss.meaning(port)
+        ),
+        instance: None,
+        network: true,
+    }
+    .into())
 }
 
 /// A marker of a new web server: this deploy's, and `installed`.
@@ -412,6 +553,27 @@ async fn impaired(ctx: &Ctx, ids: &[String]) -> Result<Option<String>> {
     }))
 }
 
+/// The URL the site check requests: the load balancer's, or with
+/// `--site-address IP:PORT` the same name on that PORT (the client sends it
+/// to the IP).
+pub fn check_url(url: &str, resolve: Option<SocketAddr>) -> String {
+    match resolve {
+        Some(addr) => with_port(url, addr.port()),
+        None => url.to_string(),
+    }
+}
+
+/// `url` with its port set to `port`.
+fn with_port(url: &str, port: u16) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_port(Some(port));
+            u.to_string()
+        }
+        Err(_) => url.to_string(),
+    }
+}
+
 fn http_client(url: &str, resolve: Option<SocketAddr>) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -428,15 +590,47 @@ fn http_client(url: &str, resolve: Option<SocketAddr>) -> Result<reqwest::Client
 }
 
 /// One GET: status and body (at most 64 KiB read), or why there was none.
-async fn get(client: &reqwest::Client, url: &str) -> std::result::Result<(u16, String), String> {
+async fn get(client: &reqwest::Client, url: &str) -> std::result::Result<(u16, String), Miss> {
     match client.get(url).send().await {
         Ok(r) => {
             let status = r.status().as_u16();
             let body = r.text().await.unwrap_or_default();
             Ok((status, body.chars().take(64 * 1024).collect()))
         }
-        Err(e) if e.is_timeout() => Err("no answer (timeout)".into()),
-        Err(e) if e.is_connect() => Err("connection refused or unreachable".into()),
-        Err(e) => Err(format!("request failed: {e}")),
+        Err(e) => Err(miss_of(&e)),
+    }
+}
+
+/// What kind of miss a request error is, from its sources (the I/O error's
+/// kind, the resolver's or the TLS library's message).
+fn miss_of(e: &reqwest::Error) -> Miss {
+    if e.is_timeout() {
+        return Miss::Timeout;
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut text = String::new();
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Miss::Refused,
+                std::io::ErrorKind::TimedOut => return Miss::Timeout,
+                _ => {}
+            }
+        }
+        text.push_str(&s.to_string().to_ascii_lowercase());
+        text.push(' ');
+        src = s.source();
+    }
+    if text.contains("dns error")
+        || text.contains("failed to lookup")
+        || text.contains("name or service not known")
+    {
+        Miss::Dns
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        Miss::Tls(crate::aws::last_cause(&crate::aws::error_chain(e)).to_string())
+    } else if text.contains("connection refused") {
+        Miss::Refused
+    } else {
+        Miss::Other(crate::aws::last_cause(&crate::aws::error_chain(e)).to_string())
     }
 }

@@ -44,6 +44,8 @@ pub struct Specs {
     pub ssh: crate::resources::publicip::Spec,
     /// What the web servers' marker says.
     pub marker: crate::site::Expected,
+    /// The template's zip URL the web servers download (checked first).
+    pub template_url: Option<String>,
 }
 
 impl Specs {
@@ -67,6 +69,7 @@ impl Specs {
             count: plan.count,
             ssh: crate::resources::publicip::Spec::new(plan),
             marker: crate::site::Expected::new(plan),
+            template_url: plan.template_url.clone(),
         }
     }
 }

@@ -1,22 +1,11 @@
-//! What deploy prints at the end: the URL, the SSH command, every resource
-//! with what was done to it (the decision's rows, the action applied), the
-//! web servers, the expiry and the cost.
+//! What deploy prints at the end: the URL, the SSH command of every web
+//! server, every resource with what was done to it (the decision's rows, the
+//! action applied), the expiry and the cost.
 
 use serde::Serialize;
 
+use crate::output::Entry;
 use crate::resources::Verb;
-use crate::table::Row;
-
-/// One resource in the summary: the table's row and what deploy did.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResourceReport {
-    /// The resource, as every view names it.
-    #[serde(flatten)]
-    pub row: Row,
-    /// What deploy did: the row's action, applied.
-    #[serde(serialize_with = "applied")]
-    pub outcome: Verb,
-}
 
 /// One web server in the summary.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +18,19 @@ pub struct ServerReport {
     pub public_ip: Option<String>,
     /// Target health in the target group.
     pub health: String,
+    /// The SSH command, when it has a public address.
+    pub ssh_command: Option<String>,
+}
+
+/// What the site check saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SiteReport {
+    /// Whether the site was checked (`--no-site-check`: not).
+    pub checked: bool,
+    /// HTTP status the site's page answered, when it was requested.
+    pub status: Option<u16>,
+    /// The template the web servers' markers say is live.
+    pub live_template: Option<String>,
 }
 
 /// What deploy prints at the end.
@@ -42,31 +44,24 @@ pub struct Summary {
     pub url: String,
     /// Load balancer DNS name.
     pub load_balancer_dns: String,
-    /// Instance id.
-    pub instance_id: String,
-    /// Instance public IP, if it has one.
-    pub public_ip: Option<String>,
-    /// Every web server: id, zone, public IP, target health.
+    /// Every web server: id, zone, public IP, target health, SSH command.
     pub instances: Vec<ServerReport>,
-    /// SSH command, when the instance has a public IP.
-    pub ssh_command: Option<String>,
     /// The CIDR SSH is open to, or `None` when detection failed.
     pub ssh_cidr: Option<String>,
-    /// The AWS account.
-    pub account: String,
-    /// Every resource and what was done.
-    pub resources: Vec<ResourceReport>,
+    /// Every resource and what was done (the plan's rows, applied).
+    pub resources: Vec<Entry>,
+    /// How many rows each action has.
+    pub totals: crate::output::Totals,
     /// Instances of an earlier template taken out of service and terminated.
     pub replaced: Vec<String>,
-    /// HTTP status the site answered, when it was checked.
-    pub site_status: Option<u16>,
-    /// The template the web servers' markers say is live, when checked.
-    pub live_template: Option<String>,
+    /// What the site check saw.
+    pub site: SiteReport,
     /// When the load balancer and web servers are deleted (UTC, RFC 3339), or
     /// `None` with `expires_after = "off"`.
     pub expires_at: Option<String>,
-    /// The same in local time, with how to keep the site.
-    pub expiry: Option<String>,
+    /// The same, for the text.
+    #[serde(skip)]
+    pub expires: Option<chrono::DateTime<chrono::Utc>>,
     /// What the running deployment costs per hour.
     pub cost: crate::cost::Estimate,
     /// What it has cost since it was created.
@@ -81,28 +76,37 @@ impl Summary {
     pub fn to_text(&self, cleanup: &str) -> String {
         let mut s = String::new();
         s.push_str(&format!("Site:     {}\n", self.url));
-        s.push_str(&format!(
-            "Instance: {}{}\n",
-            self.instance_id,
-            self.public_ip
+        for (n, i) in self.instances.iter().enumerate() {
+            let label = if n == 0 { "Servers:" } else { "" };
+            let ip = i
+                .public_ip
                 .as_ref()
-                .map(|ip| format!(" ({ip})"))
-                .unwrap_or_default()
-        ));
-        match &self.ssh_command {
-            Some(c) if self.ssh_cidr.is_some() => s.push_str(&format!("SSH:      {c}\n")),
-            Some(c) => s.push_str(&format!("SSH:      {c}  (no SSH rule: see warnings)\n")),
-            None => s.push_str("SSH:      the instance has no public IP\n"),
+                .map(|ip| format!(" {ip}"))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "{label:<9} {} ({}{ip}, {})\n",
+                i.id, i.zone, i.health
+            ));
+        }
+        for (n, i) in self.instances.iter().enumerate() {
+            let label = if n == 0 { "SSH:" } else { "" };
+            match (&i.ssh_command, &self.ssh_cidr) {
+                (Some(c), Some(_)) => s.push_str(&format!("{label:<9} {c}\n")),
+                (Some(c), None) => {
+                    s.push_str(&format!("{label:<9} {c}  (no SSH rule: see warnings)\n"))
+                }
+                (None, _) => s.push_str(&format!("{label:<9} {} has no public IP\n", i.id)),
+            }
         }
         s.push_str("\nResources:\n");
         for r in &self.resources {
             // ARNs shortened to their resource part (the JSON keeps them whole).
-            let changed = r.outcome != Verb::Keep && !r.row.detail.is_empty();
+            let changed = r.action != Verb::Keep && !r.row.detail.is_empty();
             s.push_str(&format!(
                 "  {:<15} {:<28} {:<8} {}{}\n",
                 r.row.kind,
                 r.row.name,
-                r.outcome.done(),
+                r.action.done(),
                 r.row.short_id(),
                 if changed {
                     format!(" ({})", r.row.detail)
@@ -111,6 +115,7 @@ impl Summary {
                 }
             ));
         }
+        s.push_str(&format!("  ({})\n", self.totals.to_past_line()));
         for w in &self.warnings {
             s.push_str(&format!("\nwarning: {w}\n"));
         }
@@ -120,7 +125,7 @@ impl Summary {
                 self.replaced.join(", ")
             ));
         }
-        match (self.site_status, &self.live_template) {
+        match (self.site.status, &self.site.live_template) {
             (Some(code), Some(t)) => s.push_str(&format!(
                 "\nLive: template {t} on every web server (their markers say so); the site answered HTTP {code}.\n"
             )),
@@ -130,7 +135,7 @@ impl Summary {
                  instance installs the template.\n",
             ),
         }
-        match &self.expiry {
+        match self.expires.map(crate::resources::expiry::describe) {
             Some(e) => s.push_str(&format!("Expires:  {e}\n")),
             None => s.push_str("Expires:  never (expires_after = \"off\"): remember cleanup\n"),
         }
@@ -141,11 +146,4 @@ impl Summary {
         ));
         s
     }
-}
-
-fn applied<S: serde::Serializer>(v: &Verb, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(match v {
-        Verb::Keep => "existing",
-        other => other.done(),
-    })
 }

@@ -174,7 +174,8 @@ pub struct Row {
     pub kind: &'static str,
     /// Name.
     pub name: String,
-    /// AWS id or ARN (empty when it does not exist yet).
+    /// AWS id or ARN (empty when it does not exist yet: `null` in JSON).
+    #[serde(serialize_with = "crate::output::empty_as_null")]
     pub id: String,
     /// State, or what changes and why.
     pub detail: String,
@@ -240,7 +241,8 @@ pub enum Servers {
         group: autoscaling::Action,
         /// The group's members kept, and their tag changes.
         members: Vec<(Instance, TagDrift)>,
-        /// Members rolled out: retired once the new ones are proven.
+        /// Members retired: rolled out (once the new ones are proven) or
+        /// beyond a smaller `count`.
         rolled: Vec<Instance>,
         /// Single instances of an earlier `count = 1`: they go once the group
         /// serves.
@@ -336,9 +338,9 @@ fn decide_fleet(s: &Specs, o: &Observed) -> Servers {
     };
     let tg = o.target_group.ours().map(|t| t.arn.as_str());
     let group = autoscaling::decide(&s.fleet, &o.fleet, version.as_deref(), tg);
-    let rolled_ids: &[String] = match &group {
-        autoscaling::Action::Update(c) => &c.roll,
-        _ => &[],
+    let rolled_ids: Vec<String> = match &group {
+        autoscaling::Action::Update(c) => c.roll.iter().chain(&c.shrink).cloned().collect(),
+        _ => Vec::new(),
     };
     let member = |id: &str| o.instances.iter().find(|i| i.id == id);
     let ids: Vec<&str> = o
@@ -380,6 +382,20 @@ impl Decision {
             }
         }
         out
+    }
+
+    /// Whether a web server is launched from the template: a new instance,
+    /// or a new launch template (version).
+    pub fn launches(&self) -> bool {
+        match &self.servers {
+            Servers::Single { single, .. } => {
+                matches!(single.action, instance::Action::Launch(_))
+            }
+            Servers::Fleet { template, .. } => matches!(
+                template,
+                launchtemplate::Action::Create(_) | launchtemplate::Action::NewVersion(..)
+            ),
+        }
     }
 
     /// The rows: one per resource the decision touches or keeps, in table
@@ -520,13 +536,33 @@ impl Decision {
                     };
                     out.push(row(Kind::Target, &i.id, Verb::Keep, d));
                 }
+                // What the group launches: known by id only once it did.
+                for _ in 0..group.launches(&s.fleet, g) {
+                    let d = format!("launched by {}", s.fleet.name);
+                    out.push(row(Kind::Instance, "", Verb::Create, d));
+                    let d = format!("registered by {}", s.fleet.name);
+                    out.push(row(Kind::Target, "", Verb::Create, d));
+                }
+                let shrunk = |id: &str| match group {
+                    autoscaling::Action::Update(c) => c.shrink.iter().any(|x| x == id),
+                    _ => false,
+                };
                 for i in rolled {
-                    let d = "the new template's instances take its place".to_string();
+                    let d = match shrunk(&i.id) {
+                        true => format!("count = {}: the group keeps {}", s.count, s.count),
+                        false => "the new template's instances take its place".to_string(),
+                    };
                     out.push(row(Kind::Instance, &i.id, Verb::Delete, d));
+                    let d = format!("deregistered from {}", s.target_group.name);
+                    out.push(row(Kind::Target, &i.id, Verb::Delete, d));
                 }
                 for i in singles {
                     let d = format!("{} takes its place", s.fleet.name);
                     out.push(row(Kind::Instance, &i.id, Verb::Delete, d));
+                    if o.targets.iter().any(|t| t.id == i.id) {
+                        let d = format!("deregistered from {}", s.target_group.name);
+                        out.push(row(Kind::Target, &i.id, Verb::Delete, d));
+                    }
                 }
             }
         }
@@ -534,8 +570,7 @@ impl Decision {
 
     fn expiry_rows(&self, s: &Specs, ids: &Ids, out: &mut Vec<Planned>) {
         let e = &self.expiry;
-        let at =
-            e.at.map(|t| format!("at {}", t.format("%Y-%m-%d %H:%M UTC")));
+        let at = e.at.map(|t| format!("at {}", expiry::when(t)));
         let parts = [
             (Kind::ExpiryRole, &e.role, String::new()),
             (Kind::ScheduleGroup, &e.group, String::new()),
@@ -660,7 +695,7 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
         (Kind::ServersSchedule, &e.servers),
     ] {
         if let Some(sched) = found {
-            let d = format!("at {}", sched.at.format("%Y-%m-%d %H:%M UTC"));
+            let d = format!("at {}", expiry::when(sched.at));
             add(kind, &kind.name(s), &kind.name(s), d);
         }
     }
@@ -696,6 +731,7 @@ mod tests {
         let who = crate::aws::Identity {
             account: "123456789012".into(),
             arn: "arn:aws:iam::123456789012:user/me".into(),
+            credentials: "test".into(),
         };
         Specs::new(&plan, "us-east-1", &who, false)
     }

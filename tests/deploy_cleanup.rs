@@ -32,7 +32,7 @@ async fn deploy_twice_then_cleanup_twice() {
     let first = d.deploy(&["--json"]).ok();
     let summary = first.json();
     for r in summary["resources"].as_array().unwrap() {
-        assert_ne!(r["outcome"], "existing", "first deploy found {r}");
+        assert_eq!(r["action"], "create", "first deploy found {r}");
     }
 
     // key pair: tagged, private key saved 0400
@@ -227,8 +227,8 @@ async fn deploy_twice_then_cleanup_twice() {
         summary["url"],
         format!("http://{}/", lb.dns_name().unwrap())
     );
-    assert_eq!(summary["instance_id"], inst.instance_id().unwrap());
-    let ssh_cmd = summary["ssh_command"].as_str().unwrap();
+    assert_eq!(summary["instances"][0]["id"], inst.instance_id().unwrap());
+    let ssh_cmd = summary["instances"][0]["ssh_command"].as_str().unwrap();
     assert!(ssh_cmd.starts_with("ssh -i "));
     assert!(ssh_cmd.contains(&d.pem().display().to_string()));
     assert!(ssh_cmd.ends_with(&format!("ec2-user@{}", inst.public_ip_address().unwrap())));
@@ -238,8 +238,8 @@ async fn deploy_twice_then_cleanup_twice() {
     let second = d.deploy(&["--json"]).ok().json();
     for r in second["resources"].as_array().unwrap() {
         let moves = r["kind"] == "schedule";
-        let want = if moves { "updated" } else { "existing" };
-        assert_eq!(r["outcome"], want, "second deploy changed {r}");
+        let want = if moves { "update" } else { "keep" };
+        assert_eq!(r["action"], want, "second deploy changed {r}");
     }
     let ids = |s: &serde_json::Value| -> Vec<String> {
         s["resources"]
@@ -409,7 +409,7 @@ async fn ssh_rule_follows_a_changed_address_and_failed_detection_adds_none() {
         .find(|x| x["name"] == "move-web-sg")
         .unwrap()
         .clone();
-    assert_eq!(web["outcome"], "updated");
+    assert_eq!(web["action"], "update");
     assert_eq!(ssh_cidrs().await, vec!["198.51.100.2/32"]);
 
     // A dead IP service: a warning, and the existing rule is kept as it is.
@@ -434,7 +434,15 @@ async fn failed_ip_detection_opens_no_ssh() {
     );
     let r = d.deploy(&["--json"]).ok().json();
     assert!(r["ssh_cidr"].is_null());
-    assert!(r["warnings"][0].as_str().unwrap().contains("no SSH rule"));
+    let warning = r["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("no SSH rule"));
+    // One short sentence with the service and the cause, not an error chain.
+    assert!(warning.contains("127.0.0.1: "), "{warning}");
+    assert!(
+        warning.len() < 300,
+        "{} characters: {warning}",
+        warning.len()
+    );
     let groups = aws.groups().await;
     for g in &groups {
         for p in g.ip_permissions() {

@@ -11,7 +11,8 @@ use common::*;
 
 /// `(kind, name)` -> `(action, detail)` of a `--plan --json`.
 fn plan_rows(plan: &serde_json::Value) -> BTreeMap<(String, String), (String, String)> {
-    plan.as_array()
+    plan["resources"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|r| {
@@ -259,11 +260,7 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
     let plan = plan_rows(&d.deploy(&["--plan", "--json"]).ok().json());
     for ((kind, n), (a, detail)) in &plan {
         // Every deploy counts the expiry again from now.
-        let want = if kind == "schedule" {
-            "update"
-        } else {
-            "exists"
-        };
+        let want = if kind == "schedule" { "update" } else { "keep" };
         assert_eq!(a, want, "{kind} {n}: {detail}");
     }
     assert!(row(&plan, "security group", &lb_sg)
@@ -299,7 +296,7 @@ fn ids(rows: &serde_json::Value) -> Vec<(String, String, String)> {
             (
                 r["kind"].as_str().unwrap().to_string(),
                 r["name"].as_str().unwrap().to_string(),
-                r["id"].as_str().unwrap().to_string(),
+                r["id"].as_str().unwrap_or_default().to_string(),
             )
         })
         .collect();
@@ -462,15 +459,19 @@ async fn same_rows(count: usize) {
     assert_eq!(kinds, want);
     assert!(rows.iter().all(|r| !r.2.is_empty()), "{rows:#?}");
     assert_eq!(ids(&status["resources"]), rows, "status vs summary");
-    assert_eq!(ids(&plan), rows, "--plan vs summary");
-    assert_eq!(ids(&cleanup_plan), rows, "cleanup --plan vs summary");
+    assert_eq!(ids(&plan["resources"]), rows, "--plan vs summary");
+    assert_eq!(
+        ids(&cleanup_plan["resources"]),
+        rows,
+        "cleanup --plan vs summary"
+    );
     assert_eq!(ids(&report["resources"]), rows, "cleanup report vs summary");
     assert!(
         report["resources"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|r| r["result"] == "deleted"),
+            .all(|r| r["action"] == "delete"),
         "{report}"
     );
     assert_eq!(in_aws(&aws).await, Vec::new(), "left after cleanup");

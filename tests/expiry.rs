@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use chrono::{DateTime, Utc};
 use common::*;
 
@@ -72,20 +70,9 @@ async fn schedules(aws: &Aws, group: &str) -> Vec<Schedule> {
 }
 
 fn run_schedules(moto: &Moto, group: &str) -> String {
-    let out = Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/run_schedule.py"
-        ))
-        .args(["--endpoint", &moto.endpoint(), "--group", group])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
+    let endpoint = moto.endpoint();
+    let args = ["--endpoint", endpoint.as_str(), "--group", group];
+    script("tests/support/run_schedule.py", &args).ok().stdout
 }
 
 async fn role_exists(aws: &Aws, region: &str) -> bool {
@@ -144,13 +131,21 @@ async fn schedules_delete_the_costly_parts_at_the_expiry_and_follow_each_deploy(
     );
     assert_eq!(
         s[1].input["InstanceIds"],
-        serde_json::json!([first["instance_id"]])
+        serde_json::json!([first["instances"][0]["id"]])
     );
-    // The summary says when, in local time, and how to keep the site.
-    let text = first["expiry"].as_str().unwrap();
+    // The JSON says when (RFC 3339, UTC); the text says it the one way the
+    // rows do, how long until then, and how to keep the site.
+    let at = first["expires_at"].as_str().unwrap();
+    assert!(at.ends_with('Z') && at.len() == 20, "{at}");
+    let text = d.run(env!("CARGO_BIN_EXE_status"), &[]).ok().stdout;
+    let line = text.lines().find(|l| l.starts_with("Expires:")).unwrap();
+    let when = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string();
     assert!(
-        text.contains("deploy again") && text.contains("\"off\""),
-        "{text}"
+        line.contains(&when) && line.contains("deploy again") && line.contains("\"off\""),
+        "{line}"
     );
     let st = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
     assert_eq!(st["expires_at"], first["expires_at"]);
@@ -173,9 +168,9 @@ async fn schedules_delete_the_costly_parts_at_the_expiry_and_follow_each_deploy(
     let s2 = schedules(&aws, group).await;
     assert_eq!(
         s2[1].input["InstanceIds"],
-        serde_json::json!([second["instance_id"]])
+        serde_json::json!([second["instances"][0]["id"]])
     );
-    assert_ne!(second["instance_id"], first["instance_id"]);
+    assert_ne!(second["instances"][0]["id"], first["instances"][0]["id"]);
     let off = (s2[0].at - (Utc::now() + chrono::Duration::hours(8)))
         .num_seconds()
         .abs();
@@ -285,6 +280,24 @@ async fn a_deploy_that_fails_after_making_the_load_balancer_leaves_it_an_expiry(
         "{}",
         r.stderr
     );
+    // What this run had already changed, before what exists.
+    let changed = r
+        .stderr
+        .find("This run changed:")
+        .expect("no list of changes");
+    assert!(
+        r.stderr[changed..].contains("load balancer: created halfway-alb"),
+        "{}",
+        r.stderr
+    );
+    // status says the load balancer answers nothing: no web server behind it.
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &[]).ok().stdout;
+    assert!(
+        st.contains(
+            "load balancer active, but no web server is registered: the site cannot answer"
+        ),
+        "{st}"
+    );
     let lbs = aws.load_balancers().await;
     assert_eq!(lbs.len(), 1);
     let s = schedules(&aws, "sitedeploy-halfway").await;
@@ -319,7 +332,7 @@ async fn a_role_left_without_its_policy_is_repaired_and_cleanup_still_deletes_it
         .await
         .unwrap();
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
-    let role = plan
+    let role = plan["resources"]
         .as_array()
         .unwrap()
         .iter()

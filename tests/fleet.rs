@@ -98,7 +98,7 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
 
     // --plan first: the group and its template are to be created.
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
-    let kinds: Vec<(&str, &str)> = plan
+    let kinds: Vec<(&str, &str)> = plan["resources"]
         .as_array()
         .unwrap()
         .iter()
@@ -132,7 +132,7 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
         "{summary}"
     );
     assert!(
-        summary["cost"]["parts"][0][0]
+        summary["cost"]["parts"][0]["item"]
             .as_str()
             .unwrap()
             .starts_with("3 x t3.micro"),
@@ -161,11 +161,11 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
     let again = d.deploy(&["--json"]).ok().json();
     for r in again["resources"].as_array().unwrap() {
         let want = if r["kind"] == "schedule" {
-            "updated"
+            "update"
         } else {
-            "existing"
+            "keep"
         };
-        assert_eq!(r["outcome"], want, "{r}");
+        assert_eq!(r["action"], want, "{r}");
     }
     assert_eq!(live_ids(&aws.live_instances().await), members);
 
@@ -175,7 +175,8 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
     std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
     assert!(
-        plan.as_array()
+        plan["resources"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|r| r["kind"] == "launch template" && r["action"] == "update"),
@@ -219,7 +220,7 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
     assert_eq!(now.len(), 1, "{now:?}");
     assert_eq!(
         registered(&aws).await,
-        vec![single["instance_id"].as_str().unwrap().to_string()]
+        vec![single["instances"][0]["id"].as_str().unwrap().to_string()]
     );
 
     // 1 -> 3 again, then cleanup leaves nothing.
@@ -237,9 +238,13 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
     for kind in ["launch template", "Auto Scaling group"] {
         assert!(
-            plan.as_array().unwrap().iter().any(|r| r["kind"] == kind
-                && r["action"] == "update"
-                && r["detail"].as_str().unwrap().contains("tag Project=fleet")),
+            plan["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == kind
+                    && r["action"] == "update"
+                    && r["detail"].as_str().unwrap().contains("tag Project=fleet")),
             "{kind}: {plan}"
         );
     }
@@ -282,7 +287,7 @@ async fn three_web_servers_in_a_group_rolled_resized_and_removed() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r["kind"] == "Auto Scaling group" && r["result"] == "deleted"),
+            .any(|r| r["kind"] == "Auto Scaling group" && r["action"] == "delete"),
         "{report}"
     );
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));

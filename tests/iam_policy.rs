@@ -1,6 +1,8 @@
 //! config/iam-policy.json allows every AWS operation the code calls, and the
 //! destructive ones only on resources tagged ManagedBy=sitedeploy.
 
+mod common;
+
 use std::path::Path;
 
 /// `ctx.ec2 . describe_key_pairs()` -> ("ec2", "DescribeKeyPairs"), for every
@@ -231,22 +233,9 @@ fn a_misspelled_condition_key_is_refused() {
             text.len()
         ));
         std::fs::write(&file, text).unwrap();
-        let python = root.join(".venv/bin/python");
-        let python = if python.exists() {
-            python
-        } else {
-            "python3".into()
-        };
-        let out = std::process::Command::new(python)
-            .arg(root.join("tests/support/iam_eval.py"))
-            .arg("validate")
-            .arg(&file)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-        )
+        let args = [std::ffi::OsStr::new("validate"), file.as_os_str()];
+        let r = common::script("tests/support/iam_eval.py", &args);
+        (r.code == 0, r.stdout)
     };
     let (ok, out) = validate(&text);
     assert!(ok, "the policy itself: {out}");

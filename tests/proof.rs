@@ -67,9 +67,9 @@ async fn the_real_marker_is_accepted_and_the_summary_names_the_live_template() {
     let (r, _) = deploy_with(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j = r.json();
-    assert_eq!(j["live_template"], "2137_barista_cafe", "{j}");
-    assert_eq!(j["site_status"], 200, "{j}");
-    let id = j["instance_id"].as_str().unwrap();
+    assert_eq!(j["site"]["live_template"], "2137_barista_cafe", "{j}");
+    assert_eq!(j["site"]["status"], 200, "{j}");
+    let id = j["instances"][0]["id"].as_str().unwrap();
     assert!(
         r.stderr
             .contains(&format!("{id} serves template 2137_barista_cafe")),
@@ -237,7 +237,7 @@ async fn a_failing_new_template_leaves_the_old_web_server_serving() {
     let d = Deployment::simple(&moto.endpoint(), "swap", &ip);
     let (r, _) = deploy_with(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let old = r.json()["instance_id"].as_str().unwrap().to_string();
+    let old = r.json()["instances"][0]["id"].as_str().unwrap().to_string();
 
     let changed = config_text("swap", &ip.url(), "")
         .replace("id = 2137", "id = 2121")
@@ -315,12 +315,12 @@ async fn old_web_servers_drain_before_they_are_terminated() {
     let d = Deployment::simple(&proxy.endpoint(), "drain", &ip);
     let (r, _) = deploy_with(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let old = r.json()["instance_id"].as_str().unwrap().to_string();
+    let old = r.json()["instances"][0]["id"].as_str().unwrap().to_string();
     let changed = config_text("drain", &ip.url(), "").replace("barista_cafe", "coffee_shop");
     std::fs::write(d.dir.join("deploy.toml"), changed).unwrap();
     let (r, _) = deploy_with(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["live_template"], "2137_coffee_shop");
+    assert_eq!(r.json()["site"]["live_template"], "2137_coffee_shop");
 
     let stats = proxy.stats();
     let requests = stats["requests"].as_array().unwrap();
@@ -409,7 +409,7 @@ async fn logs_prints_and_follows_the_boot_output() {
     );
     let once = d.run(env!("CARGO_BIN_EXE_logs"), &["--json"]).ok().json();
     assert!(
-        once[0]["output"]
+        once["instances"][0]["output"]
             .as_str()
             .unwrap()
             .ends_with("sitedeploy: done\n"),
@@ -427,7 +427,7 @@ async fn a_fleet_rolls_back_when_its_new_template_fails() {
     let d = Deployment::new(&moto.endpoint(), "herd", &two);
     let (r, _) = deploy_with(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["live_template"], "2137_barista_cafe");
+    assert_eq!(r.json()["site"]["live_template"], "2137_barista_cafe");
     let aws = Aws::new(&moto.endpoint()).await;
     let mut old: Vec<String> = aws
         .live_instances()
@@ -523,4 +523,63 @@ async fn logs_of_an_instance_type_without_latest_output() {
         "Latest was never refused: {stats}"
     );
     d.cleanup(&["--yes"]).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_that_cannot_be_reached_says_what_was_tried_and_stops_early() {
+    // Every target is healthy, but nothing listens where the check goes:
+    // certain within about 20 s, said with the URL, the port, the kind of
+    // failure and what it means, and no boot output (it says nothing of it).
+    let moto = Moto::start();
+    let proxy = Proxy::start(
+        &moto,
+        &serde_json::json!({ "console_lines": console() }).to_string(),
+    );
+    let ip = IpService::start(MY_IP);
+    let d = Deployment::simple(&proxy.endpoint(), "unreached", &ip);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let start = Instant::now();
+    let r = d.run_env(
+        env!("CARGO_BIN_EXE_deploy"),
+        &["--site-address", &addr.to_string()],
+        &[CHECK],
+    );
+    let took = start.elapsed();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(took < Duration::from_secs(90), "took {took:?}");
+    let port = addr.port();
+    for part in [
+        "every web server is healthy, but the site cannot be reached from here",
+        &format!("unreached-alb-1.us-east-1.elb.amazonaws.com:{port}/sitedeploy.json"),
+        &format!("refused the connection on port {port}"),
+        "nothing listens on port",
+        "--site-address",
+    ] {
+        assert!(r.stderr.contains(part), "{part:?} not in\n{}", r.stderr);
+    }
+    assert!(
+        !r.stderr.contains("boot output"),
+        "boot output shown for a network failure:\n{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_site_address_port_is_used_whatever_the_listeners_port() {
+    // The walk-through's port change: the listener moves to 8080, and
+    // --site-address IP:PORT still sends the check to PORT.
+    let moto = Moto::start();
+    let ip = IpService::start(MY_IP);
+    let site = FakeSite::start(&moto, "installed", None);
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "port",
+        &config_text("port", &ip.url(), "[load_balancer]\nport = 8080\n"),
+    );
+    let (r, took) = deploy_with(&d, &site, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert_eq!(r.json()["site"]["status"], 200, "{}", r.stdout);
 }

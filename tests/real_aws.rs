@@ -231,6 +231,72 @@ async fn a_credential_process_profile_signs_in() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(marker.exists(), "the credential process never ran");
+
+    // The AWS CLI's order: --profile comes before keys in the environment...
+    std::fs::remove_file(&marker).unwrap();
+    let config = ("AWS_CONFIG_FILE", aws_config.to_str().unwrap());
+    let r = d.run_env(
+        env!("CARGO_BIN_EXE_status"),
+        &["--profile", "learner"],
+        &[config],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(marker.exists(), "--profile lost to the environment's keys");
+    assert!(
+        r.stderr
+            .contains("(credentials: profile learner (credential_process))"),
+        "{}",
+        r.stderr
+    );
+    // ... which come before AWS_PROFILE, and the line says so.
+    std::fs::remove_file(&marker).unwrap();
+    let r = d.run_env(
+        env!("CARGO_BIN_EXE_status"),
+        &[],
+        &[config, ("AWS_PROFILE", "learner")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !marker.exists(),
+        "AWS_PROFILE won over the environment's keys"
+    );
+    assert!(
+        r.stderr.contains("credentials: environment variables"),
+        "{}",
+        r.stderr
+    );
+    // A profile that is not defined is an error, keys in the environment or not.
+    for (args, env) in [
+        (vec!["--profile", "nosuch"], vec![config]),
+        (vec![], vec![config, ("AWS_PROFILE", "nosuch")]),
+    ] {
+        let r = d.run_env(env!("CARGO_BIN_EXE_status"), &args, &env);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("AWS profile nosuch")
+                && r.stderr.contains("is not defined")
+                && r.stderr.contains("defined: learner"),
+            "{}",
+            r.stderr
+        );
+    }
+    // Every command says whom it acts as before it acts.
+    for (bin, args) in [
+        (env!("CARGO_BIN_EXE_deploy"), vec!["--plan"]),
+        (env!("CARGO_BIN_EXE_status"), vec![]),
+        (env!("CARGO_BIN_EXE_cleanup"), vec!["--plan"]),
+        (env!("CARGO_BIN_EXE_logs"), vec![]),
+    ] {
+        let r = d.run(bin, &args);
+        assert_eq!(r.code, 0, "{bin}: {}", r.stderr);
+        let first = r.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("account 123456789012 in us-east-1 as arn:")
+                && first.contains("credentials: environment variables"),
+            "{bin}: {}",
+            r.stderr
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -272,7 +338,10 @@ async fn sign_in_problems_are_one_plain_sentence_with_the_fix() {
         &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
     );
     let e = plain_error(&r);
-    assert!(e.contains("AWS profile nosuch is not defined"), "{e}");
+    assert!(
+        e.contains("AWS profile nosuch (--profile) is not defined"),
+        "{e}"
+    );
 
     // No region anywhere.
     std::fs::write(
@@ -523,7 +592,7 @@ async fn the_private_key_is_made_here_and_never_lost() {
     assert!(requests(&proxy.stats(), "CreateKeyPair").is_empty());
     // The key pair matches the file: a second deploy keeps it.
     let r = d.deploy(&["--json"]).ok();
-    assert_eq!(r.json()["resources"][0]["outcome"], "existing");
+    assert_eq!(r.json()["resources"][0]["action"], "keep");
     d.cleanup(&["--yes"]).ok();
 
     // Killed between writing the .pem and importing it: the next run imports
@@ -593,13 +662,13 @@ async fn templates_a_b_a_and_a_stopped_instance() {
         .replace("slug = \"barista_cafe\"", "slug = \"wave_cafe\"")
         .replace("id = 2137", "id = 2121");
     let d = Deployment::new(&moto.endpoint(), "abc", &a);
-    let first = d.deploy(&["--json"]).ok().json()["instance_id"].clone();
+    let first = d.deploy(&["--json"]).ok().json()["instances"][0]["id"].clone();
     std::fs::write(d.dir.join("deploy.toml"), &b).unwrap();
     d.deploy(&[]).ok();
     std::fs::write(d.dir.join("deploy.toml"), &a).unwrap();
     // The client token of A's first launch is answered with its (terminated)
     // instance by AWS; deploy must launch a new one, not report an error.
-    let third = d.deploy(&["--json"]).ok().json()["instance_id"].clone();
+    let third = d.deploy(&["--json"]).ok().json()["instances"][0]["id"].clone();
     assert_ne!(first, third);
     let live = aws.live_instances().await;
     assert_eq!(live.len(), 1);
@@ -614,7 +683,7 @@ async fn templates_a_b_a_and_a_stopped_instance() {
         .await
         .unwrap();
     let r = d.deploy(&["--json"]).ok();
-    assert_eq!(r.json()["instance_id"], third);
+    assert_eq!(r.json()["instances"][0]["id"], third);
     let live = aws.live_instances().await;
     assert_eq!(live.len(), 1);
     assert_eq!(

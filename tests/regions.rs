@@ -97,7 +97,7 @@ async fn all_regions_lists_each_deployment_and_cleanup_by_name_removes_one() {
             assert!(kinds.contains(&k), "{k} missing in {d}");
         }
         // The default stack: about $0.057 an hour.
-        let per_hour = d["cost_per_hour"].as_f64().unwrap();
+        let per_hour = d["cost"]["per_hour"].as_f64().unwrap();
         assert!((per_hour - 0.0568).abs() < 0.001, "{d}");
         assert!(d["cost_so_far"]["dollars"].as_f64().unwrap() >= 0.0, "{d}");
         let age = d["age_hours"].as_f64().unwrap();

@@ -43,6 +43,7 @@ fn specs(plan: &Plan) -> Specs {
     let who = Identity {
         account: "123456789012".into(),
         arn: "arn:aws:iam::123456789012:user/me".into(),
+        credentials: "test".into(),
     };
     Specs::new(plan, "us-east-1", &who, false)
 }

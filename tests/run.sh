@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 source tests/support/venv.sh
 source tests/support/lint_workflows.sh
 for trim in tools/*.trim; do python3 tools/trim_sdk.py --config "$trim" --check; done
-# The test layer's own tests: the IAM evaluator, and the proxy's refusals
-# against a real moto.
+# The test layer's own tests: the IAM evaluator, the JSON schema of every
+# command's --json, and the proxy's refusals against a real moto.
 .venv/bin/python tests/support/iam_eval_test.py
+.venv/bin/python tests/support/check_json_test.py
 .venv/bin/python tests/support/proxy_test.py
 # rustup's default profile has both; a minimal one gets them here.
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then

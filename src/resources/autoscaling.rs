@@ -224,6 +224,10 @@ pub struct Changes {
     /// (all, for a new version): new ones launch beside them, and they go once
     /// the new are proven.
     pub roll: Vec<String>,
+    /// Members beyond a smaller `count` (no roll): retired by this tool,
+    /// deregistered and drained, from the most crowded zones, so the plan
+    /// names them and the rest stay balanced.
+    pub shrink: Vec<String>,
     /// It is not attached to the target group (a target group made anew
     /// beside it): attach it, so its instances are registered.
     pub attach: bool,
@@ -276,6 +280,11 @@ pub fn decide(
         .map(|m| m.id.clone())
         .collect();
     let attach = tg_arn.is_none_or(|arn| !g.target_groups.iter().any(|t| t == arn));
+    // With `max`, members above `count` are the scaling policy's.
+    let shrink = match roll.is_empty() && spec.max.is_none() {
+        true => beyond(g, spec.count),
+        false => Vec::new(),
+    };
     let c = Changes {
         size,
         version: roll.is_empty() && version.is_some_and(|v| g.version != v),
@@ -283,6 +292,7 @@ pub fn decide(
         attach,
         resume: roll.is_empty() && g.suspended.iter().any(|p| p == REBALANCE),
         roll,
+        shrink,
     };
     if c.size.is_none()
         && !c.version
@@ -297,7 +307,39 @@ pub fn decide(
     }
 }
 
+/// The members a group of `count` no longer needs: one at a time from the
+/// zone with the most, the last listed there (ties: the zone listed last).
+fn beyond(g: &Group, count: usize) -> Vec<String> {
+    let mut left: Vec<&Member> = g.members.iter().filter(|m| !m.leaving()).collect();
+    let mut out = Vec::new();
+    while left.len() > count {
+        let in_zone = |z: &str| left.iter().filter(|m| m.zone == z).count();
+        let Some(pick) = left
+            .iter()
+            .enumerate()
+            .max_by_key(|(n, m)| (in_zone(&m.zone), *n))
+            .map(|(n, _)| n)
+        else {
+            break;
+        };
+        out.push(left.remove(pick).id.clone());
+    }
+    out
+}
+
 impl Action {
+    /// How many instances the group launches: `count` for a new group or a
+    /// roll, the difference for a group grown without a roll.
+    pub fn launches(&self, spec: &Spec, found: Option<&Group>) -> usize {
+        let live = |g: &Group| g.members.iter().filter(|m| !m.leaving()).count();
+        match (self, found) {
+            (Action::Create, _) => spec.count,
+            (Action::Update(c), _) if !c.roll.is_empty() => spec.count,
+            (Action::Update(c), Some(g)) if c.size.is_some() => spec.count.saturating_sub(live(g)),
+            _ => 0,
+        }
+    }
+
     /// The plan's verb.
     pub fn verb(&self) -> Verb {
         match self {
@@ -343,6 +385,9 @@ impl Action {
                 }
                 if c.attach {
                     out.push("attach to the target group".to_string());
+                }
+                if !c.shrink.is_empty() {
+                    out.push(format!("retire {}", c.shrink.join(", ")));
                 }
                 if !c.roll.is_empty() {
                     out.push(format!(
@@ -430,6 +475,12 @@ pub async fn apply(
                 attach(ctx, spec, &inputs.target_group.arn).await?;
             }
             let roll = if c.roll.is_empty() {
+                if !c.shrink.is_empty() {
+                    // The minimum first (retiring below it is refused), then
+                    // the chosen members with the capacity decremented.
+                    update(ctx, spec, None, Size::Min).await?;
+                    retire(ctx, &c.shrink).await?;
+                }
                 if c.size.is_some() || c.version {
                     let lt = c.version.then_some(inputs.template);
                     update(ctx, spec, lt, Size::Limits).await?;
@@ -547,6 +598,8 @@ enum Size {
     Limits,
     /// A roll: `desired` instances (old + new), the maximum raised to fit.
     Roll { desired: i32 },
+    /// The spec's minimum alone (before members are retired).
+    Min,
 }
 
 /// One UpdateAutoScalingGroup: its size, and with `lt` the template version it
@@ -565,6 +618,7 @@ async fn update(ctx: &Ctx, spec: &Spec, lt: Option<&LaunchTemplate>, size: Size)
             .max_size(max)
             .set_desired_capacity(spec.max.is_none().then_some(min)),
         Size::Roll { desired } => req.max_size(desired.max(max)).desired_capacity(desired),
+        Size::Min => req.min_size(min),
     };
     req.send()
         .await

@@ -400,15 +400,27 @@ pub fn parse_at(expr: &str) -> Option<DateTime<Utc>> {
         .map(|n| n.and_utc())
 }
 
-/// The expiry as the summary and status say it: local time, and how to keep
-/// the site.
+/// The expiry as the summary and status say it: the time ([`when`]), how
+/// long until then, and how to keep the site.
 pub fn describe(t: DateTime<Utc>) -> String {
-    let local = t.with_timezone(&chrono::Local);
+    let left = (t - Utc::now()).num_minutes().max(0);
     format!(
-        "{} (the load balancer and web servers are deleted then; run deploy again to \
-         push it back, or set expires_after = \"off\" in deploy.toml)",
-        local.format("%Y-%m-%d %H:%M %Z")
+        "{}, in {} h {:02} min (the load balancer and web servers are deleted then; run \
+         deploy again to push it back, or set expires_after = \"off\" in deploy.toml)",
+        when(t),
+        left / 60,
+        left % 60
     )
+}
+
+/// The expiry time as every text view writes it: `2026-12-01 06:08 UTC`.
+pub fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The expiry time as every JSON gives it: RFC 3339, UTC, whole seconds.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn trust_policy(account: &str) -> String {

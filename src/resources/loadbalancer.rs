@@ -62,6 +62,32 @@ pub struct LoadBalancer {
     pub created: Option<i64>,
 }
 
+/// The load balancer's tag that keeps the hours web servers it served ran
+/// before they were retired: what they cost counts in "cost so far" after they
+/// are gone (the only record that outlives them, on any machine).
+pub const RETIRED_KEY: &str = "SitedeployRetiredHours";
+
+impl LoadBalancer {
+    /// Hours of retired web servers ([`RETIRED_KEY`]), 0 when none.
+    pub fn retired_hours(&self) -> f64 {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == RETIRED_KEY)
+            .and_then(|(_, v)| v.parse::<f64>().ok())
+            .filter(|h| h.is_finite() && *h >= 0.0)
+            .unwrap_or(0.0)
+    }
+}
+
+/// Sets [`RETIRED_KEY`] on load balancer `arn` to `hours`.
+pub async fn set_retired_hours(ctx: &Ctx, arn: &str, hours: f64) -> Result<()> {
+    let drift = crate::tags::TagDrift {
+        set: vec![(RETIRED_KEY.to_string(), format!("{hours:.3}"))],
+        remove: Vec::new(),
+    };
+    drift.apply(ctx, crate::tags::Tagger::Elb(arn)).await
+}
+
 fn to_lb(lb: &elbt::LoadBalancer) -> LoadBalancer {
     LoadBalancer {
         arn: lb.load_balancer_arn().unwrap_or_default().to_string(),

@@ -45,11 +45,11 @@ pub enum Verb {
 }
 
 impl Verb {
-    /// The word `--plan` prints.
+    /// The word `--plan` prints (and every `--json` gives as `action`).
     pub fn word(self) -> &'static str {
         match self {
             Verb::Create => "create",
-            Verb::Keep => "exists",
+            Verb::Keep => "keep",
             Verb::Update => "update",
             Verb::Replace => "replace",
             Verb::Delete => "delete",
@@ -57,11 +57,12 @@ impl Verb {
         }
     }
 
-    /// The word the summary prints once the action was applied.
+    /// The same word once the action was applied (deploy's summary,
+    /// cleanup's report).
     pub fn done(self) -> &'static str {
         match self {
             Verb::Create => "created",
-            Verb::Keep => "exists",
+            Verb::Keep => "kept",
             Verb::Update => "updated",
             Verb::Replace => "replaced",
             Verb::Delete => "deleted",

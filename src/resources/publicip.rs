@@ -62,7 +62,16 @@ pub async fn detect(services: &[String], timeout: Duration) -> Result<Ipv4Addr> 
     while let Some(joined) = asks.join_next().await {
         match joined {
             Ok((_, _, Ok(ip))) => return Ok(ip),
-            Ok((i, url, Err(e))) => errors.push((i, format!("{url}: {e:#}"))),
+            Ok((i, url, Err(e))) => {
+                // The host and the innermost cause; the whole chain for -v.
+                tracing::debug!(%url, error = %format!("{e:#}"), "public-IP service failed");
+                let host = reqwest::Url::parse(&url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or(url);
+                let why = format!("{e:#}");
+                errors.push((i, format!("{host}: {}", crate::aws::last_cause(&why))))
+            }
             Err(e) => errors.push((usize::MAX, format!("look-up task failed: {e}"))),
         }
     }

@@ -18,7 +18,7 @@ pub const REGION: &str = "us-east-1";
 /// The address the local public-IP service answers.
 pub const MY_IP: &str = "203.0.113.7";
 
-fn manifest_dir() -> PathBuf {
+pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -209,6 +209,11 @@ pub struct IpService {
 
 impl IpService {
     pub fn start(answer: &'static str) -> IpService {
+        IpService::with_status(200, answer)
+    }
+
+    /// A server answering every request with `status` and `answer`.
+    pub fn with_status(status: u16, answer: &'static str) -> IpService {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
@@ -217,7 +222,7 @@ impl IpService {
                 let mut buf = [0u8; 2048];
                 let _ = s.read(&mut buf);
                 let resp = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
                     answer.len()
                 );
                 let _ = s.write_all(resp.as_bytes());
@@ -334,6 +339,9 @@ impl Deployment {
             // No test reaches the internet: the site check (a DNS look-up of the
             // load balancer's name) runs only where a test points it at a local server.
             .env("SITEDEPLOY_NO_SITE_CHECK", "true")
+            // Nor does the template check (a GET of tooplate.com's zip): the
+            // tests of it give a local URL and unset this.
+            .env("SITEDEPLOY_NO_TEMPLATE_CHECK", "true")
             .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -466,14 +474,44 @@ impl Run {
         self
     }
 
+    /// The command's `--json` output, checked against schema/output.schema.json
+    /// (every JSON a test reads is validated).
+    #[track_caller]
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+        let v = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON ({e}):\n{}\n{}",
                 self.stdout, self.stderr
             )
-        })
+        });
+        assert_valid_json(&self.stdout);
+        v
     }
+}
+
+/// Validates one `--json` output against schema/output.schema.json
+/// (tests/support/check_json.py).
+#[track_caller]
+pub fn assert_valid_json(text: &str) {
+    let mut child = Command::new(python())
+        .arg(manifest_dir().join("tests/support/check_json.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("failed to run check_json.py");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "output does not follow schema/output.schema.json:\n{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// SDK clients pointed straight at the emulator.
@@ -590,23 +628,25 @@ pub fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
 
+/// Runs the repository's Python script `rel` (with the test virtual
+/// environment's Python) with `args`: its exit code and output.
+#[allow(dead_code)]
+pub fn script<S: AsRef<std::ffi::OsStr>>(rel: &str, args: &[S]) -> Run {
+    let out = Command::new(python())
+        .arg(manifest_dir().join(rel))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run {rel}: {e}"));
+    Run::from(out)
+}
+
 /// Runs tests/support/iam_user.py against moto itself (its IAM enforcement on
 /// with a user holding config/iam-policy.json's actions, or `--off`).
 #[allow(dead_code)]
 pub fn iam_user(moto: &Moto, args: &[&str]) -> String {
-    let out = Command::new(python())
-        .arg(manifest_dir().join("tests/support/iam_user.py"))
-        .args(["--endpoint", &moto.raw_endpoint()])
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let mut all = vec!["--endpoint".to_string(), moto.raw_endpoint()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    script("tests/support/iam_user.py", &all).ok().stdout
 }
 
 /// moto's IAM enforcement on, a learner's user holding the repo's policy, and a
@@ -641,20 +681,15 @@ pub fn assert_every_condition_exercised(stats: &serde_json::Value) {
         authorized.len()
     ));
     std::fs::write(&file, serde_json::to_string(authorized).unwrap()).unwrap();
-    let out = Command::new(python())
-        .arg(manifest_dir().join("tests/support/iam_eval.py"))
-        .arg("mutations")
-        .arg(manifest_dir().join("config/iam-policy.json"))
-        .arg("--recorded")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("all caught"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let policy = manifest_dir().join("config/iam-policy.json");
+    let args = [
+        std::ffi::OsStr::new("mutations"),
+        policy.as_os_str(),
+        std::ffi::OsStr::new("--recorded"),
+        file.as_os_str(),
+    ];
+    let r = script("tests/support/iam_eval.py", &args).ok();
+    assert!(r.stdout.contains("all caught"), "{}", r.stdout);
 }
 
 /// moto's IAM enforcement on again (after `iam_user(moto, &["--off"])`).

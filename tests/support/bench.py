@@ -160,6 +160,52 @@ def summarize(name, took, bound, st):
     }
 
 
+class Stack:
+    """moto (through moto_aws.py) behind the proxy with `profile`, a public-IP
+    service, and a scratch directory holding the repository's deploy.toml
+    (with `count` web servers) and userdata/; `env` runs the tool against it.
+    Also used by tools/terminal_demo.py. `close()` stops it all."""
+
+    def __init__(self, profile, count=1):
+        self.moto_port = free_port()
+        moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_aws.py"),
+                                 "-H", "127.0.0.1", "-p", str(self.moto_port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs = [moto]
+        self.work = tempfile.mkdtemp(prefix="sitedeploy-stack-")
+        wait_http(f"http://127.0.0.1:{self.moto_port}/moto-api/")
+        proxy = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "awsproxy.py"), "--upstream",
+             f"http://127.0.0.1:{self.moto_port}", "--config", json.dumps(profile)],
+            stdout=subprocess.PIPE, text=True)
+        self.procs.append(proxy)
+        self.proxy_url = "http://127.0.0.1:" + proxy.stdout.readline().split()[1]
+        ip = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IpHandler)
+        threading.Thread(target=ip.serve_forever, daemon=True).start()
+        ip_url = f"http://127.0.0.1:{ip.server_address[1]}/"
+        shutil.copytree(os.path.join(ROOT, "userdata"), os.path.join(self.work, "userdata"))
+        with open(os.path.join(ROOT, "deploy.toml")) as f:
+            cfg = f.read()
+        cfg = cfg.replace('cidr = "auto"', f'cidr = "auto"\nip_service_url = "{ip_url}"\nip_fallback_url = "{ip_url}"')
+        assert "\ncount = 1\n" in cfg, "deploy.toml lost its count line"
+        cfg = cfg.replace("\ncount = 1\n", f"\ncount = {count}\n")
+        with open(os.path.join(self.work, "deploy.toml"), "w") as f:
+            f.write(cfg)
+        self.env = dict(os.environ, AWS_ENDPOINT_URL=self.proxy_url, AWS_ACCESS_KEY_ID="bench",
+                        AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true",
+                        AWS_CONFIG_FILE=os.path.join(self.work, "none"),
+                        AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.work, "none"),
+                        # no DNS look-up of the emulated load balancer's name,
+                        # no GET of the template (nothing reaches the internet)
+                        SITEDEPLOY_NO_SITE_CHECK="true", SITEDEPLOY_NO_TEMPLATE_CHECK="true")
+        self.env.pop("CARGO", None)
+
+    def close(self):
+        for p in self.procs:
+            p.kill()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moto-server", help="ignored: moto runs through moto_aws.py")
@@ -172,38 +218,11 @@ def main():
         PROFILE["lb_interfaces_hidden"] = True
     bin_dir = os.path.abspath(args.bin_dir)
 
-    moto_port = free_port()
-    moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_aws.py"),
-                             "-H", "127.0.0.1", "-p", str(moto_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs = [moto]
-    work = tempfile.mkdtemp(prefix="sitedeploy-bench-")
+    stack = Stack(PROFILE, args.count)
+    work = stack.work
     try:
-        wait_http(f"http://127.0.0.1:{moto_port}/moto-api/")
-        proxy = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "awsproxy.py"), "--upstream",
-             f"http://127.0.0.1:{moto_port}", "--config", json.dumps(PROFILE)],
-            stdout=subprocess.PIPE, text=True)
-        procs.append(proxy)
-        proxy_url = "http://127.0.0.1:" + proxy.stdout.readline().split()[1]
-        ip = http.server.ThreadingHTTPServer(("127.0.0.1", 0), IpHandler)
-        threading.Thread(target=ip.serve_forever, daemon=True).start()
-        ip_url = f"http://127.0.0.1:{ip.server_address[1]}/"
-
-        shutil.copytree(os.path.join(ROOT, "userdata"), os.path.join(work, "userdata"))
-        with open(os.path.join(ROOT, "deploy.toml")) as f:
-            cfg = f.read()
-        cfg = cfg.replace('cidr = "auto"', f'cidr = "auto"\nip_service_url = "{ip_url}"\nip_fallback_url = "{ip_url}"')
-        assert "\ncount = 1\n" in cfg, "deploy.toml lost its count line"
-        cfg = cfg.replace("\ncount = 1\n", f"\ncount = {args.count}\n")
-        with open(os.path.join(work, "deploy.toml"), "w") as f:
-            f.write(cfg)
-        env = dict(os.environ, AWS_ENDPOINT_URL=proxy_url, AWS_ACCESS_KEY_ID="bench",
-                   AWS_SECRET_ACCESS_KEY="bench", AWS_EC2_METADATA_DISABLED="true",
-                   AWS_CONFIG_FILE=os.path.join(work, "none"),
-                   AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "none"),
-                   # no DNS look-up of the emulated load balancer's name
-                   SITEDEPLOY_NO_SITE_CHECK="true")
+        proxy_url, env = stack.proxy_url, stack.env
+        moto_port = stack.moto_port
         deploy = [os.path.join(bin_dir, "deploy")]
         cleanup = [os.path.join(bin_dir, "cleanup"), "--yes"]
         lat = PROFILE["latency_ms"] / 1000.0
@@ -255,9 +274,7 @@ def main():
         print(f"\ndeploy --help: {min(helps) * 1000:.1f} ms (best of 5)")
         print(f"peak memory of a deploy with nothing to do: {rss / 1024:.1f} MiB")
     finally:
-        for p in procs:
-            p.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stack.close()
 
 
 if __name__ == "__main__":
