@@ -51,6 +51,8 @@ pub struct Known {
     pub fleet_since: OnceLock<std::time::SystemTime>,
     /// Hours the web servers this run retired ran (kept on the load balancer).
     pub retired_hours: Mutex<f64>,
+    /// The kinds whose step finished.
+    pub done: Mutex<Vec<Kind>>,
     /// The serving instance as launched, started or kept (`count = 1`).
     pub instance: OnceLock<Instance>,
     /// The web servers running and registered (their group's, or the one).
@@ -183,6 +185,14 @@ pub async fn run(
 }
 
 async fn step(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
+    let r = step_of(i, k, kind).await;
+    if r.is_ok() {
+        k.done.lock().unwrap_or_else(|e| e.into_inner()).push(kind);
+    }
+    r
+}
+
+async fn step_of(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
     match kind {
         Kind::KeyPair => key_pair(i, k).await,
         Kind::LbGroup | Kind::WebGroup => group(i, k, kind).await,
@@ -520,7 +530,7 @@ async fn targets(i: &Inputs<'_>, k: &Known) -> Result<()> {
                         .await;
                         match (ready, k.roll.get()) {
                             (Ok(ready), _) => ready.into_iter().map(|m| m.id).collect(),
-                            (Err(e), Some(Some(roll))) => return Err(unroll(i, roll, e).await),
+                            (Err(e), Some(Some(roll))) => return Err(unroll(i, k, roll, e).await),
                             (Err(e), _) => return Err(e),
                         }
                     }
@@ -547,9 +557,10 @@ async fn targets(i: &Inputs<'_>, k: &Known) -> Result<()> {
 /// A roll whose new instances did not come into service: undone, so the old
 /// keep serving at the old version; the error says so (or that undoing failed
 /// too).
-async fn unroll(i: &Inputs<'_>, roll: &Roll, e: anyhow::Error) -> anyhow::Error {
+async fn unroll(i: &Inputs<'_>, k: &Known, roll: &Roll, e: anyhow::Error) -> anyhow::Error {
     match autoscaling::undo_roll(i.ctx, &i.specs.fleet, roll).await {
         Ok(new) => {
+            record_retired(i, k, &new).await;
             let retired = match new.is_empty() {
                 true => String::new(),
                 false => format!(", {} retired", new.join(", ")),
@@ -616,5 +627,42 @@ async fn schedule(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
         (Err(e), _) => k.finish("expiry", Err(e), |_: &()| String::new()),
         (Ok(()), 2) => k.finish("expiry", Ok(()), |_| format!("at {}", expiry::when(at))),
         (Ok(()), _) => Ok(()),
+    }
+}
+
+/// Adds the hours the web servers `ids` ran (retired now) to the load
+/// balancer's record, so "cost so far" keeps counting them. A failure to
+/// write it is only logged: the deploy itself succeeded.
+pub async fn record_retired(i: &Inputs<'_>, k: &Known, ids: &[String]) {
+    let launched = |id: &String| {
+        i.seen
+            .instances
+            .iter()
+            .chain(k.servers.get().into_iter().flatten())
+            .find(|x| &x.id == id)
+            .and_then(|x| x.launched)
+    };
+    let hours: f64 = ids
+        .iter()
+        .map(|id| crate::cost::hours_since(launched(id)))
+        .sum();
+    let Some(lb) = k.load_balancer.get() else {
+        return;
+    };
+    if hours <= 0.0 {
+        return;
+    }
+    let before = i
+        .seen
+        .load_balancer
+        .ours()
+        .map_or(0.0, |l| l.retired_hours());
+    let total = {
+        let mut mine = k.retired_hours.lock().unwrap_or_else(|e| e.into_inner());
+        *mine += hours;
+        before + *mine
+    };
+    if let Err(e) = crate::resources::loadbalancer::set_retired_hours(i.ctx, &lb.arn, total).await {
+        tracing::warn!("could not record the retired web servers' hours: {e:#}");
     }
 }

@@ -247,7 +247,11 @@ fn exit(r: std::result::Result<(), Failure>, json: Option<Command>) -> ExitCode 
                     130 => FailureKind::Interrupted,
                     _ => FailureKind::Failed,
                 };
-                let aws = crate::aws::code(&f.error);
+                let aws = f
+                    .error
+                    .downcast_ref::<Reported>()
+                    .and_then(|r| r.aws_code.as_deref())
+                    .or_else(|| crate::aws::code(&f.error));
                 let text = output::error_json(command, &message, kind, f.code, aws);
                 let _ = writeln!(std::io::stdout(), "{text}");
             }
@@ -299,6 +303,22 @@ fn emit_outcome<T: serde::Serialize>(
     }
     Err(Printed(why).into())
 }
+
+/// A failure said in full (the error, what changed, what exists), keeping
+/// the AWS code of its cause for the JSON.
+#[derive(Debug)]
+struct Reported {
+    text: String,
+    aws_code: Option<String>,
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Reported {}
 
 /// A failure whose JSON was printed with the result ([`emit_outcome`]).
 #[derive(Debug)]
@@ -468,12 +488,18 @@ pub fn deploy_main() -> ExitCode {
                 Err(_) if *stop.borrow() => return Err(interrupted(&l, &progress, "deploy").await),
                 Err(e) if e.downcast_ref::<deploy::Began>().is_some() => {
                     progress.close();
-                    let changed = match progress.changes() {
-                        c if c.is_empty() => String::new(),
-                        c => format!("\n\nThis run changed:\n  {}", c.join("\n  ")),
+                    let changed = match e.downcast_ref::<deploy::Began>() {
+                        Some(b) if !b.changed.is_empty() => {
+                            format!("\n\nThis run changed:\n  {}", b.changed.join("\n  "))
+                        }
+                        _ => String::new(),
                     };
                     let exists = what_exists(&l, "deploy").await;
-                    return Err(anyhow::anyhow!("{e:#}{changed}\n\n{exists}"));
+                    return Err(Reported {
+                        text: format!("{e:#}{changed}\n\n{exists}"),
+                        aws_code: crate::aws::code(&e).map(str::to_string),
+                    }
+                    .into());
                 }
                 Err(e) => return Err(e),
             };
@@ -527,12 +553,11 @@ pub fn cleanup_main() -> ExitCode {
                 if !args.yes {
                     // What goes, before asking (the .pem included).
                     let plan = crate::preview::cleanup(&l.ctx, &l.specs(false)).await?;
-                    if plan.resources.is_empty() {
-                        print!("{}", plan.to_text());
-                        return others_named(&l, &args.by_name).await;
+                    // Nothing to delete needs no answer: cleanup reports it.
+                    if !plan.resources.is_empty() {
+                        eprint!("{}", plan.to_text());
+                        confirm(&plan)?;
                     }
-                    eprint!("{}", plan.to_text());
-                    confirm(&plan)?;
                 }
                 progress.println(&format!("cleaning up {} in {}", l.plan.name, l.ctx.region));
                 let opts = cleanup::CleanupOptions {

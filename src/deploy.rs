@@ -54,21 +54,45 @@ pub struct DeployOptions {
 }
 
 /// A deploy failed after it began to create or change things (the error
-/// says what went wrong; the caller says what exists now).
+/// says what went wrong, `changed` what this run had done; the caller says
+/// what exists now).
 #[derive(Debug)]
-pub struct Began(pub anyhow::Error);
+pub struct Began {
+    /// What went wrong.
+    pub error: anyhow::Error,
+    /// The rows this run applied before it stopped ("created load balancer
+    /// barista-alb"), in table order.
+    pub changed: Vec<String>,
+}
 
 impl std::fmt::Display for Began {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The outermost message; the rest of the chain is its source.
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.error)
     }
 }
 
 impl std::error::Error for Began {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
+        self.error.source()
     }
+}
+
+/// The decision's rows whose kind's step finished, that changed something.
+fn applied(i: &Inputs<'_>, k: &Known) -> Vec<String> {
+    let done = k.done.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    i.decision
+        .rows(i.specs, i.seen, &k.ids())
+        .into_iter()
+        .filter(|p| done.contains(&p.kind) && !matches!(p.verb, Verb::Keep | Verb::Stop))
+        .map(|p| {
+            let id = match p.row.id.is_empty() {
+                true => String::new(),
+                false => format!(" {}", p.row.short_id()),
+            };
+            format!("{} {} {}{id}", p.verb.done(), p.row.kind, p.row.name)
+        })
+        .collect()
 }
 
 impl Default for DeployOptions {
@@ -123,7 +147,10 @@ pub async fn run(
     };
     let known = Known::default();
     let stop = || interrupted(opts.interrupt.clone());
-    let began = |e: anyhow::Error| anyhow::Error::new(Began(e));
+    let began = |error: anyhow::Error| {
+        let changed = applied(&inputs, &known);
+        anyhow::Error::new(Began { error, changed })
+    };
     crate::apply::run(&inputs, &known, stop())
         .await
         .map_err(began)?;

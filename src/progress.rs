@@ -69,28 +69,6 @@ impl Progress {
         }
     }
 
-    /// What the steps that ended report they changed ("key pair: created
-    /// x"), in order: what a failed run had already done.
-    pub fn changes(&self) -> Vec<String> {
-        let done = [
-            "created",
-            "updated",
-            "replaced",
-            "deleted",
-            "launched",
-            "registered",
-        ];
-        self.history()
-            .iter()
-            .filter_map(|(name, how)| {
-                let how = how.as_deref()?;
-                done.iter()
-                    .any(|w| how.starts_with(w))
-                    .then(|| format!("{name}: {how}"))
-            })
-            .collect()
-    }
-
     /// The run stops early: on a terminal the bars are cleared and every
     /// step is printed as it ended (the unfinished ones [`INTERRUPTED`]), so
     /// nothing that happened is lost from the screen; in plain mode only the
@@ -107,11 +85,14 @@ impl Progress {
             return;
         }
         let history = self.history().clone();
+        // The bars first (they lock stderr themselves to draw), then stderr.
+        if let Some(m) = &self.inner.multi {
+            let _ = m.clear();
+            m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
         let mut out = std::io::stderr().lock();
         match &self.inner.multi {
-            Some(m) => {
-                let _ = m.clear();
-                m.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            Some(_) => {
                 for (name, how) in &history {
                     let how = how.as_deref().unwrap_or(INTERRUPTED);
                     let _ = writeln!(out, "  {name:<22} {how}");

@@ -107,52 +107,19 @@ pub async fn run(i: &Inputs<'_>, k: &Known, opts: &ProofOptions) -> Result<Rollo
     }
     retire(i, k, &old).await?;
     let mut gone = old.instances.clone();
-    if let Servers::Single {
-        old_group: Some(g), ..
-    } = &i.decision.servers
-    {
-        gone.extend(g.members.iter().map(|m| m.id.clone()));
+    match &i.decision.servers {
+        Servers::Single {
+            old_group: Some(g), ..
+        } => gone.extend(g.members.iter().map(|m| m.id.clone())),
+        Servers::Fleet {
+            group: autoscaling::Action::Update(c),
+            ..
+        } => gone.extend(c.shrink.iter().cloned()),
+        _ => {}
     }
-    record_retired(i, k, &gone).await;
+    crate::apply::record_retired(i, k, &gone).await;
     out.replaced = old.instances;
     Ok(out)
-}
-
-/// Adds the hours the web servers `ids` ran (retired now) to the load
-/// balancer's record, so "cost so far" keeps counting them. A failure to
-/// write it is only logged: the deploy itself succeeded.
-async fn record_retired(i: &Inputs<'_>, k: &Known, ids: &[String]) {
-    let launched = |id: &String| {
-        i.seen
-            .instances
-            .iter()
-            .chain(k.servers.get().into_iter().flatten())
-            .find(|x| &x.id == id)
-            .and_then(|x| x.launched)
-    };
-    let hours: f64 = ids
-        .iter()
-        .map(|id| crate::cost::hours_since(launched(id)))
-        .sum();
-    let Some(lb) = k.load_balancer.get() else {
-        return;
-    };
-    if hours <= 0.0 {
-        return;
-    }
-    let before = i
-        .seen
-        .load_balancer
-        .ours()
-        .map_or(0.0, |l| l.retired_hours());
-    let total = {
-        let mut mine = k.retired_hours.lock().unwrap_or_else(|e| e.into_inner());
-        *mine += hours;
-        before + *mine
-    };
-    if let Err(e) = crate::resources::loadbalancer::set_retired_hours(i.ctx, &lb.arn, total).await {
-        tracing::warn!("could not record the retired web servers' hours: {e:#}");
-    }
 }
 
 async fn prove(
@@ -349,7 +316,7 @@ async fn failed(
     let s = i.progress.step("rollback");
     let r = undo(i, k, new, old, &s).await;
     if r.is_ok() {
-        record_retired(i, k, new).await;
+        crate::apply::record_retired(i, k, new).await;
     }
     match r {
         Ok(()) => {

@@ -129,8 +129,9 @@ fn is_apache_test_page(body: &str) -> bool {
     body.contains("Test Page for the HTTP Server") || body.contains("<h1>It works!</h1>")
 }
 
-/// Classifies one HTTP answer for the marker URL.
-pub fn classify(status: u16, body: &str) -> Answer {
+/// Classifies one HTTP answer for the marker URL; `from_lb`: the load
+/// balancer answered itself (`Server: awselb/2.0`), not a web server.
+pub fn classify(status: u16, body: &str, from_lb: bool) -> Answer {
     if is_apache_test_page(body) {
         return Answer::NoMarker(
             "Apache's test page (httpd runs, but the site is not there)".into(),
@@ -142,7 +143,7 @@ pub fn classify(status: u16, body: &str) -> Answer {
             Err(_) => Answer::NoMarker("an answer that is not the marker".into()),
         },
         404 => Answer::NoMarker("HTTP 404: the boot script published no marker".into()),
-        500..=599 => Answer::Nothing(Miss::Status(status)),
+        500..=599 if from_lb => Answer::Nothing(Miss::Status(status)),
         s => Answer::NoMarker(format!("HTTP {s}")),
     }
 }
@@ -265,6 +266,9 @@ pub async fn prove(w: &Watch<'_>, mut on_wait: impl FnMut(&str, Duration)) -> Re
             let (client, seen) = (&client, &seen);
             async move {
                 if let Some(waiting) = servers_waiting(w).await? {
+                    // Not every web server is healthy: a miss now says
+                    // nothing about the path to them.
+                    seen.lock().unwrap_or_else(|e| e.into_inner()).missing = None;
                     return Ok(Check::Waiting(waiting));
                 }
                 if !w.check_site {
@@ -272,14 +276,20 @@ pub async fn prove(w: &Watch<'_>, mut on_wait: impl FnMut(&str, Duration)) -> Re
                 }
                 if !w.marker.published {
                     // A user data script of one's own: the page answering 200 is all.
-                    return Ok(match get(client, w.url).await {
-                        Ok((200, _)) => Check::Done(Proof {
-                            status: Some(200),
-                            ..Default::default()
-                        }),
-                        Ok((s, _)) => Check::Waiting(format!("HTTP {s}")),
-                        Err(e) => Check::Waiting(e.what(w.url)),
-                    });
+                    let miss = match get(client, w.url).await {
+                        Ok((200, _, _)) => {
+                            return Ok(Check::Done(Proof {
+                                status: Some(200),
+                                ..Default::default()
+                            }))
+                        }
+                        Ok((s, _, true)) if s >= 500 => Some(Miss::Status(s)),
+                        Ok((s, _, _)) => return Ok(Check::Waiting(format!("HTTP {s}"))),
+                        Err(e) => Some(e),
+                    };
+                    let what = miss.as_ref().map(|m| m.what(w.url)).unwrap_or_default();
+                    unreachable_for_long(w, w.url, seen, miss)?;
+                    return Ok(Check::Waiting(what));
                 }
                 markers(w, client, seen).await
             }
@@ -379,7 +389,7 @@ async fn markers(
     let lock = || seen.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..tries {
         let answer = match get(client, &marker_url).await {
-            Ok((status, body)) => classify(status, &body),
+            Ok((status, body, from_lb)) => classify(status, &body, from_lb),
             Err(e) => Answer::Nothing(e),
         };
         if !matches!(answer, Answer::Nothing(_)) {
@@ -411,7 +421,7 @@ async fn markers(
         let all = w.current.iter().all(|id| proven.contains(id))
             || (w.current.len() == 1 && proven.iter().any(|p| p == "unknown"));
         if all {
-            let status = get(client, w.url).await.ok().map(|(s, _)| s);
+            let status = get(client, w.url).await.ok().map(|(s, _, _)| s);
             return Ok(Check::Done(Proof {
                 template,
                 instances: proven,
@@ -589,13 +599,22 @@ fn http_client(url: &str, resolve: Option<SocketAddr>) -> Result<reqwest::Client
     builder.build().context("failed to build HTTP client")
 }
 
-/// One GET: status and body (at most 64 KiB read), or why there was none.
-async fn get(client: &reqwest::Client, url: &str) -> std::result::Result<(u16, String), Miss> {
+/// One GET: status, body (at most 64 KiB read) and whether the load
+/// balancer answered itself, or why there was no answer.
+async fn get(
+    client: &reqwest::Client,
+    url: &str,
+) -> std::result::Result<(u16, String, bool), Miss> {
     match client.get(url).send().await {
         Ok(r) => {
             let status = r.status().as_u16();
+            let from_lb = r
+                .headers()
+                .get(reqwest::header::SERVER)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("awselb"));
             let body = r.text().await.unwrap_or_default();
-            Ok((status, body.chars().take(64 * 1024).collect()))
+            Ok((status, body.chars().take(64 * 1024).collect(), from_lb))
         }
         Err(e) => Err(miss_of(&e)),
     }

@@ -286,7 +286,7 @@ async fn a_deploy_that_fails_after_making_the_load_balancer_leaves_it_an_expiry(
         .find("This run changed:")
         .expect("no list of changes");
     assert!(
-        r.stderr[changed..].contains("load balancer: created halfway-alb"),
+        r.stderr[changed..].contains("created load balancer halfway-alb"),
         "{}",
         r.stderr
     );

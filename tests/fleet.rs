@@ -490,3 +490,58 @@ async fn a_roll_past_the_accounts_instance_quota_says_so() {
     );
     d.cleanup(&["--yes"]).ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_smaller_count_with_and_without_a_new_template() {
+    // The proxy refuses, as AWS does, to retire a member with the capacity
+    // decremented below the group's minimum.
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let name = "shrink";
+    let three = config_text(name, &ip.url(), "")
+        .replace("type = \"t3.micro\"", "type = \"t3.micro\"\ncount = 3");
+    let d = Deployment::new(&moto.endpoint(), name, &three);
+    let aws = Aws::new(&moto.endpoint()).await;
+    d.deploy(&[]).ok();
+    let before = live_ids(&aws.live_instances().await);
+
+    // 3 -> 2: the plan names the member that goes; one update, one retired.
+    let two = three.replace("count = 3", "count = 2");
+    std::fs::write(d.dir.join("deploy.toml"), &two).unwrap();
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    let going: Vec<String> = plan["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "instance" && r["action"] == "delete")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(going.len(), 1, "{plan}");
+    d.deploy(&[]).ok();
+    let now = live_ids(&aws.live_instances().await);
+    assert_eq!(now.len(), 2);
+    assert!(!now.contains(&going[0]), "the planned one stayed");
+    assert!(now.is_subset(&before));
+
+    // Back to 3 with a new template, then 3 -> 2 with another: every old
+    // member goes, the minimum lowered in the roll's update first.
+    let back = three.replace("barista_cafe", "coffee_shop");
+    std::fs::write(d.dir.join("deploy.toml"), &back).unwrap();
+    d.deploy(&[]).ok();
+    let three_new = live_ids(&aws.live_instances().await);
+    assert_eq!(three_new.len(), 3);
+    let smaller = back
+        .replace("coffee_shop", "wave_cafe")
+        .replace("count = 3", "count = 2");
+    std::fs::write(d.dir.join("deploy.toml"), &smaller).unwrap();
+    d.deploy(&[]).ok();
+    let last = live_ids(&aws.live_instances().await);
+    assert_eq!(last.len(), 2, "{last:?}");
+    assert!(
+        last.is_disjoint(&three_new),
+        "an old instance survived: {last:?}"
+    );
+    let g = &groups(&aws).await[0];
+    assert_eq!((g.min_size(), g.desired_capacity()), (Some(2), Some(2)));
+    d.cleanup(&["--yes"]).ok();
+}

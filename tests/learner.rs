@@ -310,6 +310,8 @@ async fn preflight_explains_missing_default_vpc_one_zone_and_bad_credentials() {
 }
 
 /// A local web server answering every request with `status`.
+/// A stand-in for the load balancer answering `status` itself (as an ALB's
+/// own answers say: `Server: awselb/2.0`).
 fn site(status: &'static str) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -321,7 +323,7 @@ fn site(status: &'static str) -> u16 {
             let body = "<h1>Barista Cafe</h1>";
             let _ = write!(
                 s,
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\nServer: awselb/2.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
         }

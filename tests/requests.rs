@@ -486,6 +486,7 @@ fn group(p: &Plan, desired: i32, version: &str) -> Group {
         min: desired,
         max: desired,
         version: version.into(),
+        template_id: "lt-0123".into(),
         members: (0..desired)
             .map(|n| autoscaling::Member {
                 id: format!("i-{n}"),
@@ -637,11 +638,41 @@ async fn a_roll_suspends_rebalancing_and_raises_capacity_on_the_new_version_in_o
             "Action=UpdateAutoScalingGroup",
             "DesiredCapacity=5",
             "MaxSize=5",
+            "MinSize=3",
             "LaunchTemplateId=lt-0123",
             "Version=2",
         ],
     );
     has(&sent[3], &["Action=DeletePolicy"]);
+}
+
+#[tokio::test]
+async fn a_roll_to_a_smaller_count_lowers_the_minimum_first() {
+    // count 4 -> 2 with a new version: the update's minimum is 2, so
+    // retiring the 4 old ones with the capacity decremented (6 -> 2) is
+    // allowed (AWS refuses to decrement below the minimum).
+    let p = plan("asg", "[instance]\ncount = 2\n");
+    let (_, roll, sent) = apply_group(
+        &p,
+        Seen::Ours(group(&p, 4, "1")),
+        None,
+        &[
+            "SuspendProcesses",
+            "CreateOrUpdateTags",
+            "UpdateAutoScalingGroup",
+            "DeletePolicy",
+        ],
+    )
+    .await;
+    assert_eq!(roll.unwrap().old.len(), 4);
+    has(
+        &sent[2],
+        &[
+            "Action=UpdateAutoScalingGroup",
+            "MinSize=2",
+            "DesiredCapacity=6",
+        ],
+    );
 }
 
 #[tokio::test]

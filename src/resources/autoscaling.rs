@@ -101,6 +101,8 @@ pub struct Group {
     pub max: i32,
     /// The launch template version new instances get.
     pub version: String,
+    /// The launch template it launches from.
+    pub template_id: String,
     /// Its instances.
     pub members: Vec<Member>,
     /// Its subnets.
@@ -134,6 +136,11 @@ fn to_group(g: &asgt::AutoScalingGroup) -> Group {
         min: g.min_size().unwrap_or(0),
         max: g.max_size().unwrap_or(0),
         version: version_of(g.launch_template()),
+        template_id: g
+            .launch_template()
+            .and_then(|l| l.launch_template_id())
+            .unwrap_or_default()
+            .to_string(),
         members: g
             .instances()
             .iter()
@@ -287,7 +294,9 @@ pub fn decide(
     };
     let c = Changes {
         size,
-        version: roll.is_empty() && version.is_some_and(|v| g.version != v),
+        // A new version (None), or another than the group's, with no member
+        // to roll: the group is switched to it alone.
+        version: roll.is_empty() && version.is_none_or(|v| g.version != v),
         tags: spec.owner.drift(&g.tags),
         attach,
         resume: roll.is_empty() && g.suspended.iter().any(|p| p == REBALANCE),
@@ -334,7 +343,17 @@ impl Action {
         let live = |g: &Group| g.members.iter().filter(|m| !m.leaving()).count();
         match (self, found) {
             (Action::Create, _) => spec.count,
-            (Action::Update(c), _) if !c.roll.is_empty() => spec.count,
+            // Members already on the version the group runs stay; the roll
+            // launches the rest.
+            (Action::Update(c), Some(g)) if !c.roll.is_empty() => {
+                let staying = g
+                    .members
+                    .iter()
+                    .filter(|m| !m.leaving() && !c.roll.contains(&m.id))
+                    .count();
+                spec.count.saturating_sub(staying)
+            }
+            (Action::Update(c), None) if !c.roll.is_empty() => spec.count,
             (Action::Update(c), Some(g)) if c.size.is_some() => spec.count.saturating_sub(live(g)),
             _ => 0,
         }
@@ -617,7 +636,12 @@ async fn update(ctx: &Ctx, spec: &Spec, lt: Option<&LaunchTemplate>, size: Size)
             .min_size(min)
             .max_size(max)
             .set_desired_capacity(spec.max.is_none().then_some(min)),
-        Size::Roll { desired } => req.max_size(desired.max(max)).desired_capacity(desired),
+        // The new minimum too: retiring the old ones with the capacity
+        // decremented must not go below it (a smaller `count`).
+        Size::Roll { desired } => req
+            .min_size(min)
+            .max_size(desired.max(max))
+            .desired_capacity(desired),
         Size::Min => req.min_size(min),
     };
     req.send()
@@ -655,31 +679,79 @@ async fn processes(ctx: &Ctx, spec: &Spec, suspend: bool) -> Result<()> {
     Ok(())
 }
 
-/// The group's newest scaling activity, when it failed after `since`: why
-/// Auto Scaling could not launch (a new account's vCPU quota, a refused
-/// zone...), which it would otherwise retry silently while a wait times out.
+/// Why Auto Scaling cannot launch the group's instances, when its activities
+/// since `since` say so for good ([`settled_failure`]: a new account's vCPU
+/// quota at once, a zone out of capacity once retries have not cured it),
+/// which it would otherwise retry silently while a wait times out.
 async fn launch_failure(ctx: &Ctx, spec: &Spec, since: SystemTime) -> Result<Option<String>> {
     let out = ctx
         .asg
         .describe_scaling_activities()
         .auto_scaling_group_name(&spec.name)
-        .max_records(1)
+        .max_records(10)
         .send()
         .await
         .map_err(AwsError::from)
         .with_context(|| format!("failed to read the scaling activities of {}", spec.name))?;
     let since = aws_sdk_autoscaling::primitives::DateTime::from(since);
-    Ok(out
-        .activities()
-        .first()
-        .filter(|a| a.status_code() == Some(&asgt::ScalingActivityStatusCode::Failed))
-        .filter(|a| a.start_time().is_some_and(|t| t.secs() >= since.secs()))
-        .map(|a| {
-            a.status_message()
-                .or(a.description())
-                .unwrap_or("a launch failed")
-                .to_string()
-        }))
+    let now = aws_sdk_autoscaling::primitives::DateTime::from(SystemTime::now());
+    Ok(settled_failure(out.activities(), since.secs(), now.secs()))
+}
+
+/// Causes a retry cannot cure: a quota, a parameter or a permission.
+const PERMANENT: &[&str] = &[
+    "vCPU",
+    "VcpuLimitExceeded",
+    "InstanceLimitExceeded",
+    "not supported",
+    "Unsupported",
+    "InvalidParameter",
+    "not authorized",
+];
+
+/// How long Auto Scaling's retries of a failing launch (another zone, more
+/// capacity later) are given before the failure counts.
+const RETRIED_FOR_SECS: i64 = 120;
+
+/// The failure to report from the group's activities (newest first; those
+/// still in progress come first, as AWS lists them) since `since`: a failed
+/// launch for a cause a retry cannot cure, or failures still the newest word
+/// `RETRIED_FOR_SECS` after the first (a zone out of capacity is retried in
+/// another, and may succeed).
+fn settled_failure(activities: &[asgt::Activity], since: i64, now: i64) -> Option<String> {
+    let recent: Vec<&asgt::Activity> = activities
+        .iter()
+        .filter(|a| a.start_time().is_some_and(|t| t.secs() >= since))
+        .collect();
+    let failed = |a: &asgt::Activity| {
+        matches!(
+            a.status_code(),
+            Some(asgt::ScalingActivityStatusCode::Failed)
+                | Some(asgt::ScalingActivityStatusCode::Cancelled)
+        )
+    };
+    let why = |a: &asgt::Activity| {
+        a.status_message()
+            .or(a.description())
+            .unwrap_or("a launch failed")
+            .to_string()
+    };
+    // The newest activity that has ended.
+    let last = recent
+        .iter()
+        .find(|a| a.status_code() != Some(&asgt::ScalingActivityStatusCode::InProgress))?;
+    if !failed(last) {
+        return None;
+    }
+    if PERMANENT.iter().any(|p| why(last).contains(p)) {
+        return Some(why(last));
+    }
+    let first = recent
+        .iter()
+        .filter(|a| failed(a))
+        .filter_map(|a| a.start_time().map(|t| t.secs()))
+        .min()?;
+    (now - first >= RETRIED_FOR_SECS).then(|| why(last))
 }
 
 /// Seconds after launch before the group acts on the load balancer's health
@@ -689,8 +761,8 @@ pub const HEALTH_GRACE_SECS: i32 = 180;
 
 /// Waits until `count` instances launched from `version` of the launch
 /// template are in service; returns them. A launch Auto Scaling reports
-/// failed after `since` (the group's create or update) ends the wait with
-/// its reason.
+/// failed after `since` (the group's create or update) for good
+/// ([`settled_failure`]) ends the wait with its reason.
 pub async fn wait_ready(
     ctx: &Ctx,
     spec: &Spec,
@@ -782,7 +854,11 @@ async fn roll_start(
     Ok(Roll {
         old: old.to_vec(),
         version: g.version.clone(),
-        template_id: lt.id.clone(),
+        // The template it ran before (a template made anew has another id).
+        template_id: match g.template_id.is_empty() {
+            true => lt.id.clone(),
+            false => g.template_id.clone(),
+        },
         old_tags,
     })
 }
@@ -800,9 +876,14 @@ async fn retire(ctx: &Ctx, ids: &[String]) -> Result<()> {
             .send()
             .await
             .map_err(AwsError::from);
-        if let Err(e) = res {
-            // Already gone from the group (terminated meanwhile).
-            if e.code.as_deref() != Some("ValidationError") {
+        match res {
+            Ok(_) => {}
+            // Already gone from the group (terminated meanwhile): "No managed
+            // instance found for instance ID".
+            Err(e)
+                if e.code.as_deref() == Some("ValidationError")
+                    && e.message.contains("No managed instance found") => {}
+            Err(e) => {
                 return Err(anyhow::Error::new(e).context(format!("failed to retire {id}")));
             }
         }
@@ -970,4 +1051,49 @@ pub async fn delete(
     )
     .await?;
     Ok(Deleted::Deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(status: asgt::ScalingActivityStatusCode, at: i64, msg: &str) -> asgt::Activity {
+        asgt::Activity::builder()
+            .activity_id(format!("a{at}"))
+            .auto_scaling_group_name("g")
+            .cause("c")
+            .start_time(aws_sdk_autoscaling::primitives::DateTime::from_secs(at))
+            .status_code(status)
+            .status_message(msg)
+            .build()
+    }
+
+    #[test]
+    fn a_quota_fails_at_once_and_a_capacity_shortage_only_once_retries_did_not_cure_it() {
+        use asgt::ScalingActivityStatusCode as S;
+        let vcpu = "You have requested more vCPU capacity than your current vCPU limit of 4 allows";
+        let quota = [activity(S::Failed, 100, vcpu)];
+        assert_eq!(settled_failure(&quota, 90, 101).as_deref(), Some(vcpu));
+        // Before `since`: an earlier run's.
+        assert_eq!(settled_failure(&quota, 110, 111), None);
+        let short = "InsufficientInstanceCapacity in us-east-1a";
+        let once = [activity(S::Failed, 100, short)];
+        assert_eq!(
+            settled_failure(&once, 90, 150),
+            None,
+            "retried in another zone"
+        );
+        assert_eq!(settled_failure(&once, 90, 230).as_deref(), Some(short));
+        // A retry in progress or that succeeded: no failure.
+        let retrying = [
+            activity(S::InProgress, 160, ""),
+            activity(S::Failed, 100, short),
+        ];
+        assert_eq!(settled_failure(&retrying, 90, 230).as_deref(), Some(short));
+        let cured = [
+            activity(S::Successful, 160, "ok"),
+            activity(S::Failed, 100, short),
+        ];
+        assert_eq!(settled_failure(&cured, 90, 300), None);
+    }
 }

@@ -34,6 +34,10 @@ holds (current tags, instance types, launch templates, groups, roles).
                            pair or group in it, made less than N s ago answers
                            ValidationError "You must use a valid fully-formed launch
                            template. ..."
+  (always on)              TerminateInstanceInAutoScalingGroup of an instance in no
+                           group answers "No managed instance found for instance ID";
+                           with ShouldDecrementDesiredCapacity on a group at its
+                           minimum, "Currently, desiredSize equals minSize (N). ..."
   eventual_for             ["Action", ...]: limit eventual_s's group answers to these calls
   lb_refused_zones         ["us-east-1e"]: CreateLoadBalancer with a subnet in one of these
                            zones answers "The following Availability Zones ... cannot be
@@ -1656,11 +1660,30 @@ class Handler(BaseHTTPRequestHandler):
     def before_autoscaling(self, req, now):
         if self.state.asg_asked:
             self.asg_top_up(req.region or "us-east-1", now)
-        refused = self.template_not_visible(req, now)
+        refused = self.template_not_visible(req, now) or self.below_minimum(req)
         if refused:
             return refused
         if req.op == "DescribeScalingActivities":
             return self.scaling_activities(req, now)
+        return None
+
+    def below_minimum(self, req):
+        """TerminateInstanceInAutoScalingGroup as AWS answers it (moto does
+        neither): an instance in no group is "No managed instance found";
+        decrementing a group already at its minimum is refused."""
+        if req.op != "TerminateInstanceInAutoScalingGroup":
+            return None
+        iid = req.p("InstanceId", "")
+        groups = self.moto("groups") or []
+        group = next((g for g in groups if g and any(i["id"] == iid for i in g["instances"])), None)
+        if group is None:
+            return asg_error("ValidationError", f"No managed instance found for instance ID: {iid}")
+        if req.p("ShouldDecrementDesiredCapacity") == "true" and group["desired"] <= group["min"]:
+            return asg_error(
+                "ValidationError",
+                f"Currently, desiredSize equals minSize ({group['min']}). Terminating instance "
+                "without replacement will violate group's min size constraint. Either set "
+                "shouldDecrementDesiredCapacity flag to false or lower group's min size.")
         return None
 
     def template_not_visible(self, req, now):

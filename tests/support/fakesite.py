@@ -134,8 +134,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def reply(self, status, body, ctype="text/html"):
+    def version_string(self):
+        # What a web server behind the load balancer says (Apache), unless the
+        # load balancer answers itself (awselb/2.0, as an ALB's own answers).
+        return getattr(self, "_server_header", "Apache")
+
+    def reply(self, status, body, ctype="text/html", lb=False):
         data = body.encode() if isinstance(body, str) else body
+        self._server_header = "awselb/2.0" if lb else "Apache"
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -149,7 +155,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, json.dumps(site.stats), "application/json")
         targets = site.healthy_targets()
         if not targets:
-            return self.reply(503, "<h1>503 Service Temporarily Unavailable</h1>")
+            return self.reply(503, "<h1>503 Service Temporarily Unavailable</h1>", lb=True)
         with site.lock:
             iid = targets[site.turn % len(targets)]
             site.turn += 1
