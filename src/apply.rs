@@ -15,6 +15,7 @@ use crate::graph::{self, OnFailure, Step};
 use crate::observe::Observed;
 use crate::progress::{self, Progress};
 use crate::resources::autoscaling::{self, Roll};
+use crate::resources::distribution::{self, Distribution};
 use crate::resources::expiry::{self, Servers as ExpiryServers};
 use crate::resources::instance::{self, Instance};
 use crate::resources::keypair::{self, KeyPair};
@@ -43,6 +44,8 @@ pub struct Known {
     pub active: OnceLock<LoadBalancer>,
     /// The listener's ARN.
     pub listener: OnceLock<String>,
+    /// The CloudFront distribution, deployed (`[https]`).
+    pub distribution: OnceLock<Distribution>,
     /// The launch template (`count > 1`).
     pub template: OnceLock<LaunchTemplate>,
     /// A roll of the group under way (`count > 1`).
@@ -88,12 +91,22 @@ impl Known {
         );
         put(Kind::Listener, self.listener.get().cloned());
         put(
+            Kind::Distribution,
+            self.distribution.get().map(|d| d.id.clone()),
+        );
+        put(
             Kind::LaunchTemplate,
             self.template.get().map(|t| t.id.clone()),
         );
         put(Kind::Instance, self.instance.get().map(|i| i.id.clone()));
         put(Kind::Target, self.instance.get().map(|i| i.id.clone()));
         ids
+    }
+
+    /// The site's URL: the distribution's (HTTPS) when there is one, else the
+    /// load balancer `lb`'s on the listener's `port`.
+    pub fn site_url(&self, lb: &LoadBalancer, port: u16) -> String {
+        crate::site::site_url(self.distribution.get(), &lb.dns_name, port)
     }
 
     /// The progress line `name`: the one a step before opened, or a new one
@@ -159,7 +172,7 @@ pub struct Inputs<'a> {
 /// once what they need exists, so nothing made is left without an expiry.
 pub fn on_failure(kind: Kind) -> OnFailure {
     match kind {
-        Kind::Listener | Kind::Target => OnFailure::Cancel,
+        Kind::Listener | Kind::Target | Kind::Distribution => OnFailure::Cancel,
         Kind::ExpiryRole | Kind::ScheduleGroup | Kind::LbSchedule | Kind::ServersSchedule => {
             OnFailure::Start
         }
@@ -199,6 +212,7 @@ async fn step_of(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
         Kind::TargetGroup => target_group(i, k).await,
         Kind::LoadBalancer => load_balancer(i, k).await,
         Kind::Listener => listener_and_wait(i, k).await,
+        Kind::Distribution => distribution(i, k).await,
         Kind::LaunchTemplate => template(i, k).await,
         Kind::AutoScalingGroup => fleet(i, k).await,
         Kind::Instance => single(i, k).await,
@@ -323,7 +337,8 @@ async fn listener_and_wait(i: &Inputs<'_>, k: &Known) -> Result<()> {
             .listeners
             .iter()
             .find(|l| l.port == i.specs.listener.port);
-        let arn = listener::apply(i.ctx, &i.specs.listener, d, kept, &lb.arn, &tg.arn)
+        let secret = &i.decision.secret;
+        let arn = listener::apply(i.ctx, &i.specs.listener, d, kept, &lb.arn, &tg.arn, secret)
             .await
             .with_context(|| format!("on load balancer {}", lb.name))?;
         let group = dep(&k.lb_group, "the load balancer's security group")?;
@@ -340,6 +355,47 @@ async fn listener_and_wait(i: &Inputs<'_>, k: &Known) -> Result<()> {
     })?;
     let _ = k.listener.set(arn);
     let _ = k.active.set(active);
+    Ok(())
+}
+
+/// The CloudFront distribution in front of the load balancer, made as soon
+/// as the load balancer's DNS name is known (it deploys to the edge while the
+/// load balancer provisions and the web servers boot), waited for until
+/// deployed; or, with `[https]` off, disabled and deleted.
+async fn distribution(i: &Inputs<'_>, k: &Known) -> Result<()> {
+    let d = &i.decision.distribution;
+    if *d == distribution::Action::None {
+        return Ok(());
+    }
+    let lb = dep(&k.load_balancer, "the load balancer")?;
+    let s = k.step(i.progress, "https");
+    s.set(match d {
+        distribution::Action::Create => "creating the CloudFront distribution",
+        distribution::Action::Delete => "disabling the CloudFront distribution",
+        _ => "CloudFront distribution",
+    });
+    let found = i.seen.distribution.ours();
+    let r = distribution::apply(
+        i.ctx,
+        &i.specs.distribution,
+        d,
+        found,
+        distribution::Origin {
+            dns: &lb.dns_name,
+            secret: &i.decision.secret,
+        },
+        i.wait_limit,
+        |st, t| s.waiting(st, t),
+    )
+    .await;
+    let verb = d.verb().done();
+    let made = k.finish("https", r, |d| match d {
+        Some(d) => format!("{verb} {} ({}), deployed", d.id, d.url()),
+        None => format!("{verb} the CloudFront distribution"),
+    })?;
+    if let Some(made) = made {
+        let _ = k.distribution.set(made);
+    }
     Ok(())
 }
 

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub iam: aws_sdk_iam::Client,
     /// Resource Groups Tagging API client (finding deployments by their tags).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// CloudFront client (global: it signs for us-east-1).
+    pub cloudfront: aws_sdk_cloudfront::Client,
     /// The SDK configuration the clients were made from (for other regions).
     pub conf: aws_config::SdkConfig,
     /// The region in use.
@@ -179,6 +181,11 @@ impl Ctx {
             scheduler: aws_sdk_scheduler::Client::new(conf),
             iam: aws_sdk_iam::Client::new(conf),
             tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
+            cloudfront: aws_sdk_cloudfront::Client::from_conf(
+                aws_sdk_cloudfront::config::Builder::from(conf)
+                    .region(aws_config::Region::from_static("us-east-1"))
+                    .build(),
+            ),
             conf: conf.clone(),
             region: region.to_string(),
             poll,

@@ -11,6 +11,7 @@
 //!   | Auto Scaling group -> gone -> instances -> terminated -> launch template,
 //!     web group (retried)
 //!   | target group | key pair + .pem
+//!   | CloudFront distribution: disabled -> deployed -> deleted
 //! ```
 
 use std::time::Duration;
@@ -24,8 +25,8 @@ use crate::output::{Entry, Totals};
 use crate::preview::LocalFile;
 use crate::progress::{Progress, Step};
 use crate::resources::{
-    autoscaling, expiry, instance, keypair, launchtemplate, listener, loadbalancer, secgroup,
-    targetgroup, Deleted, Seen, Verb,
+    autoscaling, distribution, expiry, instance, keypair, launchtemplate, listener, loadbalancer,
+    secgroup, targetgroup, Deleted, Seen, Verb,
 };
 use crate::spec::Specs;
 use crate::table::{self, Kind, Row};
@@ -248,7 +249,7 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
-    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role) = tokio::join!(
+    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role, cdn) = tokio::join!(
         c.load_balancer(),
         c.servers(),
         c.tracked("target group", async {
@@ -276,6 +277,7 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
                 Err(e) => Err(anyhow::anyhow!("{e:#}")),
             }
         },
+        c.distribution(),
     );
     // A group's instances go with the group: they count as deleted by it.
     let servers = match (&fleet, &inst) {
@@ -300,6 +302,7 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
         (Kind::TargetGroup, tg),
         (Kind::LoadBalancer, lb),
         (Kind::Listener, listeners),
+        (Kind::Distribution, cdn),
         (Kind::LaunchTemplate, lt),
         (Kind::AutoScalingGroup, fleet),
         (Kind::Instance, again(&servers)),
@@ -369,6 +372,24 @@ impl Cleanup<'_> {
             .group(&self.seen.lb_group, limit_after(self.opts, &lb))
             .await;
         (lb, sg)
+    }
+
+    /// The CloudFront distribution: disabled, deployed so, then deleted
+    /// (minutes on AWS; alongside the other deletions).
+    async fn distribution(&self) -> Result<Deleted> {
+        let seen = &self.seen.distribution;
+        let Some(d) = seen.ours() else {
+            return Ok(absent_or_foreign(seen));
+        };
+        let step = self.progress.step("distribution");
+        step.set(match d.enabled {
+            true => "disabling",
+            false => "waiting for the disable to deploy",
+        });
+        let w = |st: &str, t| step.waiting(st, t);
+        let r = distribution::delete(self.ctx, d, self.opts.wait_limit, w).await;
+        finish(&step, &r);
+        r
     }
 
     /// The group first (it would replace what is terminated under it), then

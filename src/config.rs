@@ -64,6 +64,9 @@ pub fn parse_expiry(s: &str) -> Result<Option<std::time::Duration>, String> {
 /// 32-character limit on load balancer and target group names.
 pub const MAX_NAME_LEN: usize = 28;
 
+/// Whether `[https] enabled` is on when deploy.toml does not say.
+pub const DEFAULT_HTTPS: bool = true;
+
 /// The file as written, with positions kept for error messages.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +93,16 @@ pub struct RawConfig {
     /// The Application Load Balancer.
     #[serde(default)]
     load_balancer: RawLoadBalancer,
+    /// HTTPS through a CloudFront distribution.
+    #[serde(default)]
+    https: RawHttps,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttps {
+    /// A CloudFront distribution in front of the load balancer; default true.
+    enabled: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,6 +252,8 @@ pub struct Config {
     pub lb_zones: usize,
     /// Extra ingress rules on the load balancer's group.
     pub extra_ingress: Vec<Ingress>,
+    /// A CloudFront distribution in front of the load balancer (`[https]`).
+    pub https: bool,
 }
 
 /// A configuration error with its place in the file.
@@ -531,6 +546,7 @@ impl Validator<'_> {
             health_check_path: lb.health_check_path,
             lb_zones: lb.lb_zones,
             extra_ingress: lb.extra_ingress,
+            https: raw.https.enabled.map_or(DEFAULT_HTTPS, |e| e.into_inner()),
         }
     }
 
@@ -873,6 +889,7 @@ impl Config {
             health_check_path: "/".into(),
             lb_zones: 2,
             extra_ingress: Vec::new(),
+            https: DEFAULT_HTTPS,
         }
     }
 }

@@ -45,6 +45,8 @@ struct Other {
     load_balancer_lcu: f64,
     public_ipv4: f64,
     gp3_gib_month: f64,
+    /// CloudFront per hour at a learner's traffic (its always-free tier).
+    cloudfront: f64,
 }
 
 /// One part of an estimate.
@@ -73,12 +75,14 @@ pub struct Estimate {
 
 /// Cost per hour of `count` instances of `instance_type`, each with a
 /// `volume_gib` root volume and a public IPv4 address, behind a load balancer in
-/// `zones` zones (one public IPv4 address each).
+/// `zones` zones (one public IPv4 address each); `https`: behind a CloudFront
+/// distribution too.
 pub fn estimate(
     instance_type: &str,
     volume_gib: i32,
     zones: usize,
     count: usize,
+    https: bool,
 ) -> Result<Estimate> {
     let t = Table::load()?;
     let ips = count + zones;
@@ -105,6 +109,12 @@ pub fn estimate(
             n * t.other.gp3_gib_month * f64::from(volume_gib) / 730.0,
         ),
     ];
+    if https {
+        parts.push(part(
+            "CloudFront (always-free tier: 1 TB out, 10 million requests a month)".into(),
+            t.other.cloudfront,
+        ));
+    }
     let (per_hour, note) = match t.instance.get(instance_type) {
         Some(p) => {
             parts.insert(0, part(times(instance_type.to_string()), n * *p));
@@ -242,7 +252,7 @@ mod tests {
 
     #[test]
     fn the_default_stack_costs_about_six_cents_an_hour() {
-        let e = estimate("t3.micro", 8, 2, 1).unwrap();
+        let e = estimate("t3.micro", 8, 2, 1, false).unwrap();
         let total = e.per_hour.unwrap();
         // 0.0104 + 0.0305 + 3 * 0.005 + 8 * 0.08 / 730
         assert!((total - 0.056777).abs() < 0.0001, "{total}");
@@ -251,8 +261,21 @@ mod tests {
     }
 
     #[test]
+    fn https_adds_cloudfront_at_its_free_tier() {
+        let plain = estimate("t3.micro", 8, 2, 1, false).unwrap();
+        let e = estimate("t3.micro", 8, 2, 1, true).unwrap();
+        assert_eq!(e.parts.len(), plain.parts.len() + 1);
+        assert!(
+            e.to_line().contains("CloudFront (always-free tier"),
+            "{}",
+            e.to_line()
+        );
+        assert_eq!(e.per_hour, plain.per_hour);
+    }
+
+    #[test]
     fn three_web_servers_multiply_the_instance_parts() {
-        let e = estimate("t3.micro", 8, 2, 3).unwrap();
+        let e = estimate("t3.micro", 8, 2, 3, false).unwrap();
         let total = e.per_hour.unwrap();
         // 3 * 0.0104 + 0.0305 + 5 * 0.005 + 3 * 8 * 0.08 / 730
         assert!((total - 0.089330).abs() < 0.0001, "{total}");
@@ -266,7 +289,10 @@ mod tests {
     #[test]
     fn cost_now_counts_what_exists() {
         let full = per_hour_now("t3.micro", 8, Some(2), 1).unwrap().unwrap();
-        let e = estimate("t3.micro", 8, 2, 1).unwrap().per_hour.unwrap();
+        let e = estimate("t3.micro", 8, 2, 1, false)
+            .unwrap()
+            .per_hour
+            .unwrap();
         assert!((full - e).abs() < 1e-12, "{full} vs {e}");
         // After the expiry: groups, target group and key pair cost nothing.
         assert_eq!(per_hour_now("t3.micro", 8, None, 0).unwrap(), Some(0.0));
@@ -305,7 +331,7 @@ mod tests {
 
     #[test]
     fn unknown_type_says_so() {
-        let e = estimate("x9.huge", 8, 2, 1).unwrap();
+        let e = estimate("x9.huge", 8, 2, 1, false).unwrap();
         assert!(e.per_hour.is_none());
         assert!(e
             .to_line()

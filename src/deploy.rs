@@ -352,7 +352,7 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout) -> Result<Summary>
     Ok(Summary {
         deployment: specs.name.clone(),
         region: i.ctx.region.clone(),
-        url: crate::site::url(&lb.dns_name, specs.listener.port),
+        url: k.site_url(&lb, specs.listener.port),
         load_balancer_dns: lb.dns_name.clone(),
         instances,
         ssh_cidr,
@@ -371,6 +371,7 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout) -> Result<Summary>
             launch.root_volume_gb,
             zones,
             specs.count,
+            specs.distribution.wanted,
         )?,
         cost_so_far: crate::cost::so_far(
             &launch.instance_type,

@@ -5,6 +5,8 @@
 //! ```text
 //! round 1, at once: key pair | both security groups (one call) | instances
 //!                   | target group | load balancer | the expiry
+//!                   | the CloudFront distribution (by its comment, then tags)
+//!                   | (deploy, [https]) CloudFront's managed prefix list
 //!                   | (count > 1) launch template | Auto Scaling group
 //!                   | (deploy) VPC | public IP | the local .pem
 //! round 2, at once: the target group's targets | the load balancer's listeners
@@ -19,6 +21,7 @@ use anyhow::Result;
 
 use crate::aws::Ctx;
 use crate::resources::autoscaling::Group;
+use crate::resources::distribution::{self, Distribution};
 use crate::resources::instance::{self, Image, Instance};
 use crate::resources::keypair::{self, KeyPair, Local};
 use crate::resources::launchtemplate::{self, LaunchTemplate};
@@ -68,6 +71,13 @@ pub struct Observed {
     pub fleet: Seen<Group>,
     /// The expiry's role, group and schedules.
     pub expiry: expiry::Found,
+    /// The CloudFront distribution.
+    pub distribution: Seen<Distribution>,
+    /// CloudFront's managed prefix list's id (deploy, `[https]`).
+    pub cloudfront_list: Option<String>,
+    /// A new secret for the distribution's header, should it need one (drawn
+    /// here, so that deciding stays pure).
+    pub spare_secret: distribution::Secret,
     /// The VPC deploy.toml asks for (deploy only).
     pub vpc: Option<String>,
     /// The SSH rule's source, or why it could not be detected (deploy only).
@@ -99,13 +109,20 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
     let deploy = purpose == Purpose::Deploy;
     let fleet_now = s.count > 1;
     let group_names = [s.lb_group.name.as_str(), s.web_group.name.as_str()];
-    let (key, groups, insts, tg, lb, expiry, fleet, vpc, ssh, local) = tokio::join!(
+    let (key, groups, insts, tg, lb, expiry, cdn, pl, fleet, vpc, ssh, local) = tokio::join!(
         keypair::observe(ctx, &s.key),
         secgroup::observe(ctx, &group_names),
         instance::observe(ctx, &s.launch.owner),
         targetgroup::describe(ctx, &s.target_group),
         loadbalancer::describe(ctx, &s.load_balancer),
         expiry::observe(ctx, &s.expiry),
+        distribution::observe(ctx, &s.distribution),
+        async {
+            match deploy && s.distribution.wanted {
+                true => secgroup::cloudfront_prefix_list(ctx).await.map(Some),
+                false => Ok(None),
+            }
+        },
         async {
             match fleet_now {
                 true => Some(fleet_lookups(ctx, s).await),
@@ -163,6 +180,9 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
         launch_template: Seen::Absent,
         fleet: Seen::Absent,
         expiry,
+        distribution: seen(cdn, &mut errors),
+        spare_secret: distribution::Secret::random(),
+        cloudfront_list: keep(pl, &mut errors),
         vpc,
         ssh_cidr: ssh,
         image: None,

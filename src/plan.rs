@@ -114,6 +114,8 @@ pub struct Plan {
     pub ip_services: Vec<String>,
     /// Public-IP request timeout, seconds.
     pub ip_timeout_secs: u64,
+    /// A CloudFront distribution in front of the load balancer.
+    pub https: bool,
 }
 
 impl Plan {
@@ -196,6 +198,7 @@ impl Plan {
             schedule_group: format!("sitedeploy-{name}"),
             ip_services: vec![cfg.ip_service_url.clone(), cfg.ip_fallback_url.clone()],
             ip_timeout_secs: cfg.ip_timeout_secs,
+            https: cfg.https,
             name,
         })
     }

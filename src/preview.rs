@@ -69,6 +69,7 @@ pub async fn deploy(
         launch.root_volume_gb,
         specs.load_balancer.zones,
         specs.count,
+        specs.distribution.wanted,
     )?;
     Ok(DeployPlan {
         deployment: specs.name.clone(),

@@ -72,7 +72,13 @@ pub async fn names_in(ctx: &Ctx) -> Result<BTreeSet<String>> {
             .await
             .map_err(AwsError::from)
             .with_context(|| format!("failed to list tagged resources in {}", ctx.region))?;
-        for r in out.resource_tag_mapping_list() {
+        // A global resource (a CloudFront distribution: no region in its
+        // ARN) is listed in every region; it is found by its comment instead.
+        let regional = out
+            .resource_tag_mapping_list()
+            .iter()
+            .filter(|r| r.resource_arn().and_then(|a| a.split(':').nth(3)) != Some(""));
+        for r in regional {
             names.extend(
                 r.tags()
                     .iter()
@@ -108,10 +114,13 @@ pub async fn enabled(ctx: &Ctx) -> Result<Vec<String>> {
     Ok(regions)
 }
 
-/// Every deployment in the region of `ctx`.
-async fn in_region(ctx: &Ctx, who: &Identity) -> Result<Vec<Status>> {
+/// Every deployment in the region of `ctx`; `global`: the names that only
+/// a global resource (a distribution) says are there.
+async fn in_region(ctx: &Ctx, who: &Identity, global: BTreeSet<String>) -> Result<Vec<Status>> {
     let mut found = Vec::new();
-    for name in names_in(ctx).await? {
+    let mut names = names_in(ctx).await?;
+    names.extend(global);
+    for name in names {
         let plan = plan_for(ctx, &name).await?;
         let specs = crate::spec::Specs::new(&plan, &ctx.region, who, false);
         let st = crate::status::status(ctx, &specs).await;
@@ -129,6 +138,12 @@ pub async fn everywhere(ctx: &Ctx, who: &Identity, limit: Duration) -> Result<Ev
     let regions = tokio::time::timeout_at(deadline, enabled(ctx))
         .await
         .map_err(|_| anyhow::anyhow!("no answer to DescribeRegions within {limit:?}"))??;
+    let mut global = crate::resources::distribution::deployments(ctx)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("could not list the CloudFront distributions: {e:#}");
+            Default::default()
+        });
     let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut tasks = tokio::task::JoinSet::new();
     for region in &regions {
@@ -136,10 +151,11 @@ pub async fn everywhere(ctx: &Ctx, who: &Identity, limit: Duration) -> Result<Ev
         let permits = permits.clone();
         let region = region.clone();
         let who = who.clone();
+        let global = global.remove(region.as_str()).unwrap_or_default();
         tasks.spawn(async move {
             let work = async {
                 let _permit = permits.acquire().await?;
-                in_region(&ctx, &who).await
+                in_region(&ctx, &who, global).await
             };
             let r = match tokio::time::timeout_at(deadline, work).await {
                 Ok(r) => r,

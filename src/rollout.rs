@@ -134,10 +134,7 @@ async fn prove(
         .target_group
         .get()
         .context("the target group is not known")?;
-    let url = crate::site::check_url(
-        &crate::site::url(&lb.dns_name, i.specs.listener.port),
-        opts.resolve,
-    );
+    let url = crate::site::check_url(&k.site_url(lb, i.specs.listener.port), opts.resolve);
     let s = i.progress.step("site");
     s.set("waiting for the health check");
     let watch = crate::site::Watch {

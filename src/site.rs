@@ -201,6 +201,20 @@ impl Expected {
 }
 
 /// The site's URL on a load balancer with DNS name `dns` and listener `port`.
+/// The site's URL: the distribution's (HTTPS) when it serves, else the load
+/// balancer `dns`'s on `port`.
+pub fn site_url(
+    cdn: Option<&crate::resources::distribution::Distribution>,
+    dns: &str,
+    port: u16,
+) -> String {
+    match cdn.filter(|d| d.enabled) {
+        Some(d) => d.url(),
+        None => url(dns, port),
+    }
+}
+
+/// The load balancer's URL.
 pub fn url(dns: &str, port: u16) -> String {
     if port == 80 {
         format!("http://{dns}/")

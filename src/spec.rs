@@ -5,8 +5,8 @@
 use crate::aws::Identity;
 use crate::plan::Plan;
 use crate::resources::{
-    autoscaling, expiry, instance, keypair, launchtemplate, listener, loadbalancer, network,
-    secgroup, targetgroup,
+    autoscaling, distribution, expiry, instance, keypair, launchtemplate, listener, loadbalancer,
+    network, secgroup, targetgroup,
 };
 
 /// Every kind's spec.
@@ -28,6 +28,8 @@ pub struct Specs {
     pub load_balancer: loadbalancer::Spec,
     /// Its listener.
     pub listener: listener::Spec,
+    /// The CloudFront distribution (`[https]`).
+    pub distribution: distribution::Spec,
     /// What a web server is launched from.
     pub launch: instance::Spec,
     /// The launch template (`count > 1`).
@@ -61,6 +63,7 @@ impl Specs {
             target_group: targetgroup::Spec::new(plan),
             load_balancer: loadbalancer::Spec::new(plan),
             listener: listener::Spec::new(plan),
+            distribution: distribution::Spec::new(plan, region),
             launch: instance::Spec::new(plan),
             template: launchtemplate::Spec::new(plan),
             fleet: autoscaling::Spec::new(plan),

@@ -139,7 +139,11 @@ pub fn from_observed(ctx: &Ctx, specs: &Specs, seen: Observed) -> Status {
         .unwrap_or(specs.listener.port);
     let (url, load_balancer_state) = match lb {
         Some(l) => (
-            Some(crate::site::url(&l.dns_name, port)),
+            Some(crate::site::site_url(
+                seen.distribution.ours(),
+                &l.dns_name,
+                port,
+            )),
             Some(l.state.as_str().to_string()),
         ),
         None => (None, None),
@@ -265,6 +269,13 @@ impl Status {
         s.push_str(&to_text(&self.resources, &self.errors));
         if let Some(u) = &self.url {
             s.push_str(&format!("Site: {u} ({})\n", self.site_state()));
+        }
+        let cdn = crate::table::Kind::Distribution.label();
+        if self.load_balancer_state.is_none() && self.resources.iter().any(|r| r.kind == cdn) {
+            s.push_str(
+                "Left: the CloudFront distribution, with no load balancer behind it: it costs \
+                 nothing (the expiry cannot delete a distribution); cleanup removes it\n",
+            );
         }
         for i in &self.instances {
             s.push_str(&format!(

@@ -43,7 +43,9 @@ use crate::observe::Observed;
 use crate::resources::autoscaling::{self, Group};
 use crate::resources::instance::{self, Instance};
 use crate::resources::launchtemplate::{self, LaunchTemplate};
-use crate::resources::{expiry, keypair, listener, loadbalancer, secgroup, targetgroup, Verb};
+use crate::resources::{
+    distribution, expiry, keypair, listener, loadbalancer, secgroup, targetgroup, Verb,
+};
 use crate::spec::Specs;
 use crate::tags::TagDrift;
 
@@ -62,6 +64,8 @@ pub enum Kind {
     LoadBalancer,
     /// Its HTTP listener.
     Listener,
+    /// The CloudFront distribution in front of it (`[https]`).
+    Distribution,
     /// The web servers' launch template (`count > 1`).
     LaunchTemplate,
     /// The Auto Scaling group that runs them (`count > 1`).
@@ -82,13 +86,14 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in dependency order (cleanup goes in reverse).
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::KeyPair,
         Kind::LbGroup,
         Kind::WebGroup,
         Kind::TargetGroup,
         Kind::LoadBalancer,
         Kind::Listener,
+        Kind::Distribution,
         Kind::LaunchTemplate,
         Kind::AutoScalingGroup,
         Kind::Instance,
@@ -107,6 +112,7 @@ impl Kind {
             Kind::TargetGroup => "target group",
             Kind::LoadBalancer => "load balancer",
             Kind::Listener => "listener",
+            Kind::Distribution => "distribution",
             Kind::LaunchTemplate => "launch template",
             Kind::AutoScalingGroup => "Auto Scaling group",
             Kind::Instance => "instance",
@@ -129,6 +135,7 @@ impl Kind {
             | Kind::ExpiryRole
             | Kind::ScheduleGroup => &[],
             Kind::WebGroup | Kind::LoadBalancer => &[Kind::LbGroup],
+            Kind::Distribution => &[Kind::LoadBalancer],
             Kind::Listener => &[Kind::LoadBalancer, Kind::TargetGroup],
             Kind::LaunchTemplate => &[Kind::KeyPair, Kind::WebGroup],
             Kind::AutoScalingGroup => {
@@ -155,6 +162,7 @@ impl Kind {
             Kind::TargetGroup => s.target_group.name.clone(),
             Kind::LoadBalancer => s.load_balancer.name.clone(),
             Kind::Listener => listener::NAME.to_string(),
+            Kind::Distribution => s.distribution.name.clone(),
             Kind::LaunchTemplate => s.template.name.clone(),
             Kind::AutoScalingGroup => s.fleet.name.clone(),
             Kind::Instance | Kind::Target => s.launch.name.clone(),
@@ -265,6 +273,11 @@ pub struct Decision {
     pub load_balancer: loadbalancer::Action,
     /// The listener.
     pub listener: listener::Action,
+    /// The CloudFront distribution.
+    pub distribution: distribution::Action,
+    /// The value of the distribution's header (and the listener's gate): the
+    /// distribution's own, or a new one.
+    pub secret: distribution::Secret,
     /// The web servers.
     pub servers: Servers,
     /// The expiry's role, group and schedules.
@@ -289,21 +302,41 @@ pub fn decide(s: &Specs, o: &Observed, now: DateTime<Utc>) -> Decision {
         .map(|p| p.lb_candidates())
         .unwrap_or_default();
     let load_balancer = loadbalancer::decide(&s.load_balancer, &o.load_balancer, vpc, &candidates);
+    let secret = o
+        .distribution
+        .ours()
+        .and_then(|d| d.secret.clone())
+        .unwrap_or_else(|| o.spare_secret.clone());
     let listener = match &load_balancer {
         loadbalancer::Action::Stop(why) => listener::Action::Stop(why.clone()),
         _ => listener::decide(
             &s.listener,
             o.load_balancer.ours().map(|_| o.listeners.as_slice()),
             o.target_group.ours().map(|t| t.arn.as_str()),
+            &secret,
         ),
     };
     Decision {
         key: keypair::decide(&s.key, &o.key, &o.local_key),
-        lb_group: secgroup::decide(&s.lb_group, &o.lb_group, vpc, &s.lb_rules),
+        lb_group: secgroup::decide(
+            &s.lb_group,
+            &o.lb_group,
+            vpc,
+            &secgroup::gated_lb_rules(&s.lb_rules, o.cloudfront_list.as_deref()),
+        ),
         web_group: secgroup::decide(&s.web_group, &o.web_group, vpc, &web_rules),
         target_group: targetgroup::decide(&s.target_group, &o.target_group, vpc),
+        distribution: distribution::decide(
+            &s.distribution,
+            &o.distribution,
+            match &load_balancer {
+                loadbalancer::Action::Create(_) => None,
+                _ => o.load_balancer.ours().map(|l| l.dns_name.as_str()),
+            },
+        ),
         load_balancer,
         listener,
+        secret,
         servers: match s.count {
             1 => decide_single(s, o),
             _ => decide_fleet(s, o),
@@ -457,6 +490,16 @@ impl Decision {
                 }
             })
             .collect();
+        if self.distribution != distribution::Action::None {
+            let kind = Kind::Distribution;
+            let seen = o.distribution.ours().map(|d| d.id.clone());
+            let id = ids.get(&kind).cloned().or(seen).unwrap_or_default();
+            out.push(Planned {
+                kind,
+                row: Row::new(kind, kind.name(s), id).detail(self.distribution.detail()),
+                verb: self.distribution.verb(),
+            });
+        }
         self.server_rows(s, o, ids, &mut out);
         self.expiry_rows(s, ids, &mut out);
         out
@@ -646,6 +689,10 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
         let d = format!("port {} -> {}", l.port, to.unwrap_or("nothing"));
         add(Kind::Listener, listener::NAME, &l.arn, d);
     }
+    if let Some(d) = o.distribution.ours() {
+        let detail = format!("{} {}", d.state(), d.url());
+        add(Kind::Distribution, &s.distribution.name, &d.id, detail);
+    }
     if let Some(lt) = o.launch_template.ours() {
         add(
             Kind::LaunchTemplate,
@@ -717,6 +764,7 @@ pub fn human(d: std::time::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::distribution::Distribution;
     use crate::resources::instance::{Image, State};
     use crate::resources::keypair::{KeyPair, Local};
     use crate::resources::listener::Listener;
@@ -764,6 +812,9 @@ mod tests {
             instances: Vec::new(),
             launch_template: Seen::Absent,
             fleet: Seen::Absent,
+            distribution: Seen::Absent,
+            spare_secret: crate::resources::distribution::Secret::random(),
+            cloudfront_list: None,
             expiry: expiry::Found {
                 role: expiry::RoleState::Missing,
                 group: expiry::GroupState::Absent,
@@ -803,6 +854,7 @@ mod tests {
                 .instance_tags()
                 .map(|(k, v)| (k.to_string(), v.to_string())),
         );
+        let secret = crate::resources::distribution::Secret::random();
         let schedule = Some(expiry::Schedule {
             at: chrono::Utc::now(),
             role_arn: s.expiry.role_arn.clone(),
@@ -815,7 +867,12 @@ mod tests {
                 tags: owned.clone(),
             }),
             local_key: Local::Other,
-            lb_group: group(s, &s.lb_group.name, "sg-lb", s.lb_rules.clone()),
+            lb_group: group(
+                s,
+                &s.lb_group.name,
+                "sg-lb",
+                secgroup::gated_lb_rules(&s.lb_rules, Some("pl-cf")),
+            ),
             web_group: group(
                 s,
                 &s.web_group.name,
@@ -851,7 +908,13 @@ mod tests {
             listeners: vec![Listener {
                 arn: "arn:listener".into(),
                 port: s.listener.port,
-                forwards_to: Some("arn:tg".into()),
+                forwards_to: None,
+                denies: true,
+                gate: Some(listener::Gate {
+                    arn: "arn:rule".into(),
+                    values: vec![secret.expose().to_string()],
+                    forwards_to: Some("arn:tg".into()),
+                }),
                 tags: owned.clone(),
             }],
             instances: vec![Instance {
@@ -866,6 +929,18 @@ mod tests {
                 state_reason: None,
                 template: Some(s.launch.template.clone()),
             }],
+            distribution: Seen::Ours(Distribution {
+                id: "E1".into(),
+                arn: "arn:aws:cloudfront::123456789012:distribution/E1".into(),
+                domain: "d1.cloudfront.net".into(),
+                deployed: true,
+                enabled: true,
+                origin: "lb.example".into(),
+                port: s.listener.port,
+                secret: Some(secret),
+                tags: owned.clone(),
+            }),
+            cloudfront_list: Some("pl-cf".into()),
             expiry: expiry::Found {
                 role: expiry::RoleState::Ready,
                 group: expiry::GroupState::Active,
@@ -887,7 +962,7 @@ mod tests {
 
     #[test]
     fn an_empty_account_creates_every_kind_in_dependency_order() {
-        let s = specs("");
+        let s = specs("[https]\nenabled = true\n");
         let o = nothing();
         let d = decide(&s, &o, chrono::Utc::now());
         let rows = verbs(&d, &s, &o);
@@ -939,8 +1014,8 @@ mod tests {
         let row = |k: Kind| rows.iter().find(|p| p.kind == k).unwrap();
         let lb_sg = &row(Kind::LbGroup).row.detail;
         for part in [
-            "allow tcp 8080 from 0.0.0.0/0",
-            "revoke tcp 80 from 0.0.0.0/0",
+            "allow tcp 8080 from pl-cf (CloudFront)",
+            "revoke tcp 80 from pl-cf (CloudFront)",
             "tag Owner=ann",
             "untag Project",
             "kept (added by hand): tcp 22 from 192.0.2.0/24",

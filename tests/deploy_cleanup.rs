@@ -70,18 +70,28 @@ async fn deploy_twice_then_cleanup_twice() {
         .ip_permissions()
         .iter()
         .flat_map(|p| {
-            p.ip_ranges()
+            let cidrs = p.ip_ranges().iter().filter_map(|r| r.cidr_ip());
+            let lists = p
+                .prefix_list_ids()
                 .iter()
-                .map(|r| (p.from_port().unwrap(), r.cidr_ip().unwrap().to_string()))
+                .filter_map(|l| l.prefix_list_id());
+            cidrs
+                .chain(lists)
+                .map(|s| (p.from_port().unwrap(), s.to_string()))
+                .collect::<Vec<_>>()
         })
         .collect();
     lb_ports.sort();
+    // The listener's port from CloudFront's addresses only ([https] is on by
+    // default); the extra rule from where deploy.toml says.
+    assert_eq!(lb_ports.len(), 2, "{lb_ports:?}");
+    assert!(
+        lb_ports[0].0 == 80 && lb_ports[0].1.starts_with("pl-"),
+        "{lb_ports:?}"
+    );
     assert_eq!(
-        lb_ports,
-        vec![
-            (80, "0.0.0.0/0".to_string()),
-            (443, "0.0.0.0/0".to_string())
-        ],
+        lb_ports[1],
+        (443, "0.0.0.0/0".to_string()),
         "listener port and the extra rule"
     );
     let web_rules = web_sg.ip_permissions();
@@ -217,16 +227,19 @@ async fn deploy_twice_then_cleanup_twice() {
     let listeners = aws.listeners(lb.load_balancer_arn().unwrap()).await;
     assert_eq!(listeners.len(), 1);
     assert_eq!(listeners[0].port(), Some(80));
+    // Gated: a fixed 403 unless the distribution's header forwards it.
     assert_eq!(
-        listeners[0].default_actions()[0].target_group_arn(),
-        tgs[0].target_group_arn()
+        listeners[0].default_actions()[0].r#type(),
+        Some(&aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
     );
 
     // summary
-    assert_eq!(
-        summary["url"],
-        format!("http://{}/", lb.dns_name().unwrap())
-    );
+    // The site's URL is the CloudFront distribution's, in front of the load
+    // balancer.
+    let cdns = aws.cloudfront.list_distributions().send().await.unwrap();
+    let cdn = &cdns.distribution_list().unwrap().items()[0];
+    assert_eq!(summary["url"], format!("https://{}/", cdn.domain_name()));
+    assert_eq!(summary["load_balancer_dns"], lb.dns_name().unwrap());
     assert_eq!(summary["instances"][0]["id"], inst.instance_id().unwrap());
     let ssh_cmd = summary["instances"][0]["ssh_command"].as_str().unwrap();
     assert!(ssh_cmd.starts_with("ssh -i "));
@@ -257,7 +270,7 @@ async fn deploy_twice_then_cleanup_twice() {
     );
     // the text summary names the URL and the SSH command on stdout
     let text = d.deploy(&[]).ok();
-    assert!(text.stdout.contains(lb.dns_name().unwrap()));
+    assert!(text.stdout.contains(cdn.domain_name()), "{}", text.stdout);
     assert!(text.stdout.contains("ssh -i "));
     assert!(!text.stdout.contains("created"), "{}", text.stdout);
 

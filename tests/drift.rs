@@ -52,13 +52,23 @@ fn cidr_rules(g: &ec2t::SecurityGroup) -> BTreeSet<(i32, String, String)> {
     g.ip_permissions()
         .iter()
         .flat_map(|p| {
-            p.ip_ranges().iter().map(move |r| {
+            let port = p.from_port().unwrap_or(-1);
+            let cidrs = p.ip_ranges().iter().map(move |r| {
                 (
-                    p.from_port().unwrap_or(-1),
+                    port,
                     r.cidr_ip().unwrap_or_default().to_string(),
                     r.description().unwrap_or_default().to_string(),
                 )
-            })
+            });
+            // CloudFront's managed prefix list ([https]) as a source too.
+            let lists = p.prefix_list_ids().iter().map(move |l| {
+                (
+                    port,
+                    l.prefix_list_id().unwrap_or_default().to_string(),
+                    l.description().unwrap_or_default().to_string(),
+                )
+            });
+            cidrs.chain(lists)
         })
         .collect()
 }
@@ -165,8 +175,8 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
     let (a, detail) = row(&plan, "security group", &lb_sg);
     assert_eq!(a, "update");
     for want in [
-        "allow tcp 8080 from 0.0.0.0/0",
-        "revoke tcp 80 from 0.0.0.0/0",
+        "allow tcp 8080 from pl-",
+        "revoke tcp 80 from pl-",
         "revoke tcp 8443 from 10.0.0.0/8",
         "tag Owner=ann",
         "tag Project=drift",
@@ -177,6 +187,12 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
     }
     let (a, detail) = row(&plan, "listener", "HTTP");
     assert_eq!((a.as_str(), detail.as_str()), ("update", "port 80 -> 8080"));
+    // The distribution follows the listener's port.
+    let (a, detail) = row(&plan, "distribution", &format!("{name}-cdn"));
+    assert_eq!(
+        (a.as_str(), detail.as_str()),
+        ("update", "origin port 80 -> 8080")
+    );
     let (a, detail) = row(&plan, "target group", &format!("{name}-tg"));
     assert_eq!(a, "update");
     assert!(
@@ -202,7 +218,7 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
 
     let summary = d.deploy(&["--json"]).ok().json();
     assert!(
-        summary["url"].as_str().unwrap().ends_with(":8080/"),
+        summary["url"].as_str().unwrap().starts_with("https://"),
         "{summary}"
     );
 
@@ -312,6 +328,14 @@ async fn in_aws(aws: &Aws) -> Vec<(String, String)> {
     let keys = aws.ec2.describe_key_pairs().send().await.unwrap();
     for k in keys.key_pairs() {
         put("key pair", k.key_pair_id().unwrap());
+    }
+    let cdns = aws.cloudfront.list_distributions().send().await.unwrap();
+    for d in cdns
+        .distribution_list()
+        .map(|l| l.items())
+        .unwrap_or_default()
+    {
+        put("distribution", d.id());
     }
     let groups = aws.ec2.describe_security_groups().send().await.unwrap();
     for g in groups.security_groups() {
@@ -445,6 +469,7 @@ async fn same_rows(count: usize) {
         "target",
         "load balancer",
         "listener",
+        "distribution",
         "role",
         "schedule group",
         "schedule",

@@ -47,7 +47,7 @@ async fn every_command_prints_one_valid_document_whatever_happens() {
     // Deployed.
     let j = valid(&d.deploy(&["--json"]).ok());
     assert_eq!(j["command"], "deploy");
-    assert_eq!(j["totals"]["create"], 12, "{j}");
+    assert_eq!(j["totals"]["create"], 13, "{j}");
     for (bin, args) in [
         (deploy, vec!["--plan", "--json"]),
         (status, vec!["--json"]),

@@ -68,13 +68,14 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
 
     // plan on an empty account: everything to create, nothing created
     let plan = d.deploy(&["--plan", "--json"]).ok().json();
-    // key pair, 2 groups, target group, load balancer, listener, instance,
-    // target, the expiry's role, group and 2 schedules: all to create (the
-    // target too, on an empty account), none with an id yet
+    // key pair, 2 groups, target group, load balancer, listener, the
+    // CloudFront distribution, instance, target, the expiry's role, group and
+    // 2 schedules: all to create (the target too, on an empty account), none
+    // with an id yet
     let rows = actions(&plan["resources"]);
-    assert_eq!(rows.len(), 12, "{plan}");
+    assert_eq!(rows.len(), 13, "{plan}");
     assert!(rows.iter().all(|(_, _, a)| a == "create"), "{plan}");
-    assert_eq!(plan["totals"]["create"], 12, "{plan}");
+    assert_eq!(plan["totals"]["create"], 13, "{plan}");
     assert!(plan["resources"]
         .as_array()
         .unwrap()
@@ -134,6 +135,7 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
             "target group",
             "load balancer",
             "listener",
+            "distribution",
             "instance",
             "target",
             "role",
@@ -190,7 +192,7 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
 
     // cleanup --plan lists, deletes nothing; status after cleanup is empty
     let cplan = d.cleanup(&["--plan", "--json"]).ok().json();
-    assert_eq!(cplan["resources"].as_array().unwrap().len(), 12, "{cplan}");
+    assert_eq!(cplan["resources"].as_array().unwrap().len(), 13, "{cplan}");
     assert!(cplan["resources"]
         .as_array()
         .unwrap()
@@ -338,14 +340,19 @@ async fn site_check_passes_against_a_live_server_and_times_out_clearly_on_a_dead
     let d = Deployment::simple(&moto.endpoint(), "web", &ip);
     let fake = FakeSite::start(&moto, "installed", None);
     let addr = fake.address();
-    let env = [("SITEDEPLOY_NO_SITE_CHECK", "false")];
+    let (k, v) = fake.tls_env();
     let r = d
         .run_env(
             env!("CARGO_BIN_EXE_deploy"),
             &["--json", "--site-address", &addr],
-            &env,
+            &[("SITEDEPLOY_NO_SITE_CHECK", "false"), (k, v.as_str())],
         )
         .ok();
+    // The servers below answer plain HTTP, as the load balancer does: the
+    // distribution is turned off for them.
+    let env = [("SITEDEPLOY_NO_SITE_CHECK", "false")];
+    let plain = config_text("web", &ip.url(), "\n[https]\nenabled = false\n");
+    std::fs::write(d.dir.join("deploy.toml"), plain).unwrap();
     assert_eq!(r.json()["site"]["status"], 200);
     assert!(
         r.stderr.contains("serves template 2137_barista_cafe"),
@@ -713,7 +720,7 @@ async fn cleanup_shows_what_goes_before_it_asks_and_a_wrong_name_lists_the_other
     let out = child.wait_with_output().unwrap();
     let screen = String::from_utf8_lossy(&out.stdout).to_string();
     let asked = screen
-        .find("Delete these 12 resources and 1 local file of deployment askme")
+        .find("Delete these 13 resources and 1 local file of deployment askme")
         .unwrap_or_else(|| panic!("no question with the count:\n{screen}"));
     let listed = &screen[..asked];
     for part in [

@@ -35,6 +35,8 @@ struct Case {
     servers: u8,
     registered: bool,
     expiry_state: u8,
+    https: bool,
+    cdn: u8,
 }
 
 fn cases() -> impl Strategy<Value = Case> {
@@ -48,15 +50,15 @@ fn cases() -> impl Strategy<Value = Case> {
             prop_oneof![Just("/"), Just("/ok")],
             prop_oneof![Just("ann"), Just("bob")],
         ),
-        (0u8..6, 0u8..5, 0u8..5, 0u8..4, 0u8..4, 0u8..4),
-        (0u8..7, any::<bool>(), 0u8..4),
+        (0u8..6, 0u8..6, 0u8..5, 0u8..4, 0u8..4, 0u8..5),
+        (0u8..7, any::<bool>(), 0u8..4, any::<bool>(), 0u8..5),
     )
         .prop_map(
             |(
                 (fleet, expiry, port),
                 (path, owner_tag),
                 (key, lb_group, web_group, tg, lb, listener),
-                (servers, registered, expiry_state),
+                (servers, registered, expiry_state, https, cdn),
             )| Case {
                 fleet,
                 expiry,
@@ -72,6 +74,8 @@ fn cases() -> impl Strategy<Value = Case> {
                 servers,
                 registered,
                 expiry_state,
+                https,
+                cdn,
             },
         )
 }
@@ -90,8 +94,8 @@ fn plan_for(c: &Case, dir: &std::path::Path) -> Plan {
         "name = \"prop\"\nregion = \"us-east-1\"\nexpires_after = \"{expiry}\"\n[tags]\nOwner = \"{}\"\n\
          [template]\nid = 2137\nslug = \"barista_cafe\"\n[instance]\ncount = {count}\n\
          [ssh]\nkey_name = \"prop-key\"\ncidr = \"203.0.113.7/32\"\n\
-         [load_balancer]\nport = {}\nhealth_check_path = \"{}\"\n",
-        c.owner_tag, c.port, c.path
+         [load_balancer]\nport = {}\nhealth_check_path = \"{}\"\n[https]\nenabled = {}\n",
+        c.owner_tag, c.port, c.path, c.https
     );
     let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
     Plan::new(&cfg).unwrap()
@@ -181,6 +185,17 @@ fn world(c: &Case, plan: &Plan) -> World {
             rules: vec![],
             tags: foreign(),
         }),
+        // Ours, open to CloudFront only ([https]).
+        5 => w.groups.push(Sg {
+            id: lb_group_id.clone(),
+            name: plan.lb_sg_name.clone(),
+            vpc: vpc.clone(),
+            rules: vec![Perm {
+                source: mockaws::CLOUDFRONT_LIST.into(),
+                ..listener_rule(i32::from(c.port))
+            }],
+            tags: ours.clone(),
+        }),
         4 => w.groups.push(Sg {
             id: lb_group_id.clone(),
             name: plan.lb_sg_name.clone(),
@@ -256,6 +271,26 @@ fn world(c: &Case, plan: &Plan) -> World {
         vpc: vpc.clone(),
         tags,
     };
+    // The CloudFront distribution: 0 none, 1 ours as wanted, 2 ours in front
+    // of another load balancer, 3 ours disabled (a cleanup stopped part-way),
+    // 4 foreign with this deployment's comment.
+    let cdn = |origin: &str, enabled: bool, tags| mockaws::Cdn {
+        id: "E0OLD".into(),
+        comment: format!("sitedeploy {} in us-east-1", plan.name),
+        origin: origin.into(),
+        port: i32::from(c.port),
+        enabled,
+        has_secret: true,
+        tags,
+    };
+    let lb_dns = format!("{}.example", plan.lb_name);
+    match c.cdn {
+        1 => w.cdns.push(cdn(&lb_dns, true, ours.clone())),
+        2 => w.cdns.push(cdn("gone.example", true, ours.clone())),
+        3 => w.cdns.push(cdn(&lb_dns, false, ours.clone())),
+        4 => w.cdns.push(cdn(&lb_dns, true, foreign())),
+        _ => {}
+    }
     match c.lb {
         1 => w.lbs.push(lb(ours.clone())),
         2 => w.lbs.push(lb(old_tags(plan))),
@@ -263,7 +298,7 @@ fn world(c: &Case, plan: &Plan) -> World {
         _ => {}
     }
     // Its listener (when the load balancer is ours): 0 none, 1 as wanted,
-    // 2 on another port, 3 forwarding to an old target group.
+    // 2 on another port, 3 forwarding to an old target group, 4 gated.
     if matches!(c.lb, 1 | 2) {
         let forwards = if tg_ours {
             tg_arn.clone()
@@ -275,10 +310,19 @@ fn world(c: &Case, plan: &Plan) -> World {
             lb: lb_arn.clone(),
             port,
             forwards,
+            denies: false,
+            gate: None,
             tags: ours.clone(),
         };
         match c.listener {
             1 => w.listeners.push(l(i32::from(c.port), forwards)),
+            // Gated for the distribution whose header is "0123abcd".
+            4 => {
+                let mut gated = l(i32::from(c.port), String::new());
+                gated.denies = true;
+                gated.gate = Some((format!("{lb_arn}/rule"), "0123abcd".into(), forwards));
+                w.listeners.push(gated);
+            }
             2 => w.listeners.push(l(8081, forwards)),
             3 => w.listeners.push(l(
                 i32::from(c.port),
@@ -527,7 +571,11 @@ fn kind_of(sent: &Sent, plan: &Plan, w: &World) -> Vec<Kind> {
             one(Kind::TargetGroup)
         }
         "CreateLoadBalancer" => one(Kind::LoadBalancer),
-        "CreateListener" | "ModifyListener" | "DeleteListener" => one(Kind::Listener),
+        "CreateDistributionWithTags" | "UpdateDistribution" | "DeleteDistribution" => {
+            one(Kind::Distribution)
+        }
+        "CreateListener" | "ModifyListener" | "DeleteListener" | "CreateRule" | "ModifyRule"
+        | "DeleteRule" => one(Kind::Listener),
         "CreateAutoScalingGroup"
         | "UpdateAutoScalingGroup"
         | "AttachLoadBalancerTargetGroups"
@@ -551,7 +599,11 @@ fn kind_of(sent: &Sent, plan: &Plan, w: &World) -> Vec<Kind> {
 
 /// The change requests each kind's planned action stands for, from the
 /// decision's typed actions: what deploy must send, and nothing else.
-fn expected(d: &table::Decision, s: &Specs) -> BTreeMap<Kind, BTreeSet<&'static str>> {
+fn expected(
+    d: &table::Decision,
+    s: &Specs,
+    cdn_enabled: bool,
+) -> BTreeMap<Kind, BTreeSet<&'static str>> {
     use sitedeploy::resources::{
         autoscaling as asg, expiry, instance, keypair, launchtemplate as lt, listener,
         loadbalancer as lb, secgroup, targetgroup as tg,
@@ -619,13 +671,25 @@ fn expected(d: &table::Decision, s: &Specs) -> BTreeMap<Kind, BTreeSet<&'static 
         lb::Action::Keep | lb::Action::Stop(_) => {}
     }
     match &d.listener {
+        listener::Action::Create if s.listener.gated => {
+            add(Kind::Listener, &["CreateListener", "CreateRule"])
+        }
         listener::Action::Create => add(Kind::Listener, &["CreateListener"]),
         listener::Action::Update(c) => {
             if c.keep.is_none() {
                 add(Kind::Listener, &["CreateListener"]);
+                if s.listener.gated {
+                    add(Kind::Listener, &["CreateRule"]);
+                }
             }
             if c.repoint {
                 add(Kind::Listener, &["ModifyListener"]);
+            }
+            match &c.gate {
+                listener::GateChange::Create => add(Kind::Listener, &["CreateRule"]),
+                listener::GateChange::Rewrite(_) => add(Kind::Listener, &["ModifyRule"]),
+                listener::GateChange::Delete(_) => add(Kind::Listener, &["DeleteRule"]),
+                listener::GateChange::Keep => {}
             }
             if !c.delete.is_empty() {
                 add(Kind::Listener, &["DeleteListener"]);
@@ -732,6 +796,20 @@ fn expected(d: &table::Decision, s: &Specs) -> BTreeMap<Kind, BTreeSet<&'static 
             }
         }
     }
+    {
+        use sitedeploy::resources::distribution::Action as Cdn;
+        match &d.distribution {
+            Cdn::Create => add(Kind::Distribution, &["CreateDistributionWithTags"]),
+            Cdn::Update(_) => add(Kind::Distribution, &["UpdateDistribution"]),
+            // Disabled first (unless it is), then deleted.
+            Cdn::Delete if cdn_enabled => add(
+                Kind::Distribution,
+                &["UpdateDistribution", "DeleteDistribution"],
+            ),
+            Cdn::Delete => add(Kind::Distribution, &["DeleteDistribution"]),
+            Cdn::None | Cdn::Keep | Cdn::Stop(_) => {}
+        }
+    }
     let x = &d.expiry;
     match x.role {
         expiry::Action::Create => add(Kind::ExpiryRole, &["CreateRole", "PutRolePolicy"]),
@@ -820,7 +898,8 @@ async fn plan_equals_apply(c: Case) -> Result<(), TestCaseError> {
             sent_by_kind.entry(k).or_default().insert(s.op);
         }
     }
-    let want = expected(&decision, &specs);
+    let cdn_enabled = seen.distribution.ours().is_some_and(|d| d.enabled);
+    let want = expected(&decision, &specs, cdn_enabled);
     for kind in Kind::ALL {
         let sent = sent_by_kind.get(&kind).cloned().unwrap_or_default();
         let wanted = want.get(&kind).cloned().unwrap_or_default();

@@ -24,11 +24,17 @@ fn console() -> serde_json::Value {
     ])
 }
 
+/// The tool trusts the edge's certificate.
+fn tls(site: &FakeSite) -> (&'static str, &'static str) {
+    let (k, v) = site.tls_env();
+    (k, v.leak())
+}
+
 fn deploy_with(d: &Deployment, site: &FakeSite, extra: &[&str]) -> (Run, Duration) {
     let mut args = vec!["--json", "--site-address", site.address().leak()];
     args.extend_from_slice(extra);
     let start = Instant::now();
-    let r = d.run_env(env!("CARGO_BIN_EXE_deploy"), &args, &[CHECK]);
+    let r = d.run_env(env!("CARGO_BIN_EXE_deploy"), &args, &[CHECK, tls(site)]);
     (r, start.elapsed())
 }
 
@@ -80,7 +86,7 @@ async fn the_real_marker_is_accepted_and_the_summary_names_the_live_template() {
         .run_env(
             env!("CARGO_BIN_EXE_deploy"),
             &["--site-address", &site.address()],
-            &[CHECK],
+            &[CHECK, tls(&site)],
         )
         .ok();
     assert!(
@@ -552,7 +558,8 @@ async fn a_site_that_cannot_be_reached_says_what_was_tried_and_stops_early() {
     let port = addr.port();
     for part in [
         "every web server is healthy, but the site cannot be reached from here",
-        &format!("unreached-alb-1.us-east-1.elb.amazonaws.com:{port}/sitedeploy.json"),
+        // The site's URL is the distribution's (HTTPS).
+        &format!(".cloudfront.net:{port}/sitedeploy.json"),
         &format!("refused the connection on port {port}"),
         "nothing listens on port",
         "--site-address",

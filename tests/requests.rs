@@ -306,26 +306,33 @@ async fn a_new_health_check_path_and_tags_are_one_modify_and_one_add_tags() {
 
 #[tokio::test]
 async fn a_new_listener_port_creates_before_it_deletes() {
-    let p = plan("port", "[load_balancer]\nport = 8080\n");
+    let p = plan(
+        "port",
+        "[load_balancer]\nport = 8080\n[https]\nenabled = false\n",
+    );
     let s = specs(&p);
     let old = Listener {
         arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/port-alb/1/80"
             .into(),
         port: 80,
         forwards_to: Some("arn:tg".into()),
+        denies: false,
+        gate: None,
         tags: p.owner.owned(),
     };
+    let secret = sitedeploy::resources::distribution::Secret::random();
     let action = listener::decide(
         &s.listener,
         Some(std::slice::from_ref(&old)),
         Some("arn:tg"),
+        &secret,
     );
     let created = "<CreateListenerResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">\
         <CreateListenerResult><Listeners><member><ListenerArn>arn:new</ListenerArn><Port>8080</Port>\
         </member></Listeners></CreateListenerResult></CreateListenerResponse>";
     let (ctx, client) = replay(vec![answer(created), answer(&elb_ok("DeleteListener"))]);
     let lb_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/port-alb/1";
-    let arn = listener::apply(&ctx, &s.listener, &action, None, lb_arn, "arn:tg")
+    let arn = listener::apply(&ctx, &s.listener, &action, None, lb_arn, "arn:tg", &secret)
         .await
         .unwrap();
     assert_eq!(arn, "arn:new");

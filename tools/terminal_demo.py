@@ -61,7 +61,9 @@ def shape(text):
     """The text without what differs from run to run: ids, addresses, times,
     durations, ARN suffixes, dates."""
     subs = [
-        (r"\b(i|sg|key|lt|vpc|subnet|ami|eni)-[0-9a-f]{8,17}\b", r"\1-ID"),
+        (r"\b(i|sg|key|lt|vpc|subnet|ami|eni|pl)-[0-9a-f]{8,17}\b", r"\1-ID"),
+        (r"\b[a-z0-9]{13,14}\.cloudfront\.net\b", "D.cloudfront.net"),
+        (r"\b[A-Z0-9]{13,14}\b", "DIST-ID"),
         (r"/[0-9a-f]{16}\b", "/ID"),
         (r"\b\d{1,3}(\.\d{1,3}){3}(/32)?\b", "IP"),
         (r"\[\s*\d+\.\d+s\]", "[T]"),

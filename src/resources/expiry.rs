@@ -405,8 +405,9 @@ pub fn parse_at(expr: &str) -> Option<DateTime<Utc>> {
 pub fn describe(t: DateTime<Utc>) -> String {
     let left = (t - Utc::now()).num_minutes().max(0);
     format!(
-        "{}, in {} h {:02} min (the load balancer and web servers are deleted then; run \
-         deploy again to push it back, or set expires_after = \"off\" in deploy.toml)",
+        "{}, in {} h {:02} min (the load balancer and web servers are deleted then, and what \
+         is left costs nothing; run deploy again to push it back, or set expires_after = \
+         \"off\" in deploy.toml)",
         when(t),
         left / 60,
         left % 60

@@ -12,6 +12,7 @@
 //! what a deletion did ([`Deleted`]); who owns a resource is [`crate::tags`].
 
 pub mod autoscaling;
+pub mod distribution;
 pub mod expiry;
 pub mod instance;
 pub mod keypair;

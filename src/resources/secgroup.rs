@@ -51,6 +51,72 @@ pub enum Rule {
         /// Description.
         description: String,
     },
+    /// TCP port from a managed prefix list (CloudFront's origin-facing
+    /// addresses).
+    PrefixList {
+        /// Port.
+        port: u16,
+        /// The list's id (`pl-…`).
+        list_id: String,
+        /// Description.
+        description: String,
+    },
+}
+
+/// AWS's managed prefix list of CloudFront's origin-facing addresses (IPv4).
+/// Its weight against the group's rules quota is its maximum entries (55 of
+/// the 60 inbound rules a group may have), so only one rule uses it.
+pub const CLOUDFRONT_PREFIX_LIST: &str = "com.amazonaws.global.cloudfront.origin-facing";
+
+/// The id of [`CLOUDFRONT_PREFIX_LIST`] in the region (it differs by region).
+pub async fn cloudfront_prefix_list(ctx: &Ctx) -> Result<String> {
+    let out = ctx
+        .ec2
+        .describe_managed_prefix_lists()
+        .filters(crate::tags::ec2_filter(
+            "prefix-list-name",
+            CLOUDFRONT_PREFIX_LIST,
+        ))
+        .send()
+        .await
+        .map_err(AwsError::from)
+        .context("failed to look up CloudFront's managed prefix list")?;
+    let ids: Vec<&str> = out
+        .prefix_lists()
+        .iter()
+        .filter(|p| p.prefix_list_name() == Some(CLOUDFRONT_PREFIX_LIST))
+        .filter_map(|p| p.prefix_list_id())
+        .collect();
+    match ids.as_slice() {
+        [id] => Ok(id.to_string()),
+        [] => bail!(
+            "AWS's managed prefix list {CLOUDFRONT_PREFIX_LIST} is not in {}; [https] needs it              to admit only CloudFront to the load balancer",
+            ctx.region
+        ),
+        _ => bail!("more than one managed prefix list is named {CLOUDFRONT_PREFIX_LIST}"),
+    }
+}
+
+/// The load balancer group's rules: deploy.toml's, with the listener's rule
+/// from CloudFront's prefix list `cloudfront` instead of anywhere when it is
+/// given (`[https]`).
+pub fn gated_lb_rules(rules: &[Rule], cloudfront: Option<&str>) -> Vec<Rule> {
+    rules
+        .iter()
+        .map(|r| match (r, cloudfront) {
+            (
+                Rule::Cidr {
+                    port, description, ..
+                },
+                Some(id),
+            ) if description == LISTENER_RULE_DESCRIPTION => Rule::PrefixList {
+                port: *port,
+                list_id: id.to_string(),
+                description: description.clone(),
+            },
+            _ => r.clone(),
+        })
+        .collect()
 }
 
 impl std::fmt::Display for Rule {
@@ -58,6 +124,9 @@ impl std::fmt::Display for Rule {
         match self {
             Rule::Cidr { port, cidr, .. } => write!(f, "tcp {port} from {cidr}"),
             Rule::Group { port, group_id, .. } => write!(f, "tcp {port} from {group_id}"),
+            Rule::PrefixList { port, list_id, .. } => {
+                write!(f, "tcp {port} from {list_id} (CloudFront)")
+            }
         }
     }
 }
@@ -67,7 +136,9 @@ impl Rule {
     /// added by hand has another description, or none).
     pub fn is_ours(&self) -> bool {
         let d = match self {
-            Rule::Cidr { description, .. } | Rule::Group { description, .. } => description,
+            Rule::Cidr { description, .. }
+            | Rule::Group { description, .. }
+            | Rule::PrefixList { description, .. } => description,
         };
         [
             LISTENER_RULE_DESCRIPTION,
@@ -84,7 +155,9 @@ impl Rule {
 
     fn port(&self) -> u16 {
         match self {
-            Rule::Cidr { port, .. } | Rule::Group { port, .. } => *port,
+            Rule::Cidr { port, .. } | Rule::Group { port, .. } | Rule::PrefixList { port, .. } => {
+                *port
+            }
         }
     }
 
@@ -112,6 +185,18 @@ impl Rule {
                 .user_id_group_pairs(
                     ec2t::UserIdGroupPair::builder()
                         .group_id(group_id)
+                        .description(description)
+                        .build(),
+                )
+                .build(),
+            Rule::PrefixList {
+                list_id,
+                description,
+                ..
+            } => b
+                .prefix_list_ids(
+                    ec2t::PrefixListId::builder()
+                        .prefix_list_id(list_id)
                         .description(description)
                         .build(),
                 )
@@ -144,6 +229,13 @@ fn existing_rules(sg: &ec2t::SecurityGroup) -> Vec<Rule> {
                 description: g.description().unwrap_or_default().to_string(),
             });
         }
+        for l in p.prefix_list_ids() {
+            out.push(Rule::PrefixList {
+                port,
+                list_id: l.prefix_list_id().unwrap_or_default().to_string(),
+                description: l.description().unwrap_or_default().to_string(),
+            });
+        }
     }
     out
 }
@@ -171,6 +263,18 @@ fn same_grant(a: &Rule, b: &Rule) -> bool {
                 ..
             },
         ) => p1 == p2 && g1 == g2,
+        (
+            Rule::PrefixList {
+                port: p1,
+                list_id: l1,
+                ..
+            },
+            Rule::PrefixList {
+                port: p2,
+                list_id: l2,
+                ..
+            },
+        ) => p1 == p2 && l1 == l2,
         _ => false,
     }
 }

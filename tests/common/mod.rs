@@ -410,6 +410,10 @@ impl Drop for Deployment {
 pub struct FakeSite {
     _child: Guard,
     pub port: u16,
+    /// CloudFront's edge (TLS, *.cloudfront.net).
+    pub edge_port: u16,
+    /// The CA that signed the edge's certificate (the tool's SSL_CERT_FILE).
+    pub ca: PathBuf,
 }
 
 impl FakeSite {
@@ -425,24 +429,41 @@ impl FakeSite {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("failed to start fakesite.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("fakesite said {line:?}"));
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut said = |prefix: &str| {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            line.trim()
+                .strip_prefix(prefix)
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("fakesite said {line:?}, not {prefix}"))
+        };
+        let port = said("PORT ").parse().unwrap();
+        let edge_port = said("EDGE ").parse().unwrap();
+        let ca = PathBuf::from(said("CA "));
         FakeSite {
             _child: Guard(child),
             port,
+            edge_port,
+            ca,
         }
     }
 
-    /// `--site-address` for deploy.
+    /// `--site-address` for deploy: CloudFront's edge (the site's URL is the
+    /// distribution's).
     pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.edge_port)
+    }
+
+    /// The load balancer itself.
+    #[allow(dead_code)]
+    pub fn lb_address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The environment the tool needs to trust the edge's certificate.
+    pub fn tls_env(&self) -> (&'static str, String) {
+        ("SSL_CERT_FILE", self.ca.display().to_string())
     }
 }
 
@@ -521,6 +542,7 @@ pub struct Aws {
     pub asg: aws_sdk_autoscaling::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
 }
 
 impl Aws {
@@ -542,6 +564,7 @@ impl Aws {
             asg: aws_sdk_autoscaling::Client::new(&conf),
             scheduler: aws_sdk_scheduler::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
+            cloudfront: aws_sdk_cloudfront::Client::new(&conf),
         }
     }
 

@@ -87,7 +87,25 @@ pub struct Listener {
     pub lb: String,
     pub port: i32,
     pub forwards: String,
+    /// Its default action is the fixed 403.
+    pub denies: bool,
+    /// Its header rule: (ARN, header value, target group).
+    pub gate: Option<(String, String, String)>,
     pub tags: Tags,
+}
+
+fn denies(actions: &[aws_sdk_elasticloadbalancingv2::types::Action]) -> bool {
+    actions.first().and_then(|a| a.r#type())
+        == Some(&aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
+}
+
+fn header_value(conditions: &[aws_sdk_elasticloadbalancingv2::types::RuleCondition]) -> String {
+    conditions
+        .iter()
+        .filter_map(|c| c.http_header_config())
+        .flat_map(|h| h.values().iter().cloned())
+        .next()
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +148,8 @@ pub struct Schedule {
 /// Everything the account holds, and what was sent.
 #[derive(Debug, Clone, Default)]
 pub struct World {
+    /// CloudFront distributions (global).
+    pub cdns: Vec<Cdn>,
     pub vpc: String,
     /// (zone, subnet id) of the default VPC.
     pub subnets: Vec<(String, String)>,
@@ -153,6 +173,22 @@ pub struct World {
     /// Change requests, in order.
     pub sent: Vec<Sent>,
     next: u64,
+}
+
+/// The id of CloudFront's managed prefix list in this world.
+pub const CLOUDFRONT_LIST: &str = "pl-0cloudfront";
+
+/// A CloudFront distribution.
+#[derive(Debug, Clone)]
+pub struct Cdn {
+    pub id: String,
+    pub comment: String,
+    pub origin: String,
+    /// The origin's HTTP port.
+    pub port: i32,
+    pub enabled: bool,
+    pub has_secret: bool,
+    pub tags: Tags,
 }
 
 /// The world, shared by every rule.
@@ -309,7 +345,226 @@ pub fn ctx(w: &Shared) -> sitedeploy::aws::Ctx {
     ctx.asg = client!(aws_sdk_autoscaling, asg_rules(w));
     ctx.scheduler = client!(aws_sdk_scheduler, scheduler_rules(w));
     ctx.iam = client!(aws_sdk_iam, iam_rules(w));
+    ctx.cloudfront = client!(aws_sdk_cloudfront, cloudfront_rules(w));
     ctx
+}
+
+fn cdn_arn(id: &str) -> String {
+    format!("arn:aws:cloudfront::123456789012:distribution/{id}")
+}
+
+fn cdn_config(c: &Cdn) -> aws_sdk_cloudfront::types::DistributionConfig {
+    use aws_sdk_cloudfront::types as t;
+    let mut origin = t::Origin::builder()
+        .id("load-balancer")
+        .domain_name(&c.origin)
+        .custom_origin_config(
+            t::CustomOriginConfig::builder()
+                .http_port(c.port)
+                .https_port(443)
+                .origin_protocol_policy(t::OriginProtocolPolicy::HttpOnly)
+                .build()
+                .unwrap(),
+        );
+    if c.has_secret {
+        let h = t::OriginCustomHeader::builder()
+            .header_name("X-Origin-Verify")
+            .header_value("0123abcd")
+            .build()
+            .unwrap();
+        origin = origin.custom_headers(
+            t::CustomHeaders::builder()
+                .quantity(1)
+                .items(h)
+                .build()
+                .unwrap(),
+        );
+    }
+    t::DistributionConfig::builder()
+        .caller_reference(format!("ref-{}", c.id))
+        .comment(&c.comment)
+        .enabled(c.enabled)
+        .origins(
+            t::Origins::builder()
+                .quantity(1)
+                .items(origin.build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
+}
+
+fn cdn_out(c: &Cdn) -> aws_sdk_cloudfront::types::Distribution {
+    aws_sdk_cloudfront::types::Distribution::builder()
+        .id(&c.id)
+        .arn(cdn_arn(&c.id))
+        .status("Deployed")
+        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+        .in_progress_invalidation_batches(0)
+        .domain_name(format!("{}.cloudfront.net", c.id.to_lowercase()))
+        .distribution_config(cdn_config(c))
+        .build()
+        .unwrap()
+}
+
+fn cloudfront_rules(w: &Shared) -> Vec<Rule> {
+    use aws_sdk_cloudfront::operation as op;
+    use aws_sdk_cloudfront::types as t;
+    use aws_sdk_cloudfront::Client as C;
+    let gone = || meta("NoSuchDistribution");
+    vec![
+        rule!(w, C::list_distributions, |w, _req| {
+            let items: Vec<t::DistributionSummary> = w
+                .cdns
+                .iter()
+                .map(|c| {
+                    t::DistributionSummary::builder()
+                        .id(&c.id)
+                        .arn(cdn_arn(&c.id))
+                        .e_tag("e")
+                        .status("Deployed")
+                        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                        .domain_name("x")
+                        .comment(&c.comment)
+                        .enabled(c.enabled)
+                        .price_class(t::PriceClass::PriceClassAll)
+                        .http_version(t::HttpVersion::Http2and3)
+                        .is_ipv6_enabled(true)
+                        .staging(false)
+                        .web_acl_id("")
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            let n = items.len() as i32;
+            MockResponse::Output(
+                op::list_distributions::ListDistributionsOutput::builder()
+                    .distribution_list(
+                        t::DistributionList::builder()
+                            .marker("")
+                            .max_items(100)
+                            .is_truncated(false)
+                            .quantity(n)
+                            .set_items(Some(items))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+        }),
+        rule!(w, C::list_tags_for_resource, |w, req| {
+            let c = w
+                .cdns
+                .iter()
+                .find(|c| Some(cdn_arn(&c.id).as_str()) == req.resource());
+            let items = c
+                .map(|c| {
+                    c.tags
+                        .iter()
+                        .map(|(k, v)| t::Tag::builder().key(k).value(v).build().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
+            MockResponse::Output(
+                op::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                    .tags(t::Tags::builder().set_items(Some(items)).build())
+                    .build(),
+            )
+        }),
+        rule!(w, C::get_distribution, |w, req| {
+            match w.cdns.iter().find(|c| Some(c.id.as_str()) == req.id()) {
+                Some(c) => MockResponse::Output(
+                    op::get_distribution::GetDistributionOutput::builder()
+                        .distribution(cdn_out(c))
+                        .e_tag("e")
+                        .build(),
+                ),
+                None => {
+                    MockResponse::Error(op::get_distribution::GetDistributionError::generic(gone()))
+                }
+            }
+        }),
+        rule!(w, C::get_distribution_config, |w, req| {
+            match w.cdns.iter().find(|c| Some(c.id.as_str()) == req.id()) {
+                Some(c) => MockResponse::Output(
+                    op::get_distribution_config::GetDistributionConfigOutput::builder()
+                        .distribution_config(cdn_config(c))
+                        .e_tag("e")
+                        .build(),
+                ),
+                None => MockResponse::Error(
+                    op::get_distribution_config::GetDistributionConfigError::generic(gone()),
+                ),
+            }
+        }),
+        rule!(w, C::create_distribution_with_tags, |w, req| {
+            let cfg = req.distribution_config_with_tags().unwrap();
+            let dc = cfg.distribution_config().unwrap();
+            let o = &dc.origins().unwrap().items()[0];
+            let c = Cdn {
+                id: w.id("E"),
+                comment: dc.comment().to_string(),
+                origin: o.domain_name().to_string(),
+                port: o.custom_origin_config().map_or(0, |c| c.http_port()),
+                enabled: dc.enabled(),
+                has_secret: o.custom_headers().is_some_and(|h| !h.items().is_empty()),
+                tags: cfg
+                    .tags()
+                    .map(|t| {
+                        t.items()
+                            .iter()
+                            .map(|t| {
+                                (
+                                    t.key().to_string(),
+                                    t.value().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            w.send("CreateDistributionWithTags", vec![c.id.clone()]);
+            let out = cdn_out(&c);
+            w.cdns.push(c);
+            MockResponse::Output(
+                op::create_distribution_with_tags::CreateDistributionWithTagsOutput::builder()
+                    .distribution(out)
+                    .e_tag("e")
+                    .build(),
+            )
+        }),
+        rule!(w, C::update_distribution, |w, req| {
+            let dc = req.distribution_config().unwrap().clone();
+            let id = req.id().unwrap_or_default().to_string();
+            w.send("UpdateDistribution", vec![id.clone()]);
+            let Some(c) = w.cdns.iter_mut().find(|c| c.id == id) else {
+                return MockResponse::Error(
+                    op::update_distribution::UpdateDistributionError::generic(gone()),
+                );
+            };
+            let o = &dc.origins().unwrap().items()[0];
+            c.origin = o.domain_name().to_string();
+            c.port = o.custom_origin_config().map_or(0, |c| c.http_port());
+            c.enabled = dc.enabled();
+            c.has_secret = o.custom_headers().is_some_and(|h| !h.items().is_empty());
+            let out = cdn_out(c);
+            MockResponse::Output(
+                op::update_distribution::UpdateDistributionOutput::builder()
+                    .distribution(out)
+                    .e_tag("e")
+                    .build(),
+            )
+        }),
+        rule!(w, C::delete_distribution, |w, req| {
+            let id = req.id().unwrap_or_default().to_string();
+            w.send("DeleteDistribution", vec![id.clone()]);
+            w.cdns.retain(|c| c.id != id);
+            MockResponse::Output(
+                op::delete_distribution::DeleteDistributionOutput::builder().build(),
+            )
+        }),
+    ]
 }
 
 fn ec2_tags(tags: &Tags) -> Vec<aws_sdk_ec2::types::Tag> {
@@ -350,6 +605,13 @@ fn perms(p: &[aws_sdk_ec2::types::IpPermission]) -> Vec<Perm> {
                 description: g.description().unwrap_or_default().into(),
             });
         }
+        for l in x.prefix_list_ids() {
+            out.push(Perm {
+                port,
+                source: l.prefix_list_id().unwrap_or_default().into(),
+                description: l.description().unwrap_or_default().into(),
+            });
+        }
     }
     out
 }
@@ -360,7 +622,15 @@ fn ip_permission(p: &Perm) -> aws_sdk_ec2::types::IpPermission {
         .ip_protocol("tcp")
         .from_port(p.port)
         .to_port(p.port);
-    if p.source.starts_with("sg-") || p.source.starts_with("sg-new") {
+    if p.source.starts_with("pl-") {
+        b.prefix_list_ids(
+            t::PrefixListId::builder()
+                .prefix_list_id(&p.source)
+                .description(&p.description)
+                .build(),
+        )
+        .build()
+    } else if p.source.starts_with("sg-") || p.source.starts_with("sg-new") {
         b.user_id_group_pairs(
             t::UserIdGroupPair::builder()
                 .group_id(&p.source)
@@ -461,6 +731,18 @@ fn ec2_rules(w: &Shared) -> Vec<Rule> {
             w.send("DeleteKeyPair", vec![name.clone()]);
             w.keys.retain(|k| k.name != name);
             MockResponse::Output(op::delete_key_pair::DeleteKeyPairOutput::builder().build())
+        }),
+        rule!(w, C::describe_managed_prefix_lists, |_w, _req| {
+            MockResponse::Output(
+                op::describe_managed_prefix_lists::DescribeManagedPrefixListsOutput::builder()
+                    .prefix_lists(
+                        aws_sdk_ec2::types::ManagedPrefixList::builder()
+                            .prefix_list_id(CLOUDFRONT_LIST)
+                            .prefix_list_name("com.amazonaws.global.cloudfront.origin-facing")
+                            .build(),
+                    )
+                    .build(),
+            )
         }),
         rule!(w, C::describe_security_groups, |w, req| {
             let groups = w.groups.iter().filter(|g| {
@@ -1176,10 +1458,15 @@ fn elb_rules(w: &Shared) -> Vec<Rule> {
         rule!(w, C::describe_listeners, |w, req| {
             let lb = req.load_balancer_arn().unwrap_or_default();
             let ls = w.listeners.iter().filter(|l| l.lb == lb).map(|l| {
-                let fwd = t::Action::builder()
-                    .r#type(t::ActionTypeEnum::Forward)
-                    .target_group_arn(&l.forwards)
-                    .build();
+                let fwd = match l.denies {
+                    true => t::Action::builder()
+                        .r#type(t::ActionTypeEnum::FixedResponse)
+                        .build(),
+                    false => t::Action::builder()
+                        .r#type(t::ActionTypeEnum::Forward)
+                        .target_group_arn(&l.forwards)
+                        .build(),
+                };
                 t::Listener::builder()
                     .listener_arn(&l.arn)
                     .port(l.port)
@@ -1221,6 +1508,8 @@ fn elb_rules(w: &Shared) -> Vec<Rule> {
                 lb,
                 port: req.port().unwrap_or(0),
                 forwards,
+                denies: denies(req.default_actions()),
+                gate: None,
                 tags,
             });
             MockResponse::Output(
@@ -1238,10 +1527,92 @@ fn elb_rules(w: &Shared) -> Vec<Rule> {
                 .and_then(|a| a.target_group_arn())
                 .unwrap_or_default()
                 .to_string();
+            let deny = denies(req.default_actions());
             if let Some(l) = w.listeners.iter_mut().find(|l| l.arn == arn) {
                 l.forwards = to;
+                l.denies = deny;
             }
             MockResponse::Output(op::modify_listener::ModifyListenerOutput::builder().build())
+        }),
+        rule!(w, C::describe_rules, |w, req| {
+            let arn = req.listener_arn().unwrap_or_default();
+            let rules = w
+                .listeners
+                .iter()
+                .filter(|l| l.arn == arn)
+                .filter_map(|l| l.gate.clone())
+                .map(|(rule, value, tg)| {
+                    t::Rule::builder()
+                        .rule_arn(rule)
+                        .priority("1")
+                        .conditions(
+                            t::RuleCondition::builder()
+                                .field("http-header")
+                                .http_header_config(
+                                    t::HttpHeaderConditionConfig::builder()
+                                        .http_header_name("X-Origin-Verify")
+                                        .values(value)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .actions(
+                            t::Action::builder()
+                                .r#type(t::ActionTypeEnum::Forward)
+                                .target_group_arn(tg)
+                                .build(),
+                        )
+                        .build()
+                })
+                .collect();
+            MockResponse::Output(
+                op::describe_rules::DescribeRulesOutput::builder()
+                    .set_rules(Some(rules))
+                    .build(),
+            )
+        }),
+        rule!(w, C::create_rule, |w, req| {
+            let arn = req.listener_arn().unwrap_or_default().to_string();
+            w.send("CreateRule", vec![arn.clone()]);
+            let rule = format!("{}/rule", arn.replace(":listener/", ":listener-rule/"));
+            let value = header_value(req.conditions());
+            let tg = req
+                .actions()
+                .first()
+                .and_then(|a| a.target_group_arn())
+                .unwrap_or_default()
+                .to_string();
+            if let Some(l) = w.listeners.iter_mut().find(|l| l.arn == arn) {
+                l.gate = Some((rule, value, tg));
+            }
+            MockResponse::Output(op::create_rule::CreateRuleOutput::builder().build())
+        }),
+        rule!(w, C::modify_rule, |w, req| {
+            let rule = req.rule_arn().unwrap_or_default().to_string();
+            w.send("ModifyRule", vec![rule.clone()]);
+            let value = header_value(req.conditions());
+            let tg = req
+                .actions()
+                .first()
+                .and_then(|a| a.target_group_arn())
+                .unwrap_or_default()
+                .to_string();
+            for l in &mut w.listeners {
+                if l.gate.as_ref().is_some_and(|g| g.0 == rule) {
+                    l.gate = Some((rule.clone(), value.clone(), tg.clone()));
+                }
+            }
+            MockResponse::Output(op::modify_rule::ModifyRuleOutput::builder().build())
+        }),
+        rule!(w, C::delete_rule, |w, req| {
+            let rule = req.rule_arn().unwrap_or_default().to_string();
+            w.send("DeleteRule", vec![rule.clone()]);
+            for l in &mut w.listeners {
+                if l.gate.as_ref().is_some_and(|g| g.0 == rule) {
+                    l.gate = None;
+                }
+            }
+            MockResponse::Output(op::delete_rule::DeleteRuleOutput::builder().build())
         }),
         rule!(w, C::delete_listener, |w, req| {
             let arn = req.listener_arn().unwrap_or_default().to_string();

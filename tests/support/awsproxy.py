@@ -46,7 +46,7 @@ holds (current tags, instance types, launch templates, groups, roles).
                            group but are not listed by DescribeNetworkInterfaces
   iam_policy               a policy document: every request, of every service (EC2,
                            ELB, Auto Scaling, IAM, STS, EventBridge Scheduler, the
-                           Resource Groups Tagging API), is authorized as AWS would,
+                           Resource Groups Tagging API, CloudFront), is authorized as AWS would,
                            by tests/support/iam_eval.py (see "IAM" below); denials
                            answer in the service's own error format and are listed
                            in stats. The proxy refuses to start (exit 1, the problems
@@ -110,6 +110,17 @@ holds (current tags, instance types, launch templates, groups, roles).
                            answer ValidationException "The execution role you provide
                            must allow AWS EventBridge Scheduler to assume the role."
                            Default 0: off.
+  distribution_in_progress_s  a CloudFront distribution answers Status InProgress (in
+                           GetDistribution, the create and update answers and
+                           ListDistributions) for N s after CreateDistribution[WithTags]
+                           and after every UpdateDistribution, then Deployed ("When the
+                           status is Deployed, the distribution's information is fully
+                           propagated to all CloudFront edge locations", API_Distribution);
+                           DeleteDistribution is refused until then. Default 2 (on): AWS
+                           takes typically under 5 minutes (AWS blog "Slashing CloudFront
+                           change propagation times in 2020") and the SDKs' waiter
+                           DistributionDeployed allows 35 (60 s x 35 attempts). moto says
+                           InProgress once, then Deployed at the next read.
   slow_regions             {"region": seconds}: every request signed for that region
                            waits this long before it is forwarded (a region that
                            does not answer in time)
@@ -162,13 +173,24 @@ GovCloud's and the opt-in regions not enabled). And:
   - DescribeScalingActivities (moto answers none) lists a launch activity for
     each instance a group launched (Successful; InProgress within asg_launch_s)
     and the Failed ones of asg_instance_limit, newest first.
+  - CloudFront's ETag (moto keeps one per distribution forever and ignores
+    IfMatch): every UpdateDistribution makes a new one (in the ETag header of
+    UpdateDistribution, GetDistribution and GetDistributionConfig), and
+    UpdateDistribution / DeleteDistribution answer InvalidIfMatchVersion (400)
+    without an IfMatch and PreconditionFailed (412) with one that is not the
+    current ETag ("The value of the ETag header that you received when
+    retrieving the distribution's configuration", API_UpdateDistribution).
+  - DeleteDistribution of a distribution whose current config is not
+    Enabled=false, or that is not Deployed yet (a disable still propagating),
+    answers DistributionNotDisabled (409): "Before you can delete a
+    distribution, you must disable it" (API_DeleteDistribution).
 
 IAM (iam_policy). For each request the proxy builds every authorization AWS makes
 (action, resource ARN per the Service Authorization Reference's "Resource types"
 for the signed region and partition, account 123456789012, and the condition
 context) and evaluates each with iam_eval.evaluate; the first one not allowed
 denies the request: EC2 UnauthorizedOperation (403), ELB / Auto Scaling / IAM /
-STS AccessDenied (403, their ErrorResponse XML), Scheduler 403 with
+STS / CloudFront AccessDenied (403, their ErrorResponse XML), Scheduler 403 with
 x-amzn-ErrorType AccessDeniedException and {"Message": ...}, the tagging API
 AccessDeniedException (JSON 1.1). Context: aws:RequestTag/k and aws:TagKeys of
 the tags a request sets; aws:ResourceTag/k of the resource's current tags as moto
@@ -198,6 +220,13 @@ LaunchTemplateVersionSpecified. Checks made on the caller by a service:
     (iam:PassedToService scheduler.amazonaws.com); CreateScheduleGroup with Tags
     scheduler:TagResource; DeleteScheduleGroup scheduler:DeleteSchedule on
     schedule/<group>/* ("list_amazoneventbridgescheduler" SAR page).
+  - CloudFront: CreateDistributionWithTags cloudfront:CreateDistribution and
+    cloudfront:TagResource ("This API operation requires the following IAM
+    permissions: CreateDistribution, TagResource", API_CreateDistributionWithTags),
+    both with the request's tags as aws:RequestTag / aws:TagKeys; the calls on a
+    distribution on arn:aws:cloudfront::<account>:distribution/<id> with its tags
+    as aws:ResourceTag (CloudFront has no service ResourceTag key);
+    ListDistributions on "*".
   - STS GetCallerIdentity: none ("No permissions are required").
 
 Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
@@ -219,6 +248,13 @@ Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
     from (moto_aws.py); the durations of asg_launch_s and iam_eventual_s.
   - DescribeInstances with an `instance-id` filter naming an instance not visible
     yet answers without it (no error).
+  - CloudFront: CreateDistribution[WithTags] is authorized on "*" (the
+    distribution's id is not known yet; a policy must allow "*", which works
+    in AWS whichever ARN it checks). UpdateDistribution / DeleteDistribution
+    check IfMatch before DistributionNotDisabled. How long a change stays
+    InProgress: distribution_in_progress_s. ETags and change times are this
+    proxy's: a distribution it did not see made or changed is Deployed with
+    moto's ETag (two proxies in front of one moto keep two ETags).
   - A launch activity's Cause reads "At T an instance was started in response to a
     difference between desired and actual capacity." (AWS adds "increasing the
     capacity from X to Y", not tracked here for Successful launches).
@@ -226,7 +262,7 @@ Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
 Control endpoints (not forwarded): GET /__proxy/stats, POST /__proxy/reset (zero
 the counters). The stats, as JSON:
   actions     requests per operation (the JSON APIs' too, e.g. "CreateScheduleGroup",
-              "GetResources")
+              "GetResources"; CloudFront's, e.g. "CreateDistributionWithTags")
   polls       the polling ones among them (DescribeInstances by id or by the
               instance-id filter, DescribeLoadBalancers by ARN,
               DescribeNetworkInterfaces)
@@ -239,7 +275,8 @@ the counters). The stats, as JSON:
               "context", "decision"} (decision as iam_eval.evaluate gives it)
   requests    every operation that is not a Describe*, Get* or List*: {"action",
               "t", "params"} (query APIs: the form parameters; JSON APIs: the
-              parsed body, and "path")
+              parsed body, and "path"; CloudFront: Id / Resource, IfMatch,
+              Tags, TagKeys, Enabled, and "path")
 
 Usage: awsproxy.py --upstream http://127.0.0.1:PORT [--port 0] [--config JSON]
 Prints "PORT <n>" on stdout once listening. Standard library only (but `resign`,
@@ -259,6 +296,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
@@ -270,13 +308,20 @@ ELB_NS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 ASG_NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+CF_NS = "http://cloudfront.amazonaws.com/doc/2020-05-31/"
+
+# distribution_in_progress_s's default: a CloudFront change is InProgress this
+# long. Real AWS: typically under 5 minutes (AWS blog "Slashing CloudFront change
+# propagation times in 2020"); the SDKs' DistributionDeployed waiter allows 35
+# minutes (GetDistribution every 60 s, 35 attempts). Small here, for the tests.
+DISTRIBUTION_IN_PROGRESS_S = 2
 
 # SigV4 signing name -> this proxy's name for the service.
 SIGNING = {"ec2": "ec2", "elasticloadbalancing": "elb", "autoscaling": "autoscaling", "iam": "iam",
-           "sts": "sts", "scheduler": "scheduler", "tagging": "tagging"}
+           "sts": "sts", "scheduler": "scheduler", "tagging": "tagging", "cloudfront": "cloudfront"}
 # ... -> the service prefix of its IAM actions.
 PREFIX = {"ec2": "ec2", "elb": "elasticloadbalancing", "autoscaling": "autoscaling", "iam": "iam",
-          "sts": "sts", "scheduler": "scheduler", "tagging": "tag"}
+          "sts": "sts", "scheduler": "scheduler", "tagging": "tag", "cloudfront": "cloudfront"}
 
 # Instance types not built on the Nitro System (Xen): "Instances built on the
 # Nitro System", Amazon EC2 User Guide (every type not listed there; i3.metal and
@@ -324,6 +369,7 @@ class State:
         self.groups_deleting = {}  # (region, schedule group) -> {"t", "arn", "created", "modified"}
         self.asg_asked = {}  # (region, group) -> {"desired", "min"} beyond asg_instance_limit
         self.asg_failed = []  # failed launch activities (asg_instance_limit)
+        self.distributions = {}  # CloudFront distribution id -> {"etag", "changed", "enabled"}
         self.start = time.time()
         faults = config.get("faults") or {}
         self.rng = random.Random(faults.get("seed", 0))
@@ -414,8 +460,17 @@ def json11_error(code, message, status=400):
             {"x-amzn-ErrorType": code})
 
 
+def cloudfront_error(code, message, status=400):
+    """CloudFront (REST-XML): its ErrorResponse, as the API reference's "Common
+    Errors" give it."""
+    body = (f'<?xml version="1.0"?><ErrorResponse xmlns="{CF_NS}"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>proxy</RequestId></ErrorResponse>")
+    return status, body
+
+
 ERRORS = {"ec2": ec2_error, "elb": elb_error, "autoscaling": asg_error, "iam": iam_error, "sts": sts_error,
-          "scheduler": rest_json_error, "tagging": json11_error}
+          "scheduler": rest_json_error, "tagging": json11_error, "cloudfront": cloudfront_error}
 
 
 def error_code(answer):
@@ -518,7 +573,8 @@ def iso(t):
 class Req:
     """A request: its service, operation and parameters. Query APIs: `params`
     (parse_qs of the form body). JSON APIs: `body` (the parsed JSON) and, for
-    EventBridge Scheduler, `rest` (what the path and query say)."""
+    EventBridge Scheduler, `rest` (what the path and query say). CloudFront
+    (REST-XML): `rest` (cloudfront_op: path, query, If-Match and the XML body)."""
 
     def __init__(self, handler, raw):
         auth = handler.headers.get("Authorization", "")
@@ -531,7 +587,7 @@ class Req:
         self.rest = {}
         text = raw.decode("utf-8", "replace")
         ctype = handler.headers.get("Content-Type", "")
-        self.params = urllib.parse.parse_qs(text) if "json" not in ctype else {}
+        self.params = urllib.parse.parse_qs(text) if "json" not in ctype and self.svc != "cloudfront" else {}
         self.action = (self.params.get("Action") or [""])[0]
         self.op = self.action
         if self.svc in ("scheduler", "tagging"):
@@ -546,6 +602,9 @@ class Req:
         elif self.svc == "tagging":
             target = handler.headers.get("X-Amz-Target", "")
             self.op = target.rsplit(".", 1)[-1] if target else ""
+        elif self.svc == "cloudfront":
+            self.op, self.rest = cloudfront_op(handler.command, handler.path, raw)
+            self.rest["IfMatch"] = handler.headers.get("If-Match")
 
     def p(self, key, default=None):
         v = self.params.get(key)
@@ -564,6 +623,8 @@ class Req:
     def logged_params(self):
         if self.svc in ("scheduler", "tagging"):
             return dict(self.body)
+        if self.svc == "cloudfront":
+            return {k: v for k, v in self.rest.items() if v is not None}
         return {k: v[0] for k, v in self.params.items()}
 
 
@@ -598,6 +659,105 @@ def scheduler_op(method, path, body):
         op = {"POST": "TagResource", "GET": "ListTagsForResource", "DELETE": "UntagResource"}.get(method, "")
         return op, {"ResourceArn": arn, "TagKeys": q.get("TagKeys") or []}
     return "", {}
+
+
+def xml_local(tag):
+    """An ElementTree tag without its {namespace}."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def xml_child(elem, name):
+    """The first direct child of `elem` named `name` (any namespace), or None."""
+    if elem is None:
+        return None
+    return next((c for c in elem if xml_local(c.tag) == name), None)
+
+
+def xml_parse(data):
+    try:
+        return ET.fromstring(data) if data and data.strip() else None
+    except ET.ParseError:
+        return None
+
+
+def cf_tags(tags_elem):
+    """{key: value} of a CloudFront <Tags><Items><Tag><Key/><Value/></Tag>..."""
+    out = {}
+    items = xml_child(tags_elem, "Items")
+    for tag in list(items) if items is not None else []:
+        key = xml_child(tag, "Key")
+        value = xml_child(tag, "Value")
+        if key is not None:
+            out[key.text or ""] = (value.text or "") if value is not None else ""
+    return out
+
+
+def cf_config(root):
+    """The <DistributionConfig> of a request or answer (itself, or inside
+    <DistributionConfigWithTags> / <Distribution>)."""
+    if root is None:
+        return None
+    if xml_local(root.tag) == "DistributionConfig":
+        return root
+    return xml_child(root, "DistributionConfig")
+
+
+def cf_enabled(root):
+    """The DistributionConfig's own Enabled (not an OriginShield's or a
+    Logging's): True, False, or None when there is none."""
+    e = xml_child(cf_config(root), "Enabled")
+    return None if e is None else (e.text or "").strip().lower() == "true"
+
+
+def cloudfront_op(method, path, raw):
+    """CloudFront's operation, from method, path and query (its REST API,
+    version 2020-05-31), and what the request says: {"Id" | "Resource", "Tags",
+    "TagKeys", "Enabled"}."""
+    u = urllib.parse.urlsplit(path)
+    parts = [urllib.parse.unquote(p) for p in u.path.split("/") if p]
+    q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+    if len(parts) < 2 or parts[0] != "2020-05-31":
+        return "", {}
+    head, tail = parts[1], parts[2:]
+    root = xml_parse(raw) if method in ("POST", "PUT") else None
+    rest = {}
+    op = ""
+    if head == "distribution":
+        if not tail:
+            if method == "POST":
+                op = "CreateDistributionWithTags" if "WithTags" in q else "CreateDistribution"
+                rest["Enabled"] = cf_enabled(root)
+                if op == "CreateDistributionWithTags":
+                    rest["Tags"] = cf_tags(xml_child(root, "Tags"))
+            elif method == "GET":
+                op = "ListDistributions"
+        else:
+            rest["Id"] = tail[0]
+            more = tail[1:]
+            if not more:
+                op = {"GET": "GetDistribution", "DELETE": "DeleteDistribution"}.get(method, "")
+            elif more == ["config"]:
+                op = {"GET": "GetDistributionConfig", "PUT": "UpdateDistribution"}.get(method, "")
+                if op == "UpdateDistribution":
+                    rest["Enabled"] = cf_enabled(root)
+            elif more[0] == "invalidation":
+                if len(more) == 1:
+                    op = {"POST": "CreateInvalidation", "GET": "ListInvalidations"}.get(method, "")
+                else:
+                    op = "GetInvalidation" if method == "GET" else ""
+    elif head == "tagging":
+        rest["Resource"] = (q.get("Resource") or [""])[0]
+        operation = (q.get("Operation") or [""])[0]
+        if method == "GET":
+            op = "ListTagsForResource"
+        elif method == "POST" and operation == "Tag":
+            op = "TagResource"
+            rest["Tags"] = cf_tags(root)
+        elif method == "POST" and operation == "Untag":
+            op = "UntagResource"
+            keys = xml_child(root, "Items")
+            rest["TagKeys"] = [k.text or "" for k in (list(keys) if keys is not None else [])]
+    return op, rest
 
 
 # --- IAM: every authorization AWS makes for a request ---------------------------
@@ -849,6 +1009,18 @@ class Authz:
             lb = req.p("LoadBalancerArn", "")
             arn = lb.replace(":loadbalancer/", ":listener/", 1) + "/*" if lb else f"{base}:listener/*"
             self.create("elasticloadbalancing", op, arn, rt)
+        elif op == "CreateRule":
+            # On the listener (its tags), with the rule's tags in the request;
+            # tag-on-create is AddTags with CreateAction on the new rule.
+            listener = req.p("ListenerArn", "")
+            ctx = ctx_resource(self.h.tags_of(listener) or {}, "elasticloadbalancing")
+            ctx.update(ctx_request(rt or {}))
+            self.add(A, listener, ctx)
+            if rt:
+                rule = listener.replace(":listener/", ":listener-rule/", 1) + "/*"
+                tctx = ctx_request(rt)
+                tctx["elasticloadbalancing:CreateAction"] = op
+                self.add("elasticloadbalancing:AddTags", rule, tctx, f"elasticloadbalancing:AddTags (on {op}) on {rule}")
         elif op in ("AddTags", "RemoveTags"):
             tags = tag_params(req.params, "Tags.member" if op == "AddTags" else "TagKeys.member")
             extra = ctx_request(tags) if op == "AddTags" else {"aws:TagKeys": list(tags)}
@@ -1040,6 +1212,36 @@ class Authz:
         else:
             self.add(A, "*")  # ListSchedules, ListScheduleGroups
 
+    # CloudFront ----------------------------------------------------------------
+    def svc_cloudfront(self, op):
+        """The Service Authorization Reference's CloudFront table: the calls on a
+        distribution act on its ARN (aws:ResourceTag: its tags); a create has
+        no ARN yet ("*", the request's tags as aws:RequestTag / aws:TagKeys), and
+        CreateDistributionWithTags "requires the following IAM permissions:
+        CreateDistribution, TagResource" (API reference)."""
+        rest = self.req.rest
+        A = f"cloudfront:{op}"
+        if op in ("CreateDistribution", "CreateDistributionWithTags"):
+            tags = rest.get("Tags") or {}
+            self.add("cloudfront:CreateDistribution", "*", ctx_request(tags),
+                     f"cloudfront:CreateDistribution (for {op}) on *")
+            if op == "CreateDistributionWithTags":
+                self.add("cloudfront:TagResource", "*", ctx_request(tags),
+                         f"cloudfront:TagResource (on {op}) on *")
+        elif rest.get("Id") and op in ("GetDistribution", "GetDistributionConfig", "UpdateDistribution",
+                                       "DeleteDistribution", "CreateInvalidation", "GetInvalidation",
+                                       "ListInvalidations"):
+            self.existing(A, f"arn:{self.part}:cloudfront::{ACCOUNT}:distribution/{rest['Id']}")
+        elif op in ("TagResource", "UntagResource", "ListTagsForResource"):
+            extra = {}
+            if op == "TagResource":
+                extra = ctx_request(rest.get("Tags") or {})
+            elif op == "UntagResource":
+                extra = {"aws:TagKeys": list(rest.get("TagKeys") or [])}
+            self.existing(A, rest.get("Resource") or "*", None, extra)
+        else:
+            self.add(A, "*")  # ListDistributions
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -1167,7 +1369,7 @@ class Handler(BaseHTTPRequestHandler):
 
         if op and not op.startswith(("Describe", "Get", "List")):
             entry = {"action": op, "t": round(time.time() - st.start, 3), "params": req.logged_params}
-            if svc in ("scheduler", "tagging"):
+            if svc in ("scheduler", "tagging", "cloudfront"):
                 entry["path"] = self.path
             with st.lock:
                 st.stats["requests"].append(entry)
@@ -1213,6 +1415,8 @@ class Handler(BaseHTTPRequestHandler):
         self._capped = None
         body = self.limit_capacity(req, body, now)
         status, headers, data = self.upstream_call(body, own=False)
+        self._upstream_headers = headers
+        self._reply_headers = {}  # headers after() sets (CloudFront's ETag)
         self.record_capped(200 <= status < 300)
         if op == "RunInstances" and 200 <= status < 300:
             token = req.p("ClientToken", "")
@@ -1226,9 +1430,15 @@ class Handler(BaseHTTPRequestHandler):
         text = data.decode("utf-8", "replace")
         if 200 <= status < 300:
             text = self.after(req, text, now)
-        elif svc in ("sts", "iam", "elb", "autoscaling"):
+        elif svc in ("sts", "iam", "elb", "autoscaling", "cloudfront"):
             text = query_error_shape(text)
         passed = {k: v for k, v in headers.items() if k.lower().startswith("x-amzn")}
+        if svc == "cloudfront":
+            # REST-XML answers carry results in headers: ETag, Location.
+            passed.update({k: v for k, v in headers.items() if k.lower() in ("etag", "location")})
+            if self._reply_headers.get("ETag"):
+                passed = {k: v for k, v in passed.items() if k.lower() != "etag"}
+            passed.update(self._reply_headers)
         self.reply(status, text, headers.get("Content-Type", "text/xml"), passed)
 
     # --- IAM ----------------------------------------------------------------
@@ -1391,9 +1601,10 @@ class Handler(BaseHTTPRequestHandler):
         if "x-www-form-urlencoded" in ctype:
             pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             body = urllib.parse.urlencode(pairs).encode()
-        # X-Amz-Target names the operation of the JSON protocols (the tagging API).
+        # X-Amz-Target names the operation of the JSON protocols (the tagging API);
+        # If-Match is a parameter of CloudFront's (UpdateDistribution, DeleteDistribution).
         kept = {k.lower(): v for k, v in headers.items()
-                if k.lower() in ("host", "content-type", "x-amz-target")}
+                if k.lower() in ("host", "content-type", "x-amz-target", "if-match")}
         req = AWSRequest(method=self.command, url=f"http://{kept.get('host', 'localhost')}{self.path}",
                          data=body, headers=kept)
         SigV4Auth(Credentials(keys["access_key"], keys["secret_key"]), service, region).add_auth(req)
@@ -1552,7 +1763,110 @@ class Handler(BaseHTTPRequestHandler):
             return self.before_scheduler(req, now)
         if req.svc == "autoscaling":
             return self.before_autoscaling(req, now)
+        if req.svc == "cloudfront":
+            return self.before_cloudfront(req, now)
         return None
+
+    # --- CloudFront: status, ETag, delete only when disabled and deployed -----
+    def cf_record(self, did):
+        """This proxy's record of distribution `did`: {"etag", "changed" (when
+        its last create/update returned; None: before this proxy saw it),
+        "enabled"}. A distribution made or changed elsewhere is learnt from moto
+        (Deployed, moto's ETag). None when moto does not know it."""
+        st = self.state
+        with st.lock:
+            rec = st.distributions.get(did)
+        if rec is not None:
+            return dict(rec)
+        d = self.moto("distribution", id=did)
+        if not d:
+            return None
+        with st.lock:
+            rec = st.distributions.setdefault(did, {"etag": d["etag"], "changed": None,
+                                                    "enabled": d["enabled"]})
+            return dict(rec)
+
+    def cf_status(self, rec, now):
+        """InProgress for distribution_in_progress_s after the last change, then
+        Deployed."""
+        window = self.state.cfg.get("distribution_in_progress_s", DISTRIBUTION_IN_PROGRESS_S)
+        if rec and rec.get("changed") is not None and now - rec["changed"] < window:
+            return "InProgress"
+        return "Deployed"
+
+    def before_cloudfront(self, req, now):
+        """UpdateDistribution / DeleteDistribution: IfMatch must be the current
+        ETag (moto takes any value); a delete needs the distribution disabled
+        and Deployed (moto deletes an enabled one)."""
+        op, rest = req.op, req.rest
+        if op not in ("UpdateDistribution", "DeleteDistribution") or not rest.get("Id"):
+            return None
+        rec = self.cf_record(rest["Id"])
+        if rec is None:
+            return None  # moto answers NoSuchDistribution
+        if not rest.get("IfMatch"):
+            return cloudfront_error("InvalidIfMatchVersion",
+                                    "The If-Match version is missing or not valid for the resource.")
+        if rest["IfMatch"] != rec["etag"]:
+            return cloudfront_error("PreconditionFailed", "The precondition given in one or more of the "
+                                    "request-header fields evaluated to false.", 412)
+        if op == "DeleteDistribution":
+            d = self.moto("distribution", id=rest["Id"])
+            enabled = d["enabled"] if d else rec.get("enabled")
+            if enabled is not False or self.cf_status(rec, now) != "Deployed":
+                return cloudfront_error("DistributionNotDisabled",
+                                        "The distribution you are trying to delete has not been disabled.",
+                                        409)
+        return None
+
+    def after_cloudfront(self, req, text, now):
+        """The answer with this proxy's ETag (a new one after each update) and
+        Status (InProgress for distribution_in_progress_s after a change)."""
+        st = self.state
+        op, rest = req.op, req.rest
+        moto_etag = next((v for k, v in (getattr(self, "_upstream_headers", None) or {}).items()
+                          if k.lower() == "etag"), None)
+        did = rest.get("Id")
+        rec = None
+        if op in ("CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution"):
+            root = xml_parse(text.encode())
+            if did is None:
+                did = (xml_child(root, "Id").text or "") if xml_child(root, "Id") is not None else None
+            enabled = cf_enabled(root)
+            if did:
+                with st.lock:
+                    old = st.distributions.get(did)
+                    if op == "UpdateDistribution" or old is None:
+                        etag = moto_etag if op != "UpdateDistribution" and moto_etag else new_etag()
+                        st.distributions[did] = {"etag": etag, "changed": now, "enabled": enabled}
+                    rec = dict(st.distributions[did])
+        elif op in ("GetDistribution", "GetDistributionConfig") and did:
+            with st.lock:
+                if did not in st.distributions and moto_etag:
+                    st.distributions[did] = {"etag": moto_etag, "changed": None,
+                                             "enabled": cf_enabled(xml_parse(text.encode()))}
+                rec = dict(st.distributions[did]) if did in st.distributions else None
+        elif op == "DeleteDistribution" and did:
+            with st.lock:
+                st.distributions.pop(did, None)
+        if rec is not None:
+            self._reply_headers = dict(getattr(self, "_reply_headers", None) or {}, ETag=rec["etag"])
+        if rec is not None and op != "GetDistributionConfig":
+            status = self.cf_status(rec, now)
+            text = re.sub(r"<Status>[^<]*</Status>", f"<Status>{status}</Status>", text, count=1)
+        elif op == "ListDistributions":
+            inner = re.search(r"<Items>(.*)</Items>", text, re.S)
+            if inner:
+                out = []
+                for item in top_elements(inner.group(1), "DistributionSummary"):
+                    m = re.search(r"<Id>([^<]*)</Id>", item)
+                    with st.lock:
+                        r = st.distributions.get(m.group(1)) if m else None
+                    item = re.sub(r"<Status>[^<]*</Status>", f"<Status>{self.cf_status(r, now)}</Status>",
+                                  item, count=1)
+                    out.append(item)
+                text = text[:inner.start(1)] + "".join(out) + text[inner.end(1):]
+        return text
 
     def before_iam(self, req, now):
         """iam_eventual_s: a role is not visible to PutRolePolicy for N s after
@@ -1896,6 +2210,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.after_autoscaling(req, text, now)
         if req.svc == "scheduler":
             return self.after_scheduler(req, text, now)
+        if req.svc == "cloudfront":
+            return self.after_cloudfront(req, text, now)
         if req.svc not in ("ec2", "elb"):
             return text
         if action == "DescribeSubnets":
@@ -2172,6 +2488,11 @@ class Handler(BaseHTTPRequestHandler):
                         listed.append(group_summary(rec, n))
                 text = json.dumps(answer)
         return text
+
+
+def new_etag():
+    """A CloudFront ETag, as AWS writes them (e.g. E2QWRUHAPOMQZL)."""
+    return "E" + uuid.uuid4().hex[:13].upper()
 
 
 def group_summary(rec, name):

@@ -23,6 +23,17 @@ Modes (what the instances serve):
 template NAME (a new template that cannot be installed).
 
 Requests answered are counted per instance: GET /__fakesite/stats.
+
+The load balancer's own door: when a listener's default action is a fixed
+response ([https]: 403), only a request whose X-Origin-Verify header matches
+one of the listener's http-header rules reaches a target; the rest get the
+fixed response, as an Application Load Balancer does.
+
+CloudFront's edge: a second server, over TLS with a certificate for
+*.cloudfront.net from a CA made at start (its PEM file is printed, for the
+tool's SSL_CERT_FILE), finds the distribution by the Host name, adds the
+origin's custom headers and passes the request to the load balancer above.
+Prints "EDGE <port>" and "CA <path>" after "PORT <n>".
 """
 
 import argparse
@@ -30,6 +41,7 @@ import base64
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -86,6 +98,37 @@ class Site:
                   aws_access_key_id="testing", aws_secret_access_key="testing")
         self.ec2 = boto3.client("ec2", **kw)
         self.elb = boto3.client("elbv2", **kw)
+        self.cloudfront = boto3.client("cloudfront", **kw)
+
+    def door(self, value):
+        """None when a request with header value `value` passes every gated
+        listener, else the fixed response (status, body) that answers it."""
+        for lb in self.elb.describe_load_balancers()["LoadBalancers"]:
+            for l in self.elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+                fixed = [a for a in l["DefaultActions"] if a["Type"] == "fixed-response"]
+                if not fixed:
+                    continue
+                values = []
+                for r in self.elb.describe_rules(ListenerArn=l["ListenerArn"])["Rules"]:
+                    for c in r.get("Conditions", []):
+                        h = c.get("HttpHeaderConfig") or {}
+                        if h.get("HttpHeaderName", "").lower() == "x-origin-verify":
+                            values += h.get("Values", [])
+                if value is None or value.lower() not in [v.lower() for v in values]:
+                    cfg = fixed[0].get("FixedResponseConfig", {})
+                    return int(cfg.get("StatusCode", "403")), cfg.get("MessageBody", "")
+        return None
+
+    def origin_headers(self, host):
+        """The custom headers of the enabled distribution named `host`, or None."""
+        items = self.cloudfront.list_distributions().get("DistributionList", {}).get("Items", [])
+        for d in items:
+            if d["DomainName"] == host and d["Enabled"]:
+                cfg = self.cloudfront.get_distribution_config(Id=d["Id"])["DistributionConfig"]
+                origin = cfg["Origins"]["Items"][0]
+                return {h["HeaderName"]: h["HeaderValue"]
+                        for h in origin.get("CustomHeaders", {}).get("Items", [])}
+        return None
 
     def healthy_targets(self):
         ids = []
@@ -153,6 +196,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/__fakesite/stats"):
             with site.lock:
                 return self.reply(200, json.dumps(site.stats), "application/json")
+        self.serve(self.headers.get("X-Origin-Verify"))
+
+    def serve(self, origin_header):
+        """The load balancer's answer to this request carrying `origin_header`."""
+        site = self.site
+        denied = site.door(origin_header)
+        if denied:
+            return self.reply(denied[0], denied[1], "text/plain", lb=True)
         targets = site.healthy_targets()
         if not targets:
             return self.reply(503, "<h1>503 Service Temporarily Unavailable</h1>", lb=True)
@@ -172,6 +223,62 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, body, "application/json" if path.endswith(".json") else "text/html")
 
 
+class EdgeHandler(Handler):
+    """CloudFront's edge: HTTPS, the distribution by Host, its origin headers."""
+
+    def do_GET(self):
+        host = self.headers.get("Host", "").split(":")[0]
+        headers = self.site.origin_headers(host)
+        if headers is None:
+            self._server_header = "CloudFront"
+            return self.reply(403, "<h1>403 ERROR</h1><p>The request could not be satisfied.</p>")
+        self.serve(headers.get("X-Origin-Verify"))
+
+
+def make_ca(directory):
+    """A CA and a certificate for *.cloudfront.net it signed: (ca.pem, cert, key)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fakesite test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "*.cloudfront.net")]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("*.cloudfront.net")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = [os.path.join(directory, n) for n in ("ca.pem", "edge.pem", "edge.key")]
+    with open(paths[0], "wb") as f:
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    with open(paths[1], "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(paths[2], "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return paths
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint", required=True)
@@ -183,7 +290,16 @@ def main():
     Handler.site = Site(args)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    ca, cert, key = make_ca(Handler.site.dir)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    edge = ThreadingHTTPServer(("127.0.0.1", 0), EdgeHandler)
+    edge.daemon_threads = True
+    edge.socket = tls.wrap_socket(edge.socket, server_side=True)
+    threading.Thread(target=edge.serve_forever, daemon=True).start()
     print(f"PORT {server.server_address[1]}", flush=True)
+    print(f"EDGE {edge.server_address[1]}", flush=True)
+    print(f"CA {ca}", flush=True)
     try:
         server.serve_forever()
     finally:

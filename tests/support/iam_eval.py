@@ -1585,6 +1585,68 @@ SERVICES = {
         SourceIdentity TaskPolicyArn TransitiveTagKeys
         """,
     ),
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html
+    # (no service-specific condition keys: only aws:RequestTag/, aws:ResourceTag/, aws:TagKeys)
+    "cloudfront": (
+        """
+        Allow: VendedLogDeliveryForResource
+        Associate: Alias DistributionTenantWebACL DistributionWebACL
+        Copy: Distribution
+        Create: AnycastIpList CachePolicy CloudFrontOriginAccessIdentity ConnectionFunction
+                ConnectionGroup ContinuousDeploymentPolicy Distribution DistributionTenant
+                FieldLevelEncryptionConfig FieldLevelEncryptionProfile Function Invalidation
+                InvalidationForDistributionTenant KeyGroup KeyValueStore MonitoringSubscription
+                OriginAccessControl OriginRequestPolicy PublicKey RealtimeLogConfig
+                ResponseHeadersPolicy SavingsPlan StreamingDistribution StreamingDistributionWithTags
+                TrustStore VpcOrigin
+        Delete: AnycastIpList CachePolicy CloudFrontOriginAccessIdentity ConnectionFunction
+                ConnectionGroup ContinuousDeploymentPolicy Distribution DistributionTenant
+                FieldLevelEncryptionConfig FieldLevelEncryptionProfile Function KeyGroup KeyValueStore
+                MonitoringSubscription OriginAccessControl OriginRequestPolicy PublicKey
+                RealtimeLogConfig ResourcePolicy ResponseHeadersPolicy StreamingDistribution TrustStore
+                VpcOrigin
+        Describe: ConnectionFunction Function KeyValueStore
+        Disassociate: DistributionTenantWebACL DistributionWebACL
+        Get: AnycastIpList CachePolicy CachePolicyConfig CloudFrontOriginAccessIdentity
+             CloudFrontOriginAccessIdentityConfig ConnectionFunction ConnectionGroup
+             ConnectionGroupByRoutingEndpoint ContinuousDeploymentPolicy
+             ContinuousDeploymentPolicyConfig Distribution DistributionConfig DistributionTenant
+             DistributionTenantByDomain FieldLevelEncryption FieldLevelEncryptionConfig
+             FieldLevelEncryptionProfile FieldLevelEncryptionProfileConfig Function Invalidation
+             InvalidationForDistributionTenant KeyGroup KeyGroupConfig ManagedCertificateDetails
+             MonitoringSubscription OriginAccessControl OriginAccessControlConfig OriginRequestPolicy
+             OriginRequestPolicyConfig PublicKey PublicKeyConfig RealtimeLogConfig ResourcePolicy
+             ResponseHeadersPolicy ResponseHeadersPolicyConfig SavingsPlan StreamingDistribution
+             StreamingDistributionConfig TrustStore VpcOrigin
+        List: AnycastIpLists CachePolicies CloudFrontOriginAccessIdentities ConflictingAliases
+              ConnectionFunctions ConnectionGroups ContinuousDeploymentPolicies DistributionTenants
+              DistributionTenantsByCustomization Distributions DistributionsByAnycastIpListId
+              DistributionsByCachePolicyId DistributionsByConnectionFunction
+              DistributionsByConnectionMode DistributionsByKeyGroup DistributionsByLambdaFunction
+              DistributionsByOriginRequestPolicyId DistributionsByRealtimeLogConfig
+              DistributionsByResponseHeadersPolicyId DistributionsByTrustStore
+              DistributionsByVpcOriginId DistributionsByWebACLId DomainConflicts
+              FieldLevelEncryptionConfigs FieldLevelEncryptionProfiles Functions Invalidations
+              InvalidationsForDistributionTenant KeyGroups KeyValueStores OriginAccessControls
+              OriginRequestPolicies PublicKeys RateCards RealtimeLogConfigs ResponseHeadersPolicies
+              SavingsPlans StreamingDistributions TagsForResource TrustStores Usages VpcOrigins
+        Publish: ConnectionFunction Function
+        Put: ResourcePolicy
+        Tag: Resource
+        Test: ConnectionFunction Function
+        Untag: Resource
+        Update: AnycastIpList CachePolicy CloudFrontOriginAccessIdentity ConnectionFunction
+                ConnectionGroup ContinuousDeploymentPolicy Distribution DistributionTenant
+                DistributionWithStagingConfig DomainAssociation FieldLevelEncryptionConfig
+                FieldLevelEncryptionProfile Function KeyGroup KeyValueStore OriginAccessControl
+                OriginRequestPolicy PublicKey RealtimeLogConfig ResponseHeadersPolicy SavingsPlan
+                StreamingDistribution TrustStore VpcOrigin
+        Verify: DnsConfiguration
+        """,
+        """
+        
+        """,
+    ),
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html
     "tag": (
         """
@@ -1618,6 +1680,15 @@ ACTION_TAG_KEYS = {
     "autoscaling:SuspendProcesses": "autoscaling:ResourceTag/ aws:ResourceTag/",
     "autoscaling:TerminateInstanceInAutoScalingGroup": "autoscaling:ResourceTag/ aws:ResourceTag/",
     "autoscaling:UpdateAutoScalingGroup": "autoscaling:ResourceTag/ aws:ResourceTag/",
+    "cloudfront:CreateDistribution": "aws:RequestTag/ aws:TagKeys",
+    "cloudfront:DeleteDistribution": "aws:ResourceTag/",
+    "cloudfront:GetDistribution": "aws:ResourceTag/",
+    "cloudfront:GetDistributionConfig": "aws:ResourceTag/",
+    "cloudfront:ListDistributions": "",
+    "cloudfront:ListTagsForResource": "aws:ResourceTag/",
+    "cloudfront:TagResource": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
+    "cloudfront:UntagResource": "aws:ResourceTag/ aws:TagKeys",
+    "cloudfront:UpdateDistribution": "aws:ResourceTag/",
     "ec2:AuthorizeSecurityGroupIngress": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys ec2:ResourceTag/",
     "ec2:CreateLaunchTemplate": "aws:RequestTag/ aws:TagKeys",
     "ec2:CreateLaunchTemplateVersion": "aws:ResourceTag/ ec2:ResourceTag/",
@@ -1634,6 +1705,7 @@ ACTION_TAG_KEYS = {
     "ec2:DescribeInstanceTypeOfferings": "",
     "ec2:DescribeInstances": "",
     "ec2:DescribeInternetGateways": "",
+    "ec2:DescribeManagedPrefixLists": "",
     "ec2:DescribeKeyPairs": "",
     "ec2:DescribeLaunchTemplateVersions": "",
     "ec2:DescribeLaunchTemplates": "",
@@ -1654,17 +1726,21 @@ ACTION_TAG_KEYS = {
     "elasticloadbalancing:AddTags": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:CreateListener": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:CreateLoadBalancer": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys elasticloadbalancing:ResourceTag/",
+    "elasticloadbalancing:CreateRule": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:CreateTargetGroup": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:DeleteListener": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:DeleteLoadBalancer": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
+    "elasticloadbalancing:DeleteRule": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:DeleteTargetGroup": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:DeregisterTargets": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:DescribeListeners": "",
     "elasticloadbalancing:DescribeLoadBalancers": "",
+    "elasticloadbalancing:DescribeRules": "",
     "elasticloadbalancing:DescribeTags": "",
     "elasticloadbalancing:DescribeTargetGroups": "",
     "elasticloadbalancing:DescribeTargetHealth": "",
     "elasticloadbalancing:ModifyListener": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
+    "elasticloadbalancing:ModifyRule": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:ModifyTargetGroup": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:ModifyTargetGroupAttributes": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:RegisterTargets": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",

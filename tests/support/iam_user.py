@@ -15,7 +15,8 @@ moto evaluates Action and Effect only. Its access_control.py says "TODO add
 support for the Resource and Condition parts of IAM policies": it checks every
 action against the resource "*", and a Condition it cannot evaluate turns an
 Allow into a Deny. So the policy given to moto is the document's action view:
-the same statements and actions, Resource "*", no Condition. The resource ARNs
+the same statements and actions (plus moto's names for the tagging API's and
+CloudFront's CreateDistributionWithTags), Resource "*", no Condition. The resource ARNs
 and tag conditions of the real document are evaluated by tests/support/awsproxy.py
 (`iam_policy`) in front of moto.
 """
@@ -41,6 +42,10 @@ def action_view(document):
         if isinstance(actions, str):
             actions = [actions]
         view["Action"] = actions + ["tagging:" + a[4:] for a in actions if a.startswith("tag:")]
+        # ... and by the operation's name, where IAM's action differs: CloudFront's
+        # CreateDistributionWithTags is authorized as cloudfront:CreateDistribution
+        # (and cloudfront:TagResource) by AWS.
+        view["Action"] += [a + "WithTags" for a in actions if a == "cloudfront:CreateDistribution"]
         out.append(view)
     return {"Version": document.get("Version", "2012-10-17"), "Statement": out}
 

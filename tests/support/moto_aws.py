@@ -43,7 +43,8 @@ IAM, so it works with moto's IAM enforcement on): GET
   tags?arn=ARN                  {"exists", "tags"}: the current tags of the EC2
                                 (instance, security-group, key-pair/NAME, launch-template,
                                 volume, subnet, vpc, image, network-interface), ELB,
-                                Auto Scaling group, IAM role or schedule group an ARN names
+                                Auto Scaling group, IAM role, schedule group or CloudFront
+                                distribution an ARN names
   instance?id=I                 {"id", "instance_type", "state", "tags", "subnet_id", "group"}
   instances                     {instance id: {"instance_type", "group"}} of the live ones
   key-pair?name=N|id=K          {"name", "id", "tags"}
@@ -58,6 +59,9 @@ IAM, so it works with moto's IAM enforcement on): GET
   role?name=R                   {"name", "arn", "tags", "trust" (the trust policy), "created"}
   instance-profile?name=|arn=   {"name", "arn", "roles"}
   schedule-group?name=G         {"name", "arn", "created", "modified", "schedules", "tags"}
+  distribution?id=D             a CloudFront distribution: {"id", "arn", "etag" (moto's, which
+                                it never changes), "enabled" (its current config's Enabled),
+                                "tags"}
   set-desired?name=G&desired=N[&min=M]
                                 the one that changes moto: sets the group's desired capacity
                                 (and minimum), launching as Auto Scaling does (awsproxy.py's
@@ -66,13 +70,18 @@ IAM, so it works with moto's IAM enforcement on): GET
 And two moto defects, not AWS behaviours:
 
 moto's IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT) recomputes SigV4 wrongly
-for EventBridge Scheduler's REST requests: even boto3's own GetSchedule and
-ListScheduleGroups fail with SignatureDoesNotMatch. Here the signature check is
-skipped for Scheduler alone; its access key and actions are still checked.
+for EventBridge Scheduler's and CloudFront's REST requests: even boto3's own
+GetSchedule and ListScheduleGroups, GetDistribution, ListDistributions and
+ListTagsForResource fail with SignatureDoesNotMatch. Here the signature check is
+skipped for these two services alone; their access key and actions are still
+checked.
 A launch template version made by
 CreateLaunchTemplateVersion keeps its UserData as a plain string, and moto's
 own Auto Scaling then fails an assertion (an empty 500 answer) when it launches
 from that version. The UserData is wrapped the way CreateLaunchTemplate's is.
+A security group rule from a managed prefix list loses its Description in
+moto (AWS keeps it, as for CIDR and group rules, and this tool marks its own
+rules by their description): moto's rule keeps it here.
 Everything else is moto unchanged.
 """
 
@@ -84,6 +93,7 @@ import urllib.parse
 from moto.autoscaling import models as asg
 from moto.core.types import Base64EncodedString
 from moto.ec2.models import launch_templates as lt
+from moto.ec2.models import security_groups as sg
 from moto.iam import access_control
 from moto.scheduler import models as scheduler
 from moto.scheduler.exceptions import ScheduleGroupNotFound
@@ -195,12 +205,40 @@ _check_signature = access_control.IAMRequestBase.check_signature
 
 
 def _check_signature_unless_scheduler(self):
-    if self._service == "scheduler":
+    if self._service in ("scheduler", "cloudfront"):
         return None
     return _check_signature(self)
 
 
 access_control.IAMRequestBase.check_signature = _check_signature_unless_scheduler
+
+_rule_init = sg.SecurityGroupRule.__init__
+
+
+def _rule_keeping_list_description(self, *args, **kwargs):
+    _rule_init(self, *args, **kwargs)
+    given = kwargs.get("prefix_list_id")
+    if given is None and len(args) >= 8:
+        given = args[7]
+    self.prefix_list_description = (given or {}).get("Description")
+
+
+_flattened = sg.SecurityGroup._flattened_rules
+
+
+def _flattened_with_list_descriptions(self, rules):
+    views = _flattened(self, rules)
+    described = {r.prefix_list_id: r.prefix_list_description for r in rules
+                 if r.prefix_list_id and getattr(r, "prefix_list_description", None)}
+    for v in views:
+        for p in v.prefix_list_ids:
+            if p.get("PrefixListId") in described:
+                p["Description"] = described[p["PrefixListId"]]
+    return views
+
+
+sg.SecurityGroupRule.__init__ = _rule_keeping_list_description
+sg.SecurityGroup._flattened_rules = _flattened_with_list_descriptions
 
 _delete_group = scheduler.EventBridgeSchedulerBackend.delete_schedule_group
 
@@ -238,6 +276,7 @@ ACCOUNT = "123456789012"
 
 def _backends(region):
     from moto.autoscaling.models import autoscaling_backends
+    from moto.cloudfront.models import cloudfront_backends
     from moto.ec2.models import ec2_backends
     from moto.elbv2.models import elbv2_backends
     from moto.iam.models import iam_backends
@@ -250,6 +289,8 @@ def _backends(region):
         "asg": autoscaling_backends[ACCOUNT][region],
         "iam": iam_backends[ACCOUNT][partition],
         "scheduler": scheduler_backends[ACCOUNT][region],
+        # CloudFront is global: one backend per partition.
+        "cloudfront": cloudfront_backends[ACCOUNT][partition],
     }
 
 
@@ -366,6 +407,17 @@ def _schedule_group(b, name):
             "tags": _tag_list(b["scheduler"].tagger.list_tags_for_resource(g.arn).get("Tags"))}
 
 
+def _distribution(b, did):
+    cf = b["cloudfront"]
+    d = cf.distributions.get(did)
+    if d is None:
+        return None
+    enabled = getattr(d.distribution_config, "Enabled", False)
+    return {"id": d.distribution_id, "arn": d.arn, "etag": d.etag,
+            "enabled": str(enabled).lower() == "true",
+            "tags": cf.tagger.get_tag_dict_for_resource(d.arn)}
+
+
 def _ec2_resource(b, kind, rid):
     """(exists, tags) of an EC2 resource named in an ARN."""
     ec2 = b["ec2"]
@@ -419,6 +471,9 @@ def _arn_tags(b, arn):
         g = b["scheduler"].schedule_groups.get(group)
         # Only schedule groups carry tags ("You can only assign tags to schedule groups").
         return {"exists": g is not None and name in g.schedules, "tags": {}}
+    if service == "cloudfront" and resource.startswith("distribution/"):
+        d = _distribution(b, resource.split("/", 1)[1])
+        return {"exists": d is not None, "tags": d["tags"] if d else {}}
     return {"exists": False, "tags": {}}
 
 
@@ -452,6 +507,8 @@ def _sitedeploy(kind, q):
         return _instance_profile(b, name=q.get("name"), arn=q.get("arn"))
     if kind == "schedule-group":
         return _schedule_group(b, q["name"])
+    if kind == "distribution":
+        return _distribution(b, q["id"])
     if kind == "set-desired":
         # What Auto Scaling does once capacity is there again (awsproxy.py's
         # asg_instance_limit): the group launches up to the capacity asked.

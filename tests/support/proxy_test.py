@@ -104,7 +104,8 @@ def clients(endpoint, **kw):
         pass
     c = C()
     for name, svc in (("ec2", "ec2"), ("elb", "elbv2"), ("asg", "autoscaling"), ("iam", "iam"),
-                      ("sts", "sts"), ("sch", "scheduler"), ("tag", "resourcegroupstaggingapi")):
+                      ("sts", "sts"), ("sch", "scheduler"), ("tag", "resourcegroupstaggingapi"),
+                      ("cf", "cloudfront")):
         setattr(c, name, client(svc, endpoint, **kw))
     return c
 
@@ -146,6 +147,29 @@ def template(c, name, image, sg, instance_tags=True, profile=None, itype="t3.mic
         data["IamInstanceProfile"] = {"Name": profile}
     return c.ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData=data,
                                         TagSpecifications=tagspec("launch-template"))["LaunchTemplate"]["LaunchTemplateId"]
+
+
+def distribution_config(ref, enabled=True):
+    """A distribution in front of a load balancer (HTTP to the origin)."""
+    return {"CallerReference": ref, "Comment": f"sitedeploy {ref}", "Enabled": enabled,
+            "Origins": {"Quantity": 1, "Items": [{
+                "Id": "lb", "DomainName": "web-123.us-east-1.elb.amazonaws.com",
+                "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "lb", "ViewerProtocolPolicy": "redirect-to-https",
+                                     "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}}
+
+
+def create_distribution(cf, ref, tags=MANAGED):
+    """CreateDistributionWithTags: the whole answer."""
+    return cf.create_distribution_with_tags(DistributionConfigWithTags={
+        "DistributionConfig": distribution_config(ref), "Tags": {"Items": tags}})
+
+
+def disable(cf, did, etag):
+    """UpdateDistribution with Enabled=false: the new ETag."""
+    cfg = cf.get_distribution_config(Id=did)["DistributionConfig"]
+    cfg["Enabled"] = False
+    return cf.update_distribution(Id=did, IfMatch=etag, DistributionConfig=cfg)["ETag"]
 
 
 def group_of(c, name):
@@ -331,7 +355,7 @@ def test_iam_with_moto_enforcement():
                               os.path.join(ROOT, "config", "iam-policy.json")],
                              capture_output=True, text=True, check=True).stdout
         keys = json.loads(out)
-        proxy = Proxy(moto, {"iam_policy": POLICY, "resign": keys})
+        proxy = Proxy(moto, {"iam_policy": POLICY, "resign": keys, "distribution_in_progress_s": 0.5})
         c = clients(proxy.url, key=keys["access_key"], secret=keys["secret_key"])
         vpc, subnets, image = basics(c)
         sg = c.ec2.create_security_group(GroupName="sitedeploy-web", Description="a b", VpcId=vpc,
@@ -339,6 +363,15 @@ def test_iam_with_moto_enforcement():
         c.ec2.authorize_security_group_ingress(GroupId=sg, IpProtocol="tcp", FromPort=80, ToPort=80,
                                                CidrIp="0.0.0.0/0")
         c.sch.create_schedule_group(Name="sitedeploy-e", Tags=MANAGED)
+        # CloudFront (REST-XML; moto checks the action, the proxy the If-Match):
+        # CreateDistributionWithTags is moto's name for cloudfront:CreateDistribution.
+        made = create_distribution(c.cf, "web")
+        did = made["Distribution"]["Id"]
+        c.cf.list_distributions()
+        c.cf.list_tags_for_resource(Resource=made["Distribution"]["ARN"])
+        etag = disable(c.cf, did, c.cf.get_distribution(Id=did)["ETag"])
+        time.sleep(0.7)
+        c.cf.delete_distribution(Id=did, IfMatch=etag)
         # The dummy key is refused by moto itself.
         refused(lambda: clients(proxy.url).ec2.describe_vpcs(), "AuthFailure")
         stats = proxy.stats()
@@ -668,6 +701,161 @@ def test_describe_by_filter():
         assert seen == sorted([old] + new), seen
         stats = proxy.stats()
         assert stats["polls"].get("DescribeInstances") == 3, stats["polls"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- item 9: CloudFront --------------------------------------------------------------
+
+def test_cloudfront_status_etag_delete():
+    moto = Moto()
+    n = 1.5
+    proxy = Proxy(moto, {"distribution_in_progress_s": n})
+    c = clients(proxy.url)
+    try:
+        t0 = time.time()
+        made = create_distribution(c.cf, "web")
+        did, etag0 = made["Distribution"]["Id"], made["ETag"]
+        assert made["Distribution"]["Status"] == "InProgress", made["Distribution"]["Status"]
+        got = c.cf.get_distribution(Id=did)
+        assert got["Distribution"]["Status"] == "InProgress" and got["ETag"] == etag0, got
+        listed = {d["Id"]: d["Status"] for d in c.cf.list_distributions()["DistributionList"]["Items"]}
+        assert listed == {did: "InProgress"}, listed
+        # IfMatch: missing, or not the current ETag.
+        cfg = c.cf.get_distribution_config(Id=did)
+        assert cfg["ETag"] == etag0, cfg["ETag"]
+        e = refused(lambda: c.cf.update_distribution(Id=did, DistributionConfig=cfg["DistributionConfig"]),
+                    "InvalidIfMatchVersion", 400)
+        assert "The If-Match version is missing or not valid for the resource." in str(e)
+        e = refused(lambda: c.cf.update_distribution(Id=did, IfMatch="E0000000000000",
+                                                     DistributionConfig=cfg["DistributionConfig"]),
+                    "PreconditionFailed", 412)
+        assert "The precondition given in one or more of the request-header fields evaluated to false." in str(e)
+        # Enabled: not deletable, whatever the status.
+        e = refused(lambda: c.cf.delete_distribution(Id=did, IfMatch=etag0), "DistributionNotDisabled", 409)
+        assert "The distribution you are trying to delete has not been disabled." in str(e)
+        time.sleep(max(0, t0 + n + 0.2 - time.time()))
+        assert c.cf.get_distribution(Id=did)["Distribution"]["Status"] == "Deployed"
+        assert [d["Status"] for d in c.cf.list_distributions()["DistributionList"]["Items"]] == ["Deployed"]
+
+        # An update: InProgress again, and a new ETag everywhere.
+        upd = c.cf.update_distribution(Id=did, IfMatch=etag0, DistributionConfig=cfg["DistributionConfig"])
+        etag1 = upd["ETag"]
+        assert etag1 != etag0 and upd["Distribution"]["Status"] == "InProgress", upd
+        got = c.cf.get_distribution(Id=did)
+        assert got["ETag"] == etag1 and got["Distribution"]["Status"] == "InProgress", got
+        assert c.cf.get_distribution_config(Id=did)["ETag"] == etag1
+        # The ETag the update replaced is stale.
+        refused(lambda: c.cf.update_distribution(Id=did, IfMatch=etag0,
+                                                 DistributionConfig=cfg["DistributionConfig"]),
+                "PreconditionFailed", 412)
+
+        # Disabled, and deleted at once: the disable is still propagating.
+        t2 = time.time()
+        etag2 = disable(c.cf, did, etag1)
+        assert etag2 not in (etag0, etag1)
+        refused(lambda: c.cf.delete_distribution(Id=did, IfMatch=etag2), "DistributionNotDisabled", 409)
+        refused(lambda: c.cf.delete_distribution(Id=did, IfMatch=etag1), "PreconditionFailed", 412)
+        refused(lambda: c.cf.delete_distribution(Id=did), "InvalidIfMatchVersion", 400)
+        assert c.cf.get_distribution(Id=did)["Distribution"]["DistributionConfig"]["Enabled"] is False
+        time.sleep(max(0, t2 + n + 0.2 - time.time()))
+        got = c.cf.get_distribution(Id=did)
+        assert got["Distribution"]["Status"] == "Deployed" and got["ETag"] == etag2, got
+        c.cf.delete_distribution(Id=did, IfMatch=etag2)
+        refused(lambda: c.cf.get_distribution(Id=did), "NoSuchDistribution", 404)
+        assert c.cf.list_distributions()["DistributionList"]["Quantity"] == 0
+
+        # A distribution made behind the proxy's back (straight at moto): Deployed,
+        # with moto's ETag.
+        other = create_distribution(clients(moto.url).cf, "other")
+        oid = other["Distribution"]["Id"]
+        got = c.cf.get_distribution(Id=oid)
+        assert got["Distribution"]["Status"] == "Deployed" and got["ETag"] == other["ETag"], got
+
+        stats = proxy.stats()
+        for key in ("UpdateDistribution:InvalidIfMatchVersion", "UpdateDistribution:PreconditionFailed",
+                    "DeleteDistribution:DistributionNotDisabled", "DeleteDistribution:PreconditionFailed",
+                    "DeleteDistribution:InvalidIfMatchVersion"):
+            assert stats["injected"].get(key, 0) >= 1, (key, stats["injected"])
+        deletes = [r for r in stats["requests"] if r["action"] == "DeleteDistribution"]
+        assert deletes[-1]["params"] == {"Id": did, "IfMatch": etag2}, deletes
+        assert deletes[-1]["path"] == f"/2020-05-31/distribution/{did}", deletes
+        creates = [r for r in stats["requests"] if r["action"] == "CreateDistributionWithTags"]
+        assert creates[0]["params"]["Tags"] == {"ManagedBy": "sitedeploy"}, creates
+        assert stats["actions"].get("GetDistribution", 0) >= 5, stats["actions"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_iam_cloudfront():
+    moto = Moto()
+    raw = clients(moto.url)
+    proxy = Proxy(moto, {"iam_policy": POLICY, "distribution_in_progress_s": 0.5})
+    c = clients(proxy.url)
+    try:
+        # Untagged, or tagged as another tool's: refused (CreateDistribution
+        # checks aws:RequestTag).
+        refused(lambda: create_distribution(c.cf, "bare", tags=[]), "AccessDenied", 403)
+        e = refused(lambda: create_distribution(c.cf, "theirs", tags=[{"Key": "ManagedBy", "Value": "other"}]),
+                    "AccessDenied", 403)
+        assert "cloudfront:CreateDistribution" in str(e), e
+        made = create_distribution(c.cf, "web")
+        did, arn = made["Distribution"]["Id"], made["Distribution"]["ARN"]
+        assert arn == f"arn:aws:cloudfront::123456789012:distribution/{did}", arn
+        # The tool's own calls: find (ListDistributions, ListTagsForResource, the
+        # tagging API from us-east-1), read, change, retag, disable, delete.
+        assert [d["Id"] for d in c.cf.list_distributions()["DistributionList"]["Items"]] == [did]
+        assert c.cf.list_tags_for_resource(Resource=arn)["Tags"]["Items"] == MANAGED
+        found = c.tag.get_resources(ResourceTypeFilters=["cloudfront:distribution"],
+                                    TagFilters=[{"Key": "ManagedBy", "Values": ["sitedeploy"]}])
+        assert [r["ResourceARN"] for r in found["ResourceTagMappingList"]] == [arn], found
+        got = c.cf.get_distribution(Id=did)
+        cfg = c.cf.get_distribution_config(Id=did)
+        etag = c.cf.update_distribution(Id=did, IfMatch=cfg["ETag"],
+                                        DistributionConfig=cfg["DistributionConfig"])["ETag"]
+        c.cf.tag_resource(Resource=arn, Tags={"Items": [{"Key": "Deployment", "Value": "web"}]})
+        etag = disable(c.cf, did, etag)
+        time.sleep(0.7)
+        c.cf.delete_distribution(Id=did, IfMatch=etag)
+        stats = proxy.stats()
+        assert stats["denied"] == [
+            "cloudfront:CreateDistribution (for CreateDistributionWithTags) on *",
+            "cloudfront:CreateDistribution (for CreateDistributionWithTags) on *"], stats["denied"]
+        auth = stats["authorized"]
+        want = [("cloudfront:CreateDistribution", "*", "aws:RequestTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:TagResource", "*", "aws:RequestTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:GetDistribution", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:GetDistributionConfig", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:UpdateDistribution", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:DeleteDistribution", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:ListTagsForResource", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("cloudfront:TagResource", arn, "aws:RequestTag/Deployment", "web"),
+                ("cloudfront:ListDistributions", "*", None, None),
+                ("tag:GetResources", "*", None, None)]
+        for action, resource, key, value in want:
+            assert any(a["action"] == action and a["resource"] == resource
+                       and (key is None or a["context"].get(key) == value) and a["decision"] == "Allow"
+                       for a in auth), (action, resource, key, [a for a in auth if a["action"] == action])
+        assert any(a["context"].get("aws:TagKeys") == ["ManagedBy"] for a in auth
+                   if a["action"] == "cloudfront:CreateDistribution")
+
+        # Another's distribution (untagged, made straight at moto): not readable,
+        # not changeable, not deletable, not taggable, its tags not listable.
+        theirs = create_distribution(raw.cf, "theirs", tags=[])["Distribution"]
+        tid, tarn = theirs["Id"], theirs["ARN"]
+        e = refused(lambda: c.cf.get_distribution(Id=tid), "AccessDenied", 403)
+        assert f"cloudfront:GetDistribution on resource: {tarn}" in str(e), e
+        refused(lambda: c.cf.get_distribution_config(Id=tid), "AccessDenied", 403)
+        refused(lambda: c.cf.delete_distribution(Id=tid, IfMatch="E0000000000000"), "AccessDenied", 403)
+        refused(lambda: c.cf.list_tags_for_resource(Resource=tarn), "AccessDenied", 403)
+        refused(lambda: c.cf.tag_resource(Resource=tarn, Tags={"Items": [{"Key": "x", "Value": "y"}]}),
+                "AccessDenied", 403)
+        assert proxy.stats()["denied"][-5:] == [
+            f"cloudfront:GetDistribution on {tarn}", f"cloudfront:GetDistributionConfig on {tarn}",
+            f"cloudfront:DeleteDistribution on {tarn}", f"cloudfront:ListTagsForResource on {tarn}",
+            f"cloudfront:TagResource on {tarn}"], proxy.stats()["denied"]
     finally:
         proxy.stop()
         moto.stop()

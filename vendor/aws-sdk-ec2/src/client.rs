@@ -244,6 +244,8 @@ mod describe_launch_template_versions;
 
 mod describe_launch_templates;
 
+mod describe_managed_prefix_lists;
+
 mod describe_network_interfaces;
 
 mod describe_regions;

@@ -680,6 +680,30 @@ impl From<crate::operation::describe_launch_template_versions::DescribeLaunchTem
         }
     }
 }
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError, R>>
+    for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError, R>,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError> for Error {
+    fn from(err: crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError) -> Self {
+        match err {
+            crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::describe_network_interfaces::DescribeNetworkInterfacesError, R>>
     for Error
 where

@@ -70,6 +70,16 @@ pub(crate) fn reflens_describe_launch_templates_output_output_next_token(
     ::std::option::Option::Some(input)
 }
 
+pub(crate) fn reflens_describe_managed_prefix_lists_output_output_next_token(
+    input: &crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsOutput,
+) -> ::std::option::Option<&::std::string::String> {
+    let input = match &input.next_token {
+        ::std::option::Option::None => return ::std::option::Option::None,
+        ::std::option::Option::Some(t) => t,
+    };
+    ::std::option::Option::Some(input)
+}
+
 pub(crate) fn reflens_describe_network_interfaces_output_output_next_token(
     input: &crate::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput,
 ) -> ::std::option::Option<&::std::string::String> {
@@ -186,6 +196,13 @@ pub(crate) fn lens_describe_launch_templates_output_output_launch_templates(
     input: crate::operation::describe_launch_templates::DescribeLaunchTemplatesOutput,
 ) -> ::std::option::Option<::std::vec::Vec<crate::types::LaunchTemplate>> {
     let input = input.launch_templates?;
+    ::std::option::Option::Some(input)
+}
+
+pub(crate) fn lens_describe_managed_prefix_lists_output_output_prefix_lists(
+    input: crate::operation::describe_managed_prefix_lists::DescribeManagedPrefixListsOutput,
+) -> ::std::option::Option<::std::vec::Vec<crate::types::ManagedPrefixList>> {
+    let input = input.prefix_lists?;
     ::std::option::Option::Some(input)
 }
 

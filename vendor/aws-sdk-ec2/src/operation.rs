@@ -86,6 +86,9 @@ pub mod describe_launch_template_versions;
 /// Types for the `DescribeLaunchTemplates` operation.
 pub mod describe_launch_templates;
 
+/// Types for the `DescribeManagedPrefixLists` operation.
+pub mod describe_managed_prefix_lists;
+
 /// Types for the `DescribeNetworkInterfaces` operation.
 pub mod describe_network_interfaces;
 

@@ -136,6 +136,10 @@ pub(crate) mod shape_describe_launch_templates;
 
 pub(crate) mod shape_describe_launch_templates_input;
 
+pub(crate) mod shape_describe_managed_prefix_lists;
+
+pub(crate) mod shape_describe_managed_prefix_lists_input;
+
 pub(crate) mod shape_describe_network_interfaces;
 
 pub(crate) mod shape_describe_network_interfaces_input;
@@ -369,6 +373,10 @@ pub(crate) mod shape_launch_template_version;
 pub(crate) mod shape_launch_template_version_set;
 
 pub(crate) mod shape_launch_templates_monitoring_request;
+
+pub(crate) mod shape_managed_prefix_list;
+
+pub(crate) mod shape_managed_prefix_list_set;
 
 pub(crate) mod shape_memory_gib_per_v_cpu_request;
 

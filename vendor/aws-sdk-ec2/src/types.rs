@@ -34,6 +34,8 @@ pub use crate::types::_validation_warning::ValidationWarning;
 
 pub use crate::types::_launch_template_version::LaunchTemplateVersion;
 
+pub use crate::types::_managed_prefix_list::ManagedPrefixList;
+
 pub use crate::types::_connection_tracking_specification_request::ConnectionTrackingSpecificationRequest;
 
 pub use crate::types::_network_interface::NetworkInterface;
@@ -223,6 +225,8 @@ pub use crate::types::_launch_template_instance_maintenance_options_request::Lau
 pub use crate::types::_launch_template_network_performance_options_request::LaunchTemplateNetworkPerformanceOptionsRequest;
 
 pub use crate::types::_state_reason::StateReason;
+
+pub use crate::types::_prefix_list_state::PrefixListState;
 
 pub use crate::types::_ipv4_prefix_specification_request::Ipv4PrefixSpecificationRequest;
 
@@ -972,6 +976,8 @@ mod _local_storage_type;
 
 mod _location_type;
 
+mod _managed_prefix_list;
+
 mod _market_type;
 
 mod _memory_gib_per_v_cpu;
@@ -1025,6 +1031,8 @@ mod _placement;
 mod _platform_values;
 
 mod _prefix_list_id;
+
+mod _prefix_list_state;
 
 mod _private_dns_name_options_on_launch;
 

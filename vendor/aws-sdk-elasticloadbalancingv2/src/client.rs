@@ -167,6 +167,8 @@ mod create_listener;
 
 mod create_load_balancer;
 
+mod create_rule;
+
 mod create_target_group;
 
 /// Operation customization and supporting types.
@@ -200,6 +202,8 @@ mod delete_listener;
 
 mod delete_load_balancer;
 
+mod delete_rule;
+
 mod delete_target_group;
 
 mod deregister_targets;
@@ -208,6 +212,8 @@ mod describe_listeners;
 
 mod describe_load_balancers;
 
+mod describe_rules;
+
 mod describe_tags;
 
 mod describe_target_groups;
@@ -215,6 +221,8 @@ mod describe_target_groups;
 mod describe_target_health;
 
 mod modify_listener;
+
+mod modify_rule;
 
 mod modify_target_group;
 

@@ -11,6 +11,9 @@ pub mod create_listener;
 /// Types for the `CreateLoadBalancer` operation.
 pub mod create_load_balancer;
 
+/// Types for the `CreateRule` operation.
+pub mod create_rule;
+
 /// Types for the `CreateTargetGroup` operation.
 pub mod create_target_group;
 
@@ -19,6 +22,9 @@ pub mod delete_listener;
 
 /// Types for the `DeleteLoadBalancer` operation.
 pub mod delete_load_balancer;
+
+/// Types for the `DeleteRule` operation.
+pub mod delete_rule;
 
 /// Types for the `DeleteTargetGroup` operation.
 pub mod delete_target_group;
@@ -32,6 +38,9 @@ pub mod describe_listeners;
 /// Types for the `DescribeLoadBalancers` operation.
 pub mod describe_load_balancers;
 
+/// Types for the `DescribeRules` operation.
+pub mod describe_rules;
+
 /// Types for the `DescribeTags` operation.
 pub mod describe_tags;
 
@@ -43,6 +52,9 @@ pub mod describe_target_health;
 
 /// Types for the `ModifyListener` operation.
 pub mod modify_listener;
+
+/// Types for the `ModifyRule` operation.
+pub mod modify_rule;
 
 /// Types for the `ModifyTargetGroup` operation.
 pub mod modify_target_group;

@@ -36,6 +36,10 @@ pub(crate) mod shape_create_load_balancer;
 
 pub(crate) mod shape_create_load_balancer_input;
 
+pub(crate) mod shape_create_rule;
+
+pub(crate) mod shape_create_rule_input;
+
 pub(crate) mod shape_create_target_group;
 
 pub(crate) mod shape_create_target_group_input;
@@ -47,6 +51,10 @@ pub(crate) mod shape_delete_listener_input;
 pub(crate) mod shape_delete_load_balancer;
 
 pub(crate) mod shape_delete_load_balancer_input;
+
+pub(crate) mod shape_delete_rule;
+
+pub(crate) mod shape_delete_rule_input;
 
 pub(crate) mod shape_delete_target_group;
 
@@ -64,6 +72,10 @@ pub(crate) mod shape_describe_load_balancers;
 
 pub(crate) mod shape_describe_load_balancers_input;
 
+pub(crate) mod shape_describe_rules;
+
+pub(crate) mod shape_describe_rules_input;
+
 pub(crate) mod shape_describe_tags;
 
 pub(crate) mod shape_describe_tags_input;
@@ -79,6 +91,10 @@ pub(crate) mod shape_describe_target_health_input;
 pub(crate) mod shape_modify_listener;
 
 pub(crate) mod shape_modify_listener_input;
+
+pub(crate) mod shape_modify_rule;
+
+pub(crate) mod shape_modify_rule_input;
 
 pub(crate) mod shape_modify_target_group;
 
@@ -144,9 +160,15 @@ pub(crate) mod shape_mutual_authentication_attributes;
 
 pub(crate) mod shape_operation_not_permitted_exception;
 
+pub(crate) mod shape_priority_in_use_exception;
+
 pub(crate) mod shape_resource_in_use_exception;
 
+pub(crate) mod shape_rule_condition;
+
 pub(crate) mod shape_rule_not_found_exception;
+
+pub(crate) mod shape_rule_transform;
 
 pub(crate) mod shape_ssl_policy_not_found_exception;
 
@@ -174,6 +196,8 @@ pub(crate) mod shape_too_many_load_balancers_exception;
 
 pub(crate) mod shape_too_many_registrations_for_target_id_exception;
 
+pub(crate) mod shape_too_many_rules_exception;
+
 pub(crate) mod shape_too_many_tags_exception;
 
 pub(crate) mod shape_too_many_target_groups_exception;
@@ -200,15 +224,31 @@ pub(crate) mod shape_fixed_response_action_config;
 
 pub(crate) mod shape_forward_action_config;
 
+pub(crate) mod shape_host_header_condition_config;
+
+pub(crate) mod shape_host_header_rewrite_config;
+
+pub(crate) mod shape_http_header_condition_config;
+
+pub(crate) mod shape_http_request_method_condition_config;
+
 pub(crate) mod shape_jwt_validation_action_config;
 
 pub(crate) mod shape_listeners;
 
 pub(crate) mod shape_load_balancers;
 
+pub(crate) mod shape_path_pattern_condition_config;
+
+pub(crate) mod shape_query_string_condition_config;
+
 pub(crate) mod shape_redirect_action_config;
 
+pub(crate) mod shape_rules;
+
 pub(crate) mod shape_security_groups;
+
+pub(crate) mod shape_source_ip_condition_config;
 
 pub(crate) mod shape_tag_descriptions;
 
@@ -218,6 +258,8 @@ pub(crate) mod shape_target_groups;
 
 pub(crate) mod shape_target_health_descriptions;
 
+pub(crate) mod shape_url_rewrite_config;
+
 pub(crate) mod shape_availability_zone;
 
 pub(crate) mod shape_jwt_validation_action_additional_claim;
@@ -225,6 +267,12 @@ pub(crate) mod shape_jwt_validation_action_additional_claim;
 pub(crate) mod shape_listener;
 
 pub(crate) mod shape_load_balancer;
+
+pub(crate) mod shape_query_string_key_value_pair;
+
+pub(crate) mod shape_rewrite_config;
+
+pub(crate) mod shape_rule;
 
 pub(crate) mod shape_tag_description;
 
@@ -244,11 +292,17 @@ pub(crate) mod shape_alpn_policy_name;
 
 pub(crate) mod shape_anomaly_detection;
 
+pub(crate) mod shape_list_of_string;
+
 pub(crate) mod shape_load_balancer_addresses;
 
 pub(crate) mod shape_load_balancer_arns;
 
 pub(crate) mod shape_load_balancer_state;
+
+pub(crate) mod shape_rule_condition_list;
+
+pub(crate) mod shape_rule_transform_list;
 
 pub(crate) mod shape_source_nat_ipv6_prefixes;
 
@@ -263,6 +317,10 @@ pub(crate) mod shape_authenticate_cognito_action_authentication_request_extra_pa
 pub(crate) mod shape_authenticate_oidc_action_authentication_request_extra_params;
 
 pub(crate) mod shape_jwt_validation_action_additional_claims;
+
+pub(crate) mod shape_query_string_key_value_pair_list;
+
+pub(crate) mod shape_rewrite_config_list;
 
 pub(crate) mod shape_target_group_list;
 

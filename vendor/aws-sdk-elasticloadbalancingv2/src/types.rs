@@ -36,6 +36,12 @@ pub use crate::types::_subnet_mapping::SubnetMapping;
 
 pub use crate::types::_load_balancer::LoadBalancer;
 
+pub use crate::types::_rule_condition::RuleCondition;
+
+pub use crate::types::_rule_transform::RuleTransform;
+
+pub use crate::types::_rule::Rule;
+
 pub use crate::types::_target_group::TargetGroup;
 
 pub use crate::types::_target_description::TargetDescription;
@@ -66,6 +72,24 @@ pub use crate::types::_jwt_validation_action_config::JwtValidationActionConfig;
 
 pub use crate::types::_load_balancer_state::LoadBalancerState;
 
+pub use crate::types::_host_header_condition_config::HostHeaderConditionConfig;
+
+pub use crate::types::_path_pattern_condition_config::PathPatternConditionConfig;
+
+pub use crate::types::_http_header_condition_config::HttpHeaderConditionConfig;
+
+pub use crate::types::_query_string_condition_config::QueryStringConditionConfig;
+
+pub use crate::types::_http_request_method_condition_config::HttpRequestMethodConditionConfig;
+
+pub use crate::types::_source_ip_condition_config::SourceIpConditionConfig;
+
+pub use crate::types::_transform_type_enum::TransformTypeEnum;
+
+pub use crate::types::_host_header_rewrite_config::HostHeaderRewriteConfig;
+
+pub use crate::types::_url_rewrite_config::UrlRewriteConfig;
+
 pub use crate::types::_target_health::TargetHealth;
 
 pub use crate::types::_anomaly_detection::AnomalyDetection;
@@ -81,6 +105,8 @@ pub use crate::types::_redirect_action_status_code_enum::RedirectActionStatusCod
 pub use crate::types::_target_group_stickiness_config::TargetGroupStickinessConfig;
 
 pub use crate::types::_load_balancer_state_enum::LoadBalancerStateEnum;
+
+pub use crate::types::_source_ip_address_type_enum::SourceIpAddressTypeEnum;
 
 pub use crate::types::_target_health_state_enum::TargetHealthStateEnum;
 
@@ -99,6 +125,10 @@ pub use crate::types::_load_balancer_address::LoadBalancerAddress;
 pub use crate::types::_target_group_tuple::TargetGroupTuple;
 
 pub use crate::types::_jwt_validation_action_additional_claim::JwtValidationActionAdditionalClaim;
+
+pub use crate::types::_query_string_key_value_pair::QueryStringKeyValuePair;
+
+pub use crate::types::_rewrite_config::RewriteConfig;
 
 pub use crate::types::_jwt_validation_action_additional_claim_format_enum::JwtValidationActionAdditionalClaimFormatEnum;
 
@@ -134,6 +164,14 @@ mod _fixed_response_action_config;
 
 mod _forward_action_config;
 
+mod _host_header_condition_config;
+
+mod _host_header_rewrite_config;
+
+mod _http_header_condition_config;
+
+mod _http_request_method_condition_config;
+
 mod _ip_address_type;
 
 mod _ipam_pools;
@@ -164,11 +202,29 @@ mod _mitigation_in_effect_enum;
 
 mod _mutual_authentication_attributes;
 
+mod _path_pattern_condition_config;
+
 mod _protocol_enum;
+
+mod _query_string_condition_config;
+
+mod _query_string_key_value_pair;
 
 mod _redirect_action_config;
 
 mod _redirect_action_status_code_enum;
+
+mod _rewrite_config;
+
+mod _rule;
+
+mod _rule_condition;
+
+mod _rule_transform;
+
+mod _source_ip_address_type_enum;
+
+mod _source_ip_condition_config;
 
 mod _subnet_mapping;
 
@@ -202,7 +258,11 @@ mod _target_health_state_enum;
 
 mod _target_type_enum;
 
+mod _transform_type_enum;
+
 mod _trust_store_association_status_enum;
+
+mod _url_rewrite_config;
 
 /// Builders
 pub mod builders;

@@ -28,6 +28,8 @@ pub use crate::types::_validation_warning::ValidationWarningBuilder;
 
 pub use crate::types::_launch_template_version::LaunchTemplateVersionBuilder;
 
+pub use crate::types::_managed_prefix_list::ManagedPrefixListBuilder;
+
 pub use crate::types::_connection_tracking_specification_request::ConnectionTrackingSpecificationRequestBuilder;
 
 pub use crate::types::_network_interface::NetworkInterfaceBuilder;

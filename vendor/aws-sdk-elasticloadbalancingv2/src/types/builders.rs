@@ -18,6 +18,12 @@ pub use crate::types::_subnet_mapping::SubnetMappingBuilder;
 
 pub use crate::types::_load_balancer::LoadBalancerBuilder;
 
+pub use crate::types::_rule_condition::RuleConditionBuilder;
+
+pub use crate::types::_rule_transform::RuleTransformBuilder;
+
+pub use crate::types::_rule::RuleBuilder;
+
 pub use crate::types::_target_group::TargetGroupBuilder;
 
 pub use crate::types::_target_description::TargetDescriptionBuilder;
@@ -44,6 +50,22 @@ pub use crate::types::_jwt_validation_action_config::JwtValidationActionConfigBu
 
 pub use crate::types::_load_balancer_state::LoadBalancerStateBuilder;
 
+pub use crate::types::_host_header_condition_config::HostHeaderConditionConfigBuilder;
+
+pub use crate::types::_path_pattern_condition_config::PathPatternConditionConfigBuilder;
+
+pub use crate::types::_http_header_condition_config::HttpHeaderConditionConfigBuilder;
+
+pub use crate::types::_query_string_condition_config::QueryStringConditionConfigBuilder;
+
+pub use crate::types::_http_request_method_condition_config::HttpRequestMethodConditionConfigBuilder;
+
+pub use crate::types::_source_ip_condition_config::SourceIpConditionConfigBuilder;
+
+pub use crate::types::_host_header_rewrite_config::HostHeaderRewriteConfigBuilder;
+
+pub use crate::types::_url_rewrite_config::UrlRewriteConfigBuilder;
+
 pub use crate::types::_target_health::TargetHealthBuilder;
 
 pub use crate::types::_anomaly_detection::AnomalyDetectionBuilder;
@@ -57,3 +79,7 @@ pub use crate::types::_load_balancer_address::LoadBalancerAddressBuilder;
 pub use crate::types::_target_group_tuple::TargetGroupTupleBuilder;
 
 pub use crate::types::_jwt_validation_action_additional_claim::JwtValidationActionAdditionalClaimBuilder;
+
+pub use crate::types::_query_string_key_value_pair::QueryStringKeyValuePairBuilder;
+
+pub use crate::types::_rewrite_config::RewriteConfigBuilder;

@@ -1,0 +1,359 @@
+//! `[https] enabled = true`: a CloudFront distribution in front of the load
+//! balancer, against moto's CloudFront behind the test layer, which keeps a
+//! change `InProgress` for a while, refuses a stale ETag and refuses to delete
+//! a distribution until a disable has deployed (tests/support/awsproxy.py).
+
+mod common;
+
+use common::*;
+
+fn https_config(name: &str, ip: &IpService, enabled: bool) -> String {
+    config_text(
+        name,
+        &ip.url(),
+        &format!("\n[https]\nenabled = {enabled}\n"),
+    )
+}
+
+async fn distributions(aws: &Aws) -> Vec<aws_sdk_cloudfront::types::DistributionSummary> {
+    aws.cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .unwrap()
+        .distribution_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default()
+}
+
+/// The load balancer's door: (its listener's default action is a fixed 403,
+/// the header values its rules forward on, the sources of its group's port 80
+/// rule: CIDRs and prefix lists).
+async fn door(aws: &Aws, name: &str) -> (bool, Vec<String>, Vec<String>) {
+    let lbs = aws.load_balancers().await;
+    let lb = lbs
+        .iter()
+        .find(|l| l.load_balancer_name() == Some(&format!("{name}-alb")))
+        .unwrap();
+    let listeners = aws.listeners(lb.load_balancer_arn().unwrap()).await;
+    let l = &listeners[0];
+    let denies = l.default_actions()[0].r#type()
+        == Some(&aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse);
+    let rules = aws
+        .elb
+        .describe_rules()
+        .listener_arn(l.listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let values = rules
+        .rules()
+        .iter()
+        .flat_map(|r| r.conditions())
+        .filter_map(|c| c.http_header_config())
+        .flat_map(|h| h.values().iter().cloned())
+        .collect();
+    let groups = aws.groups().await;
+    let g = groups
+        .iter()
+        .find(|g| g.group_name() == Some(&format!("{name}-lb-sg")))
+        .unwrap();
+    let sources = g
+        .ip_permissions()
+        .iter()
+        .filter(|p| p.from_port() == Some(80))
+        .flat_map(|p| {
+            let cidrs = p.ip_ranges().iter().filter_map(|r| r.cidr_ip());
+            let lists = p
+                .prefix_list_ids()
+                .iter()
+                .filter_map(|l| l.prefix_list_id());
+            cidrs.chain(lists).map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect();
+    (denies, values, sources)
+}
+
+async fn cloudfront_list(aws: &Aws) -> String {
+    let out = aws
+        .ec2
+        .describe_managed_prefix_lists()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("prefix-list-name")
+                .values("com.amazonaws.global.cloudfront.origin-facing")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.prefix_lists()[0].prefix_list_id().unwrap().to_string()
+}
+
+fn row<'a>(json: &'a serde_json::Value, kind: &str) -> Option<&'a serde_json::Value> {
+    json["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == kind)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_distribution_in_front_kept_on_redeploy_and_gone_with_cleanup() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let d = Deployment::new(&moto.endpoint(), "cdn", &https_config("cdn", &ip, true));
+
+    // --plan lists it; deploy makes it, waits until deployed, prints its URL.
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    let planned = row(&plan, "distribution").expect("no distribution row in the plan");
+    assert_eq!(planned["action"], "create", "{planned}");
+    let first = d.deploy(&["--json"]).ok();
+    let json = first.json();
+    let list = distributions(&aws).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let dist = &list[0];
+    assert_eq!(json["url"], format!("https://{}/", dist.domain_name()));
+    assert_eq!(dist.comment(), "sitedeploy cdn in us-east-1");
+    assert!(dist.enabled());
+    assert_eq!(
+        dist.status(),
+        "Deployed",
+        "deploy returned before it deployed"
+    );
+    // In front of the load balancer, with the secret header, HTTPS to visitors.
+    let cfg = aws
+        .cloudfront
+        .get_distribution_config()
+        .id(dist.id())
+        .send()
+        .await
+        .unwrap();
+    let cfg = cfg.distribution_config().unwrap();
+    let origin = &cfg.origins().unwrap().items()[0];
+    let lbs = aws.load_balancers().await;
+    assert_eq!(origin.domain_name(), lbs[0].dns_name().unwrap());
+    let header = &origin.custom_headers().unwrap().items()[0];
+    assert_eq!(header.header_name(), "X-Origin-Verify");
+    let secret = header.header_value().to_string();
+    assert_eq!(secret.len(), 64);
+    assert_eq!(
+        cfg.default_cache_behavior()
+            .unwrap()
+            .viewer_protocol_policy(),
+        &aws_sdk_cloudfront::types::ViewerProtocolPolicy::RedirectToHttps
+    );
+    // The secret is never printed.
+    assert!(!first.stdout.contains(&secret) && !first.stderr.contains(&secret));
+    // The load balancer admits only CloudFront's addresses, and forwards only
+    // what carries the secret; the rest gets the fixed 403.
+    let (denies, values, sources) = door(&aws, "cdn").await;
+    assert!(denies, "the listener's default action is not the 403");
+    assert_eq!(values, vec![secret.clone()]);
+    assert_eq!(sources, vec![cloudfront_list(&aws).await]);
+
+    // A second deploy changes nothing, the secret included.
+    let second = d.deploy(&["--json"]).ok();
+    let row2 = row(&second.json(), "distribution").cloned().unwrap();
+    assert_eq!(row2["action"], "keep", "{row2}");
+    assert_eq!(distributions(&aws).await.len(), 1);
+    let again = aws
+        .cloudfront
+        .get_distribution_config()
+        .id(dist.id())
+        .send()
+        .await
+        .unwrap();
+    let h = &again
+        .distribution_config()
+        .unwrap()
+        .origins()
+        .unwrap()
+        .items()[0];
+    assert_eq!(
+        h.custom_headers().unwrap().items()[0].header_value(),
+        secret
+    );
+    assert!(!second.stdout.contains(&secret) && !second.stderr.contains(&secret));
+
+    // status shows it.
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &[]).ok().stdout;
+    assert!(st.contains("distribution"), "{st}");
+    assert!(st.contains(dist.domain_name()), "{st}");
+
+    // cleanup disables it, waits for the disable to deploy, deletes it.
+    let c = d.cleanup(&["--yes", "--json"]).ok().json();
+    let gone = row(&c, "distribution").cloned().unwrap();
+    assert_eq!(gone["action"], "delete", "{gone}");
+    assert!(gone["error"].is_null(), "{gone}");
+    assert!(distributions(&aws).await.is_empty());
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_off_takes_the_distribution_down_and_on_brings_one_back() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let d = Deployment::new(&moto.endpoint(), "flip", &https_config("flip", &ip, true));
+    d.deploy(&[]).ok();
+    assert_eq!(distributions(&aws).await.len(), 1);
+
+    std::fs::write(d.dir.join("deploy.toml"), https_config("flip", &ip, false)).unwrap();
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    assert_eq!(row(&plan, "distribution").unwrap()["action"], "delete");
+    let off = d.deploy(&["--json"]).ok().json();
+    assert_eq!(row(&off, "distribution").unwrap()["action"], "delete");
+    assert!(distributions(&aws).await.is_empty());
+    let lbs = aws.load_balancers().await;
+    assert_eq!(
+        off["url"],
+        format!("http://{}/", lbs[0].dns_name().unwrap())
+    );
+    // The door is open again: forward by default, no header rule, port 80
+    // from anywhere.
+    let (denies, values, sources) = door(&aws, "flip").await;
+    assert!(!denies && values.is_empty(), "{values:?}");
+    assert_eq!(sources, vec!["0.0.0.0/0".to_string()]);
+
+    std::fs::write(d.dir.join("deploy.toml"), https_config("flip", &ip, true)).unwrap();
+    let on = d.deploy(&["--json"]).ok().json();
+    assert_eq!(row(&on, "distribution").unwrap()["action"], "create");
+    assert_eq!(distributions(&aws).await.len(), 1);
+    let (denies, values, sources) = door(&aws, "flip").await;
+    assert!(denies && values.len() == 1, "{values:?}");
+    assert_eq!(sources, vec![cloudfront_list(&aws).await]);
+    d.cleanup(&["--yes"]).ok();
+    assert!(distributions(&aws).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cleanup_stopped_after_the_disable_is_finished_by_the_next() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let d = Deployment::new(&moto.endpoint(), "half", &https_config("half", &ip, true));
+    d.deploy(&[]).ok();
+    let id = distributions(&aws).await[0].id().to_string();
+    // What an interrupted cleanup leaves: the distribution disabled (the
+    // disable still deploying), nothing deleted.
+    let got = aws
+        .cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .unwrap();
+    let mut cfg = got.distribution_config().unwrap().clone();
+    cfg.enabled = false;
+    aws.cloudfront
+        .update_distribution()
+        .id(&id)
+        .if_match(got.e_tag().unwrap())
+        .distribution_config(cfg)
+        .send()
+        .await
+        .unwrap();
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &[]).ok().stdout;
+    assert!(st.contains("disabl"), "{st}");
+    d.cleanup(&["--yes"]).ok();
+    assert!(distributions(&aws).await.is_empty());
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+}
+
+/// One GET of `path` at `addr` (plain HTTP), with these extra headers:
+/// (status, body).
+fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: lb.example\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_site_is_proven_through_https_and_the_load_balancer_refuses_the_rest() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let site = FakeSite::start(&moto, "installed", None);
+    let d = Deployment::new(&moto.endpoint(), "edge", &https_config("edge", &ip, true));
+    let (k, v) = site.tls_env();
+    let env = [("SITEDEPLOY_NO_SITE_CHECK", "false"), (k, v.as_str())];
+    let args = ["--json", "--site-address", &site.address()];
+    let r = d.run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env).ok();
+    let j = r.json();
+    let domain = distributions(&aws).await[0].domain_name().to_string();
+    assert_eq!(j["url"], format!("https://{domain}/"));
+    // The marker was read through the distribution's HTTPS URL.
+    assert_eq!(j["site"]["status"], 200, "{j}");
+    assert_eq!(j["site"]["live_template"], "2137_barista_cafe", "{j}");
+    assert!(
+        r.stderr.contains(&format!("https://{domain}")),
+        "{}",
+        r.stderr
+    );
+    // Straight to the load balancer: its fixed 403, with or without a wrong
+    // header; with the distribution's header, the site.
+    let lb = site.lb_address();
+    let (status, body) = get(&lb, "/", &[]);
+    assert_eq!(status, 403);
+    assert!(body.contains("CloudFront"), "{body}");
+    assert_eq!(get(&lb, "/", &[("X-Origin-Verify", "guess")]).0, 403);
+    let cfg = aws
+        .cloudfront
+        .get_distribution_config()
+        .id(distributions(&aws).await[0].id())
+        .send()
+        .await
+        .unwrap();
+    let origin = &cfg
+        .distribution_config()
+        .unwrap()
+        .origins()
+        .unwrap()
+        .items()[0];
+    let secret = origin.custom_headers().unwrap().items()[0].header_value();
+    assert_eq!(get(&lb, "/", &[("X-Origin-Verify", secret)]).0, 200);
+    // A second deploy proves it again, changing nothing.
+    let again = d
+        .run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env)
+        .ok()
+        .json();
+    assert_eq!(again["site"]["status"], 200, "{again}");
+    assert_eq!(row(&again, "distribution").unwrap()["action"], "keep");
+    d.cleanup(&["--yes"]).ok();
+    assert!(distributions(&aws).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_the_expiry_only_what_costs_nothing_is_left_and_status_says_so() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let d = Deployment::new(&moto.endpoint(), "exp", &https_config("exp", &ip, true));
+    d.deploy(&[]).ok();
+    // The expiry's schedules fire (as Scheduler runs them): the load balancer
+    // and the web server go; the distribution cannot be deleted by them.
+    let endpoint = moto.endpoint();
+    let args = ["--endpoint", endpoint.as_str(), "--group", "sitedeploy-exp"];
+    script("tests/support/run_schedule.py", &args).ok();
+    assert!(aws.load_balancers().await.is_empty());
+    assert_eq!(distributions(&aws).await.len(), 1);
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &[]).ok().stdout;
+    assert!(st.contains("Left: the CloudFront distribution"), "{st}");
+    assert!(st.contains("costs nothing"), "{st}");
+    let json = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
+    assert_eq!(json["cost"]["per_hour"], 0.0, "{json}");
+    d.cleanup(&["--yes"]).ok();
+    assert!(distributions(&aws).await.is_empty());
+}
