@@ -64,6 +64,16 @@ pub fn parse_expiry(s: &str) -> Result<Option<std::time::Duration>, String> {
 /// 32-character limit on load balancer and target group names.
 pub const MAX_NAME_LEN: usize = 28;
 
+/// Inbound rules a security group may have (the VPC quota "Inbound or
+/// outbound rules per security group", 60 by default).
+pub const SG_INBOUND_RULES: usize = 60;
+/// What CloudFront's origin-facing prefix list counts for against that quota
+/// (its maximum entries; AWS's "Available AWS-managed prefix lists" table).
+pub const CLOUDFRONT_LIST_WEIGHT: usize = 55;
+/// The extra_ingress rules left beside it, and beside the listener's open rule
+/// that the prefix list's replaces (added first, so the site stays reachable).
+pub const MAX_EXTRA_WITH_HTTPS: usize = SG_INBOUND_RULES - CLOUDFRONT_LIST_WEIGHT - 1;
+
 /// Whether `[https] enabled` is on when deploy.toml does not say.
 pub const DEFAULT_HTTPS: bool = true;
 
@@ -518,7 +528,12 @@ impl Validator<'_> {
         let (template_id, template_slug, template_url) = self.template(&raw.template);
         let inst = self.instance(&raw.instance, base);
         let ssh = self.ssh(&raw.ssh, base);
-        let lb = self.load_balancer(&raw.load_balancer);
+        let https = raw
+            .https
+            .enabled
+            .as_ref()
+            .map_or(DEFAULT_HTTPS, |e| *e.get_ref());
+        let lb = self.load_balancer(&raw.load_balancer, https);
         Config {
             name,
             region,
@@ -546,7 +561,7 @@ impl Validator<'_> {
             health_check_path: lb.health_check_path,
             lb_zones: lb.lb_zones,
             extra_ingress: lb.extra_ingress,
-            https: raw.https.enabled.map_or(DEFAULT_HTTPS, |e| e.into_inner()),
+            https,
         }
     }
 
@@ -787,7 +802,7 @@ impl Validator<'_> {
         }
     }
 
-    fn load_balancer(&mut self, rl: &RawLoadBalancer) -> LbSection {
+    fn load_balancer(&mut self, rl: &RawLoadBalancer, https: bool) -> LbSection {
         let listener_port = match &rl.port {
             Some(v) => self.int("load_balancer.port", v, 1..65536) as u16,
             None => 80,
@@ -810,7 +825,18 @@ impl Validator<'_> {
             None => 2,
         };
         let mut extra_ingress = Vec::new();
-        for rule in &rl.extra_ingress {
+        for (n, rule) in rl.extra_ingress.iter().enumerate() {
+            if https && n == MAX_EXTRA_WITH_HTTPS {
+                self.err(
+                    rule.port.span(),
+                    format!(
+                        "at most {MAX_EXTRA_WITH_HTTPS} extra_ingress rules with [https] on: \
+                         CloudFront's managed prefix list counts as {CLOUDFRONT_LIST_WEIGHT} of \
+                         the {SG_INBOUND_RULES} inbound rules a security group may have (AWS's \
+                         default quota), and one more is the listener's rule it replaces"
+                    ),
+                );
+            }
             let port = self.int("load_balancer.extra_ingress.port", &rule.port, 1..65536) as u16;
             let cidr = self.cidr("load_balancer.extra_ingress.cidr", &rule.cidr);
             extra_ingress.push(Ingress { port, cidr });

@@ -153,6 +153,20 @@ pub fn elb_pairs(tags: &[elbt::Tag]) -> Tags {
         .collect()
 }
 
+/// CloudFront tags (absent: none) as pairs.
+pub fn cloudfront_pairs(tags: Option<&aws_sdk_cloudfront::types::Tags>) -> Tags {
+    tags.map(|t| t.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            (
+                t.key().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// How a resource's tags differ from deploy.toml's ([`Owner::drift`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagDrift {
@@ -191,6 +205,8 @@ pub enum Tagger<'a> {
     Ec2(&'a str),
     /// An ELBv2 resource (target group, load balancer, listener) by ARN.
     Elb(&'a str),
+    /// A CloudFront distribution by ARN.
+    CloudFront(&'a str),
 }
 
 impl TagDrift {
@@ -253,6 +269,39 @@ impl TagDrift {
                         .remove_tags()
                         .resource_arns(arn)
                         .set_tag_keys(Some(self.remove.clone()))
+                        .send()
+                        .await;
+                    r.map_err(AwsError::from)
+                        .with_context(|| format!("failed to remove tags from {arn}"))?;
+                }
+            }
+            Tagger::CloudFront(arn) => {
+                use aws_sdk_cloudfront::types as cft;
+                if set {
+                    let tags = self
+                        .set
+                        .iter()
+                        .map(|(k, v)| cft::Tag::builder().key(k).value(v).build())
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let r = ctx
+                        .cloudfront
+                        .tag_resource()
+                        .resource(arn)
+                        .tags(cft::Tags::builder().set_items(Some(tags)).build())
+                        .send()
+                        .await;
+                    r.map_err(AwsError::from)
+                        .with_context(|| format!("failed to tag {arn}"))?;
+                }
+                if remove {
+                    let keys = cft::TagKeys::builder()
+                        .set_items(Some(self.remove.clone()))
+                        .build();
+                    let r = ctx
+                        .cloudfront
+                        .untag_resource()
+                        .resource(arn)
+                        .tag_keys(keys)
                         .send()
                         .await;
                     r.map_err(AwsError::from)

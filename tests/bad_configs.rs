@@ -15,6 +15,12 @@ fn cases(ip: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
     };
     vec![
         (
+            "more extra rules than CloudFront's prefix list leaves room for",
+            format!("{good}[[load_balancer.extra_ingress]]\nport = 8000\ncidr = \"10.0.0.0/8\"\n[[load_balancer.extra_ingress]]\nport = 8001\ncidr = \"10.0.0.0/8\"\n[[load_balancer.extra_ingress]]\nport = 8002\ncidr = \"10.0.0.0/8\"\n[[load_balancer.extra_ingress]]\nport = 8003\ncidr = \"10.0.0.0/8\"\n[[load_balancer.extra_ingress]]\nport = 8004\ncidr = \"10.0.0.0/8\"\n[[load_balancer.extra_ingress]]\nport = 8005\ncidr = \"10.0.0.0/8\"\n"),
+            ":32:8",
+            "at most 4 extra_ingress rules with [https] on",
+        ),
+        (
             "unknown top-level key",
             format!("{good}colour = \"blue\"\n"),
             ":19:1",

@@ -191,7 +191,10 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
     let (a, detail) = row(&plan, "distribution", &format!("{name}-cdn"));
     assert_eq!(
         (a.as_str(), detail.as_str()),
-        ("update", "origin port 80 -> 8080")
+        (
+            "update",
+            "origin port 80 -> 8080; tag Owner=ann; tag Project=drift; untag Team"
+        )
     );
     let (a, detail) = row(&plan, "target group", &format!("{name}-tg"));
     assert_eq!(a, "update");
@@ -271,6 +274,19 @@ async fn port_rules_health_check_and_tags_follow_deploy_toml_and_hand_rules_stay
         &elb_tags(&aws, listeners[0].listener_arn().unwrap()).await,
         "listener",
     );
+    let cdns = aws.cloudfront.list_distributions().send().await.unwrap();
+    let cdn = &cdns.distribution_list().unwrap().items()[0];
+    let cdn_tags = aws
+        .cloudfront
+        .list_tags_for_resource()
+        .resource(cdn.arn())
+        .send()
+        .await
+        .unwrap();
+    let cdn_tags: BTreeMap<String, String> = sitedeploy::tags::cloudfront_pairs(cdn_tags.tags())
+        .into_iter()
+        .collect();
+    check(&cdn_tags, "distribution");
 
     // Nothing left to change; the hand-made rule is still reported as kept.
     let plan = plan_rows(&d.deploy(&["--plan", "--json"]).ok().json());

@@ -51,7 +51,7 @@ fn cases() -> impl Strategy<Value = Case> {
             prop_oneof![Just("ann"), Just("bob")],
         ),
         (0u8..6, 0u8..6, 0u8..5, 0u8..4, 0u8..4, 0u8..5),
-        (0u8..7, any::<bool>(), 0u8..4, any::<bool>(), 0u8..5),
+        (0u8..7, any::<bool>(), 0u8..4, any::<bool>(), 0u8..6),
     )
         .prop_map(
             |(
@@ -273,7 +273,7 @@ fn world(c: &Case, plan: &Plan) -> World {
     };
     // The CloudFront distribution: 0 none, 1 ours as wanted, 2 ours in front
     // of another load balancer, 3 ours disabled (a cleanup stopped part-way),
-    // 4 foreign with this deployment's comment.
+    // 4 foreign with this deployment's comment, 5 ours with an earlier deploy.toml's tags.
     let cdn = |origin: &str, enabled: bool, tags| mockaws::Cdn {
         id: "E0OLD".into(),
         comment: format!("sitedeploy {} in us-east-1", plan.name),
@@ -289,6 +289,7 @@ fn world(c: &Case, plan: &Plan) -> World {
         2 => w.cdns.push(cdn("gone.example", true, ours.clone())),
         3 => w.cdns.push(cdn(&lb_dns, false, ours.clone())),
         4 => w.cdns.push(cdn(&lb_dns, true, foreign())),
+        5 => w.cdns.push(cdn(&lb_dns, true, old_tags(plan))),
         _ => {}
     }
     match c.lb {
@@ -571,9 +572,11 @@ fn kind_of(sent: &Sent, plan: &Plan, w: &World) -> Vec<Kind> {
             one(Kind::TargetGroup)
         }
         "CreateLoadBalancer" => one(Kind::LoadBalancer),
-        "CreateDistributionWithTags" | "UpdateDistribution" | "DeleteDistribution" => {
-            one(Kind::Distribution)
-        }
+        "CreateDistributionWithTags"
+        | "UpdateDistribution"
+        | "DeleteDistribution"
+        | "TagResource"
+        | "UntagResource" => one(Kind::Distribution),
         "CreateListener" | "ModifyListener" | "DeleteListener" | "CreateRule" | "ModifyRule"
         | "DeleteRule" => one(Kind::Listener),
         "CreateAutoScalingGroup"
@@ -800,7 +803,12 @@ fn expected(
         use sitedeploy::resources::distribution::Action as Cdn;
         match &d.distribution {
             Cdn::Create => add(Kind::Distribution, &["CreateDistributionWithTags"]),
-            Cdn::Update(_) => add(Kind::Distribution, &["UpdateDistribution"]),
+            Cdn::Update { why, tags: t } => {
+                if !why.is_empty() {
+                    add(Kind::Distribution, &["UpdateDistribution"]);
+                }
+                add(Kind::Distribution, &tags(t, "TagResource", "UntagResource"));
+            }
             // Disabled first (unless it is), then deleted.
             Cdn::Delete if cdn_enabled => add(
                 Kind::Distribution,

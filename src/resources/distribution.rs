@@ -23,7 +23,7 @@ use aws_sdk_cloudfront::types as cft;
 use super::{Deleted, Seen, Verb};
 use crate::aws::{code, poll_until, AwsError, Check, Ctx};
 use crate::plan::Plan;
-use crate::tags::{Owner, Tags};
+use crate::tags::{Owner, TagDrift, Tagger, Tags};
 
 /// The header CloudFront adds to every request it sends to the load balancer.
 pub const SECRET_HEADER: &str = "X-Origin-Verify";
@@ -242,20 +242,7 @@ async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Tags> {
         .await
         .map_err(AwsError::from)
         .with_context(|| format!("failed to read the tags of {arn}"))?;
-    Ok(out
-        .tags()
-        .map(|t| {
-            t.items()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(crate::tags::cloudfront_pairs(out.tags()))
 }
 
 fn is_gone(e: &anyhow::Error) -> bool {
@@ -323,8 +310,14 @@ pub enum Action {
     Create,
     /// It is as wanted (deploy waits until it is deployed).
     Keep,
-    /// Its configuration is written again: the reasons.
-    Update(Vec<String>),
+    /// Its configuration is written again (the reasons; none: it stays)
+    /// and its tags follow deploy.toml's.
+    Update {
+        /// Why the configuration is written again.
+        why: Vec<String>,
+        /// Its tag changes.
+        tags: TagDrift,
+    },
     /// `[https]` is off: disable it, wait, delete it.
     Delete,
     /// Deploy stops.
@@ -355,9 +348,10 @@ pub fn decide(spec: &Spec, seen: &Seen<Distribution>, lb_dns: Option<&str>) -> A
             if d.secret.is_none() {
                 why.push(format!("add the {SECRET_HEADER} header"));
             }
-            match why.is_empty() {
+            let tags = spec.owner.drift(&d.tags);
+            match why.is_empty() && tags.is_empty() {
                 true => Action::Keep,
-                false => Action::Update(why),
+                false => Action::Update { why, tags },
             }
         }
     }
@@ -369,7 +363,7 @@ impl Action {
         match self {
             Action::None | Action::Keep => Verb::Keep,
             Action::Create => Verb::Create,
-            Action::Update(_) => Verb::Update,
+            Action::Update { .. } => Verb::Update,
             Action::Delete => Verb::Delete,
             Action::Stop(_) => Verb::Stop,
         }
@@ -380,7 +374,10 @@ impl Action {
         match self {
             Action::None | Action::Keep => String::new(),
             Action::Create => "HTTPS in front of the load balancer".into(),
-            Action::Update(why) => why.join("; "),
+            Action::Update { why, tags } => {
+                let all: Vec<String> = why.iter().cloned().chain(tags.describe()).collect();
+                all.join("; ")
+            }
             Action::Delete => "[https] is off: disabled, then deleted".into(),
             Action::Stop(why) => why.clone(),
         }
@@ -465,12 +462,15 @@ pub async fn apply(
         }
         Action::Keep => found()?,
         Action::Create => create(ctx, spec, origin).await?,
-        Action::Update(_) => {
+        Action::Update { why, tags } => {
             let d = found()?;
-            write(ctx, &d.id, |cfg| {
-                config(spec, origin, cfg.caller_reference())
-            })
-            .await?;
+            if !why.is_empty() {
+                write(ctx, &d.id, |cfg| {
+                    config(spec, origin, cfg.caller_reference())
+                })
+                .await?;
+            }
+            tags.apply(ctx, Tagger::CloudFront(&d.arn)).await?;
             d
         }
     };
@@ -677,7 +677,7 @@ mod tests {
             origin: origin.into(),
             port: 80,
             secret: secret.then(Secret::random),
-            tags: Vec::new(),
+            tags: spec(true).owner.owned(),
         })
     }
 
@@ -694,7 +694,8 @@ mod tests {
             decide(&spec(true), &found("lb.example", true, true), lb),
             Action::Keep
         );
-        let Action::Update(why) = decide(&spec(true), &found("old.example", false, false), None)
+        let Action::Update { why, .. } =
+            decide(&spec(true), &found("old.example", false, false), None)
         else {
             panic!("not an update");
         };

@@ -299,6 +299,21 @@ impl RuleChanges {
         self.add.is_empty() && self.revoke.is_empty()
     }
 
+    /// The rules to revoke before the new ones are added, and those revoked
+    /// after (once the listener has moved, when deferred). A prefix list's
+    /// rule weighs its maximum entries against the group's rules quota (55
+    /// of 60 for CloudFront's), so an old one makes room for a new one first
+    /// (AWS would refuse the second); the rest go last, so the site is never
+    /// without a rule.
+    pub fn revoke_order(&self) -> (Vec<Rule>, Vec<Rule>) {
+        let list = |r: &Rule| matches!(r, Rule::PrefixList { .. });
+        let adds_list = self.add.iter().any(list);
+        self.revoke
+            .iter()
+            .cloned()
+            .partition(|r| adds_list && list(r))
+    }
+
     /// One line per change, for `--plan` and the summary.
     pub fn describe(&self) -> Vec<String> {
         self.add
@@ -599,9 +614,11 @@ pub async fn apply(
         Action::Update { rules, tags } => {
             let g = found.context("no group was observed")?.group.clone();
             tags.apply(ctx, Tagger::Ec2(&g.id)).await?;
+            let (first, later) = rules.revoke_order();
+            revoke(ctx, &g, &first).await?;
             authorize(ctx, &g, &resolve(&rules.add), false).await?;
             if !defer_revoke {
-                revoke(ctx, &g, &rules.revoke).await?;
+                revoke(ctx, &g, &later).await?;
             }
             Ok(g)
         }
@@ -621,7 +638,7 @@ pub async fn apply(
 /// The rules `action` revokes that [`apply`] left with `defer_revoke`.
 pub async fn revoke_stale(ctx: &Ctx, g: &Group, action: &Action) -> Result<()> {
     match action {
-        Action::Update { rules, .. } => revoke(ctx, g, &rules.revoke).await,
+        Action::Update { rules, .. } => revoke(ctx, g, &rules.revoke_order().1).await,
         _ => Ok(()),
     }
 }

@@ -509,20 +509,7 @@ fn cloudfront_rules(w: &Shared) -> Vec<Rule> {
                 port: o.custom_origin_config().map_or(0, |c| c.http_port()),
                 enabled: dc.enabled(),
                 has_secret: o.custom_headers().is_some_and(|h| !h.items().is_empty()),
-                tags: cfg
-                    .tags()
-                    .map(|t| {
-                        t.items()
-                            .iter()
-                            .map(|t| {
-                                (
-                                    t.key().to_string(),
-                                    t.value().unwrap_or_default().to_string(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                tags: sitedeploy::tags::cloudfront_pairs(cfg.tags()),
             };
             w.send("CreateDistributionWithTags", vec![c.id.clone()]);
             let out = cdn_out(&c);
@@ -555,6 +542,28 @@ fn cloudfront_rules(w: &Shared) -> Vec<Rule> {
                     .e_tag("e")
                     .build(),
             )
+        }),
+        rule!(w, C::tag_resource, |w, req| {
+            let arn = req.resource().unwrap_or_default().to_string();
+            w.send("TagResource", vec![arn.clone()]);
+            let set = sitedeploy::tags::cloudfront_pairs(req.tags());
+            if let Some(c) = w.cdns.iter_mut().find(|c| cdn_arn(&c.id) == arn) {
+                c.tags.retain(|(k, _)| !set.iter().any(|(sk, _)| sk == k));
+                c.tags.extend(set);
+            }
+            MockResponse::Output(op::tag_resource::TagResourceOutput::builder().build())
+        }),
+        rule!(w, C::untag_resource, |w, req| {
+            let arn = req.resource().unwrap_or_default().to_string();
+            w.send("UntagResource", vec![arn.clone()]);
+            let keys: Vec<String> = req
+                .tag_keys()
+                .map(|k| k.items().to_vec())
+                .unwrap_or_default();
+            if let Some(c) = w.cdns.iter_mut().find(|c| cdn_arn(&c.id) == arn) {
+                c.tags.retain(|(k, _)| !keys.contains(k));
+            }
+            MockResponse::Output(op::untag_resource::UntagResourceOutput::builder().build())
         }),
         rule!(w, C::delete_distribution, |w, req| {
             let id = req.id().unwrap_or_default().to_string();

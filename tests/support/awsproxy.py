@@ -337,6 +337,13 @@ VCPU_MESSAGE = ("You have requested more vCPU capacity than your current vCPU li
 ASSUME_MESSAGE = "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."
 
 
+# The default quota of inbound rules per security group, and what AWS counts a
+# managed prefix list for against it (its maximum entries: the VPC guide's
+# "Available AWS-managed prefix lists" table gives 55 for CloudFront's).
+SG_INBOUND_RULES = 60
+PREFIX_LIST_WEIGHTS = {"com.amazonaws.global.cloudfront.origin-facing": 55}
+
+
 def nitro(instance_type):
     family = (instance_type or "").partition(".")[0]
     if instance_type in ("i3.metal", "p3dn.24xlarge"):
@@ -1724,6 +1731,10 @@ class Handler(BaseHTTPRequestHandler):
                 return elb_error("InvalidConfigurationRequest",
                                  f"The following Availability Zones {', '.join(bad)} cannot be associated "
                                  f"with a load balancer. Please try a different Availability Zone.")
+        if req.svc == "ec2" and action == "AuthorizeSecurityGroupIngress":
+            refused = self.rules_quota(req)
+            if refused:
+                return refused
         if req.svc == "ec2" and action == "DeleteSecurityGroup":
             gid = (params.get("GroupId") or [""])[0]
             # A load balancer deleted by another client (an expiry schedule run
@@ -1765,6 +1776,32 @@ class Handler(BaseHTTPRequestHandler):
             return self.before_autoscaling(req, now)
         if req.svc == "cloudfront":
             return self.before_cloudfront(req, now)
+        return None
+
+    def rules_quota(self, req):
+        """AWS counts a rule from a managed prefix list as the list's maximum
+        entries against the group's inbound rules quota (60): CloudFront's
+        origin-facing list as 55 ("Available AWS-managed prefix lists").
+        moto counts CIDRs and groups only."""
+        gid = req.p("GroupId", "")
+        held = self.moto("inbound-rules", id=gid) if gid else None
+        if held is None:
+            return None
+        weight = lambda source: PREFIX_LIST_WEIGHTS.get(held["lists"].get(source), 1)  # noqa: E731
+        have = [tuple(r) for r in held["rules"]]
+        asked = []
+        for k, v in req.params.items():
+            m = re.match(r"IpPermissions\.(\d+)\.(IpRanges|PrefixListIds|Groups)\.\d+\.(CidrIp|PrefixListId|GroupId)$", k)
+            if m:
+                port = int((req.params.get(f"IpPermissions.{m.group(1)}.FromPort") or ["-1"])[0])
+                asked.append((port, v[0]))
+        if any(a in have for a in asked):
+            return None  # a duplicate: AWS (and moto) answer InvalidPermission.Duplicate
+        used = sum(weight(source) for _, source in have)
+        adding = sum(weight(source) for _, source in asked)
+        if used + adding > SG_INBOUND_RULES:
+            return ec2_error("RulesPerSecurityGroupLimitExceeded",
+                             "The maximum number of rules per security group has been reached.")
         return None
 
     # --- CloudFront: status, ETag, delete only when disabled and deployed -----

@@ -59,6 +59,8 @@ IAM, so it works with moto's IAM enforcement on): GET
   role?name=R                   {"name", "arn", "tags", "trust" (the trust policy), "created"}
   instance-profile?name=|arn=   {"name", "arn", "roles"}
   schedule-group?name=G         {"name", "arn", "created", "modified", "schedules", "tags"}
+  inbound-rules?id=G            {"rules": [[port, source] per inbound rule: a CIDR, group id or
+                                prefix list id], "lists": {prefix list id: name}}
   distribution?id=D             a CloudFront distribution: {"id", "arn", "etag" (moto's, which
                                 it never changes), "enabled" (its current config's Enabled),
                                 "tags"}
@@ -509,6 +511,17 @@ def _sitedeploy(kind, q):
         return _schedule_group(b, q["name"])
     if kind == "distribution":
         return _distribution(b, q["id"])
+    if kind == "inbound-rules":
+        # The group's inbound rules, one per source: [port, source] (a CIDR, a
+        # group id or a prefix list id), and the prefix lists' names
+        # (awsproxy.py weighs them against the rules quota).
+        group = b["ec2"].get_security_group_from_id(q["id"])
+        if group is None:
+            return None
+        lists = {pl.id: pl.prefix_list_name for pl in b["ec2"].managed_prefix_lists.values()}
+        return {"rules": [[r.from_port, r.prefix_list_id or (r.ip_range or {}).get("CidrIp")
+                           or (r.source_group or {}).get("GroupId")] for r in group.ingress_rules],
+                "lists": lists}
     if kind == "set-desired":
         # What Auto Scaling does once capacity is there again (awsproxy.py's
         # asg_instance_limit): the group launches up to the capacity asked.

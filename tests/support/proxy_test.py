@@ -708,6 +708,47 @@ def test_describe_by_filter():
 
 # --- item 9: CloudFront --------------------------------------------------------------
 
+def test_prefix_list_weight_and_description():
+    """A rule from CloudFront's prefix list counts 55 of a group's 60 inbound
+    rules, and keeps its description."""
+    moto = Moto()
+    proxy = Proxy(moto)
+    c = clients(proxy.url)
+    try:
+        vpc, _, _ = basics(c)
+        pl = c.ec2.describe_managed_prefix_lists(Filters=[{
+            "Name": "prefix-list-name",
+            "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}])["PrefixLists"][0]["PrefixListId"]
+
+        def cidrs(gid, n, first):
+            c.ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[{
+                "IpProtocol": "tcp", "FromPort": first + k, "ToPort": first + k,
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}]} for k in range(n)])
+
+        def from_list(gid, port):
+            c.ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[{
+                "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                "PrefixListIds": [{"PrefixListId": pl, "Description": "mine"}]}])
+
+        full = c.ec2.create_security_group(GroupName="full", Description="x", VpcId=vpc)["GroupId"]
+        cidrs(full, 6, 8000)
+        refused(lambda: from_list(full, 80), "RulesPerSecurityGroupLimitExceeded", 400)
+        room = c.ec2.create_security_group(GroupName="room", Description="x", VpcId=vpc)["GroupId"]
+        cidrs(room, 5, 8000)
+        from_list(room, 80)
+        refused(lambda: cidrs(room, 1, 9000), "RulesPerSecurityGroupLimitExceeded", 400)
+        refused(lambda: from_list(room, 81), "RulesPerSecurityGroupLimitExceeded", 400)
+        # The same rule again (a retried request whose answer was lost): AWS's
+        # duplicate, not the quota.
+        refused(lambda: from_list(room, 80), "InvalidPermission.Duplicate")
+        g = c.ec2.describe_security_groups(GroupIds=[room])["SecurityGroups"][0]
+        rule = [p for p in g["IpPermissions"] if p["FromPort"] == 80][0]
+        assert rule["PrefixListIds"] == [{"PrefixListId": pl, "Description": "mine"}], rule
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
 def test_cloudfront_status_etag_delete():
     moto = Moto()
     n = 1.5
