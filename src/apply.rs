@@ -361,17 +361,17 @@ async fn listener_and_wait(i: &Inputs<'_>, k: &Known) -> Result<()> {
 /// The CloudFront distribution in front of the load balancer, made as soon
 /// as the load balancer's DNS name is known (it deploys to the edge while the
 /// load balancer provisions and the web servers boot), waited for until
-/// deployed; or, with `[https]` off, disabled and deleted.
+/// deployed: the listener is gated after that. With `[https]` off it goes
+/// once the load balancer is proven to serve alone (`crate::rollout`).
 async fn distribution(i: &Inputs<'_>, k: &Known) -> Result<()> {
     let d = &i.decision.distribution;
-    if *d == distribution::Action::None {
+    if matches!(d, distribution::Action::None | distribution::Action::Delete) {
         return Ok(());
     }
     let lb = dep(&k.load_balancer, "the load balancer")?;
     let s = k.step(i.progress, "https");
     s.set(match d {
         distribution::Action::Create => "creating the CloudFront distribution",
-        distribution::Action::Delete => "disabling the CloudFront distribution",
         _ => "CloudFront distribution",
     });
     let found = i.seen.distribution.ours();

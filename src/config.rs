@@ -807,6 +807,19 @@ impl Validator<'_> {
             Some(v) => self.int("load_balancer.port", v, 1..65536) as u16,
             None => 80,
         };
+        // CloudFront reaches a custom origin's HTTP port only on 80, 443 or
+        // 1024-65535 (the origin settings' "HTTP port").
+        if let (true, Some(v)) = (https, &rl.port) {
+            if !matches!(listener_port, 80 | 443 | 1024..=65535) {
+                self.err(
+                    v.span(),
+                    format!(
+                        "load_balancer.port {listener_port} with [https] on: CloudFront reaches \
+                         a load balancer only on port 80, 443 or 1024-65535"
+                    ),
+                );
+            }
+        }
         let health_check_path = self.opt_string(
             "load_balancer.health_check_path",
             &rl.health_check_path,

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 
 use crate::apply::{Inputs, Known};
 use crate::resources::expiry::{self, Servers as ExpiryServers};
-use crate::resources::{autoscaling, instance, launchtemplate, targetgroup};
+use crate::resources::{autoscaling, distribution, instance, launchtemplate, targetgroup};
 use crate::site::Proof;
 use crate::table::Servers;
 
@@ -207,6 +207,18 @@ async fn retire(i: &Inputs<'_>, k: &Known, old: &Old) -> Result<()> {
         s.set("deleting it and its instances (count = 1)");
         let r = remove_old_fleet(i, |st, t| s.waiting(st, t)).await;
         finish(&s, r, |_| "deleted; one instance serves".to_string())?;
+    }
+    // `[https] enabled = false`: the load balancer serves again (proven), so
+    // the distribution goes: disabled, deployed so, deleted (minutes on AWS).
+    if let (distribution::Action::Delete, Some(d)) =
+        (&i.decision.distribution, i.seen.distribution.ours())
+    {
+        let s = i.progress.step("https");
+        s.set("disabling the CloudFront distribution");
+        let r = distribution::delete(ctx, d, i.wait_limit, |st, t| s.waiting(st, t)).await;
+        finish(&s, r, |_| {
+            format!("deleted the CloudFront distribution {}", d.id)
+        })?;
     }
     Ok(())
 }

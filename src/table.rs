@@ -62,10 +62,10 @@ pub enum Kind {
     TargetGroup,
     /// The load balancer.
     LoadBalancer,
-    /// Its HTTP listener.
-    Listener,
     /// The CloudFront distribution in front of it (`[https]`).
     Distribution,
+    /// Its HTTP listener.
+    Listener,
     /// The web servers' launch template (`count > 1`).
     LaunchTemplate,
     /// The Auto Scaling group that runs them (`count > 1`).
@@ -92,8 +92,8 @@ impl Kind {
         Kind::WebGroup,
         Kind::TargetGroup,
         Kind::LoadBalancer,
-        Kind::Listener,
         Kind::Distribution,
+        Kind::Listener,
         Kind::LaunchTemplate,
         Kind::AutoScalingGroup,
         Kind::Instance,
@@ -136,7 +136,10 @@ impl Kind {
             | Kind::ScheduleGroup => &[],
             Kind::WebGroup | Kind::LoadBalancer => &[Kind::LbGroup],
             Kind::Distribution => &[Kind::LoadBalancer],
-            Kind::Listener => &[Kind::LoadBalancer, Kind::TargetGroup],
+            // The listener is gated only once the distribution is deployed
+            // (a live site's load balancer is never shut before it), and not
+            // at all when the distribution cannot be made.
+            Kind::Listener => &[Kind::LoadBalancer, Kind::TargetGroup, Kind::Distribution],
             Kind::LaunchTemplate => &[Kind::KeyPair, Kind::WebGroup],
             Kind::AutoScalingGroup => {
                 &[Kind::LaunchTemplate, Kind::TargetGroup, Kind::LoadBalancer]
@@ -472,13 +475,13 @@ impl Decision {
                 self.load_balancer.verb(),
                 self.load_balancer.detail(&s.load_balancer),
             ),
-            (
-                Kind::Listener,
-                listener,
-                self.listener.verb(),
-                self.listener.detail(&s.listener),
-            ),
         ];
+        let listener_row = (
+            Kind::Listener,
+            listener,
+            self.listener.verb(),
+            self.listener.detail(&s.listener),
+        );
         let mut out: Vec<Planned> = simple
             .into_iter()
             .map(|(kind, id, verb, detail)| {
@@ -500,6 +503,13 @@ impl Decision {
                 verb: self.distribution.verb(),
             });
         }
+        let (kind, id, verb, detail) = listener_row;
+        let id = ids.get(&kind).cloned().or(id).unwrap_or_default();
+        out.push(Planned {
+            kind,
+            row: Row::new(kind, kind.name(s), id).detail(detail),
+            verb,
+        });
         self.server_rows(s, o, ids, &mut out);
         self.expiry_rows(s, ids, &mut out);
         out
@@ -681,6 +691,10 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
         let d = format!("{} {}", l.state.as_str(), l.dns_name);
         add(Kind::LoadBalancer, &l.name, &l.arn, d);
     }
+    if let Some(d) = o.distribution.ours() {
+        let detail = format!("{} {}", d.state(), d.url());
+        add(Kind::Distribution, &s.distribution.name, &d.id, detail);
+    }
     for l in &o.listeners {
         let to = l
             .forwards_to
@@ -688,10 +702,6 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
             .map(|a| a.rsplit(':').next().unwrap_or(a));
         let d = format!("port {} -> {}", l.port, to.unwrap_or("nothing"));
         add(Kind::Listener, listener::NAME, &l.arn, d);
-    }
-    if let Some(d) = o.distribution.ours() {
-        let detail = format!("{} {}", d.state(), d.url());
-        add(Kind::Distribution, &s.distribution.name, &d.id, detail);
     }
     if let Some(lt) = o.launch_template.ours() {
         add(

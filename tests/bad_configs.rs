@@ -21,6 +21,12 @@ fn cases(ip: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
             "at most 4 extra_ingress rules with [https] on",
         ),
         (
+            "a listener port CloudFront cannot reach",
+            format!("{good}[load_balancer]\nport = 81\n"),
+            ":20:8",
+            "CloudFront reaches a load balancer only on port 80, 443 or 1024-65535",
+        ),
+        (
             "unknown top-level key",
             format!("{good}colour = \"blue\"\n"),
             ":19:1",

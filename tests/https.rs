@@ -176,6 +176,19 @@ async fn a_distribution_in_front_kept_on_redeploy_and_gone_with_cleanup() {
         secret
     );
     assert!(!second.stdout.contains(&secret) && !second.stderr.contains(&secret));
+    // Nor at the most verbose logging (the SDK's requests and answers).
+    let loud = d.run_env(
+        env!("CARGO_BIN_EXE_deploy"),
+        &["-vv"],
+        &[("RUST_LOG", "trace")],
+    );
+    assert_eq!(loud.code, 0, "{}", loud.stderr);
+    assert!(
+        loud.stderr.len() > 10_000,
+        "no trace logged: {}",
+        loud.stderr.len()
+    );
+    assert!(!loud.stdout.contains(&secret) && !loud.stderr.contains(&secret));
 
     // status shows it.
     let st = d.run(env!("CARGO_BIN_EXE_status"), &[]).ok().stdout;
@@ -356,4 +369,62 @@ async fn after_the_expiry_only_what_costs_nothing_is_left_and_status_says_so() {
     assert_eq!(json["cost"]["per_hour"], 0.0, "{json}");
     d.cleanup(&["--yes"]).ok();
     assert!(distributions(&aws).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn turning_https_on_keeps_the_load_balancer_open_until_the_distribution_is_deployed() {
+    let moto = Moto::start();
+    // CloudFront takes 6 s to deploy a change here (AWS: minutes).
+    let proxy = Proxy::start(&moto, r#"{"distribution_in_progress_s": 6}"#);
+    let ip = IpService::start("203.0.113.7");
+    // Read through the same proxy: it keeps the distribution's state.
+    let aws = Aws::new(&proxy.endpoint()).await;
+    let d = Deployment::new(&proxy.endpoint(), "live", &https_config("live", &ip, false));
+    d.deploy(&[]).ok();
+    assert!(!door(&aws, "live").await.0);
+    std::fs::write(d.dir.join("deploy.toml"), https_config("live", &ip, true)).unwrap();
+    let child = d.spawn_deploy(&[]);
+    // While the new distribution is still deploying, the live load balancer
+    // still forwards and is still open.
+    let start = std::time::Instant::now();
+    let mut seen_in_progress = false;
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        let list = distributions(&aws).await;
+        if let Some(dist) = list.first() {
+            let d = aws
+                .cloudfront
+                .get_distribution()
+                .id(dist.id())
+                .send()
+                .await
+                .unwrap();
+            if d.distribution().unwrap().status() == "InProgress" {
+                seen_in_progress = true;
+                let (denies, _, sources) = door(&aws, "live").await;
+                assert!(
+                    !denies,
+                    "the listener was shut before the distribution deployed"
+                );
+                assert!(sources.contains(&"0.0.0.0/0".to_string()), "{sources:?}");
+            } else if seen_in_progress {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert!(
+        seen_in_progress,
+        "the distribution was never seen deploying"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Deployed: now only CloudFront gets through.
+    let (denies, values, sources) = door(&aws, "live").await;
+    assert!(denies && values.len() == 1);
+    assert_eq!(sources, vec![cloudfront_list(&aws).await]);
+    d.cleanup(&["--yes"]).ok();
 }

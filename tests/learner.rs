@@ -134,8 +134,8 @@ async fn plan_predicts_deploy_status_follows_and_a_template_change_keeps_the_url
             "security group",
             "target group",
             "load balancer",
-            "listener",
             "distribution",
+            "listener",
             "instance",
             "target",
             "role",
@@ -504,7 +504,7 @@ async fn on_a_terminal_each_step_gets_a_spinner_and_its_elapsed_time() {
     let moto = Moto::start();
     let proxy = Proxy::start(
         &moto,
-        r#"{"instance_pending_s": 2, "lb_provisioning_s": 2}"#,
+        r#"{"instance_pending_s": 2, "lb_provisioning_s": 5}"#,
     );
     let ip = IpService::start("203.0.113.7");
     let d = Deployment::simple(&proxy.endpoint(), "tty", &ip);

@@ -378,7 +378,9 @@ impl Action {
                 let all: Vec<String> = why.iter().cloned().chain(tags.describe()).collect();
                 all.join("; ")
             }
-            Action::Delete => "[https] is off: disabled, then deleted".into(),
+            Action::Delete => {
+                "[https] is off: disabled and deleted once the load balancer serves alone".into()
+            }
             Action::Stop(why) => why.clone(),
         }
     }
@@ -450,16 +452,14 @@ pub async fn apply(
     found: Option<&Distribution>,
     origin: Origin<'_>,
     limit: Duration,
-    mut on_wait: impl FnMut(&str, Duration),
+    on_wait: impl FnMut(&str, Duration),
 ) -> Result<Option<Distribution>> {
     let found = || found.cloned().context("no distribution was observed");
     let d = match action {
-        Action::None => return Ok(None),
+        // Deleted once the load balancer is proven to serve alone
+        // (`crate::rollout`), not here.
+        Action::None | Action::Delete => return Ok(None),
         Action::Stop(why) => bail!("{why}"),
-        Action::Delete => {
-            delete(ctx, &found()?, limit, &mut on_wait).await?;
-            return Ok(None);
-        }
         Action::Keep => found()?,
         Action::Create => create(ctx, spec, origin).await?,
         Action::Update { why, tags } => {
