@@ -948,6 +948,7 @@ mod tests {
                 origin: "lb.example".into(),
                 port: s.listener.port,
                 secret: Some(secret),
+                etag: "E1TAG".into(),
                 tags: owned.clone(),
             }),
             cloudfront_list: Some("pl-cf".into()),

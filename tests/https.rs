@@ -90,6 +90,27 @@ async fn cloudfront_list(aws: &Aws) -> String {
     out.prefix_lists()[0].prefix_list_id().unwrap().to_string()
 }
 
+/// The distribution's configuration as AWS holds it.
+async fn config_of(aws: &Aws, id: &str) -> aws_sdk_cloudfront::types::DistributionConfig {
+    let out = aws
+        .cloudfront
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .unwrap();
+    out.distribution_config().unwrap().clone()
+}
+
+/// The secret header's value in the distribution's origin.
+async fn secret_of(aws: &Aws, id: &str) -> String {
+    let cfg = config_of(aws, id).await;
+    let origin = &cfg.origins().unwrap().items()[0];
+    let header = &origin.custom_headers().unwrap().items()[0];
+    assert_eq!(header.header_name(), "X-Origin-Verify");
+    header.header_value().to_string()
+}
+
 fn row<'a>(json: &'a serde_json::Value, kind: &str) -> Option<&'a serde_json::Value> {
     json["resources"]
         .as_array()
@@ -123,20 +144,11 @@ async fn a_distribution_in_front_kept_on_redeploy_and_gone_with_cleanup() {
         "deploy returned before it deployed"
     );
     // In front of the load balancer, with the secret header, HTTPS to visitors.
-    let cfg = aws
-        .cloudfront
-        .get_distribution_config()
-        .id(dist.id())
-        .send()
-        .await
-        .unwrap();
-    let cfg = cfg.distribution_config().unwrap();
+    let cfg = config_of(&aws, dist.id()).await;
     let origin = &cfg.origins().unwrap().items()[0];
     let lbs = aws.load_balancers().await;
     assert_eq!(origin.domain_name(), lbs[0].dns_name().unwrap());
-    let header = &origin.custom_headers().unwrap().items()[0];
-    assert_eq!(header.header_name(), "X-Origin-Verify");
-    let secret = header.header_value().to_string();
+    let secret = secret_of(&aws, dist.id()).await;
     assert_eq!(secret.len(), 64);
     assert_eq!(
         cfg.default_cache_behavior()
@@ -158,23 +170,7 @@ async fn a_distribution_in_front_kept_on_redeploy_and_gone_with_cleanup() {
     let row2 = row(&second.json(), "distribution").cloned().unwrap();
     assert_eq!(row2["action"], "keep", "{row2}");
     assert_eq!(distributions(&aws).await.len(), 1);
-    let again = aws
-        .cloudfront
-        .get_distribution_config()
-        .id(dist.id())
-        .send()
-        .await
-        .unwrap();
-    let h = &again
-        .distribution_config()
-        .unwrap()
-        .origins()
-        .unwrap()
-        .items()[0];
-    assert_eq!(
-        h.custom_headers().unwrap().items()[0].header_value(),
-        secret
-    );
+    assert_eq!(secret_of(&aws, dist.id()).await, secret);
     assert!(!second.stdout.contains(&secret) && !second.stderr.contains(&secret));
     // Nor at the most verbose logging (the SDK's requests and answers).
     let loud = d.run_env(
@@ -322,21 +318,8 @@ async fn the_site_is_proven_through_https_and_the_load_balancer_refuses_the_rest
     assert_eq!(status, 403);
     assert!(body.contains("CloudFront"), "{body}");
     assert_eq!(get(&lb, "/", &[("X-Origin-Verify", "guess")]).0, 403);
-    let cfg = aws
-        .cloudfront
-        .get_distribution_config()
-        .id(distributions(&aws).await[0].id())
-        .send()
-        .await
-        .unwrap();
-    let origin = &cfg
-        .distribution_config()
-        .unwrap()
-        .origins()
-        .unwrap()
-        .items()[0];
-    let secret = origin.custom_headers().unwrap().items()[0].header_value();
-    assert_eq!(get(&lb, "/", &[("X-Origin-Verify", secret)]).0, 200);
+    let secret = secret_of(&aws, distributions(&aws).await[0].id()).await;
+    assert_eq!(get(&lb, "/", &[("X-Origin-Verify", &secret)]).0, 200);
     // A second deploy proves it again, changing nothing.
     let again = d
         .run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env)

@@ -122,6 +122,8 @@ pub struct Distribution {
     pub port: u16,
     /// The secret header's value, when the origin has it.
     pub secret: Option<Secret>,
+    /// The ETag of the configuration as read (what a delete must carry).
+    pub etag: String,
     /// Its tags.
     pub tags: Tags,
 }
@@ -186,7 +188,7 @@ pub async fn deployments(
 ) -> Result<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>> {
     let mut out: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
         Default::default();
-    for comment in comments(ctx).await? {
+    for (comment, _, _) in list(ctx).await? {
         if let Some((name, region)) = named_by(&comment) {
             if crate::config::is_deployment_name(name) {
                 out.entry(region.to_string())
@@ -227,10 +229,6 @@ async fn list(ctx: &Ctx) -> Result<Vec<(String, String, String)>> {
         }
     }
     Ok(all)
-}
-
-async fn comments(ctx: &Ctx) -> Result<Vec<String>> {
-    Ok(list(ctx).await?.into_iter().map(|(c, _, _)| c).collect())
 }
 
 async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Tags> {
@@ -289,6 +287,7 @@ async fn get(ctx: &Ctx, id: &str, tags: Tags) -> Result<Option<Distribution>> {
             .and_then(|c| u16::try_from(c.http_port()).ok())
             .unwrap_or(0),
         secret: origin.and_then(secret_of),
+        etag: out.e_tag().unwrap_or_default().to_string(),
         tags,
     }))
 }
@@ -515,6 +514,7 @@ async fn create(ctx: &Ctx, spec: &Spec, origin: Origin<'_>) -> Result<Distributi
         origin: origin.dns.to_string(),
         port: spec.port,
         secret: Some(origin.secret.clone()),
+        etag: out.e_tag().unwrap_or_default().to_string(),
         tags: spec.owner.owned(),
     })
 }
@@ -611,40 +611,31 @@ pub async fn delete(
         enabled: false,
         ..now
     };
-    wait_deployed(ctx, &off, limit, on_wait).await?;
+    // The wait's last read carries the ETag the delete needs; a stale one
+    // (changed meanwhile) is read again.
+    let mut now = wait_deployed(ctx, &off, limit, on_wait).await?;
     for _ in 0..3 {
-        let etag = match ctx.cloudfront.get_distribution().id(&d.id).send().await {
-            Ok(out) => out.e_tag().unwrap_or_default().to_string(),
-            Err(e) => {
-                let e = anyhow::Error::new(AwsError::from(e));
-                if is_gone(&e) {
-                    return Ok(Deleted::Absent);
-                }
-                return Err(e.context(format!("failed to read CloudFront distribution {}", d.id)));
-            }
-        };
         let res = ctx
             .cloudfront
             .delete_distribution()
             .id(&d.id)
-            .if_match(etag)
+            .if_match(&now.etag)
             .send()
             .await
             .map_err(AwsError::from);
-        match res {
+        let e = match res {
             Ok(_) => return Ok(Deleted::Deleted),
-            Err(e) => {
-                let e = anyhow::Error::new(e);
-                match code(&e) {
-                    Some("NoSuchDistribution") => return Ok(Deleted::Absent),
-                    Some("PreconditionFailed") => continue,
-                    _ => {
-                        return Err(
-                            e.context(format!("failed to delete CloudFront distribution {}", d.id))
-                        )
-                    }
-                }
-            }
+            Err(e) => anyhow::Error::new(e),
+        };
+        if is_gone(&e) {
+            return Ok(Deleted::Absent);
+        }
+        if code(&e) != Some("PreconditionFailed") {
+            return Err(e.context(format!("failed to delete CloudFront distribution {}", d.id)));
+        }
+        match get(ctx, &d.id, d.tags.clone()).await? {
+            Some(again) => now = again,
+            None => return Ok(Deleted::Absent),
         }
     }
     bail!(
@@ -677,6 +668,7 @@ mod tests {
             origin: origin.into(),
             port: 80,
             secret: secret.then(Secret::random),
+            etag: "E1TAG".into(),
             tags: spec(true).owner.owned(),
         })
     }

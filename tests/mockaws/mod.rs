@@ -349,6 +349,18 @@ pub fn ctx(w: &Shared) -> sitedeploy::aws::Ctx {
     ctx
 }
 
+impl Cdn {
+    /// What a create or an update writes: the configuration's fields.
+    fn configure(&mut self, dc: &aws_sdk_cloudfront::types::DistributionConfig) {
+        let o = &dc.origins().unwrap().items()[0];
+        self.comment = dc.comment().to_string();
+        self.origin = o.domain_name().to_string();
+        self.port = o.custom_origin_config().map_or(0, |c| c.http_port());
+        self.enabled = dc.enabled();
+        self.has_secret = o.custom_headers().is_some_and(|h| !h.items().is_empty());
+    }
+}
+
 fn cdn_arn(id: &str) -> String {
     format!("arn:aws:cloudfront::123456789012:distribution/{id}")
 }
@@ -500,17 +512,16 @@ fn cloudfront_rules(w: &Shared) -> Vec<Rule> {
         }),
         rule!(w, C::create_distribution_with_tags, |w, req| {
             let cfg = req.distribution_config_with_tags().unwrap();
-            let dc = cfg.distribution_config().unwrap();
-            let o = &dc.origins().unwrap().items()[0];
-            let c = Cdn {
+            let mut c = Cdn {
                 id: w.id("E"),
-                comment: dc.comment().to_string(),
-                origin: o.domain_name().to_string(),
-                port: o.custom_origin_config().map_or(0, |c| c.http_port()),
-                enabled: dc.enabled(),
-                has_secret: o.custom_headers().is_some_and(|h| !h.items().is_empty()),
+                comment: String::new(),
+                origin: String::new(),
+                port: 0,
+                enabled: false,
+                has_secret: false,
                 tags: sitedeploy::tags::cloudfront_pairs(cfg.tags()),
             };
+            c.configure(cfg.distribution_config().unwrap());
             w.send("CreateDistributionWithTags", vec![c.id.clone()]);
             let out = cdn_out(&c);
             w.cdns.push(c);
@@ -530,11 +541,7 @@ fn cloudfront_rules(w: &Shared) -> Vec<Rule> {
                     op::update_distribution::UpdateDistributionError::generic(gone()),
                 );
             };
-            let o = &dc.origins().unwrap().items()[0];
-            c.origin = o.domain_name().to_string();
-            c.port = o.custom_origin_config().map_or(0, |c| c.http_port());
-            c.enabled = dc.enabled();
-            c.has_secret = o.custom_headers().is_some_and(|h| !h.items().is_empty());
+            c.configure(&dc);
             let out = cdn_out(c);
             MockResponse::Output(
                 op::update_distribution::UpdateDistributionOutput::builder()
