@@ -16,6 +16,7 @@ use crate::observe::Observed;
 use crate::progress::{self, Progress};
 use crate::resources::autoscaling::{self, Roll};
 use crate::resources::distribution::{self, Distribution};
+use crate::resources::domain::{self, Certificate};
 use crate::resources::expiry::{self, Servers as ExpiryServers};
 use crate::resources::instance::{self, Instance};
 use crate::resources::keypair::{self, KeyPair};
@@ -46,6 +47,8 @@ pub struct Known {
     pub listener: OnceLock<String>,
     /// The CloudFront distribution, deployed (`[https]`).
     pub distribution: OnceLock<Distribution>,
+    /// The certificate for `[https] domain`, issued.
+    pub certificate: OnceLock<Certificate>,
     /// The launch template (`count > 1`).
     pub template: OnceLock<LaunchTemplate>,
     /// A roll of the group under way (`count > 1`).
@@ -95,6 +98,10 @@ impl Known {
             self.distribution.get().map(|d| d.id.clone()),
         );
         put(
+            Kind::Certificate,
+            self.certificate.get().map(|c| c.arn.clone()),
+        );
+        put(
             Kind::LaunchTemplate,
             self.template.get().map(|t| t.id.clone()),
         );
@@ -107,6 +114,11 @@ impl Known {
     /// load balancer `lb`'s on the listener's `port`.
     pub fn site_url(&self, lb: &LoadBalancer, port: u16) -> String {
         crate::site::site_url(self.distribution.get(), &lb.dns_name, port)
+    }
+
+    /// The URL the site proof fetches ([`crate::site::proof_url`]).
+    pub fn proof_url(&self, lb: &LoadBalancer, port: u16) -> String {
+        crate::site::proof_url(self.distribution.get(), &lb.dns_name, port)
     }
 
     /// The progress line `name`: the one a step before opened, or a new one
@@ -172,7 +184,7 @@ pub struct Inputs<'a> {
 /// once what they need exists, so nothing made is left without an expiry.
 pub fn on_failure(kind: Kind) -> OnFailure {
     match kind {
-        Kind::Listener | Kind::Target | Kind::Distribution => OnFailure::Cancel,
+        Kind::Listener | Kind::Target | Kind::Distribution | Kind::Certificate => OnFailure::Cancel,
         Kind::ExpiryRole | Kind::ScheduleGroup | Kind::LbSchedule | Kind::ServersSchedule => {
             OnFailure::Start
         }
@@ -213,6 +225,8 @@ async fn step_of(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
         Kind::LoadBalancer => load_balancer(i, k).await,
         Kind::Listener => listener_and_wait(i, k).await,
         Kind::Distribution => distribution(i, k).await,
+        Kind::Certificate => certificate(i, k).await,
+        Kind::DnsRecords => records(i, k).await,
         Kind::LaunchTemplate => template(i, k).await,
         Kind::AutoScalingGroup => fleet(i, k).await,
         Kind::Instance => single(i, k).await,
@@ -383,6 +397,7 @@ async fn distribution(i: &Inputs<'_>, k: &Known) -> Result<()> {
         distribution::Origin {
             dns: &lb.dns_name,
             secret: &i.decision.secret,
+            certificate: k.certificate.get().map(|c| c.arn.as_str()),
         },
         i.wait_limit,
         |st, t| s.waiting(st, t),
@@ -397,6 +412,66 @@ async fn distribution(i: &Inputs<'_>, k: &Known) -> Result<()> {
         let _ = k.distribution.set(made);
     }
     Ok(())
+}
+
+/// The certificate for `[https] domain`: requested, its validation record
+/// written, waited for until issued (the distribution is made with it).
+async fn certificate(i: &Inputs<'_>, k: &Known) -> Result<()> {
+    let d = &i.decision.domain.cert;
+    if *d == domain::Cert::None {
+        return Ok(());
+    }
+    let s = k.step(i.progress, "certificate");
+    s.set(match d {
+        domain::Cert::Request => "requesting the certificate",
+        _ => "certificate",
+    });
+    let zone = i.seen.domain.zone.as_ref();
+    let r = domain::apply_certificate(i.ctx, &i.specs.domain, d, zone, i.wait_limit, |st, t| {
+        s.waiting(st, t)
+    })
+    .await;
+    let verb = d.verb().done();
+    let made = k.finish("certificate", r, |c| match c {
+        Some(c) => format!("{verb} {} for {}, issued", c.arn, c.domain),
+        None => String::new(),
+    })?;
+    if let Some(c) = made {
+        let _ = k.certificate.set(c);
+    }
+    Ok(())
+}
+
+/// The A and AAAA alias records of `[https] domain`, once the distribution
+/// answers on it; waited for until every Route 53 name server has them.
+async fn records(i: &Inputs<'_>, k: &Known) -> Result<()> {
+    let d = &i.decision.domain.dns;
+    if *d == domain::Dns::None {
+        return Ok(());
+    }
+    let cdn = k
+        .distribution
+        .get()
+        .or(i.seen.distribution.ours())
+        .map(|c| c.domain.clone())
+        .unwrap_or_default();
+    let s = k.step(i.progress, "DNS records");
+    s.set("writing");
+    let zone = i.seen.domain.zone.as_ref();
+    let r = domain::apply_records(
+        i.ctx,
+        &i.specs.domain,
+        d,
+        zone,
+        &cdn,
+        i.wait_limit,
+        |st, t| s.waiting(st, t),
+    )
+    .await;
+    let verb = d.verb().done();
+    k.finish("DNS records", r, |()| {
+        format!("{verb} {}", d.detail(&i.specs.domain, &i.seen.domain))
+    })
 }
 
 /// Where new web servers go: the load balancer's zones that offer the type.

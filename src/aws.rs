@@ -31,6 +31,11 @@ pub struct Ctx {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     /// CloudFront client (global: it signs for us-east-1).
     pub cloudfront: aws_sdk_cloudfront::Client,
+    /// ACM client in us-east-1 (CloudFront takes certificates from there
+    /// only; `[https] domain`).
+    pub acm: aws_sdk_acm::Client,
+    /// Route 53 client (global: it signs for us-east-1).
+    pub route53: aws_sdk_route53::Client,
     /// The SDK configuration the clients were made from (for other regions).
     pub conf: aws_config::SdkConfig,
     /// The region in use.
@@ -183,6 +188,16 @@ impl Ctx {
             tagging: aws_sdk_resourcegroupstagging::Client::new(conf),
             cloudfront: aws_sdk_cloudfront::Client::from_conf(
                 aws_sdk_cloudfront::config::Builder::from(conf)
+                    .region(aws_config::Region::from_static("us-east-1"))
+                    .build(),
+            ),
+            acm: aws_sdk_acm::Client::from_conf(
+                aws_sdk_acm::config::Builder::from(conf)
+                    .region(aws_config::Region::from_static("us-east-1"))
+                    .build(),
+            ),
+            route53: aws_sdk_route53::Client::from_conf(
+                aws_sdk_route53::config::Builder::from(conf)
                     .region(aws_config::Region::from_static("us-east-1"))
                     .build(),
             ),

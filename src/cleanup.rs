@@ -11,7 +11,8 @@
 //!   | Auto Scaling group -> gone -> instances -> terminated -> launch template,
 //!     web group (retried)
 //!   | target group | key pair + .pem
-//!   | CloudFront distribution: disabled -> deployed -> deleted
+//!   | DNS records -> CloudFront distribution: disabled -> deployed -> deleted
+//!     -> certificates (retried while CloudFront still holds them)
 //! ```
 
 use std::time::Duration;
@@ -25,8 +26,8 @@ use crate::output::{Entry, Totals};
 use crate::preview::LocalFile;
 use crate::progress::{Progress, Step};
 use crate::resources::{
-    autoscaling, distribution, expiry, instance, keypair, launchtemplate, listener, loadbalancer,
-    secgroup, targetgroup, Deleted, Seen, Verb,
+    autoscaling, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
+    loadbalancer, secgroup, targetgroup, Deleted, Seen, Verb,
 };
 use crate::spec::Specs;
 use crate::table::{self, Kind, Row};
@@ -249,7 +250,7 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
-    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role, cdn) = tokio::join!(
+    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role, (dns, cdn, certs)) = tokio::join!(
         c.load_balancer(),
         c.servers(),
         c.tracked("target group", async {
@@ -277,7 +278,7 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
                 Err(e) => Err(anyhow::anyhow!("{e:#}")),
             }
         },
-        c.distribution(),
+        c.https(),
     );
     // A group's instances go with the group: they count as deleted by it.
     let servers = match (&fleet, &inst) {
@@ -302,7 +303,9 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
         (Kind::TargetGroup, tg),
         (Kind::LoadBalancer, lb),
         (Kind::Listener, listeners),
+        (Kind::DnsRecords, dns),
         (Kind::Distribution, cdn),
+        (Kind::Certificate, certs),
         (Kind::LaunchTemplate, lt),
         (Kind::AutoScalingGroup, fleet),
         (Kind::Instance, again(&servers)),
@@ -372,6 +375,45 @@ impl Cleanup<'_> {
             .group(&self.seen.lb_group, limit_after(self.opts, &lb))
             .await;
         (lb, sg)
+    }
+
+    /// The domain's records (they name the distribution: found only while
+    /// it is there), the distribution, then the certificates it used.
+    async fn https(&self) -> (Result<Deleted>, Result<Deleted>, Result<Deleted>) {
+        let (ctx, found) = (self.ctx, &self.seen.domain);
+        let cdn_name = self.seen.distribution.ours().map(|d| d.domain.as_str());
+        let dns = match found.ours(cdn_name).is_empty() {
+            true => Ok(Deleted::Absent),
+            false => {
+                let r = domain::delete_records(ctx, found, cdn_name);
+                self.tracked("DNS records", r).await
+            }
+        };
+        let cdn = self.distribution().await;
+        if found.certificates.is_empty() {
+            return (dns, cdn, Ok(Deleted::Absent));
+        }
+        let step = self.progress.step("certificate");
+        if let Err(e) = &cdn {
+            let r = Err(anyhow::anyhow!(
+                "left: the distribution that uses it is still there ({e:#})"
+            ));
+            finish(&step, &r);
+            return (dns, cdn, r);
+        }
+        step.set("deleting (CloudFront holds it a while after the distribution)");
+        let mut certs = Ok(Deleted::Absent);
+        for c in &found.certificates {
+            let w =
+                |e: &anyhow::Error, t| step.waiting(crate::aws::code(e).unwrap_or("refused"), t);
+            match domain::delete_certificate(ctx, c, self.opts.wait_limit, w).await {
+                Ok(Deleted::Deleted) if certs.is_ok() => certs = Ok(Deleted::Deleted),
+                Ok(_) => {}
+                Err(e) => certs = Err(e),
+            }
+        }
+        finish(&step, &certs);
+        (dns, cdn, certs)
     }
 
     /// The CloudFront distribution: disabled, deployed so, then deleted

@@ -74,6 +74,26 @@ pub const CLOUDFRONT_LIST_WEIGHT: usize = 55;
 /// that the prefix list's replaces (added first, so the site stays reachable).
 pub const MAX_EXTRA_WITH_HTTPS: usize = SG_INBOUND_RULES - CLOUDFRONT_LIST_WEIGHT - 1;
 
+/// A domain name ACM issues a public certificate for and CloudFront takes as
+/// an alternate domain name: 2+ labels of 1-63 lowercase letters, digits and
+/// hyphens (not at either end), at most 253 characters, a top-level label
+/// not all digits.
+pub fn is_domain_name(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    s.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        })
+        && !labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|c| c.is_ascii_digit()))
+}
+
 /// Whether `[https] enabled` is on when deploy.toml does not say.
 pub const DEFAULT_HTTPS: bool = true;
 
@@ -113,6 +133,9 @@ pub struct RawConfig {
 struct RawHttps {
     /// A CloudFront distribution in front of the load balancer; default true.
     enabled: Option<Spanned<bool>>,
+    /// Your own domain for the HTTPS URL (a Route 53 hosted zone for it or
+    /// a parent must be in the account).
+    domain: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,6 +287,9 @@ pub struct Config {
     pub extra_ingress: Vec<Ingress>,
     /// A CloudFront distribution in front of the load balancer (`[https]`).
     pub https: bool,
+    /// `[https] domain`: the distribution answers on it (ACM certificate,
+    /// Route 53 alias records).
+    pub domain: Option<String>,
 }
 
 /// A configuration error with its place in the file.
@@ -534,6 +560,7 @@ impl Validator<'_> {
             .as_ref()
             .map_or(DEFAULT_HTTPS, |e| *e.get_ref());
         let lb = self.load_balancer(&raw.load_balancer, https);
+        let domain = self.domain(&raw.https, https);
         Config {
             name,
             region,
@@ -562,7 +589,30 @@ impl Validator<'_> {
             lb_zones: lb.lb_zones,
             extra_ingress: lb.extra_ingress,
             https,
+            domain,
         }
+    }
+
+    /// `[https] domain`: a public DNS name CloudFront and ACM take, only with
+    /// `[https]` on.
+    fn domain(&mut self, raw: &RawHttps, https: bool) -> Option<String> {
+        let v = raw.domain.as_ref()?;
+        let d = self.string(
+            "https.domain",
+            v,
+            is_domain_name,
+            "a DNS name such as www.example.com (lowercase letters, digits and hyphens, \
+             at least two labels, no wildcard, no trailing dot)",
+        );
+        if !https {
+            self.err(
+                v.span(),
+                "https.domain needs [https] enabled = true (the domain is served by the \
+                 CloudFront distribution)"
+                    .into(),
+            );
+        }
+        Some(d)
     }
 
     fn tags(&mut self, raw: &BTreeMap<String, Spanned<String>>) -> BTreeMap<String, String> {
@@ -929,6 +979,7 @@ impl Config {
             lb_zones: 2,
             extra_ingress: Vec::new(),
             https: DEFAULT_HTTPS,
+            domain: None,
         }
     }
 }

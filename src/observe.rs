@@ -13,6 +13,8 @@
 //!                   | (an instance a group launched) launch template | group
 //!                   | (deploy, something to launch) image | (deploy, something
 //!                     to place in a zone) subnets and the zones offering the type
+//!                   | ([https] domain, or the distribution's) certificates,
+//!                     hosted zone, then the records at the domain
 //! round 3:          the tags of the target group, load balancer and listeners
 //!                   (one call)
 //! ```
@@ -30,7 +32,7 @@ use crate::resources::loadbalancer::{self, LoadBalancer};
 use crate::resources::network::{self, Places};
 use crate::resources::secgroup::{self, GroupState};
 use crate::resources::targetgroup::{self, Health, TargetGroup};
-use crate::resources::{autoscaling, expiry, publicip, Seen};
+use crate::resources::{autoscaling, domain, expiry, publicip, Seen};
 use crate::spec::Specs;
 
 /// Who observes: deploy (and its `--plan`) read the local key, the network,
@@ -73,6 +75,9 @@ pub struct Observed {
     pub expiry: expiry::Found,
     /// The CloudFront distribution.
     pub distribution: Seen<Distribution>,
+    /// The domain's certificates, zone and records (`[https] domain`, or the
+    /// one the distribution answers on).
+    pub domain: domain::Found,
     /// CloudFront's managed prefix list's id (deploy, `[https]`).
     pub cloudfront_list: Option<String>,
     /// A new secret for the distribution's header, should it need one (drawn
@@ -182,6 +187,7 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
         expiry,
         distribution: seen(cdn, &mut errors),
         spare_secret: distribution::Secret::random(),
+        domain: domain::Found::default(),
         cloudfront_list: keep(pl, &mut errors),
         vpc,
         ssh_cidr: ssh,
@@ -189,7 +195,15 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
         places: None,
         errors,
     };
-    second_round(ctx, s, purpose, fleet, tg, lb, &mut o).await;
+    let hint = o
+        .distribution
+        .ours()
+        .and_then(|d| d.aliases.first().cloned());
+    let ((), dom) = tokio::join!(
+        second_round(ctx, s, purpose, fleet, tg, lb, &mut o),
+        domain::observe(ctx, &s.domain, hint.as_deref()),
+    );
+    o.domain = keep(dom, &mut o.errors);
     o
 }
 

@@ -116,6 +116,8 @@ pub struct Plan {
     pub ip_timeout_secs: u64,
     /// A CloudFront distribution in front of the load balancer.
     pub https: bool,
+    /// `[https] domain`.
+    pub domain: Option<String>,
 }
 
 impl Plan {
@@ -199,6 +201,7 @@ impl Plan {
             ip_services: vec![cfg.ip_service_url.clone(), cfg.ip_fallback_url.clone()],
             ip_timeout_secs: cfg.ip_timeout_secs,
             https: cfg.https,
+            domain: cfg.domain.clone(),
             name,
         })
     }

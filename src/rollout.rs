@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 
 use crate::apply::{Inputs, Known};
 use crate::resources::expiry::{self, Servers as ExpiryServers};
-use crate::resources::{autoscaling, distribution, instance, launchtemplate, targetgroup};
+use crate::resources::{autoscaling, distribution, domain, instance, launchtemplate, targetgroup};
 use crate::site::Proof;
 use crate::table::Servers;
 
@@ -134,7 +134,7 @@ async fn prove(
         .target_group
         .get()
         .context("the target group is not known")?;
-    let url = crate::site::check_url(&k.site_url(lb, i.specs.listener.port), opts.resolve);
+    let url = crate::site::check_url(&k.proof_url(lb, i.specs.listener.port), opts.resolve);
     let s = i.progress.step("site");
     s.set("waiting for the health check");
     let watch = crate::site::Watch {
@@ -220,7 +220,41 @@ async fn retire(i: &Inputs<'_>, k: &Known, old: &Old) -> Result<()> {
             format!("deleted the CloudFront distribution {}", d.id)
         })?;
     }
+    retire_certificates(i, k).await;
     Ok(())
+}
+
+/// How long deploy retries a certificate CloudFront still holds (it stays
+/// "in use" for a while after its distribution let it go); after that it is
+/// left for the next deploy or cleanup (a public certificate costs nothing).
+const CERT_RETRY: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Certificates no longer used (an earlier domain's, a failed one, the
+/// domain removed) go once the distribution no longer names them; one still
+/// in use is left, with a note.
+async fn retire_certificates(i: &Inputs<'_>, k: &Known) {
+    for c in &i.decision.domain.stale {
+        let s = i.progress.step("certificate");
+        s.set(&format!("deleting {} ({})", c.arn, c.domain));
+        let r = domain::delete_certificate(i.ctx, c, CERT_RETRY.min(i.wait_limit), |e, t| {
+            s.waiting(crate::aws::code(e).unwrap_or("refused"), t)
+        })
+        .await;
+        match r {
+            Ok(_) => s.done(&format!("deleted {} ({})", c.arn, c.domain)),
+            Err(e) => {
+                s.done(&format!("left {}: still in use", c.arn));
+                k.notes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!(
+                        "certificate {} ({}) is no longer used but CloudFront still held it: the \
+                     next deploy or cleanup deletes it (it costs nothing): {e:#}",
+                        c.arn, c.domain
+                    ));
+            }
+        }
+    }
 }
 
 fn served(k: &Known) -> Result<String> {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::aws::{poll_until, Check, Ctx};
+use crate::resources::distribution::Distribution;
 use crate::resources::targetgroup::{self, TargetGroup};
 
 /// What the boot script publishes next to the site.
@@ -200,18 +201,18 @@ impl Expected {
     }
 }
 
-/// The site's URL on a load balancer with DNS name `dns` and listener `port`.
-/// The site's URL: the distribution's (HTTPS) when it serves, else the load
-/// balancer `dns`'s on `port`.
-pub fn site_url(
-    cdn: Option<&crate::resources::distribution::Distribution>,
-    dns: &str,
-    port: u16,
-) -> String {
-    match cdn.filter(|d| d.enabled) {
-        Some(d) => d.url(),
-        None => url(dns, port),
-    }
+/// The site's URL: the distribution's (HTTPS, on `[https] domain` when it
+/// has one) when it serves, else the load balancer `dns`'s on `port`.
+pub fn site_url(cdn: Option<&Distribution>, dns: &str, port: u16) -> String {
+    cdn.filter(|d| d.enabled)
+        .map_or_else(|| url(dns, port), Distribution::url)
+}
+
+/// The URL the site proof fetches: [`site_url`], but the distribution's own
+/// `dxxxx.cloudfront.net` name ([`Distribution::edge_url`]).
+pub fn proof_url(cdn: Option<&Distribution>, dns: &str, port: u16) -> String {
+    cdn.filter(|d| d.enabled)
+        .map_or_else(|| url(dns, port), Distribution::edge_url)
 }
 
 /// The load balancer's URL.

@@ -5,8 +5,8 @@
 use crate::aws::Identity;
 use crate::plan::Plan;
 use crate::resources::{
-    autoscaling, distribution, expiry, instance, keypair, launchtemplate, listener, loadbalancer,
-    network, secgroup, targetgroup,
+    autoscaling, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
+    loadbalancer, network, secgroup, targetgroup,
 };
 
 /// Every kind's spec.
@@ -30,6 +30,8 @@ pub struct Specs {
     pub listener: listener::Spec,
     /// The CloudFront distribution (`[https]`).
     pub distribution: distribution::Spec,
+    /// Its domain's certificate and records (`[https] domain`).
+    pub domain: domain::Spec,
     /// What a web server is launched from.
     pub launch: instance::Spec,
     /// The launch template (`count > 1`).
@@ -64,6 +66,7 @@ impl Specs {
             load_balancer: loadbalancer::Spec::new(plan),
             listener: listener::Spec::new(plan),
             distribution: distribution::Spec::new(plan, region),
+            domain: domain::Spec::new(plan),
             launch: instance::Spec::new(plan),
             template: launchtemplate::Spec::new(plan),
             fleet: autoscaling::Spec::new(plan),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::aws::Ctx;
 use crate::observe::{observe, Observed, Purpose};
 use crate::spec::Specs;
-use crate::table::{self, Row};
+use crate::table::{self, Kind, Row};
 
 /// The observed rows as lines for stderr.
 pub fn to_text(rows: &[Row], errors: &[String]) -> String {
@@ -270,12 +270,19 @@ impl Status {
         if let Some(u) = &self.url {
             s.push_str(&format!("Site: {u} ({})\n", self.site_state()));
         }
-        let cdn = crate::table::Kind::Distribution.label();
+        let cdn = Kind::Distribution.label();
         if self.load_balancer_state.is_none() && self.resources.iter().any(|r| r.kind == cdn) {
-            s.push_str(
-                "Left: the CloudFront distribution, with no load balancer behind it: it costs \
-                 nothing (the expiry cannot delete a distribution); cleanup removes it\n",
-            );
+            let domain = [Kind::Certificate, Kind::DnsRecords]
+                .iter()
+                .any(|k| self.resources.iter().any(|r| r.kind == k.label()));
+            let extra = match domain {
+                true => " (and the domain's certificate and records, also free)",
+                false => "",
+            };
+            s.push_str(&format!(
+                "Left: the CloudFront distribution{extra}, with no load balancer behind it: it \
+                 costs nothing (the expiry cannot delete a distribution); cleanup removes it\n",
+            ));
         }
         for i in &self.instances {
             s.push_str(&format!(

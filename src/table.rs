@@ -44,7 +44,7 @@ use crate::resources::autoscaling::{self, Group};
 use crate::resources::instance::{self, Instance};
 use crate::resources::launchtemplate::{self, LaunchTemplate};
 use crate::resources::{
-    distribution, expiry, keypair, listener, loadbalancer, secgroup, targetgroup, Verb,
+    distribution, domain, expiry, keypair, listener, loadbalancer, secgroup, targetgroup, Verb,
 };
 use crate::spec::Specs;
 use crate::tags::TagDrift;
@@ -62,8 +62,12 @@ pub enum Kind {
     TargetGroup,
     /// The load balancer.
     LoadBalancer,
+    /// The ACM certificate for `[https] domain`.
+    Certificate,
     /// The CloudFront distribution in front of it (`[https]`).
     Distribution,
+    /// The Route 53 records that send `[https] domain` to it.
+    DnsRecords,
     /// Its HTTP listener.
     Listener,
     /// The web servers' launch template (`count > 1`).
@@ -86,13 +90,15 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in dependency order (cleanup goes in reverse).
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::KeyPair,
         Kind::LbGroup,
         Kind::WebGroup,
         Kind::TargetGroup,
         Kind::LoadBalancer,
+        Kind::Certificate,
         Kind::Distribution,
+        Kind::DnsRecords,
         Kind::Listener,
         Kind::LaunchTemplate,
         Kind::AutoScalingGroup,
@@ -113,6 +119,8 @@ impl Kind {
             Kind::LoadBalancer => "load balancer",
             Kind::Listener => "listener",
             Kind::Distribution => "distribution",
+            Kind::Certificate => "certificate",
+            Kind::DnsRecords => "DNS records",
             Kind::LaunchTemplate => "launch template",
             Kind::AutoScalingGroup => "Auto Scaling group",
             Kind::Instance => "instance",
@@ -133,9 +141,13 @@ impl Kind {
             | Kind::LbGroup
             | Kind::TargetGroup
             | Kind::ExpiryRole
-            | Kind::ScheduleGroup => &[],
+            | Kind::ScheduleGroup
+            | Kind::Certificate => &[],
             Kind::WebGroup | Kind::LoadBalancer => &[Kind::LbGroup],
-            Kind::Distribution => &[Kind::LoadBalancer],
+            // With a domain, the distribution is made with its certificate
+            // (CloudFront refuses an alias no issued certificate covers).
+            Kind::Distribution => &[Kind::LoadBalancer, Kind::Certificate],
+            Kind::DnsRecords => &[Kind::Distribution],
             // The listener is gated only once the distribution is deployed
             // (a live site's load balancer is never shut before it), and not
             // at all when the distribution cannot be made.
@@ -166,6 +178,8 @@ impl Kind {
             Kind::LoadBalancer => s.load_balancer.name.clone(),
             Kind::Listener => listener::NAME.to_string(),
             Kind::Distribution => s.distribution.name.clone(),
+            Kind::Certificate => s.domain.cert_name.clone(),
+            Kind::DnsRecords => s.domain.records_name.clone(),
             Kind::LaunchTemplate => s.template.name.clone(),
             Kind::AutoScalingGroup => s.fleet.name.clone(),
             Kind::Instance | Kind::Target => s.launch.name.clone(),
@@ -281,6 +295,8 @@ pub struct Decision {
     /// The value of the distribution's header (and the listener's gate): the
     /// distribution's own, or a new one.
     pub secret: distribution::Secret,
+    /// The domain's certificate and records (`[https] domain`).
+    pub domain: domain::Action,
     /// The web servers.
     pub servers: Servers,
     /// The expiry's role, group and schedules.
@@ -310,6 +326,11 @@ pub fn decide(s: &Specs, o: &Observed, now: DateTime<Utc>) -> Decision {
         .ours()
         .and_then(|d| d.secret.clone())
         .unwrap_or_else(|| o.spare_secret.clone());
+    let domain = domain::decide(
+        &s.domain,
+        &o.domain,
+        o.distribution.ours().map(|d| d.domain.as_str()),
+    );
     let listener = match &load_balancer {
         loadbalancer::Action::Stop(why) => listener::Action::Stop(why.clone()),
         _ => listener::decide(
@@ -336,7 +357,12 @@ pub fn decide(s: &Specs, o: &Observed, now: DateTime<Utc>) -> Decision {
                 loadbalancer::Action::Create(_) => None,
                 _ => o.load_balancer.ours().map(|l| l.dns_name.as_str()),
             },
+            match &domain.cert {
+                domain::Cert::Keep(c) => Some(c.arn.as_str()),
+                _ => None,
+            },
         ),
+        domain,
         load_balancer,
         listener,
         secret,
@@ -493,14 +519,39 @@ impl Decision {
                 }
             })
             .collect();
-        if self.distribution != distribution::Action::None {
-            let kind = Kind::Distribution;
-            let seen = o.distribution.ours().map(|d| d.id.clone());
+        let mut add = |kind: Kind, seen: Option<String>, verb: Verb, detail: String| {
             let id = ids.get(&kind).cloned().or(seen).unwrap_or_default();
             out.push(Planned {
                 kind,
-                row: Row::new(kind, kind.name(s), id).detail(self.distribution.detail()),
-                verb: self.distribution.verb(),
+                row: Row::new(kind, kind.name(s), id).detail(detail),
+                verb,
+            });
+        };
+        let (dom, found) = (&self.domain, &o.domain);
+        if dom.cert != domain::Cert::None {
+            let seen = match &dom.cert {
+                domain::Cert::Keep(c) => Some(c.arn.clone()),
+                _ => None,
+            };
+            let detail = dom.cert.detail(&s.domain, found);
+            add(Kind::Certificate, seen, dom.cert.verb(), detail);
+        }
+        if self.distribution != distribution::Action::None {
+            let seen = o.distribution.ours().map(|d| d.id.clone());
+            let (verb, detail) = (self.distribution.verb(), self.distribution.detail());
+            add(Kind::Distribution, seen, verb, detail);
+        }
+        if dom.dns != domain::Dns::None {
+            let seen = found.zone.as_ref().map(|z| z.id.clone());
+            let detail = dom.dns.detail(&s.domain, found);
+            add(Kind::DnsRecords, seen, dom.dns.verb(), detail);
+        }
+        for c in &dom.stale {
+            let detail = format!("no longer used ({} {})", c.domain, c.status.to_lowercase());
+            out.push(Planned {
+                kind: Kind::Certificate,
+                row: Row::new(Kind::Certificate, &s.domain.cert_name, &c.arn).detail(detail),
+                verb: Verb::Delete,
             });
         }
         let (kind, id, verb, detail) = listener_row;
@@ -691,9 +742,23 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
         let d = format!("{} {}", l.state.as_str(), l.dns_name);
         add(Kind::LoadBalancer, &l.name, &l.arn, d);
     }
+    for c in &o.domain.certificates {
+        let detail = format!("{} {}", c.domain, c.status.to_lowercase());
+        add(Kind::Certificate, &s.domain.cert_name, &c.arn, detail);
+    }
     if let Some(d) = o.distribution.ours() {
         let detail = format!("{} {}", d.state(), d.url());
         add(Kind::Distribution, &s.distribution.name, &d.id, detail);
+    }
+    let cdn = o.distribution.ours().map(|d| d.domain.as_str());
+    let zone = o
+        .domain
+        .zone
+        .as_ref()
+        .map(|z| z.id.as_str())
+        .unwrap_or_default();
+    for r in o.domain.ours(cdn) {
+        add(Kind::DnsRecords, &s.domain.records_name, zone, r.describe());
     }
     for l in &o.listeners {
         let to = l
@@ -823,6 +888,7 @@ mod tests {
             launch_template: Seen::Absent,
             fleet: Seen::Absent,
             distribution: Seen::Absent,
+            domain: Default::default(),
             spare_secret: crate::resources::distribution::Secret::random(),
             cloudfront_list: None,
             expiry: expiry::Found {
@@ -948,6 +1014,8 @@ mod tests {
                 origin: "lb.example".into(),
                 port: s.listener.port,
                 secret: Some(secret),
+                aliases: Vec::new(),
+                certificate: None,
                 etag: "E1TAG".into(),
                 tags: owned.clone(),
             }),
@@ -973,8 +1041,13 @@ mod tests {
 
     #[test]
     fn an_empty_account_creates_every_kind_in_dependency_order() {
-        let s = specs("[https]\nenabled = true\n");
-        let o = nothing();
+        let s = specs("[https]\nenabled = true\ndomain = \"www.example.com\"\n");
+        let mut o = nothing();
+        o.domain.domain = Some("www.example.com".into());
+        o.domain.zone = Some(crate::resources::domain::Zone {
+            id: "Z1".into(),
+            name: "example.com".into(),
+        });
         let d = decide(&s, &o, chrono::Utc::now());
         let rows = verbs(&d, &s, &o);
         let kinds: Vec<Kind> = rows.iter().map(|(k, _)| *k).collect();

@@ -301,10 +301,17 @@ async fn a_fleet_needs_only_the_policy() {
     // checks actions, Auto Scaling's included) and the proxy's evaluation of the
     // whole policy (EC2 and ELB: ARNs, tags, tag-on-create).
     let moto = Moto::start();
+    // The learner's hosted zone: the domain's certificate and records are
+    // made, changed and deleted under the policy too.
+    let zone = Aws::new(&moto.endpoint())
+        .await
+        .hosted_zone("fleet.example.com")
+        .await;
     let (proxy, ak, sk) = policy_user(&moto);
     let ip = IpService::start("203.0.113.7");
     let name = "fleetiam";
-    let three = config_text(name, &ip.url(), "").replace(
+    let domain = "\n[https]\ndomain = \"www.fleet.example.com\"\n";
+    let three = config_text(name, &ip.url(), domain).replace(
         "type = \"t3.micro\"",
         "type = \"t3.micro\"\ncount = 2\nmax = 4",
     );
@@ -355,6 +362,10 @@ async fn a_fleet_needs_only_the_policy() {
         "DeletePolicy",
         "DeleteAutoScalingGroup",
         "DeleteLaunchTemplate",
+        "RequestCertificate",
+        "ChangeResourceRecordSets",
+        "GetChange",
+        "DeleteCertificate",
     ] {
         assert!(
             stats["actions"][a].as_u64().unwrap_or(0) >= 1,
@@ -369,6 +380,12 @@ async fn a_fleet_needs_only_the_policy() {
     assert_eq!(policies(&aws).await, 0, "the policy is left");
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
     assert!(groups(&aws).await.is_empty());
+    assert!(aws.certificates().await.is_empty());
+    let left = aws.records(&zone).await;
+    assert!(
+        left.iter().all(|(_, t, _)| t == "NS" || t == "SOA"),
+        "{left:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

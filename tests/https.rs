@@ -411,3 +411,220 @@ async fn turning_https_on_keeps_the_load_balancer_open_until_the_distribution_is
     assert_eq!(sources, vec![cloudfront_list(&aws).await]);
     d.cleanup(&["--yes"]).ok();
 }
+
+fn domain_config(name: &str, ip: &IpService, domain: &str) -> String {
+    config_text(
+        name,
+        &ip.url(),
+        &format!("\n[https]\nenabled = true\ndomain = \"{domain}\"\n"),
+    )
+}
+
+/// GET `https://{host}/` through CloudFront's edge stand-in, trusting only
+/// the test CA: (status, body), or the error (a certificate that does not
+/// cover `host`).
+async fn through_edge(site: &FakeSite, host: &str) -> Result<(u16, String), String> {
+    let ca = std::fs::read(&site.ca).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .resolve(host, site.address().parse().unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("https://{host}/"))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = r.status().as_u16();
+    Ok((status, r.text().await.unwrap_or_default()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_domain_gets_a_certificate_records_and_the_distribution_answers_on_it() {
+    let moto = Moto::start();
+    let proxy = Proxy::start(&moto, r#"{"deregistration_delay_s": 1}"#);
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let site = FakeSite::start(&moto, "installed", None);
+    // The learner's zone, and a private zone of the domain's own name that
+    // must be passed over (ACM and visitors resolve in public DNS).
+    let zone = aws.hosted_zone("example.com").await;
+    let vpc = aws.ec2.describe_vpcs().send().await.unwrap().vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    aws.route53
+        .create_hosted_zone()
+        .name("www.example.com")
+        .caller_reference("tests-private")
+        .hosted_zone_config(
+            aws_sdk_route53::types::HostedZoneConfig::builder()
+                .private_zone(true)
+                .build(),
+        )
+        .vpc(
+            aws_sdk_route53::types::Vpc::builder()
+                .vpc_id(vpc)
+                .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let host = "www.example.com";
+    let d = Deployment::new(&proxy.endpoint(), "dom", &domain_config("dom", &ip, host));
+    let (k, v) = site.tls_env();
+    let env = [("SITEDEPLOY_NO_SITE_CHECK", "false"), (k, v.as_str())];
+    let args = ["--json", "--site-address", &site.address()];
+
+    let plan = d.deploy(&["--plan", "--json"]).ok().json();
+    for kind in ["certificate", "distribution", "DNS records"] {
+        let r = row(&plan, kind).unwrap_or_else(|| panic!("no {kind} row: {plan}"));
+        assert_eq!(r["action"], "create", "{r}");
+    }
+    assert!(
+        row(&plan, "DNS records").unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("zone example.com"),
+        "{plan}"
+    );
+
+    let first = d
+        .run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env)
+        .ok()
+        .json();
+    assert_eq!(first["url"], format!("https://{host}/"), "{first}");
+    assert_eq!(first["site"]["status"], 200, "{first}");
+    // The certificate: ours, for the domain, issued, in us-east-1.
+    let certs = aws.certificates().await;
+    assert_eq!(certs.len(), 1, "{certs:?}");
+    let (arn, cert_domain, status) = &certs[0];
+    assert!(arn.starts_with("arn:aws:acm:us-east-1:"), "{arn}");
+    assert_eq!((cert_domain.as_str(), status.as_str()), (host, "ISSUED"));
+    // The distribution answers on the domain with it, SNI, TLS 1.2+.
+    let dist = distributions(&aws).await[0].clone();
+    let cfg = config_of(&aws, dist.id()).await;
+    assert_eq!(cfg.aliases().unwrap().items(), [host.to_string()]);
+    let viewer = cfg.viewer_certificate().unwrap();
+    assert_eq!(viewer.acm_certificate_arn(), Some(arn.as_str()));
+    assert_eq!(
+        viewer.ssl_support_method(),
+        Some(&aws_sdk_cloudfront::types::SslSupportMethod::SniOnly)
+    );
+    assert_eq!(
+        viewer.minimum_protocol_version(),
+        Some(&aws_sdk_cloudfront::types::MinimumProtocolVersion::TlSv122021)
+    );
+    // A and AAAA alias records to it, and the certificate's validation CNAME.
+    let records = aws.records(&zone).await;
+    let target = format!("alias Z2FDTNDATAQYW2 {}", dist.domain_name());
+    for t in ["A", "AAAA"] {
+        let r = records
+            .iter()
+            .find(|(n, ty, _)| n.trim_end_matches('.') == host && ty == t)
+            .unwrap_or_else(|| panic!("no {t} record: {records:?}"));
+        assert_eq!(r.2.trim_end_matches('.'), target, "{records:?}");
+    }
+    assert!(
+        records
+            .iter()
+            .any(|(n, t, v)| t == "CNAME" && n.starts_with('_') && v.contains("acm-validations")),
+        "{records:?}"
+    );
+    // A visitor of the domain gets the site over TLS with a certificate for it.
+    let (status, body) = through_edge(&site, host).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    // A second deploy changes nothing: no request, no record change, no update.
+    proxy.reset();
+    let again = d
+        .run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env)
+        .ok()
+        .json();
+    for kind in ["certificate", "distribution", "DNS records"] {
+        assert_eq!(row(&again, kind).unwrap()["action"], "keep", "{again}");
+    }
+    let stats = proxy.stats();
+    for a in [
+        "RequestCertificate",
+        "ChangeResourceRecordSets",
+        "UpdateDistribution",
+    ] {
+        assert_eq!(stats["actions"][a].as_u64().unwrap_or(0), 0, "{a}: {stats}");
+    }
+    // status shows the certificate and the records.
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
+    assert!(row(&st, "certificate").is_some(), "{st}");
+    assert!(row(&st, "DNS records").is_some(), "{st}");
+
+    // Without the domain: the distribution's own name again; the records and
+    // the certificate go.
+    std::fs::write(d.dir.join("deploy.toml"), https_config("dom", &ip, true)).unwrap();
+    let plain = d
+        .run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env)
+        .ok()
+        .json();
+    assert_eq!(plain["url"], format!("https://{}/", dist.domain_name()));
+    let cfg = config_of(&aws, dist.id()).await;
+    assert!(
+        cfg.aliases().is_none_or(|a| a.items().is_empty()),
+        "{cfg:?}"
+    );
+    let left = aws.records(&zone).await;
+    assert!(
+        left.iter().all(|(_, t, _)| t == "NS" || t == "SOA"),
+        "{left:?}"
+    );
+    assert!(
+        aws.certificates().await.is_empty(),
+        "{:?}",
+        aws.certificates().await
+    );
+    assert!(through_edge(&site, host).await.is_err());
+
+    // The domain again, then cleanup: nothing of it is left.
+    std::fs::write(d.dir.join("deploy.toml"), domain_config("dom", &ip, host)).unwrap();
+    d.run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env).ok();
+    assert_eq!(aws.certificates().await.len(), 1);
+    let report = d.cleanup(&["--yes", "--json"]).ok().json();
+    for kind in ["certificate", "distribution", "DNS records"] {
+        assert!(row(&report, kind).is_some(), "no {kind} row: {report}");
+    }
+    assert!(distributions(&aws).await.is_empty());
+    assert!(aws.certificates().await.is_empty());
+    let left = aws.records(&zone).await;
+    assert!(
+        left.iter().all(|(_, t, _)| t == "NS" || t == "SOA"),
+        "{left:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_domain_without_a_hosted_zone_stops_before_creating_anything() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    // A zone for another domain does not count.
+    aws.hosted_zone("example.org").await;
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "nozone",
+        &domain_config("nozone", &ip, "shop.example.net"),
+    );
+    let plan = d.deploy(&["--plan", "--json"]).json();
+    assert_eq!(row(&plan, "certificate").unwrap()["action"], "stop");
+    let r = d.deploy(&[]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    for words in [
+        "no public Route 53 hosted zone for shop.example.net",
+        "Create a public hosted zone for example.net",
+        "CNAME _<token>.shop.example.net",
+        "A and AAAA alias records shop.example.net",
+    ] {
+        assert!(r.stderr.contains(words), "{words:?} not in {}", r.stderr);
+    }
+    assert!(aws.certificates().await.is_empty());
+    assert!(distributions(&aws).await.is_empty());
+    assert!(aws.load_balancers().await.is_empty());
+    assert_eq!(aws.live_instances().await.len(), 0);
+}

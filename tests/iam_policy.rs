@@ -26,6 +26,9 @@ fn operations_in_source() -> Vec<(String, String)> {
                 (".iam", "iam"),
                 (".sts", "sts"),
                 (".tagging", "tag"),
+                (".cloudfront", "cloudfront"),
+                (".acm", "acm"),
+                (".route53", "route53"),
             ] {
                 for (i, _) in text.match_indices(client) {
                     let after = &text[i + client.len()..];
@@ -40,6 +43,10 @@ fn operations_in_source() -> Vec<(String, String)> {
                         .chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                         .collect();
+                    // A call (`ctx.x.op()`), not a name (`d.cloudfront.net`).
+                    if !rest[name.len()..].starts_with('(') {
+                        continue;
+                    }
                     let pascal: String = name
                         .split('_')
                         .map(|w| {
@@ -49,6 +56,12 @@ fn operations_in_source() -> Vec<(String, String)> {
                                 .unwrap_or_default()
                         })
                         .collect();
+                    // IAM authorizes CreateDistributionWithTags as
+                    // CreateDistribution (and TagResource).
+                    let pascal = match pascal.as_str() {
+                        "CreateDistributionWithTags" => "CreateDistribution".to_string(),
+                        _ => pascal,
+                    };
                     ops.push((prefix.to_string(), pascal));
                 }
             }
@@ -80,6 +93,9 @@ fn policy_allows_every_operation_the_code_calls() {
         "iam",
         "sts",
         "tag",
+        "cloudfront",
+        "acm",
+        "route53",
     ] {
         assert!(
             ops.iter().any(|(p, _)| p == client),

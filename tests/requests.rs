@@ -1027,3 +1027,157 @@ async fn a_launch_template_made_by_a_lost_answer_is_found_by_its_duplicate_code(
     assert_eq!(lt.id, "lt-0made");
     assert_eq!(bodies(&client).len(), 3);
 }
+
+mod domain_requests {
+    use super::*;
+    use sitedeploy::resources::domain::{self, Cert, Zone};
+
+    const ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c1";
+
+    fn described(status: &str, record: bool) -> String {
+        let rr = match record {
+            true => {
+                r#","ResourceRecord":{"Name":"_a1.www.example.com.","Type":"CNAME","Value":"_b2.acm-validations.aws."}"#
+            }
+            false => "",
+        };
+        format!(
+            r#"{{"Certificate":{{"CertificateArn":"{ARN}","DomainName":"www.example.com","Status":"{status}","DomainValidationOptions":[{{"DomainName":"www.example.com","ValidationMethod":"DNS"{rr}}}]}}}}"#
+        )
+    }
+
+    fn changed() -> String {
+        r#"<?xml version="1.0"?><ChangeResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status><SubmittedAt>2026-12-01T00:00:00Z</SubmittedAt></ChangeInfo></ChangeResourceRecordSetsResponse>"#.to_string()
+    }
+
+    fn zone() -> Zone {
+        Zone {
+            id: "Z123".into(),
+            name: "example.com".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_certificate_is_requested_tagged_validated_by_its_cname_and_waited_for() {
+        let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");
+        let s = specs(&p);
+        let (ctx, client) = replay(vec![
+            answer(&format!(r#"{{"CertificateArn":"{ARN}"}}"#)),
+            answer(&described("PENDING_VALIDATION", false)),
+            answer(&described("PENDING_VALIDATION", true)),
+            answer(&changed()),
+            answer(&described("PENDING_VALIDATION", true)),
+            answer(&described("ISSUED", true)),
+        ]);
+        let z = zone();
+        let c = domain::apply_certificate(
+            &ctx,
+            &s.domain,
+            &Cert::Request,
+            Some(&z),
+            Duration::from_secs(5),
+            |_, _| {},
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!((c.arn.as_str(), c.status.as_str()), (ARN, "ISSUED"));
+        let sent = bodies(&client);
+        assert_eq!(sent.len(), 6, "{sent:#?}");
+        has(
+            &sent[0],
+            &[
+                r#""DomainName":"www.example.com""#,
+                r#""ValidationMethod":"DNS""#,
+                r#""IdempotencyToken":""#,
+                r#"{"Key":"ManagedBy","Value":"sitedeploy"}"#,
+                r#"{"Key":"Deployment","Value":"dom"}"#,
+            ],
+        );
+        has(
+            &sent[3],
+            &[
+                "/hostedzone/Z123/rrset",
+                "<Action>UPSERT</Action>",
+                "<Name>_a1.www.example.com</Name>",
+                "<Type>CNAME</Type>",
+                "<Value>_b2.acm-validations.aws</Value>",
+            ],
+        );
+    }
+
+    #[tokio::test]
+    async fn a_certificate_that_does_not_validate_says_what_acm_looks_for_and_where() {
+        let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");
+        let s = specs(&p);
+        let mut events = vec![
+            answer(&described("PENDING_VALIDATION", true)),
+            answer(&changed()),
+        ];
+        events.extend((0..5000).map(|_| answer(&described("PENDING_VALIDATION", true))));
+        let (ctx, _client) = replay(events);
+        let found = domain::Certificate {
+            arn: ARN.into(),
+            domain: "www.example.com".into(),
+            status: "PENDING_VALIDATION".into(),
+            validation: None,
+            failure: None,
+        };
+        let z = zone();
+        let e = domain::apply_certificate(
+            &ctx,
+            &s.domain,
+            &Cert::Keep(found),
+            Some(&z),
+            Duration::from_millis(50),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err();
+        let msg = format!("{e:#}");
+        for part in [
+            "the certificate for www.example.com did not validate",
+            "_a1.www.example.com CNAME _b2.acm-validations.aws",
+            "zone example.com (Z123)",
+            "registrar",
+            "gave up waiting",
+        ] {
+            assert!(msg.contains(part), "{part:?} not in {msg}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_certificate_ends_the_wait_with_acms_reason() {
+        let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");
+        let s = specs(&p);
+        let failed = described("FAILED", true).replace(
+            r#""Status":"FAILED""#,
+            r#""Status":"FAILED","FailureReason":"CAA_ERROR""#,
+        );
+        let (ctx, _client) = replay(vec![
+            answer(&described("PENDING_VALIDATION", true)),
+            answer(&changed()),
+            answer(&failed),
+        ]);
+        let found = domain::Certificate {
+            arn: ARN.into(),
+            domain: "www.example.com".into(),
+            status: "PENDING_VALIDATION".into(),
+            validation: None,
+            failure: None,
+        };
+        let z = zone();
+        let e = domain::apply_certificate(
+            &ctx,
+            &s.domain,
+            &Cert::Keep(found),
+            Some(&z),
+            Duration::from_secs(5),
+            |_, _| {},
+        )
+        .await
+        .unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("is FAILED (CAA_ERROR)"), "{msg}");
+    }
+}

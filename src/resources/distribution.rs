@@ -48,6 +48,8 @@ pub struct Spec {
     pub comment: String,
     /// The load balancer's listener port (the origin's HTTP port).
     pub port: u16,
+    /// `[https] domain`: its alternate domain name.
+    pub domain: Option<String>,
     /// Its tags.
     pub owner: Owner,
 }
@@ -60,6 +62,7 @@ impl Spec {
             name: format!("{}-cdn", plan.name),
             comment: comment(&plan.name, region),
             port: plan.listener_port,
+            domain: plan.domain.clone(),
             owner: plan.owner.clone(),
         }
     }
@@ -122,6 +125,10 @@ pub struct Distribution {
     pub port: u16,
     /// The secret header's value, when the origin has it.
     pub secret: Option<Secret>,
+    /// Its alternate domain names (`[https] domain`).
+    pub aliases: Vec<String>,
+    /// The ACM certificate it shows for them.
+    pub certificate: Option<String>,
     /// The ETag of the configuration as read (what a delete must carry).
     pub etag: String,
     /// Its tags.
@@ -129,8 +136,15 @@ pub struct Distribution {
 }
 
 impl Distribution {
-    /// Its HTTPS URL.
+    /// Its HTTPS URL: on its alternate domain name when it has one.
     pub fn url(&self) -> String {
+        format!("https://{}/", self.aliases.first().unwrap_or(&self.domain))
+    }
+
+    /// Its URL on its own `dxxxx.cloudfront.net` name (the site proof goes
+    /// there: a resolver that cached the domain's absence before its records
+    /// existed would make a sound deploy look broken).
+    pub fn edge_url(&self) -> String {
         format!("https://{}/", self.domain)
     }
 
@@ -287,6 +301,14 @@ async fn get(ctx: &Ctx, id: &str, tags: Tags) -> Result<Option<Distribution>> {
             .and_then(|c| u16::try_from(c.http_port()).ok())
             .unwrap_or(0),
         secret: origin.and_then(secret_of),
+        aliases: cfg
+            .and_then(|c| c.aliases())
+            .map(|a| a.items().to_vec())
+            .unwrap_or_default(),
+        certificate: cfg
+            .and_then(|c| c.viewer_certificate())
+            .and_then(|v| v.acm_certificate_arn())
+            .map(str::to_string),
         etag: out.e_tag().unwrap_or_default().to_string(),
         tags,
     }))
@@ -324,8 +346,14 @@ pub enum Action {
 }
 
 /// Decides what to do with the distribution; `lb_dns`: the DNS name of the
-/// load balancer deploy keeps (`None`: a new one is made).
-pub fn decide(spec: &Spec, seen: &Seen<Distribution>, lb_dns: Option<&str>) -> Action {
+/// load balancer deploy keeps (`None`: a new one is made); `cert`: the ARN of
+/// the certificate for `[https] domain` (`None`: a new one is requested).
+pub fn decide(
+    spec: &Spec,
+    seen: &Seen<Distribution>,
+    lb_dns: Option<&str>,
+    cert: Option<&str>,
+) -> Action {
     match (seen, spec.wanted) {
         (Seen::Absent, false) | (Seen::Foreign(_), false) => Action::None,
         (Seen::Absent, true) => Action::Create,
@@ -346,6 +374,18 @@ pub fn decide(spec: &Spec, seen: &Seen<Distribution>, lb_dns: Option<&str>) -> A
             }
             if d.secret.is_none() {
                 why.push(format!("add the {SECRET_HEADER} header"));
+            }
+            match (&spec.domain, d.aliases.first()) {
+                (Some(want), Some(has)) if want == has => {}
+                (Some(want), _) => why.push(format!("answer on {want}")),
+                (None, Some(has)) => why.push(format!("no longer on {has}")),
+                (None, None) => {}
+            }
+            if spec.domain.is_some() && cert != d.certificate.as_deref() {
+                why.push(match cert {
+                    Some(c) => format!("certificate {}", c.rsplit('/').next().unwrap_or(c)),
+                    None => "the new certificate".to_string(),
+                });
             }
             let tags = spec.owner.drift(&d.tags);
             match why.is_empty() && tags.is_empty() {
@@ -388,6 +428,7 @@ impl Action {
 /// The configuration deploy writes: the load balancer `origin` as the one
 /// origin over HTTP with the secret header, HTTPS to visitors.
 fn config(spec: &Spec, origin: Origin<'_>, caller_ref: &str) -> Result<cft::DistributionConfig> {
+    let certificate = origin.certificate;
     let header = cft::OriginCustomHeader::builder()
         .header_name(SECRET_HEADER)
         .header_value(origin.secret.expose())
@@ -416,19 +457,34 @@ fn config(spec: &Spec, origin: Origin<'_>, caller_ref: &str) -> Result<cft::Dist
         .origin_request_policy_id(ALL_VIEWER)
         .compress(true)
         .build()?;
+    // With a domain: its certificate, SNI only (dedicated IPs cost $600 a
+    // month), TLS 1.2 or newer (CloudFront's recommended policy).
+    let (aliases, viewer) = match (&spec.domain, certificate) {
+        (Some(d), Some(arn)) => (
+            cft::Aliases::builder().quantity(1).items(d).build()?,
+            cft::ViewerCertificate::builder()
+                .acm_certificate_arn(arn)
+                .ssl_support_method(cft::SslSupportMethod::SniOnly)
+                .minimum_protocol_version(cft::MinimumProtocolVersion::TlSv122021)
+                .build(),
+        ),
+        _ => (
+            cft::Aliases::builder().quantity(0).build()?,
+            cft::ViewerCertificate::builder()
+                .cloud_front_default_certificate(true)
+                .build(),
+        ),
+    };
     Ok(cft::DistributionConfig::builder()
         .caller_reference(caller_ref)
+        .aliases(aliases)
         .comment(&spec.comment)
         .enabled(true)
         .origins(cft::Origins::builder().quantity(1).items(origin).build()?)
         .default_cache_behavior(behavior)
         .http_version(cft::HttpVersion::Http2and3)
         .is_ipv6_enabled(true)
-        .viewer_certificate(
-            cft::ViewerCertificate::builder()
-                .cloud_front_default_certificate(true)
-                .build(),
-        )
+        .viewer_certificate(viewer)
         .build()?)
 }
 
@@ -439,6 +495,8 @@ pub struct Origin<'a> {
     pub dns: &'a str,
     /// The header's value.
     pub secret: &'a Secret,
+    /// The ACM certificate for `[https] domain`.
+    pub certificate: Option<&'a str>,
 }
 
 /// Applies the decision with the load balancer `origin`, then waits
@@ -514,6 +572,11 @@ async fn create(ctx: &Ctx, spec: &Spec, origin: Origin<'_>) -> Result<Distributi
         origin: origin.dns.to_string(),
         port: spec.port,
         secret: Some(origin.secret.clone()),
+        aliases: match origin.certificate {
+            Some(_) => spec.domain.iter().cloned().collect(),
+            None => Vec::new(),
+        },
+        certificate: origin.certificate.map(str::to_string),
         etag: out.e_tag().unwrap_or_default().to_string(),
         tags: spec.owner.owned(),
     })
@@ -654,6 +717,7 @@ mod tests {
             name: "site-cdn".into(),
             comment: "sitedeploy site in us-east-1".into(),
             port: 80,
+            domain: None,
             owner: Owner::new("site", &Default::default()),
         }
     }
@@ -668,6 +732,8 @@ mod tests {
             origin: origin.into(),
             port: 80,
             secret: secret.then(Secret::random),
+            aliases: Vec::new(),
+            certificate: None,
             etag: "E1TAG".into(),
             tags: spec(true).owner.owned(),
         })
@@ -676,25 +742,28 @@ mod tests {
     #[test]
     fn each_state_and_wish_has_its_action() {
         let lb = Some("lb.example");
-        assert_eq!(decide(&spec(false), &Seen::Absent, lb), Action::None);
-        assert_eq!(decide(&spec(true), &Seen::Absent, lb), Action::Create);
+        assert_eq!(decide(&spec(false), &Seen::Absent, lb, None), Action::None);
+        assert_eq!(decide(&spec(true), &Seen::Absent, lb, None), Action::Create);
         assert_eq!(
-            decide(&spec(false), &found("lb.example", true, true), lb),
+            decide(&spec(false), &found("lb.example", true, true), lb, None),
             Action::Delete
         );
         assert_eq!(
-            decide(&spec(true), &found("lb.example", true, true), lb),
+            decide(&spec(true), &found("lb.example", true, true), lb, None),
             Action::Keep
         );
         let Action::Update { why, .. } =
-            decide(&spec(true), &found("old.example", false, false), None)
+            decide(&spec(true), &found("old.example", false, false), None, None)
         else {
             panic!("not an update");
         };
         assert_eq!(why.len(), 3, "{why:?}");
         let foreign = Seen::Foreign("not ours".into());
-        assert_eq!(decide(&spec(false), &foreign, lb), Action::None);
-        assert!(matches!(decide(&spec(true), &foreign, lb), Action::Stop(_)));
+        assert_eq!(decide(&spec(false), &foreign, lb, None), Action::None);
+        assert!(matches!(
+            decide(&spec(true), &foreign, lb, None),
+            Action::Stop(_)
+        ));
     }
 
     #[test]
@@ -722,6 +791,7 @@ mod tests {
         let origin = Origin {
             dns: "lb.example",
             secret: &secret,
+            certificate: None,
         };
         let cfg = config(&spec(true), origin, "ref").unwrap();
         let b = cfg.default_cache_behavior().unwrap();

@@ -13,6 +13,7 @@
 
 pub mod autoscaling;
 pub mod distribution;
+pub mod domain;
 pub mod expiry;
 pub mod instance;
 pub mod keypair;

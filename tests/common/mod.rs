@@ -543,6 +543,8 @@ pub struct Aws {
     pub scheduler: aws_sdk_scheduler::Client,
     pub iam: aws_sdk_iam::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub route53: aws_sdk_route53::Client,
 }
 
 impl Aws {
@@ -565,7 +567,73 @@ impl Aws {
             scheduler: aws_sdk_scheduler::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
             cloudfront: aws_sdk_cloudfront::Client::new(&conf),
+            acm: aws_sdk_acm::Client::from_conf(
+                aws_sdk_acm::config::Builder::from(&conf)
+                    .region(Region::new("us-east-1"))
+                    .build(),
+            ),
+            route53: aws_sdk_route53::Client::new(&conf),
         }
+    }
+
+    /// A public hosted zone `name` (the learner's own); its id.
+    #[allow(dead_code)]
+    pub async fn hosted_zone(&self, name: &str) -> String {
+        let out = self
+            .route53
+            .create_hosted_zone()
+            .name(name)
+            .caller_reference(format!("tests-{name}"))
+            .send()
+            .await
+            .unwrap();
+        let id = out.hosted_zone().unwrap().id();
+        id.trim_start_matches("/hostedzone/").to_string()
+    }
+
+    /// The record sets of zone `id`: (name, type, alias target or values).
+    #[allow(dead_code)]
+    pub async fn records(&self, id: &str) -> Vec<(String, String, String)> {
+        let out = self
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(id)
+            .send()
+            .await
+            .unwrap();
+        out.resource_record_sets()
+            .iter()
+            .map(|r| {
+                let to = match r.alias_target() {
+                    Some(a) => format!("alias {} {}", a.hosted_zone_id(), a.dns_name()),
+                    None => r
+                        .resource_records()
+                        .iter()
+                        .map(|v| v.value().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                (r.name().to_string(), r.r#type().as_str().to_string(), to)
+            })
+            .collect()
+    }
+
+    /// The ACM certificates in us-east-1: (ARN, domain, status).
+    #[allow(dead_code)]
+    pub async fn certificates(&self) -> Vec<(String, String, String)> {
+        let out = self.acm.list_certificates().send().await.unwrap();
+        out.certificate_summary_list()
+            .iter()
+            .map(|c| {
+                (
+                    c.certificate_arn().unwrap_or_default().to_string(),
+                    c.domain_name().unwrap_or_default().to_string(),
+                    c.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
     }
 
     /// Instances not terminated.

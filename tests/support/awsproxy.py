@@ -46,8 +46,9 @@ holds (current tags, instance types, launch templates, groups, roles).
                            group but are not listed by DescribeNetworkInterfaces
   iam_policy               a policy document: every request, of every service (EC2,
                            ELB, Auto Scaling, IAM, STS, EventBridge Scheduler, the
-                           Resource Groups Tagging API, CloudFront), is authorized as AWS would,
-                           by tests/support/iam_eval.py (see "IAM" below); denials
+                           Resource Groups Tagging API, CloudFront, Route 53, ACM), is
+                           authorized as AWS would, by tests/support/iam_eval.py
+                           (see "IAM" below); denials
                            answer in the service's own error format and are listed
                            in stats. The proxy refuses to start (exit 1, the problems
                            on stderr) when iam_eval.validate finds the document is
@@ -121,6 +122,33 @@ holds (current tags, instance types, launch templates, groups, roles).
                            change propagation times in 2020") and the SDKs' waiter
                            DistributionDeployed allows 35 (60 s x 35 attempts). moto says
                            InProgress once, then Deployed at the next read.
+  dns_change_pending_s     a Route 53 change (ChangeResourceRecordSets, CreateHostedZone,
+                           DeleteHostedZone) answers ChangeInfo with an id of its own and
+                           Status PENDING, and GetChange says PENDING for N s after it,
+                           then INSYNC ("Changes generally propagate to all Route 53 name
+                           servers within 60 seconds", API_GetChange); GetChange of an id
+                           this proxy did not give answers NoSuchChange (404). Default 1.
+                           moto gives every change one id, INSYNC at once.
+  certificate_record_s     DescribeCertificate of a new certificate has DomainValidationOptions
+                           without ResourceRecord for N s after RequestCertificate ("there
+                           is a delay of several seconds before you can retrieve
+                           information about the new certificate", API_RequestCertificate).
+                           Default 1. moto gives the record at once.
+  certificate_issue_s      a DNS-validated certificate stays PENDING_VALIDATION until each of
+                           its validation records (the ResourceRecord name and value moto
+                           gives) is a CNAME in a public hosted zone of the account, and is
+                           ISSUED N s after the record answers (written through here: its
+                           change INSYNC; written elsewhere: first seen). Default 1. moto
+                           issues after MOTO_ACM_VALIDATION_WAIT whatever DNS holds;
+                           moto_aws.py stops that, and this proxy issues it (control route
+                           issue-certificate) when it next reads the certificate. A record
+                           that never appears: PENDING_VALIDATION for ever.
+  certificate_linger_s     DeleteCertificate answers ResourceInUseException (400, "Certificate
+                           <arn> is in use.") while a CloudFront distribution's config names
+                           the certificate and for N s after the last one stopped naming it
+                           (an update or a delete; the association lingers for minutes in
+                           AWS); DescribeCertificate's InUseBy and ListCertificates' InUse
+                           say the same. Default 2. moto deletes it, and lists no user.
   slow_regions             {"region": seconds}: every request signed for that region
                            waits this long before it is forwarded (a region that
                            does not answer in time)
@@ -184,15 +212,28 @@ GovCloud's and the opt-in regions not enabled). And:
     Enabled=false, or that is not Deployed yet (a disable still propagating),
     answers DistributionNotDisabled (409): "Before you can delete a
     distribution, you must disable it" (API_DeleteDistribution).
+  - CloudFront's domain checks on CreateDistribution[WithTags] / UpdateDistribution
+    ("Requirements for using alternate domain names"): a ViewerCertificate
+    ACMCertificateArn not in us-east-1, unknown or not ISSUED answers
+    InvalidViewerCertificate (400); an alias without a certificate, or one the
+    certificate's names (DomainName, SubjectAlternativeNames, *.x for one label)
+    do not cover, InvalidViewerCertificate; an alias another distribution has,
+    CNAMEAlreadyExists (409). moto accepts them all.
+  - ListHostedZonesByName lists every hosted zone (private ones too,
+    Config.PrivateZone true) "by name with the labels reversed" from DNSName
+    (and HostedZoneId) on, MaxItems of them (default 100) with IsTruncated,
+    NextDNSName and NextHostedZoneId: DNSName is where the page starts, not a
+    filter (API_ListHostedZonesByName). moto answers only the zones named
+    exactly DNSName.
 
 IAM (iam_policy). For each request the proxy builds every authorization AWS makes
 (action, resource ARN per the Service Authorization Reference's "Resource types"
 for the signed region and partition, account 123456789012, and the condition
 context) and evaluates each with iam_eval.evaluate; the first one not allowed
 denies the request: EC2 UnauthorizedOperation (403), ELB / Auto Scaling / IAM /
-STS / CloudFront AccessDenied (403, their ErrorResponse XML), Scheduler 403 with
-x-amzn-ErrorType AccessDeniedException and {"Message": ...}, the tagging API
-AccessDeniedException (JSON 1.1). Context: aws:RequestTag/k and aws:TagKeys of
+STS / CloudFront / Route 53 AccessDenied (403, their ErrorResponse XML), Scheduler
+403 with x-amzn-ErrorType AccessDeniedException and {"Message": ...}, the tagging
+API and ACM AccessDeniedException (400, JSON 1.1). Context: aws:RequestTag/k and aws:TagKeys of
 the tags a request sets; aws:ResourceTag/k of the resource's current tags as moto
 holds them (whoever set them), with the service's own ec2:ResourceTag/k,
 elasticloadbalancing:ResourceTag/k, autoscaling:ResourceTag/k, iam:ResourceTag/k;
@@ -227,6 +268,19 @@ LaunchTemplateVersionSpecified. Checks made on the caller by a service:
     distribution on arn:aws:cloudfront::<account>:distribution/<id> with its tags
     as aws:ResourceTag (CloudFront has no service ResourceTag key);
     ListDistributions on "*".
+  - ACM: RequestCertificate on "*" with the request's tags as aws:RequestTag /
+    aws:TagKeys and acm:DomainNames, acm:ValidationMethod, acm:KeyAlgorithm,
+    acm:CertificateTransparencyLogging (their documented defaults when left
+    out), and its dependent action acm:AddTagsToCertificate when it carries
+    tags; the calls on a certificate on its ARN with its tags as
+    aws:ResourceTag; ListCertificates on "*".
+  - Route 53: ChangeResourceRecordSets / ListResourceRecordSets on
+    arn:<partition>:route53:::hostedzone/<id>, ChangeResourceRecordSets with
+    route53:ChangeResourceRecordSetsNormalizedRecordNames (lowercase, no
+    trailing dot), ...RecordTypes and ...Actions (uppercase), each the set of
+    its changes' values (Route 53 Developer Guide, "Using IAM policy conditions
+    for fine-grained access control"); GetChange on change/<id>;
+    ListHostedZonesByName on "*". No tag keys (Route 53 has none).
   - STS GetCallerIdentity: none ("No permissions are required").
 
 Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
@@ -255,6 +309,17 @@ Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
     InProgress: distribution_in_progress_s. ETags and change times are this
     proxy's: a distribution it did not see made or changed is Deployed with
     moto's ETag (two proxies in front of one moto keep two ETags).
+  - ACM: the dependent acm:AddTagsToCertificate of RequestCertificate is
+    authorized on "*" (the certificate has no ARN yet). A validation record
+    counts only in a public zone (ACM resolves it in public DNS); the lingering
+    certificate-distribution association also shows in InUseBy; ACM's and
+    CloudFront's wordings of ResourceInUseException, InvalidViewerCertificate
+    and CNAMEAlreadyExists, and which of CloudFront's checks comes first (the
+    certificate, then the aliases it covers, then other distributions'
+    aliases). How long issuing and the association take: certificate_issue_s,
+    certificate_linger_s. Route 53 change ids and their times are this proxy's
+    (a change made elsewhere is unknown to GetChange); zones with one name are
+    ordered by id.
   - A launch activity's Cause reads "At T an instance was started in response to a
     difference between desired and actual capacity." (AWS adds "increasing the
     capacity from X to Y", not tracked here for Successful launches).
@@ -262,7 +327,8 @@ Assumptions no AWS text confirms (research notes, "NOT CONFIRMED"):
 Control endpoints (not forwarded): GET /__proxy/stats, POST /__proxy/reset (zero
 the counters). The stats, as JSON:
   actions     requests per operation (the JSON APIs' too, e.g. "CreateScheduleGroup",
-              "GetResources"; CloudFront's, e.g. "CreateDistributionWithTags")
+              "GetResources"; CloudFront's, e.g. "CreateDistributionWithTags";
+              Route 53's and ACM's, e.g. "ChangeResourceRecordSets", "RequestCertificate")
   polls       the polling ones among them (DescribeInstances by id or by the
               instance-id filter, DescribeLoadBalancers by ARN,
               DescribeNetworkInterfaces)
@@ -276,7 +342,9 @@ the counters). The stats, as JSON:
   requests    every operation that is not a Describe*, Get* or List*: {"action",
               "t", "params"} (query APIs: the form parameters; JSON APIs: the
               parsed body, and "path"; CloudFront: Id / Resource, IfMatch,
-              Tags, TagKeys, Enabled, and "path")
+              Tags, TagKeys, Enabled, Aliases, ACMCertificateArn, and "path";
+              Route 53: Id and Changes [{"Action", "Name", "Type", "TTL",
+              "Values", "AliasTarget"}], and "path")
 
 Usage: awsproxy.py --upstream http://127.0.0.1:PORT [--port 0] [--config JSON]
 Prints "PORT <n>" on stdout once listening. Standard library only (but `resign`,
@@ -309,19 +377,50 @@ ASG_NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 CF_NS = "http://cloudfront.amazonaws.com/doc/2020-05-31/"
+R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
 
 # distribution_in_progress_s's default: a CloudFront change is InProgress this
 # long. Real AWS: typically under 5 minutes (AWS blog "Slashing CloudFront change
 # propagation times in 2020"); the SDKs' DistributionDeployed waiter allows 35
 # minutes (GetDistribution every 60 s, 35 attempts). Small here, for the tests.
 DISTRIBUTION_IN_PROGRESS_S = 2
+# dns_change_pending_s's default: a Route 53 change is PENDING this long. Real
+# AWS: "Changes generally propagate to all Route 53 name servers within 60
+# seconds" (API_GetChange). Small here, for the tests.
+DNS_CHANGE_PENDING_S = 1
+# certificate_record_s's default: DescribeCertificate has no ResourceRecord this
+# long after RequestCertificate. Real AWS: "there is a delay of several seconds
+# before you can retrieve information about the new certificate"
+# (API_RequestCertificate).
+CERTIFICATE_RECORD_S = 1
+# certificate_issue_s's default: a certificate is ISSUED this long after its
+# validation record answers (its change INSYNC). Real AWS: minutes.
+CERTIFICATE_ISSUE_S = 1
+# certificate_linger_s's default: DeleteCertificate answers ResourceInUseException
+# this long after the last distribution stopped using the certificate. Real AWS:
+# the association lingers for minutes.
+CERTIFICATE_LINGER_S = 2
+# CloudFront's InvalidViewerCertificate answers (its API reference's error codes;
+# the wording as the service gives it).
+CERT_INVALID = ("The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid, "
+                "or doesn't include a valid certificate chain.")
+CERT_REQUIRED = ("To add an alternate domain name (CNAME) to a CloudFront distribution, you must attach "
+                 "a trusted certificate that validates your authorization to use the domain name. For "
+                 "more details, see: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+                 "CNAMEs.html#alternate-domain-names-requirements")
+CERT_NOT_COVERING = ("The certificate that is attached to your distribution doesn't cover the alternate "
+                     "domain name (CNAME) that you're trying to add. For more details, see: "
+                     "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/"
+                     "CNAMEs.html#alternate-domain-names-requirements")
 
 # SigV4 signing name -> this proxy's name for the service.
 SIGNING = {"ec2": "ec2", "elasticloadbalancing": "elb", "autoscaling": "autoscaling", "iam": "iam",
-           "sts": "sts", "scheduler": "scheduler", "tagging": "tagging", "cloudfront": "cloudfront"}
+           "sts": "sts", "scheduler": "scheduler", "tagging": "tagging", "cloudfront": "cloudfront",
+           "route53": "route53", "acm": "acm"}
 # ... -> the service prefix of its IAM actions.
 PREFIX = {"ec2": "ec2", "elb": "elasticloadbalancing", "autoscaling": "autoscaling", "iam": "iam",
-          "sts": "sts", "scheduler": "scheduler", "tagging": "tag", "cloudfront": "cloudfront"}
+          "sts": "sts", "scheduler": "scheduler", "tagging": "tag", "cloudfront": "cloudfront",
+          "route53": "route53", "acm": "acm"}
 
 # Instance types not built on the Nitro System (Xen): "Instances built on the
 # Nitro System", Amazon EC2 User Guide (every type not listed there; i3.metal and
@@ -377,6 +476,10 @@ class State:
         self.asg_asked = {}  # (region, group) -> {"desired", "min"} beyond asg_instance_limit
         self.asg_failed = []  # failed launch activities (asg_instance_limit)
         self.distributions = {}  # CloudFront distribution id -> {"etag", "changed", "enabled"}
+        self.changes = {}  # Route 53 change id -> {"t": when submitted, "at": its SubmittedAt}
+        self.record_written = {}  # (record name, value), normalized -> when a change through here wrote it
+        self.record_visible = {}  # ... -> when ACM could first see it (the change INSYNC, or first seen)
+        self.cert_users = {}  # certificate ARN -> {distribution ARN: None while it uses it, else since when not}
         self.start = time.time()
         faults = config.get("faults") or {}
         self.rng = random.Random(faults.get("seed", 0))
@@ -476,8 +579,17 @@ def cloudfront_error(code, message, status=400):
     return status, body
 
 
+def route53_error(code, message, status=400):
+    """Route 53 (REST-XML): its ErrorResponse."""
+    body = (f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{R53_NS}"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>proxy</RequestId></ErrorResponse>")
+    return status, body
+
+
 ERRORS = {"ec2": ec2_error, "elb": elb_error, "autoscaling": asg_error, "iam": iam_error, "sts": sts_error,
-          "scheduler": rest_json_error, "tagging": json11_error, "cloudfront": cloudfront_error}
+          "scheduler": rest_json_error, "tagging": json11_error, "cloudfront": cloudfront_error,
+          "route53": route53_error, "acm": json11_error}
 
 
 def error_code(answer):
@@ -581,7 +693,9 @@ class Req:
     """A request: its service, operation and parameters. Query APIs: `params`
     (parse_qs of the form body). JSON APIs: `body` (the parsed JSON) and, for
     EventBridge Scheduler, `rest` (what the path and query say). CloudFront
-    (REST-XML): `rest` (cloudfront_op: path, query, If-Match and the XML body)."""
+    (REST-XML): `rest` (cloudfront_op: path, query, If-Match and the XML body).
+    Route 53 (REST-XML): `rest` (route53_op: path, query and the XML body). ACM
+    (JSON 1.1): `body`."""
 
     def __init__(self, handler, raw):
         auth = handler.headers.get("Authorization", "")
@@ -594,10 +708,11 @@ class Req:
         self.rest = {}
         text = raw.decode("utf-8", "replace")
         ctype = handler.headers.get("Content-Type", "")
-        self.params = urllib.parse.parse_qs(text) if "json" not in ctype and self.svc != "cloudfront" else {}
+        rest_xml = self.svc in ("cloudfront", "route53")
+        self.params = urllib.parse.parse_qs(text) if "json" not in ctype and not rest_xml else {}
         self.action = (self.params.get("Action") or [""])[0]
         self.op = self.action
-        if self.svc in ("scheduler", "tagging"):
+        if self.svc in ("scheduler", "tagging", "acm"):
             try:
                 self.body = json.loads(text) if text.strip() else {}
             except ValueError:
@@ -606,12 +721,14 @@ class Req:
                 self.body = {}
         if self.svc == "scheduler":
             self.op, self.rest = scheduler_op(handler.command, handler.path, self.body)
-        elif self.svc == "tagging":
+        elif self.svc in ("tagging", "acm"):
             target = handler.headers.get("X-Amz-Target", "")
             self.op = target.rsplit(".", 1)[-1] if target else ""
         elif self.svc == "cloudfront":
             self.op, self.rest = cloudfront_op(handler.command, handler.path, raw)
             self.rest["IfMatch"] = handler.headers.get("If-Match")
+        elif self.svc == "route53":
+            self.op, self.rest = route53_op(handler.command, handler.path, raw)
 
     def p(self, key, default=None):
         v = self.params.get(key)
@@ -628,9 +745,9 @@ class Req:
 
     @property
     def logged_params(self):
-        if self.svc in ("scheduler", "tagging"):
+        if self.svc in ("scheduler", "tagging", "acm"):
             return dict(self.body)
-        if self.svc == "cloudfront":
+        if self.svc in ("cloudfront", "route53"):
             return {k: v for k, v in self.rest.items() if v is not None}
         return {k: v[0] for k, v in self.params.items()}
 
@@ -716,10 +833,23 @@ def cf_enabled(root):
     return None if e is None else (e.text or "").strip().lower() == "true"
 
 
+def cf_viewer(root):
+    """(the DistributionConfig's Aliases, lowercased; its ViewerCertificate's
+    ACMCertificateArn or ""; whether it names an IAM certificate)."""
+    config = cf_config(root)
+    items = xml_child(xml_child(config, "Aliases"), "Items")
+    aliases = [(c.text or "").strip().lower() for c in (list(items) if items is not None else [])
+               if (c.text or "").strip()]
+    viewer = xml_child(config, "ViewerCertificate")
+    arn = xml_child(viewer, "ACMCertificateArn")
+    iam = xml_child(viewer, "IAMCertificateId")
+    return aliases, (arn.text or "").strip() if arn is not None else "", bool(iam is not None and iam.text)
+
+
 def cloudfront_op(method, path, raw):
     """CloudFront's operation, from method, path and query (its REST API,
     version 2020-05-31), and what the request says: {"Id" | "Resource", "Tags",
-    "TagKeys", "Enabled"}."""
+    "TagKeys", "Enabled", "Aliases", "ACMCertificateArn"}."""
     u = urllib.parse.urlsplit(path)
     parts = [urllib.parse.unquote(p) for p in u.path.split("/") if p]
     q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
@@ -734,6 +864,7 @@ def cloudfront_op(method, path, raw):
             if method == "POST":
                 op = "CreateDistributionWithTags" if "WithTags" in q else "CreateDistribution"
                 rest["Enabled"] = cf_enabled(root)
+                rest.update(cf_viewer_logged(root))
                 if op == "CreateDistributionWithTags":
                     rest["Tags"] = cf_tags(xml_child(root, "Tags"))
             elif method == "GET":
@@ -747,6 +878,7 @@ def cloudfront_op(method, path, raw):
                 op = {"GET": "GetDistributionConfig", "PUT": "UpdateDistribution"}.get(method, "")
                 if op == "UpdateDistribution":
                     rest["Enabled"] = cf_enabled(root)
+                    rest.update(cf_viewer_logged(root))
             elif more[0] == "invalidation":
                 if len(more) == 1:
                     op = {"POST": "CreateInvalidation", "GET": "ListInvalidations"}.get(method, "")
@@ -764,6 +896,94 @@ def cloudfront_op(method, path, raw):
             op = "UntagResource"
             keys = xml_child(root, "Items")
             rest["TagKeys"] = [k.text or "" for k in (list(keys) if keys is not None else [])]
+    return op, rest
+
+
+def cf_viewer_logged(root):
+    """What stats["requests"] shows of a config's domain: Aliases and
+    ACMCertificateArn, when it has them."""
+    aliases, arn, _ = cf_viewer(root)
+    out = {}
+    if aliases:
+        out["Aliases"] = aliases
+    if arn:
+        out["ACMCertificateArn"] = arn
+    return out
+
+
+def dns_name(name):
+    """A DNS name as Route 53's condition keys and comparisons take it: lowercase,
+    without the trailing dot."""
+    return (name or "").strip().rstrip(".").lower()
+
+
+def zone_order(name):
+    """ListHostedZonesByName's order: "sorts hosted zones by name with the labels
+    reversed. For example: com.example.www." (with the trailing dot)."""
+    labels = dns_name(name).split(".")
+    return ".".join(reversed(labels)) + "."
+
+
+def r53_changes(root):
+    """The changes of a ChangeResourceRecordSets body: [{"Action", "Name", "Type",
+    "TTL", "Values", "AliasTarget"}]."""
+    out = []
+    changes = xml_child(xml_child(root, "ChangeBatch"), "Changes")
+    for ch in list(changes) if changes is not None else []:
+        rrset = xml_child(ch, "ResourceRecordSet")
+
+        def text(elem, name):
+            e = xml_child(elem, name)
+            return (e.text or "").strip() if e is not None and e.text is not None else None
+        records = xml_child(rrset, "ResourceRecords")
+        values = [text(r, "Value") for r in (list(records) if records is not None else [])]
+        alias = xml_child(rrset, "AliasTarget")
+        out.append({"Action": (text(ch, "Action") or "").upper(), "Name": text(rrset, "Name") or "",
+                    "Type": (text(rrset, "Type") or "").upper(), "TTL": text(rrset, "TTL"),
+                    "Values": [v for v in values if v is not None],
+                    "AliasTarget": None if alias is None else {
+                        "HostedZoneId": text(alias, "HostedZoneId"), "DNSName": text(alias, "DNSName")}})
+    return out
+
+
+def route53_op(method, path, raw):
+    """Route 53's operation, from method, path and query (its REST API, version
+    2013-04-01), and what the request says: {"Id", "DNSName", "HostedZoneId",
+    "MaxItems", "Changes", "StartRecordName", "StartRecordType"}. The SDKs send
+    ids without their /hostedzone/ and /change/ prefixes."""
+    u = urllib.parse.urlsplit(path)
+    parts = [urllib.parse.unquote(p) for p in u.path.split("/") if p]
+    q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+
+    def first(k):
+        return (q.get(k) or [None])[0]
+    if len(parts) < 2 or parts[0] != "2013-04-01":
+        return "", {}
+    head, tail = parts[1], parts[2:]
+    rest, op = {}, ""
+    if head == "hostedzonesbyname" and method == "GET":
+        op = "ListHostedZonesByName"
+        rest = {"DNSName": first("dnsname"), "HostedZoneId": first("hostedzoneid"), "MaxItems": first("maxitems")}
+    elif head == "hostedzone":
+        if not tail:
+            op = {"GET": "ListHostedZones", "POST": "CreateHostedZone"}.get(method, "")
+        else:
+            rest["Id"] = tail[0]
+            more = tail[1:]
+            if not more:
+                op = {"GET": "GetHostedZone", "DELETE": "DeleteHostedZone",
+                      "POST": "UpdateHostedZoneComment"}.get(method, "")
+            elif more[0] == "rrset":
+                if method == "POST":
+                    op = "ChangeResourceRecordSets"
+                    rest["Changes"] = r53_changes(xml_parse(raw))
+                elif method == "GET":
+                    op = "ListResourceRecordSets"
+                    rest.update({"StartRecordName": first("name"), "StartRecordType": first("type"),
+                                 "MaxItems": first("maxitems")})
+    elif head == "change" and tail and method == "GET":
+        op = "GetChange"
+        rest["Id"] = tail[-1]
     return op, rest
 
 
@@ -1249,6 +1469,73 @@ class Authz:
         else:
             self.add(A, "*")  # ListDistributions
 
+    # Route 53 ------------------------------------------------------------------
+    def svc_route53(self, op):
+        """The Service Authorization Reference's Route 53 table: calls on a hosted
+        zone act on arn:<partition>:route53:::hostedzone/<id>, GetChange on
+        change/<id>, ListHostedZonesByName on "*". ChangeResourceRecordSets
+        carries route53:ChangeResourceRecordSetsNormalizedRecordNames (lowercase,
+        no trailing dot), ...RecordTypes and ...Actions (uppercase), each the
+        set of its changes' values ("Using IAM policy conditions for
+        fine-grained access control", Route 53 Developer Guide). Route 53 has no
+        tag condition keys."""
+        rest = self.req.rest
+        A = f"route53:{op}"
+        base = f"arn:{self.part}:route53:::"
+        if op == "ChangeResourceRecordSets":
+            changes = rest.get("Changes") or []
+
+            def values(f):
+                return list(dict.fromkeys(f(c) for c in changes))
+            ctx = {"route53:ChangeResourceRecordSetsNormalizedRecordNames": values(lambda c: dns_name(c["Name"])),
+                   "route53:ChangeResourceRecordSetsRecordTypes": values(lambda c: c["Type"]),
+                   "route53:ChangeResourceRecordSetsActions": values(lambda c: c["Action"])}
+            self.add(A, f"{base}hostedzone/{rest.get('Id', '*')}", ctx)
+        elif op == "GetChange":
+            self.add(A, f"{base}change/{rest.get('Id', '*')}")
+        elif rest.get("Id"):
+            self.add(A, f"{base}hostedzone/{rest['Id']}")
+        else:
+            self.add(A, "*")  # ListHostedZonesByName, ListHostedZones, CreateHostedZone
+
+    # ACM -----------------------------------------------------------------------
+    def svc_acm(self, op):
+        """The Service Authorization Reference's ACM table: RequestCertificate on
+        "*" with the request's tags (aws:RequestTag / aws:TagKeys) and ACM's
+        request keys, and its dependent action acm:AddTagsToCertificate when it
+        carries tags; the calls on a certificate on its ARN with its tags as
+        aws:ResourceTag (ACM has no service ResourceTag key); ListCertificates on
+        "*"."""
+        body = self.req.body
+        A = f"acm:{op}"
+
+        def tags_of_body():
+            return {t.get("Key"): t.get("Value") or "" for t in body.get("Tags") or [] if isinstance(t, dict)}
+        if op == "RequestCertificate":
+            tags = tags_of_body()
+            ctx = ctx_request(tags)
+            names = [body.get("DomainName")] + list(body.get("SubjectAlternativeNames") or [])
+            # Each key's default when the request leaves it out (SAR, "Condition keys
+            # for AWS Certificate Manager").
+            ctx["acm:DomainNames"] = list(dict.fromkeys(n for n in names if n))
+            ctx["acm:ValidationMethod"] = body.get("ValidationMethod") or "EMAIL"
+            ctx["acm:KeyAlgorithm"] = body.get("KeyAlgorithm") or "RSA_2048"
+            ctx["acm:CertificateTransparencyLogging"] = (
+                (body.get("Options") or {}).get("CertificateTransparencyLoggingPreference") or "ENABLED")
+            self.add(A, "*", ctx)
+            if tags:
+                self.add("acm:AddTagsToCertificate", "*", ctx_request(tags),
+                         f"acm:AddTagsToCertificate (for {op}) on *")
+        elif body.get("CertificateArn"):
+            extra = {}
+            if op == "AddTagsToCertificate":
+                extra = ctx_request(tags_of_body())
+            elif op == "RemoveTagsFromCertificate":
+                extra = {"aws:TagKeys": list(tags_of_body())}
+            self.existing(A, body["CertificateArn"], None, extra)
+        else:
+            self.add(A, "*")  # ListCertificates
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -1315,7 +1602,7 @@ class Handler(BaseHTTPRequestHandler):
         q.setdefault("region", getattr(self, "req", None) and self.req.region or "us-east-1")
         key = (kind, tuple(sorted(q.items())))
         cache = getattr(self, "_moto_cache", None)
-        if cache is not None and key in cache and kind != "set-desired":
+        if cache is not None and key in cache and kind not in ("set-desired", "issue-certificate"):
             return cache[key]
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
         try:
@@ -1376,7 +1663,7 @@ class Handler(BaseHTTPRequestHandler):
 
         if op and not op.startswith(("Describe", "Get", "List")):
             entry = {"action": op, "t": round(time.time() - st.start, 3), "params": req.logged_params}
-            if svc in ("scheduler", "tagging", "cloudfront"):
+            if svc in ("scheduler", "tagging", "cloudfront", "route53", "acm"):
                 entry["path"] = self.path
             with st.lock:
                 st.stats["requests"].append(entry)
@@ -1437,7 +1724,7 @@ class Handler(BaseHTTPRequestHandler):
         text = data.decode("utf-8", "replace")
         if 200 <= status < 300:
             text = self.after(req, text, now)
-        elif svc in ("sts", "iam", "elb", "autoscaling", "cloudfront"):
+        elif svc in ("sts", "iam", "elb", "autoscaling", "cloudfront", "route53"):
             text = query_error_shape(text)
         passed = {k: v for k, v in headers.items() if k.lower().startswith("x-amzn")}
         if svc == "cloudfront":
@@ -1446,6 +1733,8 @@ class Handler(BaseHTTPRequestHandler):
             if self._reply_headers.get("ETag"):
                 passed = {k: v for k, v in passed.items() if k.lower() != "etag"}
             passed.update(self._reply_headers)
+        elif svc == "route53":
+            passed.update({k: v for k, v in headers.items() if k.lower() == "location"})
         self.reply(status, text, headers.get("Content-Type", "text/xml"), passed)
 
     # --- IAM ----------------------------------------------------------------
@@ -1479,7 +1768,7 @@ class Handler(BaseHTTPRequestHandler):
             message += f" ({label})"
         if req.svc == "scheduler":
             return rest_json_error("AccessDeniedException", message, 403)
-        if req.svc == "tagging":
+        if req.svc in ("tagging", "acm"):
             return json11_error("AccessDeniedException", message, 400)
         return ERRORS.get(req.svc, elb_error)("AccessDenied", message, 403)
 
@@ -1776,6 +2065,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.before_autoscaling(req, now)
         if req.svc == "cloudfront":
             return self.before_cloudfront(req, now)
+        if req.svc == "route53":
+            return self.before_route53(req, now)
+        if req.svc == "acm":
+            return self.before_acm(req, now)
         return None
 
     def rules_quota(self, req):
@@ -1834,27 +2127,92 @@ class Handler(BaseHTTPRequestHandler):
     def before_cloudfront(self, req, now):
         """UpdateDistribution / DeleteDistribution: IfMatch must be the current
         ETag (moto takes any value); a delete needs the distribution disabled
-        and Deployed (moto deletes an enabled one)."""
+        and Deployed (moto deletes an enabled one). A create or update with a
+        domain: cf_viewer_refusal."""
         op, rest = req.op, req.rest
-        if op not in ("UpdateDistribution", "DeleteDistribution") or not rest.get("Id"):
-            return None
-        rec = self.cf_record(rest["Id"])
-        if rec is None:
-            return None  # moto answers NoSuchDistribution
-        if not rest.get("IfMatch"):
-            return cloudfront_error("InvalidIfMatchVersion",
-                                    "The If-Match version is missing or not valid for the resource.")
-        if rest["IfMatch"] != rec["etag"]:
-            return cloudfront_error("PreconditionFailed", "The precondition given in one or more of the "
-                                    "request-header fields evaluated to false.", 412)
-        if op == "DeleteDistribution":
+        self._cf_old_cert = None
+        if op in ("UpdateDistribution", "DeleteDistribution") and rest.get("Id"):
+            rec = self.cf_record(rest["Id"])
+            if rec is None:
+                return None  # moto answers NoSuchDistribution
+            if not rest.get("IfMatch"):
+                return cloudfront_error("InvalidIfMatchVersion",
+                                        "The If-Match version is missing or not valid for the resource.")
+            if rest["IfMatch"] != rec["etag"]:
+                return cloudfront_error("PreconditionFailed", "The precondition given in one or more of the "
+                                        "request-header fields evaluated to false.", 412)
             d = self.moto("distribution", id=rest["Id"])
-            enabled = d["enabled"] if d else rec.get("enabled")
-            if enabled is not False or self.cf_status(rec, now) != "Deployed":
-                return cloudfront_error("DistributionNotDisabled",
-                                        "The distribution you are trying to delete has not been disabled.",
-                                        409)
+            if op == "DeleteDistribution":
+                enabled = d["enabled"] if d else rec.get("enabled")
+                if enabled is not False or self.cf_status(rec, now) != "Deployed":
+                    return cloudfront_error("DistributionNotDisabled",
+                                            "The distribution you are trying to delete has not been disabled.",
+                                            409)
+            if d and d.get("certificate"):
+                # The certificate it uses now: in use until (and for a while after)
+                # this change drops it.
+                self._cf_old_cert = d["certificate"]
+                self.cert_users(d["certificate"], now)
+        if op in ("CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution"):
+            return self.cf_viewer_refusal(req, now)
         return None
+
+    def cf_viewer_refusal(self, req, now):
+        """CloudFront's checks of a config's domain ("Requirements for using
+        alternate domain names", CloudFront Developer Guide): an
+        ACMCertificateArn must name an ISSUED certificate in us-east-1 ("To use
+        an ACM certificate with CloudFront, make sure you request (or import)
+        the certificate in the US East (N. Virginia) Region"), else
+        InvalidViewerCertificate; an alias needs a certificate that covers it
+        (InvalidViewerCertificate) and no other distribution with it
+        (CNAMEAlreadyExists, 409). None when the config passes, or when moto is
+        not moto_aws.py (nothing to read)."""
+        aliases, arn, iam_cert = cf_viewer(xml_parse(req.raw))
+        if not aliases and not arn:
+            return None
+        if self.moto("distributions") is None:
+            return None
+        cert = None
+        if arn:
+            parts = arn.split(":")
+            if len(parts) < 6 or parts[2] != "acm" or parts[3] != "us-east-1":
+                return cloudfront_error("InvalidViewerCertificate", CERT_INVALID)
+            cert = self.acm_certificate(arn, now)
+            if not cert or cert.get("status") != "ISSUED":
+                return cloudfront_error("InvalidViewerCertificate", CERT_INVALID)
+        if not aliases:
+            return None
+        if cert is None and not iam_cert:
+            return cloudfront_error("InvalidViewerCertificate", CERT_REQUIRED)
+        if cert is not None:
+            names = [dns_name(n) for n in [cert.get("domain")] + list(cert.get("sans") or []) if n]
+            for alias in aliases:
+                if not any(covers(n, alias) for n in names):
+                    return cloudfront_error("InvalidViewerCertificate", CERT_NOT_COVERING)
+        did = req.rest.get("Id")
+        for d in self.moto("distributions") or []:
+            if d and d["id"] != did and {dns_name(a) for a in d.get("aliases") or []} & {dns_name(a) for a in aliases}:
+                return cloudfront_error("CNAMEAlreadyExists", "One or more of the CNAMEs you provided are "
+                                        "already associated with a different resource.", 409)
+        return None
+
+    def cert_users(self, arn, now):
+        """(the distribution ARNs whose config uses the certificate, those that
+        stopped using it less than certificate_linger_s ago). A distribution is
+        seen to stop when a change through here drops the certificate (or
+        deletes it), else when this is first called after."""
+        st = self.state
+        window = st.cfg.get("certificate_linger_s", CERTIFICATE_LINGER_S)
+        current = [d["arn"] for d in self.moto("distributions") or [] if d and d.get("certificate") == arn]
+        with st.lock:
+            seen = st.cert_users.setdefault(arn, {})
+            for d in current:
+                seen[d] = None
+            for d, t in list(seen.items()):
+                if d not in current and t is None:
+                    seen[d] = now
+            lingering = [d for d, t in seen.items() if t is not None and now - t < window]
+        return current, lingering
 
     def after_cloudfront(self, req, text, now):
         """The answer with this proxy's ETag (a new one after each update) and
@@ -1865,6 +2223,9 @@ class Handler(BaseHTTPRequestHandler):
                           if k.lower() == "etag"), None)
         did = rest.get("Id")
         rec = None
+        # The certificates this change started or stopped using (cert_users).
+        for arn in {getattr(self, "_cf_old_cert", None), rest.get("ACMCertificateArn")} - {None, ""}:
+            self.cert_users(arn, now)
         if op in ("CreateDistribution", "CreateDistributionWithTags", "UpdateDistribution"):
             root = xml_parse(text.encode())
             if did is None:
@@ -1904,6 +2265,190 @@ class Handler(BaseHTTPRequestHandler):
                     out.append(item)
                 text = text[:inner.start(1)] + "".join(out) + text[inner.end(1):]
         return text
+
+    # --- Route 53: changes PENDING, then INSYNC; zones listed from a name ------
+    def before_route53(self, req, now):
+        """GetChange of a change made through here: PENDING for
+        dns_change_pending_s after it was submitted, then INSYNC; of any other
+        id, NoSuchChange (404). ListHostedZonesByName: zones_by_name."""
+        st, op, rest = self.state, req.op, req.rest
+        if op == "GetChange":
+            cid = rest.get("Id", "")
+            with st.lock:
+                rec = st.changes.get(cid)
+            if rec is None:
+                return route53_error("NoSuchChange", "A change with the specified change ID does not exist.", 404)
+            body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<GetChangeResponse xmlns="{R53_NS}"><ChangeInfo>'
+                    f"<Id>/change/{escape(cid)}</Id><Status>{self.change_status(rec['t'], now)}</Status>"
+                    f"<SubmittedAt>{escape(rec['at'])}</SubmittedAt></ChangeInfo></GetChangeResponse>")
+            return 200, body
+        if op == "ListHostedZonesByName":
+            return self.zones_by_name(rest)
+        return None
+
+    def change_status(self, submitted, now):
+        window = self.state.cfg.get("dns_change_pending_s", DNS_CHANGE_PENDING_S)
+        return "PENDING" if now - submitted < window else "INSYNC"
+
+    def zones_by_name(self, rest):
+        """ListHostedZonesByName as AWS answers it: every hosted zone (private
+        ones too, Config.PrivateZone true) "sorts hosted zones by name with the
+        labels reversed", and DNSName (with HostedZoneId) is where the page
+        starts, not a filter; MaxItems (default 100) zones, then IsTruncated
+        with NextDNSName / NextHostedZoneId. moto answers only the zones named
+        exactly DNSName. None (moto answers) when moto is not moto_aws.py."""
+        zones = self.moto("zones")
+        if zones is None:
+            return None
+        dns, zid = rest.get("DNSName"), (rest.get("HostedZoneId") or "").rsplit("/", 1)[-1]
+        try:
+            most = max(1, min(100, int(rest.get("MaxItems") or 100)))
+        except ValueError:
+            return route53_error("InvalidInput", "1 validation error detected: Value at 'maxItems' failed to "
+                                 "satisfy constraint: Member must be a number")
+        ordered = sorted(zones, key=lambda z: (zone_order(z["name"]), z["id"]))
+        if dns:
+            start = (zone_order(dns), zid)
+            ordered = [z for z in ordered if (zone_order(z["name"]), z["id"]) >= start]
+        page, after = ordered[:most], ordered[most:]
+        items = []
+        for z in page:
+            comment = f"<Comment>{escape(z['comment'])}</Comment>" if z.get("comment") else ""
+            items.append(f"<HostedZone><Id>/hostedzone/{z['id']}</Id><Name>{escape(z['name'])}</Name>"
+                         f"<CallerReference>{escape(z.get('caller_reference') or '')}</CallerReference>"
+                         f"<Config>{comment}<PrivateZone>{'true' if z['private'] else 'false'}</PrivateZone>"
+                         f"</Config><ResourceRecordSetCount>{z['count']}</ResourceRecordSetCount></HostedZone>")
+        tail = ""
+        if dns:
+            tail += f"<DNSName>{escape(dns)}</DNSName>"
+        if zid:
+            tail += f"<HostedZoneId>{escape(zid)}</HostedZoneId>"
+        tail += f"<IsTruncated>{'true' if after else 'false'}</IsTruncated>"
+        if after:
+            tail += (f"<NextDNSName>{escape(after[0]['name'])}</NextDNSName>"
+                     f"<NextHostedZoneId>{after[0]['id']}</NextHostedZoneId>")
+        tail += f"<MaxItems>{most}</MaxItems>"
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ListHostedZonesByNameResponse xmlns="{R53_NS}">'
+                f"<HostedZones>{''.join(items)}</HostedZones>{tail}</ListHostedZonesByNameResponse>")
+        return 200, body
+
+    def after_route53(self, req, text, now):
+        """A change's answer (ChangeResourceRecordSets, and the zone calls that
+        answer a ChangeInfo) with a change id of its own, PENDING (moto: one id
+        for every change, INSYNC). The CNAMEs it writes are remembered for
+        ACM's validation (validation_seen)."""
+        st = self.state
+        if req.op in ("ChangeResourceRecordSets", "CreateHostedZone", "DeleteHostedZone") and "<ChangeInfo>" in text:
+            cid = "C" + uuid.uuid4().hex[:20].upper()
+            at = re.search(r"<SubmittedAt>([^<]*)</SubmittedAt>", text)
+            with st.lock:
+                st.changes[cid] = {"t": now, "at": at.group(1) if at else iso(now)}
+                for c in req.rest.get("Changes") or []:
+                    if c["Type"] == "CNAME" and c["Action"] in ("CREATE", "UPSERT"):
+                        for v in c["Values"]:
+                            key = (dns_name(c["Name"]), dns_name(v))
+                            st.record_written[key] = now
+                            st.record_visible.pop(key, None)
+            text = re.sub(r"(<ChangeInfo>.*?<Id>)[^<]*(</Id>)", lambda m: f"{m.group(1)}/change/{cid}{m.group(2)}",
+                          text, count=1, flags=re.S)
+            text = re.sub(r"(<ChangeInfo>.*?<Status>)[^<]*(</Status>)",
+                          lambda m: f"{m.group(1)}{self.change_status(now, now)}{m.group(2)}", text, count=1,
+                          flags=re.S)
+        return text
+
+    # --- ACM: the record first, issued once it answers, in use by distributions --
+    def validation_seen(self, cert, now):
+        """When ACM could first see every DNS validation record of the
+        certificate (the ResourceRecords moto gives: a CNAME of that name and
+        value in a public hosted zone of the account), or None while one is
+        missing. A record written through here counts from when its change is
+        INSYNC (dns_change_pending_s), one written elsewhere from when it was
+        first seen here."""
+        st = self.state
+        pending = st.cfg.get("dns_change_pending_s", DNS_CHANGE_PENDING_S)
+        seen = []
+        for rr in cert.get("records") or []:
+            key = (dns_name(rr.get("Name")), dns_name(rr.get("Value")))
+            found = any(r["type"] == "CNAME" and not r["private"] and any(dns_name(v) == key[1] for v in r["values"])
+                        for r in self.moto("records", name=rr.get("Name"), type="CNAME") or [])
+            with st.lock:
+                if not found:
+                    st.record_visible.pop(key, None)
+                    return None
+                if key not in st.record_visible:
+                    written = st.record_written.get(key)
+                    st.record_visible[key] = written + pending if written is not None else now
+                seen.append(st.record_visible[key])
+        return max(seen) if seen else None
+
+    def acm_certificate(self, arn, now):
+        """moto's certificate (moto_aws.py's control route), ISSUED first when its
+        validation records have answered for certificate_issue_s (moto_aws.py
+        keeps moto from issuing on its own timer). None when moto does not
+        know it."""
+        c = self.moto("certificate", arn=arn)
+        if not c or c.get("status") != "PENDING_VALIDATION" or c.get("type") != "AMAZON_ISSUED":
+            return c
+        seen = self.validation_seen(c, now)
+        if seen is not None and now - seen >= self.state.cfg.get("certificate_issue_s", CERTIFICATE_ISSUE_S):
+            issued = self.moto("issue-certificate", arn=arn)
+            self._moto_cache = {}
+            return issued or c
+        return c
+
+    def before_acm(self, req, now):
+        """DeleteCertificate of a certificate a distribution uses, or used less
+        than certificate_linger_s ago: ResourceInUseException (moto deletes
+        it). DescribeCertificate / ListCertificates: certificates whose
+        validation records have answered long enough are issued first."""
+        op, body = req.op, req.body
+        arn = body.get("CertificateArn") or ""
+        if op == "DeleteCertificate" and arn:
+            current, lingering = self.cert_users(arn, now)
+            if current or lingering:
+                return json11_error("ResourceInUseException", f"Certificate {arn} is in use.", 400)
+        elif op == "DescribeCertificate" and arn:
+            self.acm_certificate(arn, now)
+        elif op == "ListCertificates":
+            for c in self.moto("certificates") or []:
+                if c and c.get("status") == "PENDING_VALIDATION":
+                    self.acm_certificate(c["arn"], now)
+        return None
+
+    def after_acm(self, req, text, now):
+        """DescribeCertificate: no ResourceRecord for certificate_record_s after
+        the request; InUseBy the distributions that use it (and those still
+        lingering, cert_users); no IssuedAt before it is issued (moto gives
+        one from the start). ListCertificates: InUse the same way."""
+        if req.op not in ("DescribeCertificate", "ListCertificates"):
+            return text
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            return text
+
+        def users(arn):
+            current, lingering = self.cert_users(arn, now)
+            return current + [d for d in lingering if d not in current]
+        if req.op == "DescribeCertificate":
+            cert = answer.get("Certificate") or {}
+            arn = cert.get("CertificateArn") or ""
+            known = self.moto("certificate", arn=arn)
+            window = self.state.cfg.get("certificate_record_s", CERTIFICATE_RECORD_S)
+            if known and now - known["created"] < window:
+                for option in cert.get("DomainValidationOptions") or []:
+                    option.pop("ResourceRecord", None)
+            if cert.get("Status") != "ISSUED":
+                cert.pop("IssuedAt", None)
+            if self.moto("distributions") is not None:
+                cert["InUseBy"] = users(arn)
+        else:
+            for summary in answer.get("CertificateSummaryList") or []:
+                if summary.get("Status") != "ISSUED":
+                    summary.pop("IssuedAt", None)
+                if self.moto("distributions") is not None:
+                    summary["InUse"] = bool(users(summary.get("CertificateArn") or ""))
+        return json.dumps(answer)
 
     def before_iam(self, req, now):
         """iam_eventual_s: a role is not visible to PutRolePolicy for N s after
@@ -2237,6 +2782,7 @@ class Handler(BaseHTTPRequestHandler):
     def after(self, req, text, now):
         st, cfg = self.state, self.state.cfg
         action, params = req.op, req.params
+        self._moto_cache = {}  # moto has changed since before() read it
         if req.svc in ("ec2", "elb"):
             record_created(st, action, params, text, now)
         if req.svc == "iam" and action == "CreateRole":
@@ -2249,6 +2795,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.after_scheduler(req, text, now)
         if req.svc == "cloudfront":
             return self.after_cloudfront(req, text, now)
+        if req.svc == "route53":
+            return self.after_route53(req, text, now)
+        if req.svc == "acm":
+            return self.after_acm(req, text, now)
         if req.svc not in ("ec2", "elb"):
             return text
         if action == "DescribeSubnets":
@@ -2525,6 +3075,18 @@ class Handler(BaseHTTPRequestHandler):
                         listed.append(group_summary(rec, n))
                 text = json.dumps(answer)
         return text
+
+
+def covers(name, alias):
+    """Whether a certificate's domain name covers an alias: the same name, or a
+    wildcard (*.example.com) for one label in its place."""
+    name, alias = dns_name(name), dns_name(alias)
+    if name == alias:
+        return True
+    if name.startswith("*."):
+        head, _, rest = alias.partition(".")
+        return bool(head) and head != "*" and rest == name[2:]
+    return False
 
 
 def new_etag():

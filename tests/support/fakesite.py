@@ -99,6 +99,7 @@ class Site:
         self.ec2 = boto3.client("ec2", **kw)
         self.elb = boto3.client("elbv2", **kw)
         self.cloudfront = boto3.client("cloudfront", **kw)
+        self.acm = boto3.client("acm", **dict(kw, region_name="us-east-1"))
 
     def door(self, value):
         """None when a request with header value `value` passes every gated
@@ -119,15 +120,36 @@ class Site:
                     return int(cfg.get("StatusCode", "403")), cfg.get("MessageBody", "")
         return None
 
-    def origin_headers(self, host):
-        """The custom headers of the enabled distribution named `host`, or None."""
+    def answering(self, host):
+        """The enabled distributions that answer on `host`: their own name, or an
+        alternate domain name (Aliases)."""
         items = self.cloudfront.list_distributions().get("DistributionList", {}).get("Items", [])
-        for d in items:
-            if d["DomainName"] == host and d["Enabled"]:
-                cfg = self.cloudfront.get_distribution_config(Id=d["Id"])["DistributionConfig"]
-                origin = cfg["Origins"]["Items"][0]
-                return {h["HeaderName"]: h["HeaderValue"]
-                        for h in origin.get("CustomHeaders", {}).get("Items", [])}
+        return [d for d in items if d["Enabled"] and
+                (d["DomainName"] == host or host in d.get("Aliases", {}).get("Items", []))]
+
+    def alias_certificate(self, host):
+        """CloudFront shows an alternate domain name's ACM certificate (SNI):
+        the (minimum TLS version) of the distribution that has `host` as an
+        alias with an ISSUED certificate covering it, or None."""
+        for d in self.answering(host):
+            cfg = self.cloudfront.get_distribution_config(Id=d["Id"])["DistributionConfig"]
+            viewer = cfg.get("ViewerCertificate", {})
+            arn = viewer.get("ACMCertificateArn")
+            if not arn:
+                continue
+            cert = self.acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            names = [cert["DomainName"]] + cert.get("SubjectAlternativeNames", [])
+            if cert["Status"] == "ISSUED" and host in names:
+                return viewer.get("MinimumProtocolVersion", "TLSv1")
+        return None
+
+    def origin_headers(self, host):
+        """The custom headers of the enabled distribution answering on `host`, or None."""
+        for d in self.answering(host):
+            cfg = self.cloudfront.get_distribution_config(Id=d["Id"])["DistributionConfig"]
+            origin = cfg["Origins"]["Items"][0]
+            return {h["HeaderName"]: h["HeaderValue"]
+                    for h in origin.get("CustomHeaders", {}).get("Items", [])}
         return None
 
     def healthy_targets(self):
@@ -236,17 +258,19 @@ class EdgeHandler(Handler):
 
 
 def make_ca(directory):
-    """A CA and a certificate for *.cloudfront.net it signed: (ca.pem, cert, key)."""
+    """A CA and a certificate for *.cloudfront.net it signed: (ca.pem, cert, key).
+    The CA's key stays in MAKE_CA for the alternate domain names' certificates."""
     import datetime
 
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import NameOID
 
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fakesite test CA")])
+    MAKE_CA.append((ca_key, ca_name))
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
           .not_valid_before(now - datetime.timedelta(days=1))
@@ -257,20 +281,37 @@ def make_ca(directory):
                                        data_encipherment=False, key_agreement=False,
                                        encipher_only=False, decipher_only=False), critical=True)
           .sign(ca_key, hashes.SHA256()))
+    return _leaf(directory, ("*.cloudfront.net",), ca_key, ca_name, "edge", ca)
+
+
+MAKE_CA = []
+
+
+def _leaf(directory, names, ca_key, ca_name, stem, ca):
+    """A certificate for `names` signed by the CA; (ca.pem, cert, key)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "*.cloudfront.net")]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
             .issuer_name(ca_name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("*.cloudfront.net")]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    paths = [os.path.join(directory, n) for n in ("ca.pem", "edge.pem", "edge.key")]
-    with open(paths[0], "wb") as f:
-        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    paths = [os.path.join(directory, n) for n in ("ca.pem", f"{stem}.pem", f"{stem}.key")]
+    if ca is not None:
+        with open(paths[0], "wb") as f:
+            f.write(ca.public_bytes(serialization.Encoding.PEM))
     with open(paths[1], "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
     with open(paths[2], "wb") as f:
@@ -293,6 +334,33 @@ def main():
     ca, cert, key = make_ca(Handler.site.dir)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
+    aliases = {}
+
+    def sni(sock, name, _ctx):
+        """An alternate domain name gets its own certificate (from the same CA)
+        when a distribution has it with an ISSUED ACM certificate covering it,
+        at the distribution's minimum TLS version; any other name gets
+        *.cloudfront.net's, as CloudFront's default."""
+        if not name or name.endswith(".cloudfront.net"):
+            return None
+        try:
+            minimum = Handler.site.alias_certificate(name)
+        except Exception:  # noqa: BLE001 - a failed look-up is no certificate
+            minimum = None
+        if minimum is None:
+            return None
+        if name not in aliases:
+            ca_key, ca_name = MAKE_CA[0]
+            _, c, k = _leaf(Handler.site.dir, (name,), ca_key, ca_name, f"alias-{len(aliases)}", None)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(c, k)
+            if minimum.startswith("TLSv1.2"):
+                ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            aliases[name] = ctx
+        sock.context = aliases[name]
+        return None
+
+    tls.sni_callback = sni
     edge = ThreadingHTTPServer(("127.0.0.1", 0), EdgeHandler)
     edge.daemon_threads = True
     edge.socket = tls.wrap_socket(edge.socket, server_side=True)

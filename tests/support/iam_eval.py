@@ -1647,6 +1647,67 @@ SERVICES = {
         
         """,
     ),
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html
+    "acm": (
+        """
+        Add: TagsToCertificate
+        Create: AcmeDomainValidation AcmeEndpoint AcmeExternalAccountBinding
+        Delete: AcmeDomainValidation AcmeEndpoint AcmeExternalAccountBinding Certificate
+        Describe: AcmeAccount AcmeDomainValidation AcmeEndpoint AcmeExternalAccountBinding Certificate
+        Export: Certificate
+        Get: AccountConfiguration AcmeExternalAccountBindingCredentials Certificate
+        Import: Certificate
+        List: AcmeAccounts AcmeDomainValidations AcmeEndpoints AcmeExternalAccountBindings
+              CertificateDomainValidations Certificates TagsForCertificate TagsForResource
+        Put: AccountConfiguration
+        Remove: TagsFromCertificate
+        Renew: Certificate
+        Request: Certificate
+        Resend: ValidationEmail
+        Revoke: AcmeAccount AcmeExternalAccountBinding Certificate
+        Search: Certificates
+        Tag: Resource
+        Untag: Resource
+        Update: AcmeDomainValidation AcmeEndpoint Certificate CertificateOptions
+        """,
+        """
+        CertificateAuthority CertificateKeyPairOrigin CertificateTransparencyLogging DomainNames
+        Export KeyAlgorithm ValidationMethod
+        """,
+    ),
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html
+    "route53": (
+        """
+        Activate: KeySigningKey
+        Associate: VPCWithHostedZone
+        Change: CidrCollection ResourceRecordSets TagsForResource
+        Create: CidrCollection HealthCheck HostedZone KeySigningKey QueryLoggingConfig
+                ReusableDelegationSet TrafficPolicy TrafficPolicyInstance TrafficPolicyVersion
+                VPCAssociationAuthorization
+        Deactivate: KeySigningKey
+        Delete: CidrCollection HealthCheck HostedZone KeySigningKey QueryLoggingConfig
+                ReusableDelegationSet TrafficPolicy TrafficPolicyInstance VPCAssociationAuthorization
+        Disable: HostedZoneDNSSEC
+        Disassociate: VPCFromHostedZone
+        Enable: HostedZoneDNSSEC
+        Get: AccountLimit Change CheckerIpRanges DNSSEC GeoLocation HealthCheck HealthCheckCount
+             HealthCheckLastFailureReason HealthCheckStatus HostedZone HostedZoneCount HostedZoneLimit
+             QueryLoggingConfig ReusableDelegationSet ReusableDelegationSetLimit TrafficPolicy
+             TrafficPolicyInstance TrafficPolicyInstanceCount
+        List: CidrBlocks CidrCollections CidrLocations GeoLocations HealthChecks HostedZones
+              HostedZonesByName HostedZonesByVPC QueryLoggingConfigs ResourceRecordSets
+              ReusableDelegationSets TagsForResource TagsForResources TrafficPolicies
+              TrafficPolicyInstances TrafficPolicyInstancesByHostedZone TrafficPolicyInstancesByPolicy
+              TrafficPolicyVersions VPCAssociationAuthorizations
+        Test: DNSAnswer
+        Update: HealthCheck HostedZoneComment HostedZoneFeatures TrafficPolicyComment
+                TrafficPolicyInstance
+        """,
+        """
+        ChangeResourceRecordSetsActions ChangeResourceRecordSetsNormalizedRecordNames
+        ChangeResourceRecordSetsRecordTypes VPCs
+        """,
+    ),
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html
     "tag": (
         """
@@ -1666,6 +1727,13 @@ SERVICES = {
 # Tag keys each action supports (SAR, actions table with its resource types' keys), for
 # the actions this tool's policies use; other actions are checked per service only.
 ACTION_TAG_KEYS = {
+    "acm:AddTagsToCertificate": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
+    "acm:DeleteCertificate": "aws:ResourceTag/",
+    "acm:DescribeCertificate": "aws:ResourceTag/",
+    "acm:ListCertificates": "",
+    "acm:ListTagsForCertificate": "aws:ResourceTag/",
+    "acm:RemoveTagsFromCertificate": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
+    "acm:RequestCertificate": "aws:RequestTag/ aws:TagKeys",
     "autoscaling:AttachLoadBalancerTargetGroups": "autoscaling:ResourceTag/ aws:ResourceTag/",
     "autoscaling:CreateAutoScalingGroup": "autoscaling:ResourceTag/ aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
     "autoscaling:CreateOrUpdateTags": "autoscaling:ResourceTag/ aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
@@ -1757,6 +1825,11 @@ ACTION_TAG_KEYS = {
     "iam:PutRolePolicy": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:TagRole": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys iam:ResourceTag/",
     "iam:UntagRole": "aws:ResourceTag/ aws:TagKeys iam:ResourceTag/",
+    # Route 53's hosted zones and changes take no tag condition keys.
+    "route53:ChangeResourceRecordSets": "",
+    "route53:GetChange": "",
+    "route53:ListHostedZonesByName": "",
+    "route53:ListResourceRecordSets": "",
     "scheduler:CreateSchedule": "aws:ResourceTag/",
     "scheduler:CreateScheduleGroup": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
     "scheduler:DeleteSchedule": "aws:ResourceTag/",
@@ -1777,6 +1850,13 @@ ACTION_TAG_KEYS = {
 # or iam:PassedToService (PassRole): a statement using one with any other action is
 # reported ("Unsupported action for condition key").
 NARROW_KEYS = {
+    "acm:CertificateAuthority": "RequestCertificate",
+    "acm:CertificateKeyPairOrigin": "AddTagsToCertificate DeleteCertificate RequestCertificate RevokeCertificate UpdateCertificate",
+    "acm:CertificateTransparencyLogging": "RequestCertificate",
+    "acm:DomainNames": "ExportCertificate RequestCertificate RevokeCertificate",
+    "acm:Export": "RequestCertificate",
+    "acm:KeyAlgorithm": "RequestCertificate",
+    "acm:ValidationMethod": "RequestCertificate UpdateCertificateOptions",
     "autoscaling:CapacityReservationIds": "CreateAutoScalingGroup UpdateAutoScalingGroup",
     "autoscaling:CapacityReservationResourceGroupArns": "CreateAutoScalingGroup UpdateAutoScalingGroup",
     "autoscaling:ForceDelete": "DeleteAutoScalingGroup",
@@ -1840,6 +1920,10 @@ NARROW_KEYS = {
     "iam:RegisterSecurityKey": "EnableMFADevice",
     "iam:ServiceSpecificCredentialAgeDays": "CreateServiceSpecificCredential",
     "iam:TemplateArn": "CreateDelegationRequest",
+    "route53:ChangeResourceRecordSetsActions": "ChangeResourceRecordSets",
+    "route53:ChangeResourceRecordSetsNormalizedRecordNames": "ChangeResourceRecordSets",
+    "route53:ChangeResourceRecordSetsRecordTypes": "ChangeResourceRecordSets",
+    "route53:VPCs": "AssociateVPCWithHostedZone CreateHostedZone CreateVPCAssociationAuthorization DeleteVPCAssociationAuthorization DisassociateVPCFromHostedZone ListHostedZonesByVPC",
     "sts:AWSServiceName": "GetServiceBearerToken",
     "sts:DurationSeconds": "GetServiceBearerToken GetWebIdentityToken",
     "sts:ExternalId": "AssumeRole",

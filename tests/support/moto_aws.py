@@ -43,8 +43,8 @@ IAM, so it works with moto's IAM enforcement on): GET
   tags?arn=ARN                  {"exists", "tags"}: the current tags of the EC2
                                 (instance, security-group, key-pair/NAME, launch-template,
                                 volume, subnet, vpc, image, network-interface), ELB,
-                                Auto Scaling group, IAM role, schedule group or CloudFront
-                                distribution an ARN names
+                                Auto Scaling group, IAM role, schedule group, CloudFront
+                                distribution or ACM certificate an ARN names
   instance?id=I                 {"id", "instance_type", "state", "tags", "subnet_id", "group"}
   instances                     {instance id: {"instance_type", "group"}} of the live ones
   key-pair?name=N|id=K          {"name", "id", "tags"}
@@ -63,20 +63,42 @@ IAM, so it works with moto's IAM enforcement on): GET
                                 prefix list id], "lists": {prefix list id: name}}
   distribution?id=D             a CloudFront distribution: {"id", "arn", "etag" (moto's, which
                                 it never changes), "enabled" (its current config's Enabled),
-                                "tags"}
+                                "tags", "aliases" [names], "certificate" (its ViewerCertificate's
+                                ACMCertificateArn, or "")}
+  distributions                 every CloudFront distribution, as above
+  certificate?arn=A             an ACM certificate (the ARN's region): {"arn", "region", "domain",
+                                "sans", "status", "type", "created" (epoch s), "tags", "records"
+                                [the DNS validation ResourceRecords moto gives: {"Name", "Type",
+                                "Value"}]}
+  certificates                  every certificate of the region, as above
+  zones                         every Route 53 hosted zone of the partition: {"id", "name",
+                                "private", "comment", "caller_reference", "count"}
+  records?name=N[&type=T]       the record sets named N (any case, trailing dot or not) in every
+                                hosted zone: {"zone_id", "zone_name", "private", "name", "type",
+                                "values", "alias"}
   set-desired?name=G&desired=N[&min=M]
-                                the one that changes moto: sets the group's desired capacity
+                                one of two that change moto: sets the group's desired capacity
                                 (and minimum), launching as Auto Scaling does (awsproxy.py's
                                 asg_instance_limit, once there is room again)
+  issue-certificate?arn=A       the other: the certificate becomes ISSUED (awsproxy.py, once its
+                                DNS validation record has been in a public hosted zone long
+                                enough); answers the certificate as above
+
+ACM issues a DNS-validated certificate only once its validation CNAME answers in
+DNS ("ACM ... checks for the CNAME record", ACM User Guide, "DNS validation").
+moto issues every AMAZON_ISSUED certificate MOTO_ACM_VALIDATION_WAIT (60) seconds
+after the request, whatever DNS holds. Here moto never issues on its own (a
+certificate only expires); awsproxy.py issues it through the control route once
+the record is there (its certificate_issue_s).
 
 And two moto defects, not AWS behaviours:
 
 moto's IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT) recomputes SigV4 wrongly
-for EventBridge Scheduler's and CloudFront's REST requests: even boto3's own
-GetSchedule and ListScheduleGroups, GetDistribution, ListDistributions and
-ListTagsForResource fail with SignatureDoesNotMatch. Here the signature check is
-skipped for these two services alone; their access key and actions are still
-checked.
+for EventBridge Scheduler's, CloudFront's and Route 53's REST requests: even
+boto3's own GetSchedule and ListScheduleGroups, GetDistribution, ListDistributions
+and ListTagsForResource, ListResourceRecordSets fail with SignatureDoesNotMatch.
+Here the signature check is skipped for these three services alone; their access
+key and actions are still checked.
 A launch template version made by
 CreateLaunchTemplateVersion keeps its UserData as a plain string, and moto's
 own Auto Scaling then fails an assertion (an empty 500 answer) when it launches
@@ -84,21 +106,27 @@ from that version. The UserData is wrapped the way CreateLaunchTemplate's is.
 A security group rule from a managed prefix list loses its Description in
 moto (AWS keeps it, as for CIDR and group rules, and this tool marks its own
 rules by their description): moto's rule keeps it here.
+A ViewerCertificate naming an ACM certificate keeps CloudFrontDefaultCertificate
+true in moto; here it is false (with CertificateSource acm), as CloudFront answers.
 Everything else is moto unchanged.
 """
 
+import calendar
 import json
 import sys
 import time
 import urllib.parse
 
+from moto.acm import models as acm
 from moto.autoscaling import models as asg
+from moto.cloudfront import models as cloudfront
 from moto.core.types import Base64EncodedString
 from moto.ec2.models import launch_templates as lt
 from moto.ec2.models import security_groups as sg
 from moto.iam import access_control
 from moto.scheduler import models as scheduler
 from moto.scheduler.exceptions import ScheduleGroupNotFound
+from moto.core.utils import utcnow
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
@@ -207,7 +235,7 @@ _check_signature = access_control.IAMRequestBase.check_signature
 
 
 def _check_signature_unless_scheduler(self):
-    if self._service in ("scheduler", "cloudfront"):
+    if self._service in ("scheduler", "cloudfront", "route53"):
         return None
     return _check_signature(self)
 
@@ -268,6 +296,37 @@ def _instance_launch_template(self):
 
 
 asg.InstanceState.launch_template = property(_instance_launch_template)
+
+
+def _check_expiry_only(self):
+    """moto's CertBundle.check without its timer (MOTO_ACM_VALIDATION_WAIT): a
+    pending certificate stays PENDING_VALIDATION until awsproxy.py issues it
+    (issue-certificate); an expired one still says EXPIRED."""
+    if self._not_valid_after(self._cert) <= utcnow():
+        self.status = "EXPIRED"
+
+
+acm.CertBundle.check = _check_expiry_only
+
+_viewer_init = cloudfront.ViewerCertificate.__init__
+
+
+def _viewer_with_own_certificate(self, config):
+    """A ViewerCertificate naming an ACM (or IAM) certificate is not the default
+    certificate: CloudFront answers CloudFrontDefaultCertificate false,
+    CertificateSource acm and Certificate the ARN (API_ViewerCertificate). moto
+    answers CloudFrontDefaultCertificate true beside the ARN, a config AWS
+    would refuse if sent back in an UpdateDistribution."""
+    _viewer_init(self, config)
+    own = self.acm_certificate_arn or self.iam_certificate_id
+    if own:
+        if "CloudFrontDefaultCertificate" not in config:
+            self.cloud_front_default_certificate = False
+        self.certificate_source = "acm" if self.acm_certificate_arn else "iam"
+        self.certificate = own
+
+
+cloudfront.ViewerCertificate.__init__ = _viewer_with_own_certificate
 
 
 # --- GET /moto-api/sitedeploy/<kind>?region=...&...: what moto holds, read from
@@ -415,9 +474,91 @@ def _distribution(b, did):
     if d is None:
         return None
     enabled = getattr(d.distribution_config, "Enabled", False)
+    viewer = getattr(d.distribution_config, "ViewerCertificate", None)
     return {"id": d.distribution_id, "arn": d.arn, "etag": d.etag,
             "enabled": str(enabled).lower() == "true",
-            "tags": cf.tagger.get_tag_dict_for_resource(d.arn)}
+            "tags": cf.tagger.get_tag_dict_for_resource(d.arn),
+            "aliases": _aliases(d.distribution_config),
+            "certificate": getattr(viewer, "acm_certificate_arn", "") or ""}
+
+
+def _distributions(b):
+    return [_distribution(b, did) for did in list(b["cloudfront"].distributions)]
+
+
+def _aliases(config):
+    """The names of a moto DistributionConfig's Aliases (Items: a list of names,
+    or {"CNAME": name or [names]} as its XML parser may leave them)."""
+    items = (getattr(config, "Aliases", None) or {}).get("Items") or []
+    if isinstance(items, dict):
+        items = items.get("CNAME") or []
+    if isinstance(items, str):
+        items = [items]
+    return [str(i) for i in items]
+
+
+def _certificate(arn, bundle=None):
+    parts = (arn or "").split(":")
+    if len(parts) < 6 or parts[2] != "acm":
+        return None
+    from moto.acm.models import acm_backends
+    try:
+        certs = acm_backends[ACCOUNT][parts[3]]._certificates
+    except Exception:  # not a region moto knows
+        return None
+    c = bundle or certs.get(arn)
+    if c is None:
+        return None
+    described = c.describe()["Certificate"]
+    created = calendar.timegm(c.created_at.timetuple()) + c.created_at.microsecond / 1e6
+    return {"arn": c.arn, "region": parts[3], "domain": c.common_name, "sans": list(c.sans),
+            "status": c.status, "type": c.type, "created": created,
+            "tags": {k: v or "" for k, v in c.tags.items()},
+            "records": [o["ResourceRecord"] for o in described.get("DomainValidationOptions") or []
+                        if o.get("ResourceRecord")]}
+
+
+def _certificates(region):
+    from moto.acm.models import acm_backends
+    return [_certificate(arn) for arn in list(acm_backends[ACCOUNT][region]._certificates)]
+
+
+def _issue_certificate(arn):
+    from moto.acm.models import acm_backends
+    parts = arn.split(":")
+    c = acm_backends[ACCOUNT][parts[3]]._certificates.get(arn)
+    if c is None:
+        return None
+    if c.status == "PENDING_VALIDATION":
+        c.status = "ISSUED"
+    return _certificate(arn, c)
+
+
+def _route53(region):
+    from moto.route53.models import route53_backends
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return route53_backends[ACCOUNT][partition]
+
+
+def _zones(region):
+    return [{"id": z.resource_id, "name": z.name, "private": bool(z.private_zone), "comment": z.comment,
+             "caller_reference": z.caller_reference, "count": len(z.rrsets)}
+            for z in list(_route53(region).zones.values())]
+
+
+def _norm(name):
+    return (name or "").rstrip(".").lower()
+
+
+def _records(region, name, rtype=None):
+    out = []
+    for z in list(_route53(region).zones.values()):
+        for r in list(z.rrsets):
+            if _norm(r.name) == _norm(name) and (not rtype or r.type == rtype):
+                out.append({"zone_id": z.resource_id, "zone_name": z.name, "private": bool(z.private_zone),
+                            "name": r.name, "type": r.type, "values": [str(v) for v in r.records or []],
+                            "alias": r.alias_target})
+    return out
 
 
 def _ec2_resource(b, kind, rid):
@@ -476,6 +617,9 @@ def _arn_tags(b, arn):
     if service == "cloudfront" and resource.startswith("distribution/"):
         d = _distribution(b, resource.split("/", 1)[1])
         return {"exists": d is not None, "tags": d["tags"] if d else {}}
+    if service == "acm" and resource.startswith("certificate/"):
+        c = _certificate(arn)
+        return {"exists": c is not None, "tags": c["tags"] if c else {}}
     return {"exists": False, "tags": {}}
 
 
@@ -511,6 +655,18 @@ def _sitedeploy(kind, q):
         return _schedule_group(b, q["name"])
     if kind == "distribution":
         return _distribution(b, q["id"])
+    if kind == "distributions":
+        return _distributions(b)
+    if kind == "certificate":
+        return _certificate(q["arn"])
+    if kind == "certificates":
+        return _certificates(region)
+    if kind == "issue-certificate":
+        return _issue_certificate(q["arn"])
+    if kind == "zones":
+        return _zones(region)
+    if kind == "records":
+        return _records(region, q["name"], q.get("type"))
     if kind == "inbound-rules":
         # The group's inbound rules, one per source: [port, source] (a CIDR, a
         # group id or a prefix list id), and the prefix lists' names

@@ -105,7 +105,7 @@ def clients(endpoint, **kw):
     c = C()
     for name, svc in (("ec2", "ec2"), ("elb", "elbv2"), ("asg", "autoscaling"), ("iam", "iam"),
                       ("sts", "sts"), ("sch", "scheduler"), ("tag", "resourcegroupstaggingapi"),
-                      ("cf", "cloudfront")):
+                      ("cf", "cloudfront"), ("r53", "route53"), ("acm", "acm")):
         setattr(c, name, client(svc, endpoint, **kw))
     return c
 
@@ -170,6 +170,47 @@ def disable(cf, did, etag):
     cfg = cf.get_distribution_config(Id=did)["DistributionConfig"]
     cfg["Enabled"] = False
     return cf.update_distribution(Id=did, IfMatch=etag, DistributionConfig=cfg)["ETag"]
+
+
+def zone(r53, name, private=False):
+    """CreateHostedZone (private: in a VPC): the zone's id, without /hostedzone/."""
+    kw = {}
+    if private:
+        kw = dict(HostedZoneConfig={"PrivateZone": True, "Comment": "inside"},
+                  VPC={"VPCRegion": REGION, "VPCId": "vpc-12345678"})
+    made = r53.create_hosted_zone(Name=name, CallerReference=f"{name}-{private}", **kw)
+    return made["HostedZone"]["Id"].rsplit("/", 1)[1]
+
+
+CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"  # every distribution's alias target zone
+
+
+def record(r53, zid, name, rtype, value=None, alias=None, action="UPSERT"):
+    """ChangeResourceRecordSets of one record (a value, or an alias to a
+    distribution's domain): its ChangeInfo."""
+    rrset = {"Name": name, "Type": rtype}
+    if alias:
+        rrset["AliasTarget"] = {"HostedZoneId": CLOUDFRONT_ZONE, "DNSName": alias, "EvaluateTargetHealth": False}
+    else:
+        rrset.update(TTL=300, ResourceRecords=[{"Value": value}])
+    return r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [
+        {"Action": action, "ResourceRecordSet": rrset}]})["ChangeInfo"]
+
+
+def domain_config(ref, domain=None, cert=None):
+    """distribution_config with an alias and an ACM certificate, as the tool
+    writes them."""
+    cfg = distribution_config(ref)
+    if domain:
+        cfg["Aliases"] = {"Quantity": 1, "Items": [domain]}
+    if cert:
+        cfg["ViewerCertificate"] = {"ACMCertificateArn": cert, "SSLSupportMethod": "sni-only",
+                                    "MinimumProtocolVersion": "TLSv1.2_2021"}
+    return cfg
+
+
+def certificate(acm, arn):
+    return acm.describe_certificate(CertificateArn=arn)["Certificate"]
 
 
 def group_of(c, name):
@@ -351,6 +392,7 @@ def test_iam_with_moto_enforcement():
     still answers, and the whole policy is evaluated."""
     moto = Moto()
     try:
+        pub = zone(clients(moto.url).r53, "example.com")  # before enforcement: the learner's own zone
         out = subprocess.run([PY, os.path.join(HERE, "iam_user.py"), "--endpoint", moto.url, "--policy",
                               os.path.join(ROOT, "config", "iam-policy.json")],
                              capture_output=True, text=True, check=True).stdout
@@ -372,6 +414,18 @@ def test_iam_with_moto_enforcement():
         etag = disable(c.cf, did, c.cf.get_distribution(Id=did)["ETag"])
         time.sleep(0.7)
         c.cf.delete_distribution(Id=did, IfMatch=etag)
+        # Route 53 (REST-XML, a query string) and ACM (JSON 1.1): the domain's calls.
+        assert c.r53.list_hosted_zones_by_name(DNSName="example.com", MaxItems="1")["HostedZones"][0]["Id"] \
+            == f"/hostedzone/{pub}"
+        arn = c.acm.request_certificate(DomainName="www.example.com", ValidationMethod="DNS",
+                                        IdempotencyToken="web", Tags=MANAGED)["CertificateArn"]
+        assert certificate(c.acm, arn)["Status"] == "PENDING_VALIDATION"
+        c.acm.list_certificates()
+        c.acm.list_tags_for_certificate(CertificateArn=arn)
+        change = record(c.r53, pub, "_x.www.example.com", "CNAME", "_y.acm-validations.aws.")
+        c.r53.get_change(Id=change["Id"])
+        c.r53.list_resource_record_sets(HostedZoneId=pub, StartRecordName="www.example.com", StartRecordType="A")
+        c.acm.delete_certificate(CertificateArn=arn)
         # The dummy key is refused by moto itself.
         refused(lambda: clients(proxy.url).ec2.describe_vpcs(), "AuthFailure")
         stats = proxy.stats()
@@ -897,6 +951,256 @@ def test_iam_cloudfront():
             f"cloudfront:GetDistribution on {tarn}", f"cloudfront:GetDistributionConfig on {tarn}",
             f"cloudfront:DeleteDistribution on {tarn}", f"cloudfront:ListTagsForResource on {tarn}",
             f"cloudfront:TagResource on {tarn}"], proxy.stats()["denied"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+# --- item 10: a custom domain: Route 53, ACM, CloudFront's aliases --------------------
+
+def test_route53_zones_by_name_and_changes():
+    moto = Moto()
+    proxy = Proxy(moto, {"dns_change_pending_s": 1})
+    c = clients(proxy.url)
+    raw = clients(moto.url)
+    try:
+        pub = zone(raw.r53, "example.com")
+        priv = zone(raw.r53, "example.com", private=True)
+        sub = zone(raw.r53, "a.example.com")
+        zone(raw.r53, "zzz.example.com")
+        zone(raw.r53, "example.net")
+        # DNSName is where the page starts (labels reversed: com.example.www.),
+        # not a filter: a lookup by the subdomain does not find example.com.
+        page = c.r53.list_hosted_zones_by_name(DNSName="www.example.com", MaxItems="10")
+        assert [z["Name"] for z in page["HostedZones"]] == ["zzz.example.com.", "example.net."], page
+        assert page["IsTruncated"] is False and page["DNSName"] == "www.example.com", page
+        # By the zone's own name: the public and the private zone (marked), then more.
+        page = c.r53.list_hosted_zones_by_name(DNSName="example.com.", MaxItems="2")
+        got = {z["Id"]: (z["Name"], z["Config"]["PrivateZone"]) for z in page["HostedZones"]}
+        assert got == {f"/hostedzone/{pub}": ("example.com.", False),
+                       f"/hostedzone/{priv}": ("example.com.", True)}, page
+        assert page["IsTruncated"] is True and page["MaxItems"] == "2", page
+        assert (page["NextDNSName"], page["NextHostedZoneId"]) == ("a.example.com.", sub), page
+        page = c.r53.list_hosted_zones_by_name(DNSName=page["NextDNSName"], HostedZoneId=page["NextHostedZoneId"],
+                                               MaxItems="2")
+        assert [z["Name"] for z in page["HostedZones"]] == ["a.example.com.", "zzz.example.com."], page
+        names = [z["Name"] for z in c.r53.list_hosted_zones_by_name()["HostedZones"]]
+        assert names == ["example.com.", "example.com.", "a.example.com.", "zzz.example.com.", "example.net."], names
+
+        # A change: an id of its own, PENDING for dns_change_pending_s, then INSYNC.
+        t0 = time.time()
+        one = record(c.r53, pub, "www.example.com", "A", alias="d111111abcdef8.cloudfront.net")
+        two = record(c.r53, pub, "www.example.com", "AAAA", alias="d111111abcdef8.cloudfront.net")
+        assert one["Status"] == "PENDING" and one["Id"].startswith("/change/C") and one["Id"] != two["Id"], (one, two)
+        got = c.r53.get_change(Id=one["Id"])["ChangeInfo"]
+        assert got["Status"] == "PENDING" and got["Id"] == one["Id"], got
+        time.sleep(max(0, t0 + 1.1 - time.time()))
+        assert c.r53.get_change(Id=one["Id"])["ChangeInfo"]["Status"] == "INSYNC"
+        # An id no change of this proxy has, moto's one fixed id among them.
+        e = refused(lambda: c.r53.get_change(Id="C0000000000000000000"), "NoSuchChange", 404)
+        assert "A change with the specified change ID does not exist." in str(e)
+        behind = record(raw.r53, pub, "old.example.com", "A", "192.0.2.1")
+        refused(lambda: c.r53.get_change(Id=behind["Id"]), "NoSuchChange", 404)
+        # The domain's records, as the tool reads them.
+        sets = c.r53.list_resource_record_sets(HostedZoneId=pub, StartRecordName="www.example.com",
+                                               StartRecordType="A")["ResourceRecordSets"]
+        assert [(r["Name"], r["Type"], r["AliasTarget"]["DNSName"]) for r in sets[:2]] == [
+            ("www.example.com.", "A", "d111111abcdef8.cloudfront.net"),
+            ("www.example.com.", "AAAA", "d111111abcdef8.cloudfront.net")], sets
+
+        stats = proxy.stats()
+        assert stats["injected"].get("GetChange:NoSuchChange") == 2, stats["injected"]
+        changes = [r for r in stats["requests"] if r["action"] == "ChangeResourceRecordSets"]
+        assert changes[0]["path"] == f"/2013-04-01/hostedzone/{pub}/rrset/", changes
+        assert changes[0]["params"]["Changes"] == [{
+            "Action": "UPSERT", "Name": "www.example.com", "Type": "A", "TTL": None, "Values": [],
+            "AliasTarget": {"HostedZoneId": CLOUDFRONT_ZONE, "DNSName": "d111111abcdef8.cloudfront.net"}}], changes
+        assert stats["actions"].get("ListHostedZonesByName") == 4, stats["actions"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_acm_validation_cloudfront_and_in_use():
+    moto = Moto()
+    shown, linger = 1.0, 1.5
+    proxy = Proxy(moto, {"dns_change_pending_s": 0.5, "certificate_record_s": shown, "certificate_issue_s": 0.5,
+                         "certificate_linger_s": linger, "distribution_in_progress_s": 0.2})
+    c = clients(proxy.url)
+    raw = clients(moto.url)
+    try:
+        pub = zone(raw.r53, "example.com")
+        priv = zone(raw.r53, "example.com", private=True)
+        arn = c.acm.request_certificate(DomainName="www.example.com", ValidationMethod="DNS", IdempotencyToken="web",
+                                        Tags=MANAGED)["CertificateArn"]
+        t0 = time.time()
+        # At first: no validation record yet, and no IssuedAt.
+        cert = certificate(c.acm, arn)
+        assert cert["Status"] == "PENDING_VALIDATION" and "IssuedAt" not in cert, cert
+        options = cert["DomainValidationOptions"]
+        assert [(o["DomainName"], o["ValidationStatus"]) for o in options] == [
+            ("www.example.com", "PENDING_VALIDATION")], options
+        assert not any("ResourceRecord" in o for o in options), options
+        time.sleep(max(0, t0 + shown + 0.1 - time.time()))
+        rr = certificate(c.acm, arn)["DomainValidationOptions"][0]["ResourceRecord"]
+        assert rr["Type"] == "CNAME" and rr["Name"].endswith(".www.example.com."), rr
+        # Pending: CloudFront refuses it.
+        e = refused(lambda: c.cf.create_distribution(DistributionConfig=domain_config("early", "www.example.com", arn)),
+                    "InvalidViewerCertificate", 400)
+        assert "isn't in us-east-1 region, isn't valid" in str(e), e
+        # The record in a private zone: ACM does not see it (and moto's own
+        # timer no longer issues anything).
+        record(raw.r53, priv, rr["Name"], "CNAME", rr["Value"])
+        time.sleep(1.2)
+        assert certificate(c.acm, arn)["Status"] == "PENDING_VALIDATION"
+        # In the public zone (no trailing dot): ISSUED once the change
+        # is INSYNC (0.5 s) and ACM has seen it (0.5 s more).
+        t1 = time.time()
+        record(c.r53, pub, rr["Name"].rstrip("."), "CNAME", rr["Value"])
+        assert certificate(c.acm, arn)["Status"] == "PENDING_VALIDATION"
+        time.sleep(max(0, t1 + 0.8 - time.time()))
+        assert certificate(c.acm, arn)["Status"] == "PENDING_VALIDATION"
+        time.sleep(max(0, t1 + 1.1 - time.time()))
+        cert = certificate(c.acm, arn)
+        assert cert["Status"] == "ISSUED" and "IssuedAt" in cert, cert
+        assert cert["DomainValidationOptions"][0]["ValidationStatus"] == "SUCCESS", cert
+        summary = [s for s in c.acm.list_certificates()["CertificateSummaryList"] if s["CertificateArn"] == arn]
+        assert summary[0]["Status"] == "ISSUED" and summary[0]["InUse"] is False, summary
+
+        # CloudFront: a certificate outside us-east-1, an alias it does not cover,
+        # an alias without a certificate.
+        west = client("acm", proxy.url, region="us-west-2").request_certificate(
+            DomainName="www.example.com", ValidationMethod="DNS")["CertificateArn"]
+        refused(lambda: c.cf.create_distribution(DistributionConfig=domain_config("west", "www.example.com", west)),
+                "InvalidViewerCertificate", 400)
+        e = refused(lambda: c.cf.create_distribution(DistributionConfig=domain_config("shop", "shop.example.com", arn)),
+                    "InvalidViewerCertificate", 400)
+        assert "doesn't cover the alternate domain name" in str(e), e
+        e = refused(lambda: c.cf.create_distribution(DistributionConfig=domain_config("bare", "www.example.com")),
+                    "InvalidViewerCertificate", 400)
+        assert "you must attach a trusted certificate" in str(e), e
+        made = c.cf.create_distribution_with_tags(DistributionConfigWithTags={
+            "DistributionConfig": domain_config("web", "www.example.com", arn), "Tags": {"Items": MANAGED}})
+        did, darn = made["Distribution"]["Id"], made["Distribution"]["ARN"]
+        viewer = c.cf.get_distribution_config(Id=did)["DistributionConfig"]["ViewerCertificate"]
+        assert viewer["ACMCertificateArn"] == arn and viewer["CloudFrontDefaultCertificate"] is False, viewer
+        # The alias is taken (any case).
+        e = refused(lambda: c.cf.create_distribution(DistributionConfig=domain_config("again", "WWW.example.com", arn)),
+                    "CNAMEAlreadyExists", 409)
+        assert "already associated with a different resource" in str(e), e
+
+        # In use: listed, and not deletable.
+        assert certificate(c.acm, arn)["InUseBy"] == [darn]
+        assert [s["InUse"] for s in c.acm.list_certificates()["CertificateSummaryList"]
+                if s["CertificateArn"] == arn] == [True]
+        e = refused(lambda: c.acm.delete_certificate(CertificateArn=arn), "ResourceInUseException", 400)
+        assert f"Certificate {arn} is in use." in str(e), e
+        # The distribution lets it go (back on CloudFront's certificate): still
+        # in use for certificate_linger_s.
+        got = c.cf.get_distribution_config(Id=did)
+        conf = got["DistributionConfig"]
+        conf["Aliases"] = {"Quantity": 0}
+        conf["ViewerCertificate"] = {"CloudFrontDefaultCertificate": True}
+        t2 = time.time()
+        c.cf.update_distribution(Id=did, IfMatch=got["ETag"], DistributionConfig=conf)
+        refused(lambda: c.acm.delete_certificate(CertificateArn=arn), "ResourceInUseException", 400)
+        assert certificate(c.acm, arn)["InUseBy"] == [darn]
+        time.sleep(max(0, t2 + linger + 0.1 - time.time()))
+        assert certificate(c.acm, arn)["InUseBy"] == []
+        c.acm.delete_certificate(CertificateArn=arn)
+        refused(lambda: certificate(c.acm, arn), "ResourceNotFoundException")
+
+        stats = proxy.stats()
+        for key in ("CreateDistribution:InvalidViewerCertificate", "CreateDistribution:CNAMEAlreadyExists",
+                    "DeleteCertificate:ResourceInUseException"):
+            assert stats["injected"].get(key, 0) >= 1, (key, stats["injected"])
+        made = [r for r in stats["requests"] if r["action"] == "CreateDistributionWithTags"]
+        assert made[0]["params"]["Aliases"] == ["www.example.com"] and made[0]["params"]["ACMCertificateArn"] == arn
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_iam_route53_acm():
+    moto = Moto()
+    raw = clients(moto.url)
+    proxy = Proxy(moto, {"iam_policy": POLICY, "dns_change_pending_s": 0.2, "certificate_record_s": 0})
+    c = clients(proxy.url)
+    try:
+        pub = zone(raw.r53, "example.com")
+        # The tool's calls: find the zone, request a tagged certificate, read it,
+        # write its validation CNAME and the alias records, follow the change,
+        # read the domain's records, delete.
+        c.r53.list_hosted_zones_by_name(DNSName="www.example.com", MaxItems="1")
+        c.r53.list_hosted_zones_by_name(DNSName="example.com", MaxItems="1")
+        refused(lambda: c.acm.request_certificate(DomainName="www.example.com", ValidationMethod="DNS"),
+                "AccessDeniedException", 400)
+        refused(lambda: c.acm.request_certificate(DomainName="www.example.com", ValidationMethod="DNS",
+                                                  Tags=[{"Key": "ManagedBy", "Value": "other"}]),
+                "AccessDeniedException", 400)
+        arn = c.acm.request_certificate(DomainName="www.example.com", ValidationMethod="DNS", IdempotencyToken="web",
+                                        Tags=MANAGED)["CertificateArn"]
+        rr = certificate(c.acm, arn)["DomainValidationOptions"][0]["ResourceRecord"]
+        c.acm.list_certificates()
+        assert c.acm.list_tags_for_certificate(CertificateArn=arn)["Tags"] == MANAGED
+        change = record(c.r53, pub, rr["Name"], "CNAME", rr["Value"])
+        c.r53.get_change(Id=change["Id"])
+        record(c.r53, pub, "WWW.example.com.", "A", alias="d111111abcdef8.cloudfront.net")
+        record(c.r53, pub, "www.example.com", "AAAA", alias="d111111abcdef8.cloudfront.net")
+        c.r53.list_resource_record_sets(HostedZoneId=pub, StartRecordName="www.example.com", StartRecordType="A")
+        record(c.r53, pub, "www.example.com", "AAAA", alias="d111111abcdef8.cloudfront.net", action="DELETE")
+        # Refused: another record type, and a CREATE.
+        e = refused(lambda: record(c.r53, pub, "www.example.com", "TXT", '"v=spf1 -all"'), "AccessDenied", 403)
+        assert f"route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/{pub}" in str(e), e
+        refused(lambda: record(c.r53, pub, "new.example.com", "A", "192.0.2.1", action="CREATE"), "AccessDenied", 403)
+        # Another's certificate (untagged, made straight at moto): not readable,
+        # its tags not listable, not deletable.
+        theirs = raw.acm.request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")["CertificateArn"]
+        refused(lambda: certificate(c.acm, theirs), "AccessDeniedException", 400)
+        refused(lambda: c.acm.list_tags_for_certificate(CertificateArn=theirs), "AccessDeniedException", 400)
+        e = refused(lambda: c.acm.delete_certificate(CertificateArn=theirs), "AccessDeniedException", 400)
+        assert f"acm:DeleteCertificate on resource: {theirs}" in str(e), e
+        c.acm.delete_certificate(CertificateArn=arn)
+
+        stats = proxy.stats()
+        zone_arn = f"arn:aws:route53:::hostedzone/{pub}"
+        assert stats["denied"] == [
+            "acm:RequestCertificate on *", "acm:RequestCertificate on *",
+            f"route53:ChangeResourceRecordSets on {zone_arn}", f"route53:ChangeResourceRecordSets on {zone_arn}",
+            f"acm:DescribeCertificate on {theirs}", f"acm:ListTagsForCertificate on {theirs}",
+            f"acm:DeleteCertificate on {theirs}"], stats["denied"]
+        auth = stats["authorized"]
+        names = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+        types = "route53:ChangeResourceRecordSetsRecordTypes"
+        actions = "route53:ChangeResourceRecordSetsActions"
+        want = [("acm:RequestCertificate", "*", "aws:RequestTag/ManagedBy", "sitedeploy"),
+                ("acm:RequestCertificate", "*", "acm:ValidationMethod", "DNS"),
+                ("acm:RequestCertificate", "*", "acm:DomainNames", ["www.example.com"]),
+                ("acm:AddTagsToCertificate", "*", "aws:TagKeys", ["ManagedBy"]),
+                ("acm:DescribeCertificate", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("acm:ListTagsForCertificate", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("acm:DeleteCertificate", arn, "aws:ResourceTag/ManagedBy", "sitedeploy"),
+                ("acm:ListCertificates", "*", None, None),
+                ("route53:ListHostedZonesByName", "*", None, None),
+                ("route53:GetChange", f"arn:aws:route53:::change/{change['Id'].rsplit('/', 1)[1]}", None, None),
+                ("route53:ListResourceRecordSets", zone_arn, None, None),
+                ("route53:ChangeResourceRecordSets", zone_arn, types, ["CNAME"]),
+                ("route53:ChangeResourceRecordSets", zone_arn, names, ["www.example.com"]),
+                ("route53:ChangeResourceRecordSets", zone_arn, actions, ["DELETE"])]
+        for action, resource, key, value in want:
+            assert any(a["action"] == action and a["resource"] == resource
+                       and (key is None or a["context"].get(key) == value) and a["decision"] == "Allow"
+                       for a in auth), (action, resource, key, [a for a in auth if a["action"] == action])
+        assert any(a["context"].get(types) == ["TXT"] and a["decision"] != "Allow" for a in auth)
+        # These checks exercise every condition of the policy's certificate and
+        # record statements: each misspelled key is refused or changes one of
+        # their decisions (iam_eval.py mutations).
+        sys.path.insert(0, HERE)
+        import iam_eval
+        _, uncaught, _ = iam_eval.mutations(POLICY, auth)
+        ours = ("RequestOnlyTaggedCertificates", "ReadAndDeleteOnlyOwnCertificates",
+                "ChangeOnlyCertificateAndAliasRecords")
+        assert not [u for u in uncaught if any(f'"{sid}"' in u for sid in ours)], uncaught
     finally:
         proxy.stop()
         moto.stop()
