@@ -445,8 +445,9 @@ async fn certificate(i: &Inputs<'_>, k: &Known) -> Result<()> {
 /// The A and AAAA alias records of `[https] domain`, once the distribution
 /// answers on it; waited for until every Route 53 name server has them.
 async fn records(i: &Inputs<'_>, k: &Known) -> Result<()> {
-    let d = &i.decision.domain.dns;
-    if *d == domain::Dns::None {
+    let a = &i.decision.domain;
+    let d = &a.dns;
+    if *d == domain::Dns::None && a.old.is_empty() {
         return Ok(());
     }
     let cdn = k
@@ -461,7 +462,7 @@ async fn records(i: &Inputs<'_>, k: &Known) -> Result<()> {
     let r = domain::apply_records(
         i.ctx,
         &i.specs.domain,
-        d,
+        a,
         zone,
         &cdn,
         i.wait_limit,

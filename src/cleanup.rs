@@ -382,14 +382,22 @@ impl Cleanup<'_> {
     async fn https(&self) -> (Result<Deleted>, Result<Deleted>, Result<Deleted>) {
         let (ctx, found) = (self.ctx, &self.seen.domain);
         let cdn_name = self.seen.distribution.ours().map(|d| d.domain.as_str());
-        let dns = match found.ours(cdn_name).is_empty() {
+        let dns = match found.ours(cdn_name).is_empty() && !found.failed {
             true => Ok(Deleted::Absent),
             false => {
                 let r = domain::delete_records(ctx, found, cdn_name);
                 self.tracked("DNS records", r).await
             }
         };
-        let cdn = self.distribution().await;
+        // Records pointing at a deleted distribution could never be proven
+        // ours again: the distribution stays until they are gone.
+        let cdn = match &dns {
+            Ok(_) => self.distribution().await,
+            Err(e) if self.seen.distribution.ours().is_some() => Err(anyhow::anyhow!(
+                "left until its DNS records are deleted (they point at it): {e:#}"
+            )),
+            Err(_) => Ok(absent_or_foreign(&self.seen.distribution)),
+        };
         if found.certificates.is_empty() {
             return (dns, cdn, Ok(Deleted::Absent));
         }

@@ -203,7 +203,13 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
         second_round(ctx, s, purpose, fleet, tg, lb, &mut o),
         domain::observe(ctx, &s.domain, hint.as_deref()),
     );
-    o.domain = keep(dom, &mut o.errors);
+    o.domain = dom.unwrap_or_else(|e| {
+        o.errors.push(format!("{e:#}"));
+        domain::Found {
+            failed: true,
+            ..Default::default()
+        }
+    });
     o
 }
 

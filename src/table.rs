@@ -326,11 +326,7 @@ pub fn decide(s: &Specs, o: &Observed, now: DateTime<Utc>) -> Decision {
         .ours()
         .and_then(|d| d.secret.clone())
         .unwrap_or_else(|| o.spare_secret.clone());
-    let domain = domain::decide(
-        &s.domain,
-        &o.domain,
-        o.distribution.ours().map(|d| d.domain.as_str()),
-    );
+    let domain = domain::decide(&s.domain, &o.domain, o.distribution.ours());
     let listener = match &load_balancer {
         loadbalancer::Action::Stop(why) => listener::Action::Stop(why.clone()),
         _ => listener::decide(
@@ -357,10 +353,7 @@ pub fn decide(s: &Specs, o: &Observed, now: DateTime<Utc>) -> Decision {
                 loadbalancer::Action::Create(_) => None,
                 _ => o.load_balancer.ours().map(|l| l.dns_name.as_str()),
             },
-            match &domain.cert {
-                domain::Cert::Keep(c) => Some(c.arn.as_str()),
-                _ => None,
-            },
+            domain.cert.kept().map(|c| c.arn.as_str()),
         ),
         domain,
         load_balancer,
@@ -529,10 +522,7 @@ impl Decision {
         };
         let (dom, found) = (&self.domain, &o.domain);
         if dom.cert != domain::Cert::None {
-            let seen = match &dom.cert {
-                domain::Cert::Keep(c) => Some(c.arn.clone()),
-                _ => None,
-            };
+            let seen = dom.cert.kept().map(|c| c.arn.clone());
             let detail = dom.cert.detail(&s.domain, found);
             add(Kind::Certificate, seen, dom.cert.verb(), detail);
         }
@@ -545,6 +535,14 @@ impl Decision {
             let seen = found.zone.as_ref().map(|z| z.id.clone());
             let detail = dom.dns.detail(&s.domain, found);
             add(Kind::DnsRecords, seen, dom.dns.verb(), detail);
+        }
+        for r in &dom.old {
+            let detail = format!("the domain changed: {}", r.describe());
+            out.push(Planned {
+                kind: Kind::DnsRecords,
+                row: Row::new(Kind::DnsRecords, &s.domain.records_name, &r.zone.id).detail(detail),
+                verb: Verb::Delete,
+            });
         }
         for c in &dom.stale {
             let detail = format!("no longer used ({} {})", c.domain, c.status.to_lowercase());
@@ -751,14 +749,13 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
         add(Kind::Distribution, &s.distribution.name, &d.id, detail);
     }
     let cdn = o.distribution.ours().map(|d| d.domain.as_str());
-    let zone = o
-        .domain
-        .zone
-        .as_ref()
-        .map(|z| z.id.as_str())
-        .unwrap_or_default();
     for r in o.domain.ours(cdn) {
-        add(Kind::DnsRecords, &s.domain.records_name, zone, r.describe());
+        add(
+            Kind::DnsRecords,
+            &s.domain.records_name,
+            &r.zone.id,
+            r.describe(),
+        );
     }
     for l in &o.listeners {
         let to = l

@@ -586,6 +586,33 @@ async fn a_domain_gets_a_certificate_records_and_the_distribution_answers_on_it(
     std::fs::write(d.dir.join("deploy.toml"), domain_config("dom", &ip, host)).unwrap();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env).ok();
     assert_eq!(aws.certificates().await.len(), 1);
+    // Another name: a certificate for it, its aliases; the old name's
+    // aliases and certificate go.
+    let shop = "shop.example.com";
+    std::fs::write(d.dir.join("deploy.toml"), domain_config("dom", &ip, shop)).unwrap();
+    let moved = d
+        .run_env(env!("CARGO_BIN_EXE_deploy"), &args, &env)
+        .ok()
+        .json();
+    assert_eq!(moved["url"], format!("https://{shop}/"), "{moved}");
+    let certs = aws.certificates().await;
+    assert_eq!(certs.len(), 1, "{certs:?}");
+    assert_eq!(certs[0].1, shop);
+    let names: Vec<(String, String)> = aws
+        .records(&zone)
+        .await
+        .into_iter()
+        .filter(|(_, t, _)| t == "A" || t == "AAAA")
+        .map(|(n, t, _)| (n.trim_end_matches('.').to_string(), t))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (shop.to_string(), "A".to_string()),
+            (shop.to_string(), "AAAA".to_string())
+        ]
+    );
+    assert_eq!(through_edge(&site, shop).await.unwrap().0, 200);
     let report = d.cleanup(&["--yes", "--json"]).ok().json();
     for kind in ["certificate", "distribution", "DNS records"] {
         assert!(row(&report, kind).is_some(), "no {kind} row: {report}");

@@ -37,7 +37,18 @@ struct Case {
     expiry_state: u8,
     https: bool,
     cdn: u8,
+    domain: u8,
 }
+
+impl Case {
+    /// Whether deploy.toml names `[https] domain` (only with `[https]` on).
+    fn names_domain(&self) -> bool {
+        self.https && matches!(self.domain, 1 | 2 | 3 | 5 | 6)
+    }
+}
+
+/// The domain of the worlds that have one.
+const DOMAIN: &str = "www.example.com";
 
 fn cases() -> impl Strategy<Value = Case> {
     (
@@ -51,14 +62,14 @@ fn cases() -> impl Strategy<Value = Case> {
             prop_oneof![Just("ann"), Just("bob")],
         ),
         (0u8..6, 0u8..6, 0u8..5, 0u8..4, 0u8..4, 0u8..5),
-        (0u8..7, any::<bool>(), 0u8..4, any::<bool>(), 0u8..6),
+        (0u8..7, any::<bool>(), 0u8..4, any::<bool>(), 0u8..6, 0u8..7),
     )
         .prop_map(
             |(
                 (fleet, expiry, port),
                 (path, owner_tag),
                 (key, lb_group, web_group, tg, lb, listener),
-                (servers, registered, expiry_state, https, cdn),
+                (servers, registered, expiry_state, https, cdn, domain),
             )| Case {
                 fleet,
                 expiry,
@@ -76,6 +87,7 @@ fn cases() -> impl Strategy<Value = Case> {
                 expiry_state,
                 https,
                 cdn,
+                domain,
             },
         )
 }
@@ -94,8 +106,15 @@ fn plan_for(c: &Case, dir: &std::path::Path) -> Plan {
         "name = \"prop\"\nregion = \"us-east-1\"\nexpires_after = \"{expiry}\"\n[tags]\nOwner = \"{}\"\n\
          [template]\nid = 2137\nslug = \"barista_cafe\"\n[instance]\ncount = {count}\n\
          [ssh]\nkey_name = \"prop-key\"\ncidr = \"203.0.113.7/32\"\n\
-         [load_balancer]\nport = {}\nhealth_check_path = \"{}\"\n[https]\nenabled = {}\n",
-        c.owner_tag, c.port, c.path, c.https
+         [load_balancer]\nport = {}\nhealth_check_path = \"{}\"\n[https]\nenabled = {}\n{}",
+        c.owner_tag,
+        c.port,
+        c.path,
+        c.https,
+        match c.names_domain() {
+            true => format!("domain = \"{DOMAIN}\"\n"),
+            false => String::new(),
+        }
     );
     let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
     Plan::new(&cfg).unwrap()
@@ -274,6 +293,56 @@ fn world(c: &Case, plan: &Plan) -> World {
     // The CloudFront distribution: 0 none, 1 ours as wanted, 2 ours in front
     // of another load balancer, 3 ours disabled (a cleanup stopped part-way),
     // 4 foreign with this deployment's comment, 5 ours with an earlier deploy.toml's tags.
+    // The domain: 0 none; 1 named, its zone empty; 2 named, our issued
+    // certificate, its validation record and aliases to the distribution
+    // (E0OLD); 3 named, no zone; 4 not named (any more) but 2's certificate
+    // and records there; 5 named, another site's A record at it; 6 named, our
+    // certificate pending (a killed run).
+    let cert_arn = "arn:aws:acm:us-east-1:123456789012:certificate/old".to_string();
+    let edge = "e0old.cloudfront.net";
+    if c.domain != 3 && c.domain != 0 {
+        w.zones.push(("Z1".into(), "example.com".into()));
+    }
+    if matches!(c.domain, 2 | 4 | 6) {
+        let cert = mockaws::Cert {
+            arn: cert_arn.clone(),
+            domain: DOMAIN.into(),
+            status: if c.domain == 6 {
+                "PENDING_VALIDATION"
+            } else {
+                "ISSUED"
+            },
+            tags: ours.clone(),
+        };
+        if c.domain != 6 {
+            let (name, value) = cert.validation();
+            let rr = |kind: &str, alias: Option<&str>, value: Option<&str>| mockaws::Rr {
+                zone: "Z1".into(),
+                name: if kind == "CNAME" {
+                    name.clone()
+                } else {
+                    DOMAIN.into()
+                },
+                kind: kind.into(),
+                alias: alias.map(str::to_string),
+                value: value.map(str::to_string),
+            };
+            w.records.push(rr("CNAME", None, Some(&value)));
+            w.records.push(rr("A", Some(edge), None));
+            w.records.push(rr("AAAA", Some(edge), None));
+        }
+        w.certs.push(cert);
+    }
+    if c.domain == 5 {
+        w.records.push(mockaws::Rr {
+            zone: "Z1".into(),
+            name: DOMAIN.into(),
+            kind: "A".into(),
+            alias: None,
+            value: Some("192.0.2.1".into()),
+        });
+    }
+    let aliased = matches!(c.domain, 2 | 4);
     let cdn = |origin: &str, enabled: bool, tags| mockaws::Cdn {
         id: "E0OLD".into(),
         comment: format!("sitedeploy {} in us-east-1", plan.name),
@@ -282,6 +351,12 @@ fn world(c: &Case, plan: &Plan) -> World {
         enabled,
         has_secret: true,
         tags,
+        aliases: if aliased {
+            vec![DOMAIN.into()]
+        } else {
+            Vec::new()
+        },
+        cert: aliased.then(|| cert_arn.clone()),
     };
     let lb_dns = format!("{}.example", plan.lb_name);
     match c.cdn {
@@ -572,6 +647,13 @@ fn kind_of(sent: &Sent, plan: &Plan, w: &World) -> Vec<Kind> {
             one(Kind::TargetGroup)
         }
         "CreateLoadBalancer" => one(Kind::LoadBalancer),
+        "RequestCertificate" | "DeleteCertificate" => one(Kind::Certificate),
+        // The certificate's step writes its validation record; the records'
+        // step writes the aliases and deletes what goes.
+        "ChangeResourceRecordSets" if sent.refs.iter().all(|r| r.starts_with("UPSERT CNAME")) => {
+            one(Kind::Certificate)
+        }
+        "ChangeResourceRecordSets" => one(Kind::DnsRecords),
         "CreateDistributionWithTags"
         | "UpdateDistribution"
         | "DeleteDistribution"
@@ -816,6 +898,27 @@ fn expected(
             ),
             Cdn::Delete => add(Kind::Distribution, &["DeleteDistribution"]),
             Cdn::None | Cdn::Keep | Cdn::Stop(_) => {}
+        }
+    }
+    {
+        use sitedeploy::resources::domain::{Cert, Dns};
+        let a = &d.domain;
+        match &a.cert {
+            Cert::Request => add(
+                Kind::Certificate,
+                &["RequestCertificate", "ChangeResourceRecordSets"],
+            ),
+            Cert::Keep(c) if c.status != "ISSUED" => {
+                add(Kind::Certificate, &["ChangeResourceRecordSets"])
+            }
+            Cert::Revalidate(_) => add(Kind::Certificate, &["ChangeResourceRecordSets"]),
+            _ => {}
+        }
+        if !a.stale.is_empty() {
+            add(Kind::Certificate, &["DeleteCertificate"]);
+        }
+        if matches!(a.dns, Dns::Write(_) | Dns::Delete(_)) || !a.old.is_empty() {
+            add(Kind::DnsRecords, &["ChangeResourceRecordSets"]);
         }
     }
     let x = &d.expiry;

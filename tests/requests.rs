@@ -1127,7 +1127,7 @@ mod domain_requests {
         let e = domain::apply_certificate(
             &ctx,
             &s.domain,
-            &Cert::Keep(found),
+            &Cert::Revalidate(found),
             Some(&z),
             Duration::from_millis(50),
             |_, _| {},
@@ -1170,7 +1170,7 @@ mod domain_requests {
         let e = domain::apply_certificate(
             &ctx,
             &s.domain,
-            &Cert::Keep(found),
+            &Cert::Revalidate(found),
             Some(&z),
             Duration::from_secs(5),
             |_, _| {},

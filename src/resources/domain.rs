@@ -26,6 +26,7 @@ use aws_sdk_route53::types as r53;
 use super::{Deleted, Verb};
 use crate::aws::{code, poll_until, retry_not_yet, AwsError, Check, Ctx};
 use crate::plan::Plan;
+use crate::resources::distribution::Distribution;
 use crate::tags::Owner;
 
 /// The hosted zone id every alias record to a CloudFront distribution names
@@ -112,6 +113,8 @@ pub struct Record {
     pub values: Vec<String>,
     /// The record set as Route 53 gave it (a DELETE must name it exactly).
     pub set: r53::ResourceRecordSet,
+    /// The zone it is in.
+    pub zone: Zone,
 }
 
 impl Record {
@@ -130,42 +133,65 @@ pub struct Found {
     pub domain: Option<String>,
     /// Its public hosted zone (`None` with a domain: the account has none).
     pub zone: Option<Zone>,
-    /// This deployment's certificates.
+    /// The distribution's alias when deploy.toml names another domain (the
+    /// domain was changed): its alias records go.
+    pub old: Option<String>,
+    /// This deployment's certificates (always looked for: one left "in use"
+    /// by an earlier run is found whatever deploy.toml says now).
     pub certificates: Vec<Certificate>,
-    /// The record sets at the domain and at the certificates' validation
-    /// names.
+    /// The names other certificates of the account cover (their DNS
+    /// validation records may be the same as ours: ACM's record belongs to
+    /// the name and the account).
+    pub others: Vec<String>,
+    /// The record sets at the domain, the old alias and the certificates'
+    /// validation names.
     pub records: Vec<Record>,
+    /// The look-up failed (cleanup then proves nothing ours and deletes
+    /// nothing that would make records unprovable).
+    pub failed: bool,
 }
 
 impl Found {
-    /// The alias records at the domain that point at distribution `cdn`.
-    pub fn aliases_to(&self, cdn: &str) -> Vec<&Record> {
-        let domain = self.domain.as_deref().unwrap_or_default();
+    /// The alias records at `name` that point at distribution `cdn`.
+    fn aliases_at(&self, name: Option<&str>, cdn: Option<&str>) -> Vec<&Record> {
         self.records
             .iter()
-            .filter(|r| r.name == domain && r.alias.as_deref() == Some(cdn))
+            .filter(|r| Some(r.name.as_str()) == name && cdn.is_some() && r.alias.as_deref() == cdn)
             .collect()
     }
 
-    /// The validation records that carry a certificate's value.
-    pub fn validations(&self) -> Vec<&Record> {
+    /// Certificate `c`'s validation record, when it carries `c`'s value and
+    /// no other certificate of the account may rely on it.
+    fn validation_of(&self, c: &Certificate) -> Option<&Record> {
+        let v = c.validation.as_ref()?;
+        if self.others.contains(&c.domain) {
+            return None;
+        }
         self.records
             .iter()
-            .filter(|r| {
-                r.kind == "CNAME"
-                    && self.certificates.iter().any(|c| {
-                        c.validation
-                            .as_ref()
-                            .is_some_and(|v| v.name == r.name && r.values == [v.value.clone()])
-                    })
-            })
-            .collect()
+            .find(|r| r.kind == "CNAME" && r.name == v.name && r.values == [v.value.clone()])
+    }
+
+    /// Our certificates' validation records no other certificate may rely on.
+    pub fn validations(&self) -> Vec<&Record> {
+        let mut out: Vec<&Record> = Vec::new();
+        for r in self
+            .certificates
+            .iter()
+            .filter_map(|c| self.validation_of(c))
+        {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out
     }
 
     /// Every record this deployment wrote that is there (cleanup deletes
     /// them; `cdn`: its distribution's domain name).
     pub fn ours(&self, cdn: Option<&str>) -> Vec<&Record> {
-        let mut out = cdn.map(|c| self.aliases_to(c)).unwrap_or_default();
+        let mut out = self.aliases_at(self.domain.as_deref(), cdn);
+        out.extend(self.aliases_at(self.old.as_deref(), cdn));
         out.extend(self.validations());
         out
     }
@@ -176,41 +202,73 @@ fn norm(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// What exists: the certificates (when a domain is known: deploy.toml's or
-/// `hint`, the distribution's alias), the zone and the records.
+/// What exists: this deployment's certificates, and for the domain
+/// (deploy.toml's, or `hint`: the distribution's alias, or a certificate's)
+/// its zone and records; with `hint` another name than deploy.toml's, that
+/// name's records too.
 pub async fn observe(ctx: &Ctx, spec: &Spec, hint: Option<&str>) -> Result<Found> {
-    let Some(domain) = spec.domain.clone().or(hint.map(str::to_string)) else {
-        return Ok(Found::default());
-    };
-    let (certificates, zone) = tokio::join!(certificates(ctx, &spec.owner), zone_of(ctx, &domain));
-    let (certificates, zone) = (certificates?, zone?);
-    let mut records = Vec::new();
-    if let Some(z) = &zone {
-        let mut names = vec![domain.clone()];
-        for c in &certificates {
-            if let Some(v) = &c.validation {
-                if !names.contains(&v.name) && v.name.ends_with(&format!(".{}", z.name)) {
-                    names.push(v.name.clone());
-                }
-            }
+    let (certs, zone) = tokio::join!(certificates(ctx, &spec.owner), async {
+        match spec.domain.as_deref().or(hint) {
+            Some(d) => zone_of(ctx, d).await.map(Some),
+            None => Ok(None),
         }
-        for name in names {
-            records.extend(records_at(ctx, z, &name).await?);
+    });
+    let ((certificates, others), zone) = (certs?, zone?);
+    let domain = spec
+        .domain
+        .clone()
+        .or(hint.map(str::to_string))
+        .or_else(|| certificates.first().map(|c| c.domain.clone()));
+    let Some(domain) = domain else {
+        return Ok(Found {
+            certificates,
+            others,
+            ..Found::default()
+        });
+    };
+    let zone = match zone {
+        Some(z) => z,
+        None => zone_of(ctx, &domain).await?,
+    };
+    let old = match (&spec.domain, hint) {
+        (Some(d), Some(h)) if d != h => Some(h.to_string()),
+        _ => None,
+    };
+    let mut names: Vec<String> = vec![domain.clone()];
+    names.extend(old.clone());
+    names.extend(
+        certificates
+            .iter()
+            .filter_map(|c| c.validation.as_ref().map(|v| v.name.clone())),
+    );
+    names.dedup();
+    let mut records = Vec::new();
+    for name in names {
+        // The zone of the domain, or (another name) its own.
+        let z = match &zone {
+            Some(z) if name == z.name || name.ends_with(&format!(".{}", z.name)) => Some(z.clone()),
+            _ => zone_of(ctx, &name).await?,
+        };
+        if let Some(z) = z {
+            records.extend(records_at(ctx, &z, &name).await?);
         }
     }
     Ok(Found {
         domain: Some(domain),
         zone,
+        old,
         certificates,
+        others,
         records,
+        failed: false,
     })
 }
 
 /// This deployment's certificates: the account's us-east-1 certificates
 /// whose tags are this deployment's (the policy lets the tool read only its
 /// own certificates' tags: one it may not read is not its own).
-async fn certificates(ctx: &Ctx, owner: &Owner) -> Result<Vec<Certificate>> {
-    let mut arns = Vec::new();
+async fn certificates(ctx: &Ctx, owner: &Owner) -> Result<(Vec<Certificate>, Vec<String>)> {
+    let mut summaries = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let out = ctx
@@ -221,18 +279,21 @@ async fn certificates(ctx: &Ctx, owner: &Owner) -> Result<Vec<Certificate>> {
             .await
             .map_err(AwsError::from)
             .context("failed to list the ACM certificates (us-east-1)")?;
-        arns.extend(
-            out.certificate_summary_list()
+        summaries.extend(out.certificate_summary_list().iter().filter_map(|c| {
+            let names = c
+                .subject_alternative_name_summaries()
                 .iter()
-                .filter_map(|c| c.certificate_arn().map(str::to_string)),
-        );
+                .map(|n| norm(n))
+                .chain(c.domain_name().map(norm));
+            Some((c.certificate_arn()?.to_string(), names.collect::<Vec<_>>()))
+        }));
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
             _ => break,
         }
     }
-    let mut ours = Vec::new();
-    for arn in arns {
+    let (mut ours, mut others) = (Vec::new(), Vec::new());
+    for (arn, names) in summaries {
         let res = ctx
             .acm
             .list_tags_for_certificate()
@@ -254,18 +315,18 @@ async fn certificates(ctx: &Ctx, owner: &Owner) -> Result<Vec<Certificate>> {
             Err(e) => {
                 let e = anyhow::Error::new(e);
                 if code(&e).is_some_and(|c| c.starts_with("AccessDenied") || is_gone_code(c)) {
+                    others.extend(names);
                     continue;
                 }
                 return Err(e.context(format!("failed to read the tags of {arn}")));
             }
         };
-        if owner.owns(&tags) {
-            if let Some(c) = describe(ctx, &arn).await? {
-                ours.push(c);
-            }
+        match owner.owns(&tags) {
+            true => ours.extend(describe(ctx, &arn).await?),
+            false => others.extend(names),
         }
     }
-    Ok(ours)
+    Ok((ours, others))
 }
 
 fn is_gone_code(c: &str) -> bool {
@@ -372,6 +433,7 @@ async fn records_at(ctx: &Ctx, z: &Zone, name: &str) -> Result<Vec<Record>> {
                 .map(|v| norm(v.value()))
                 .collect(),
             set: r.clone(),
+            zone: z.clone(),
         })
         .collect())
 }
@@ -385,6 +447,10 @@ pub enum Cert {
     Request,
     /// Ours, for the domain: wait until it is issued (at once if it is).
     Keep(Certificate),
+    /// Ours, but its validation record is not in the zone (a run stopped
+    /// before writing it, or it was deleted: ACM issues and renews with it):
+    /// written, then waited for as `Keep`.
+    Revalidate(Certificate),
     /// Deploy stops before creating anything.
     Stop(String),
 }
@@ -414,15 +480,19 @@ pub struct Action {
     pub stale: Vec<Certificate>,
     /// The alias records.
     pub dns: Dns,
+    /// The alias records of a domain deploy.toml no longer names (it was
+    /// changed): deleted with the records' step.
+    pub old: Vec<Record>,
 }
 
-/// Decides (pure); `cdn`: the domain name of the distribution deploy keeps
-/// (`None`: a new one is made).
-pub fn decide(spec: &Spec, found: &Found, cdn: Option<&str>) -> Action {
+/// Decides (pure); `cdn`: the distribution deploy keeps (`None`: a new one
+/// is made).
+pub fn decide(spec: &Spec, found: &Found, cdn: Option<&Distribution>) -> Action {
+    let cdn_name = cdn.map(|d| d.domain.as_str());
     let Some(domain) = spec.domain.as_deref() else {
         // The domain was removed: its aliases and, with the certificates
         // (all stale now), their validation records.
-        let gone: Vec<Record> = found.ours(cdn).into_iter().cloned().collect();
+        let gone: Vec<Record> = found.ours(cdn_name).into_iter().cloned().collect();
         return Action {
             cert: Cert::None,
             stale: found.certificates.clone(),
@@ -430,6 +500,7 @@ pub fn decide(spec: &Spec, found: &Found, cdn: Option<&str>) -> Action {
                 true => Dns::None,
                 false => Dns::Delete(gone),
             },
+            old: Vec::new(),
         };
     };
     let Some(zone) = &found.zone else {
@@ -438,12 +509,18 @@ pub fn decide(spec: &Spec, found: &Found, cdn: Option<&str>) -> Action {
             cert: Cert::Stop(why.clone()),
             stale: Vec::new(),
             dns: Dns::Stop(why),
+            old: Vec::new(),
         };
     };
-    let current = found
+    // The one the distribution uses, else an issued one, else a pending one.
+    let in_use = cdn.and_then(|d| d.certificate.as_deref());
+    let mut usable: Vec<&Certificate> = found
         .certificates
         .iter()
-        .find(|c| c.domain == domain && c.usable());
+        .filter(|c| c.domain == domain && c.usable())
+        .collect();
+    usable.sort_by_key(|c| (Some(c.arn.as_str()) != in_use, c.status != "ISSUED"));
+    let current = usable.first().copied();
     let stale = found
         .certificates
         .iter()
@@ -456,7 +533,7 @@ pub fn decide(spec: &Spec, found: &Found, cdn: Option<&str>) -> Action {
     for t in ALIAS_TYPES {
         match at.iter().find(|r| r.kind == t) {
             None => write.push(t),
-            Some(r) if cdn.is_some() && r.alias.as_deref() == cdn => {}
+            Some(r) if cdn_name.is_some() && r.alias.as_deref() == cdn_name => {}
             Some(r) => conflicts.push(r.describe()),
         }
     }
@@ -475,13 +552,46 @@ pub fn decide(spec: &Spec, found: &Found, cdn: Option<&str>) -> Action {
         (true, true) => Dns::Keep,
         (true, false) => Dns::Write(write),
     };
+    // Its validation record is not in the zone (or, pending, not known yet).
+    let needs_record = |c: &Certificate| match &c.validation {
+        None => c.status != "ISSUED",
+        Some(v) => !found
+            .records
+            .iter()
+            .any(|r| r.kind == "CNAME" && r.name == v.name && r.values == [v.value.clone()]),
+    };
     Action {
         cert: match current {
+            Some(c) if needs_record(c) => Cert::Revalidate(c.clone()),
             Some(c) => Cert::Keep(c.clone()),
             None => Cert::Request,
         },
         stale,
         dns,
+        // A changed domain's aliases, and the validation records of the
+        // certificates of other names that go.
+        old: found
+            .aliases_at(found.old.as_deref(), cdn_name)
+            .into_iter()
+            .chain(
+                found
+                    .certificates
+                    .iter()
+                    .filter(|c| c.domain != domain)
+                    .filter_map(|c| found.validation_of(c)),
+            )
+            .cloned()
+            .collect(),
+    }
+}
+
+impl Cert {
+    /// The certificate deploy keeps (its ARN is known before applying).
+    pub fn kept(&self) -> Option<&Certificate> {
+        match self {
+            Cert::Keep(c) | Cert::Revalidate(c) => Some(c),
+            _ => None,
+        }
     }
 }
 
@@ -506,6 +616,7 @@ impl Cert {
     pub fn verb(&self) -> Verb {
         match self {
             Cert::None | Cert::Keep(_) => Verb::Keep,
+            Cert::Revalidate(_) => Verb::Update,
             Cert::Request => Verb::Create,
             Cert::Stop(_) => Verb::Stop,
         }
@@ -521,6 +632,10 @@ impl Cert {
                 format!("{domain} in us-east-1, validated by DNS in zone {zone}")
             }
             Cert::Keep(c) => format!("{domain} {}", c.status.to_ascii_lowercase()),
+            Cert::Revalidate(c) => format!(
+                "{domain} {}: its validation record written (ACM issues and renews with it)",
+                c.status.to_ascii_lowercase()
+            ),
             Cert::Stop(why) => why.clone(),
         }
     }
@@ -557,8 +672,9 @@ impl Dns {
     }
 }
 
-/// Requests the certificate (when asked), writes its validation record and
-/// waits (at most `limit`) until ACM has issued it. `None`: no domain.
+/// Requests the certificate (when asked), writes its validation record
+/// (when asked) and waits (at most `limit`) until ACM has issued it.
+/// `None`: no domain.
 pub async fn apply_certificate(
     ctx: &Ctx,
     spec: &Spec,
@@ -568,44 +684,27 @@ pub async fn apply_certificate(
     mut on_wait: impl FnMut(&str, Duration),
 ) -> Result<Option<Certificate>> {
     let domain = spec.domain.as_deref().unwrap_or_default();
-    let arn = match action {
+    let no_zone = "no hosted zone was found";
+    let (arn, v) = match action {
         Cert::None => return Ok(None),
         Cert::Stop(why) => bail!("{why}"),
-        Cert::Request => request(ctx, spec, domain).await?,
         Cert::Keep(c) if c.status == "ISSUED" => return Ok(Some(c.clone())),
-        Cert::Keep(c) => c.arn.clone(),
-    };
-    let zone = zone.context("no hosted zone was found")?;
-    // ACM makes the validation record (and may not even describe the new
-    // certificate) a few seconds after the request.
-    let c = poll_until(
-        ctx.poll,
-        &format!("the validation record of certificate {arn}"),
-        limit,
-        &mut on_wait,
-        || async {
-            let waiting = || Check::Waiting("waiting for its validation record".into());
-            let Some(c) = describe(ctx, &arn).await? else {
-                return Ok(waiting());
+        // Pending, its record in the zone: only the wait.
+        Cert::Keep(c) if c.validation.is_some() => (c.arn.clone(), c.validation.clone()),
+        Cert::Request | Cert::Revalidate(_) | Cert::Keep(_) => {
+            let arn = match action {
+                Cert::Revalidate(c) | Cert::Keep(c) => c.arn.clone(),
+                _ => request(ctx, spec, domain).await?,
             };
-            Ok(match (c.status.as_str(), &c.validation) {
-                ("ISSUED", _) | (_, Some(_)) => Check::Done(c),
-                _ => waiting(),
-            })
-        },
-    )
-    .await?;
-    if c.status == "ISSUED" {
-        return Ok(Some(c));
-    }
-    let v = c.validation.clone().context("no validation record")?;
-    let set = r53::ResourceRecordSet::builder()
-        .name(&v.name)
-        .r#type(r53::RrType::Cname)
-        .ttl(300)
-        .resource_records(r53::ResourceRecord::builder().value(&v.value).build()?)
-        .build()?;
-    change(ctx, zone, r53::ChangeAction::Upsert, vec![set]).await?;
+            let z = zone.context(no_zone)?;
+            let c = write_validation(ctx, &arn, z, limit, &mut on_wait).await?;
+            if c.status == "ISSUED" {
+                return Ok(Some(c));
+            }
+            (arn, c.validation)
+        }
+    };
+    let (zone, v) = (zone.context(no_zone)?, v.context("no validation record")?);
     poll_until(
         ctx.poll,
         &format!("certificate {arn} to be issued"),
@@ -636,6 +735,51 @@ pub async fn apply_certificate(
         )
     })
     .map(Some)
+}
+
+/// Waits (at most `limit`) until ACM gives certificate `arn`'s validation
+/// record, then UPSERTs it in `zone`; the certificate as then described.
+async fn write_validation(
+    ctx: &Ctx,
+    arn: &str,
+    zone: &Zone,
+    limit: Duration,
+    on_wait: &mut impl FnMut(&str, Duration),
+) -> Result<Certificate> {
+    // ACM makes the validation record (and may not even describe the new
+    // certificate) a few seconds after the request.
+    let c = poll_until(
+        ctx.poll,
+        &format!("the validation record of certificate {arn}"),
+        limit,
+        &mut *on_wait,
+        || async {
+            let waiting = || Check::Waiting("waiting for its validation record".into());
+            // Not found, or (the policy's tag condition) not yet readable.
+            let c = match describe(ctx, arn).await {
+                Ok(Some(c)) => c,
+                Ok(None) => return Ok(waiting()),
+                Err(e) if code(&e).is_some_and(|c| c.starts_with("AccessDenied")) => {
+                    return Ok(waiting())
+                }
+                Err(e) => return Err(e),
+            };
+            Ok(match (c.status.as_str(), &c.validation) {
+                ("ISSUED", _) | (_, Some(_)) => Check::Done(c),
+                _ => waiting(),
+            })
+        },
+    )
+    .await?;
+    let v = c.validation.clone().context("no validation record")?;
+    let set = r53::ResourceRecordSet::builder()
+        .name(&v.name)
+        .r#type(r53::RrType::Cname)
+        .ttl(300)
+        .resource_records(r53::ResourceRecord::builder().value(&v.value).build()?)
+        .build()?;
+    change(ctx, zone, r53::ChangeAction::Upsert, vec![set]).await?;
+    Ok(c)
 }
 
 /// RequestCertificate with DNS validation and the tags in one request (never
@@ -705,24 +849,23 @@ async fn change(
 
 /// Applies the records' action for distribution `cdn` (its domain name):
 /// writes the alias records and waits (at most `limit`) until every Route 53
-/// name server has them, or deletes those of a domain deploy.toml dropped.
+/// name server has them, or deletes those of a domain deploy.toml dropped;
+/// then deletes `old` (a changed domain's aliases).
 pub async fn apply_records(
     ctx: &Ctx,
     spec: &Spec,
-    action: &Dns,
+    action: &Action,
     zone: Option<&Zone>,
     cdn: &str,
     limit: Duration,
     on_wait: impl FnMut(&str, Duration),
 ) -> Result<()> {
-    let (action, sets) = match action {
-        Dns::None | Dns::Keep => return Ok(()),
+    match &action.dns {
+        Dns::None | Dns::Keep => {}
         Dns::Stop(why) => bail!("{why}"),
-        Dns::Delete(r) => (
-            r53::ChangeAction::Delete,
-            r.iter().map(|r| r.set.clone()).collect(),
-        ),
+        Dns::Delete(r) => delete(ctx, r).await.map(|_| ())?,
         Dns::Write(types) => {
+            let zone = zone.context("no hosted zone was found")?;
             let domain = spec.domain.as_deref().unwrap_or_default();
             let target = r53::AliasTarget::builder()
                 .hosted_zone_id(CLOUDFRONT_ZONE)
@@ -739,16 +882,41 @@ pub async fn apply_records(
                         .build()
                 })
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            (r53::ChangeAction::Upsert, sets)
+            let id = change(ctx, zone, r53::ChangeAction::Upsert, sets).await?;
+            in_sync(ctx, &id, limit, on_wait).await?;
         }
-    };
-    let zone = zone.context("no hosted zone was found")?;
-    let wait = action == r53::ChangeAction::Upsert;
-    let id = change(ctx, zone, action, sets).await?;
-    if wait {
-        in_sync(ctx, &id, limit, on_wait).await?;
     }
-    Ok(())
+    delete(ctx, &action.old).await.map(|_| ())
+}
+
+/// Deletes record sets exactly as they were read, one batch per zone. A
+/// batch is all or nothing, and Route 53 refuses it (`InvalidChangeBatch`)
+/// when one of them is gone or changed meanwhile: then each is tried alone,
+/// and one refused so is no longer what was read (not ours to delete).
+async fn delete(ctx: &Ctx, records: &[Record]) -> Result<Deleted> {
+    let mut out = Deleted::Absent;
+    let mut zones: Vec<&Zone> = records.iter().map(|r| &r.zone).collect();
+    zones.dedup();
+    for z in zones {
+        let here: Vec<&Record> = records.iter().filter(|r| &r.zone == z).collect();
+        let all = here.iter().map(|r| r.set.clone()).collect();
+        match change(ctx, z, r53::ChangeAction::Delete, all).await {
+            Ok(_) => out = Deleted::Deleted,
+            Err(e) if code(&e) == Some("InvalidChangeBatch") => {
+                for r in here {
+                    match change(ctx, z, r53::ChangeAction::Delete, vec![r.set.clone()]).await {
+                        Ok(_) => out = Deleted::Deleted,
+                        Err(e) if code(&e) == Some("InvalidChangeBatch") => {
+                            tracing::debug!("{} changed or gone meanwhile: {e:#}", r.describe());
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// Waits until Route 53 change `id` is `INSYNC`.
@@ -783,20 +951,14 @@ async fn in_sync(
 }
 
 /// Deletes this deployment's records (cleanup): the alias records that point
-/// at its distribution `cdn` and its certificates' validation records.
+/// at its distribution `cdn` and its certificates' validation records no
+/// other certificate may rely on. A look-up that failed proves nothing.
 pub async fn delete_records(ctx: &Ctx, found: &Found, cdn: Option<&str>) -> Result<Deleted> {
-    let ours: Vec<r53::ResourceRecordSet> =
-        found.ours(cdn).into_iter().map(|r| r.set.clone()).collect();
-    let Some(zone) = found.zone.as_ref().filter(|_| !ours.is_empty()) else {
-        return Ok(Deleted::Absent);
-    };
-    let res = change(ctx, zone, r53::ChangeAction::Delete, ours).await;
-    match res {
-        Ok(_) => Ok(Deleted::Deleted),
-        // Gone meanwhile (another cleanup): the batch names what is not there.
-        Err(e) if code(&e) == Some("InvalidChangeBatch") => Ok(Deleted::Absent),
-        Err(e) => Err(e),
+    if found.failed {
+        bail!("the domain's certificates and records could not be read");
     }
+    let ours: Vec<Record> = found.ours(cdn).into_iter().cloned().collect();
+    delete(ctx, &ours).await
 }
 
 /// Deletes a certificate, retrying (at most `limit`) while CloudFront still
@@ -835,12 +997,39 @@ pub async fn delete_certificate(
 mod tests {
     use super::*;
 
+    const MINE: &str = "d1.cloudfront.net";
+
     fn spec(domain: Option<&str>) -> Spec {
         Spec {
             domain: domain.map(str::to_string),
             cert_name: "site-cert".into(),
             records_name: "site-dns".into(),
             owner: Owner::new("site", &Default::default()),
+        }
+    }
+
+    fn zone() -> Zone {
+        Zone {
+            id: "Z1".into(),
+            name: "example.com".into(),
+        }
+    }
+
+    /// This deployment's distribution, using certificate `cert`.
+    fn cdn(cert: Option<&str>) -> Distribution {
+        Distribution {
+            id: "E1".into(),
+            arn: "arn:aws:cloudfront::1:distribution/E1".into(),
+            domain: MINE.into(),
+            deployed: true,
+            enabled: true,
+            origin: "lb.example".into(),
+            port: 80,
+            secret: None,
+            aliases: vec!["www.example.com".into()],
+            certificate: cert.map(str::to_string),
+            etag: "E1TAG".into(),
+            tags: Vec::new(),
         }
     }
 
@@ -855,6 +1044,16 @@ mod tests {
                 .r#type(r53::RrType::from(kind))
                 .build()
                 .unwrap(),
+            zone: zone(),
+        }
+    }
+
+    fn cname(value: &str) -> Record {
+        Record {
+            kind: "CNAME".into(),
+            alias: None,
+            values: vec![value.into()],
+            ..alias("_a.www.example.com", "CNAME", "")
         }
     }
 
@@ -863,7 +1062,10 @@ mod tests {
             arn: format!("arn:aws:acm:us-east-1:1:certificate/{domain}-{status}"),
             domain: domain.into(),
             status: status.into(),
-            validation: None,
+            validation: Some(Cname {
+                name: "_a.www.example.com".into(),
+                value: "_b.acm-validations.aws".into(),
+            }),
             failure: None,
         }
     }
@@ -871,12 +1073,10 @@ mod tests {
     fn found(records: Vec<Record>, certificates: Vec<Certificate>) -> Found {
         Found {
             domain: Some("www.example.com".into()),
-            zone: Some(Zone {
-                id: "Z1".into(),
-                name: "example.com".into(),
-            }),
+            zone: Some(zone()),
             certificates,
             records,
+            ..Found::default()
         }
     }
 
@@ -901,13 +1101,14 @@ mod tests {
     #[test]
     fn records_of_another_target_stop_and_ours_are_kept() {
         let s = spec(Some("www.example.com"));
-        let mine = "d1.cloudfront.net";
+        let mine = cdn(None);
         let both = vec![
-            alias("www.example.com", "A", mine),
-            alias("www.example.com", "AAAA", mine),
+            alias("www.example.com", "A", MINE),
+            alias("www.example.com", "AAAA", MINE),
+            cname("_b.acm-validations.aws"),
         ];
         let f = found(both, vec![cert("www.example.com", "ISSUED")]);
-        let a = decide(&s, &f, Some(mine));
+        let a = decide(&s, &f, Some(&mine));
         assert_eq!(a.dns, Dns::Keep);
         assert!(matches!(a.cert, Cert::Keep(_)) && a.stale.is_empty());
         // The same records with a new distribution: not provably ours.
@@ -916,51 +1117,88 @@ mod tests {
             vec![alias("www.example.com", "A", "elsewhere.example")],
             vec![],
         );
-        assert!(matches!(decide(&s, &f, Some(mine)).dns, Dns::Stop(_)));
-        let f = found(vec![alias("www.example.com", "AAAA", mine)], vec![]);
-        assert_eq!(decide(&s, &f, Some(mine)).dns, Dns::Write(vec!["A"]));
-        assert_eq!(decide(&s, &f, Some(mine)).cert, Cert::Request);
+        assert!(matches!(decide(&s, &f, Some(&mine)).dns, Dns::Stop(_)));
+        let f = found(vec![alias("www.example.com", "AAAA", MINE)], vec![]);
+        assert_eq!(decide(&s, &f, Some(&mine)).dns, Dns::Write(vec!["A"]));
+        assert_eq!(decide(&s, &f, Some(&mine)).cert, Cert::Request);
+    }
+
+    #[test]
+    fn the_certificate_kept_is_the_one_in_use_else_an_issued_one_and_its_record_comes_back() {
+        let s = spec(Some("www.example.com"));
+        let (pending, issued) = (
+            cert("www.example.com", "PENDING_VALIDATION"),
+            cert("www.example.com", "ISSUED"),
+        );
+        let records = vec![cname("_b.acm-validations.aws")];
+        let f = found(records, vec![pending.clone(), issued.clone()]);
+        let a = decide(&s, &f, None);
+        assert_eq!(a.cert, Cert::Keep(issued.clone()));
+        assert_eq!(a.stale, std::slice::from_ref(&pending));
+        let a = decide(&s, &f, Some(&cdn(Some(&pending.arn))));
+        assert_eq!(a.cert, Cert::Keep(pending));
+        // An issued certificate whose validation record was deleted: the
+        // record is written again (renewal needs it).
+        let f = found(vec![], vec![issued.clone()]);
+        assert_eq!(decide(&s, &f, None).cert, Cert::Revalidate(issued));
     }
 
     #[test]
     fn without_the_domain_its_records_and_certificates_go() {
-        let mine = "d1.cloudfront.net";
-        let mut issued = cert("www.example.com", "ISSUED");
-        issued.validation = Some(Cname {
-            name: "_a.www.example.com".into(),
-            value: "_b.acm-validations.aws".into(),
-        });
-        let cname = |value: &str| Record {
-            kind: "CNAME".into(),
-            alias: None,
-            values: vec![value.into()],
-            ..alias("_a.www.example.com", "CNAME", "")
-        };
+        let issued = cert("www.example.com", "ISSUED");
         let f = found(
             vec![
-                alias("www.example.com", "A", mine),
+                alias("www.example.com", "A", MINE),
                 alias("www.example.com", "AAAA", "someone.else.example"),
                 cname("_b.acm-validations.aws"),
             ],
             vec![issued.clone()],
         );
-        let a = decide(&spec(None), &f, Some(mine));
+        let a = decide(&spec(None), &f, Some(&cdn(None)));
         // Its A alias and its validation record; not another's AAAA.
         let Dns::Delete(gone) = &a.dns else {
             panic!("{a:?}")
         };
         let kinds: Vec<&str> = gone.iter().map(|r| r.kind.as_str()).collect();
         assert_eq!(kinds, ["A", "CNAME"]);
-        // A CNAME of that name with another value is not ours.
-        let f = found(vec![cname("_other.example")], vec![issued]);
-        assert_eq!(decide(&spec(None), &f, Some(mine)).dns, Dns::None);
         assert_eq!(a.stale.len(), 1);
         assert_eq!(a.cert, Cert::None);
+        // Another certificate of the account for the same name may rely on
+        // the validation record: it stays.
+        let shared = Found {
+            others: vec!["www.example.com".into()],
+            ..f.clone()
+        };
+        let Dns::Delete(gone) = decide(&spec(None), &shared, Some(&cdn(None))).dns else {
+            panic!("no delete")
+        };
+        assert_eq!(gone.len(), 1);
+        // A CNAME of that name with another value is not ours.
+        let f = found(vec![cname("_other.example")], vec![issued]);
+        assert_eq!(decide(&spec(None), &f, Some(&cdn(None))).dns, Dns::None);
         // A failed certificate is replaced; the failed one is stale.
         let f = found(vec![], vec![cert("www.example.com", "FAILED")]);
         let a = decide(&spec(Some("www.example.com")), &f, None);
         assert_eq!(a.cert, Cert::Request);
         assert_eq!(a.stale.len(), 1);
+    }
+
+    #[test]
+    fn a_changed_domain_deletes_the_old_names_aliases() {
+        let f = Found {
+            old: Some("old.example.com".into()),
+            ..found(
+                vec![
+                    alias("old.example.com", "A", MINE),
+                    alias("old.example.com", "AAAA", "someone.else.example"),
+                ],
+                vec![],
+            )
+        };
+        let a = decide(&spec(Some("www.example.com")), &f, Some(&cdn(None)));
+        assert_eq!(a.old.len(), 1);
+        assert_eq!(a.old[0].kind, "A");
+        assert_eq!(a.dns, Dns::Write(vec!["A", "AAAA"]));
     }
 
     #[test]

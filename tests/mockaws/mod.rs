@@ -150,6 +150,12 @@ pub struct Schedule {
 pub struct World {
     /// CloudFront distributions (global).
     pub cdns: Vec<Cdn>,
+    /// ACM certificates in us-east-1.
+    pub certs: Vec<Cert>,
+    /// Public hosted zones: (id, name).
+    pub zones: Vec<(String, String)>,
+    /// Their record sets.
+    pub records: Vec<Rr>,
     pub vpc: String,
     /// (zone, subnet id) of the default VPC.
     pub subnets: Vec<(String, String)>,
@@ -189,6 +195,39 @@ pub struct Cdn {
     pub enabled: bool,
     pub has_secret: bool,
     pub tags: Tags,
+    /// Its alternate domain names.
+    pub aliases: Vec<String>,
+    /// Its ACM certificate's ARN.
+    pub cert: Option<String>,
+}
+
+/// An ACM certificate (us-east-1).
+#[derive(Debug, Clone)]
+pub struct Cert {
+    pub arn: String,
+    pub domain: String,
+    pub status: &'static str,
+    pub tags: Tags,
+}
+
+impl Cert {
+    /// Its DNS validation record: (name, value).
+    pub fn validation(&self) -> (String, String) {
+        (
+            format!("_v.{}", self.domain),
+            format!("_x{}.acm-validations.aws", self.domain.len()),
+        )
+    }
+}
+
+/// A Route 53 record set: zone id, name, type, alias target or value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rr {
+    pub zone: String,
+    pub name: String,
+    pub kind: String,
+    pub alias: Option<String>,
+    pub value: Option<String>,
 }
 
 /// The world, shared by every rule.
@@ -346,7 +385,267 @@ pub fn ctx(w: &Shared) -> sitedeploy::aws::Ctx {
     ctx.scheduler = client!(aws_sdk_scheduler, scheduler_rules(w));
     ctx.iam = client!(aws_sdk_iam, iam_rules(w));
     ctx.cloudfront = client!(aws_sdk_cloudfront, cloudfront_rules(w));
+    ctx.acm = client!(aws_sdk_acm, acm_rules(w));
+    ctx.route53 = client!(aws_sdk_route53, route53_rules(w));
     ctx
+}
+
+/// ACM in us-east-1: a certificate is issued once its validation record is
+/// written (Route 53's rules below).
+fn acm_rules(w: &Shared) -> Vec<Rule> {
+    use aws_sdk_acm::operation as op;
+    use aws_sdk_acm::types as t;
+    use aws_sdk_acm::Client as C;
+    let gone = || meta("ResourceNotFoundException");
+    vec![
+        rule!(w, C::list_certificates, |w, _req| {
+            let items = w
+                .certs
+                .iter()
+                .map(|c| {
+                    t::CertificateSummary::builder()
+                        .certificate_arn(&c.arn)
+                        .domain_name(&c.domain)
+                        .status(t::CertificateStatus::from(c.status))
+                        .build()
+                })
+                .collect();
+            MockResponse::Output(
+                op::list_certificates::ListCertificatesOutput::builder()
+                    .set_certificate_summary_list(Some(items))
+                    .build(),
+            )
+        }),
+        rule!(w, C::list_tags_for_certificate, |w, req| {
+            let c = w
+                .certs
+                .iter()
+                .find(|c| Some(c.arn.as_str()) == req.certificate_arn());
+            let tags = c
+                .map(|c| {
+                    c.tags
+                        .iter()
+                        .map(|(k, v)| t::Tag::builder().key(k).value(v).build().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
+            MockResponse::Output(
+                op::list_tags_for_certificate::ListTagsForCertificateOutput::builder()
+                    .set_tags(Some(tags))
+                    .build(),
+            )
+        }),
+        rule!(w, C::describe_certificate, |w, req| {
+            let Some(c) = w
+                .certs
+                .iter()
+                .find(|c| Some(c.arn.as_str()) == req.certificate_arn())
+            else {
+                return MockResponse::Error(
+                    op::describe_certificate::DescribeCertificateError::generic(gone()),
+                );
+            };
+            let (name, value) = c.validation();
+            let record = t::ResourceRecord::builder()
+                .name(format!("{name}."))
+                .r#type(t::RecordType::Cname)
+                .value(format!("{value}."))
+                .build()
+                .unwrap();
+            let option = t::DomainValidation::builder()
+                .domain_name(&c.domain)
+                .resource_record(record)
+                .build()
+                .unwrap();
+            MockResponse::Output(
+                op::describe_certificate::DescribeCertificateOutput::builder()
+                    .certificate(
+                        t::CertificateDetail::builder()
+                            .certificate_arn(&c.arn)
+                            .domain_name(&c.domain)
+                            .status(t::CertificateStatus::from(c.status))
+                            .domain_validation_options(option)
+                            .build(),
+                    )
+                    .build(),
+            )
+        }),
+        rule!(w, C::request_certificate, |w, req| {
+            let domain = req.domain_name().unwrap_or_default().to_string();
+            let arn = format!(
+                "arn:aws:acm:us-east-1:123456789012:certificate/{}",
+                w.id("c")
+            );
+            w.send("RequestCertificate", vec![domain.clone()]);
+            let tags = req
+                .tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            w.certs.push(Cert {
+                arn: arn.clone(),
+                domain,
+                status: "PENDING_VALIDATION",
+                tags,
+            });
+            MockResponse::Output(
+                op::request_certificate::RequestCertificateOutput::builder()
+                    .certificate_arn(arn)
+                    .build(),
+            )
+        }),
+        rule!(w, C::delete_certificate, |w, req| {
+            let arn = req.certificate_arn().unwrap_or_default().to_string();
+            w.send("DeleteCertificate", vec![arn.clone()]);
+            w.certs.retain(|c| c.arn != arn);
+            MockResponse::Output(op::delete_certificate::DeleteCertificateOutput::builder().build())
+        }),
+    ]
+}
+
+/// Route 53: the zones by exact name, the records at a name, changes applied
+/// at once (`INSYNC`).
+fn route53_rules(w: &Shared) -> Vec<Rule> {
+    use aws_sdk_route53::operation as op;
+    use aws_sdk_route53::types as t;
+    use aws_sdk_route53::Client as C;
+    let dot = |n: &str| format!("{}.", n.trim_end_matches('.'));
+    vec![
+        rule!(w, C::list_hosted_zones_by_name, |w, req| {
+            let name = req.dns_name().unwrap_or_default().trim_end_matches('.');
+            let zones = w
+                .zones
+                .iter()
+                .filter(|(_, n)| n == name)
+                .map(|(id, n)| {
+                    t::HostedZone::builder()
+                        .id(format!("/hostedzone/{id}"))
+                        .name(dot(n))
+                        .caller_reference("r")
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            MockResponse::Output(
+                op::list_hosted_zones_by_name::ListHostedZonesByNameOutput::builder()
+                    .set_hosted_zones(Some(zones))
+                    .is_truncated(false)
+                    .max_items(20)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        rule!(w, C::list_resource_record_sets, |w, req| {
+            let zone = req.hosted_zone_id().unwrap_or_default();
+            let name = req
+                .start_record_name()
+                .unwrap_or_default()
+                .trim_end_matches('.');
+            let sets = w
+                .records
+                .iter()
+                .filter(|r| r.zone == zone && r.name == name)
+                .map(|r| {
+                    let mut b = t::ResourceRecordSet::builder()
+                        .name(dot(&r.name))
+                        .r#type(t::RrType::from(r.kind.as_str()));
+                    if let Some(a) = &r.alias {
+                        b = b.alias_target(
+                            t::AliasTarget::builder()
+                                .hosted_zone_id("Z2FDTNDATAQYW2")
+                                .dns_name(dot(a))
+                                .evaluate_target_health(false)
+                                .build()
+                                .unwrap(),
+                        );
+                    }
+                    if let Some(v) = &r.value {
+                        b = b.ttl(300).resource_records(
+                            t::ResourceRecord::builder().value(v).build().unwrap(),
+                        );
+                    }
+                    b.build().unwrap()
+                })
+                .collect();
+            MockResponse::Output(
+                op::list_resource_record_sets::ListResourceRecordSetsOutput::builder()
+                    .set_resource_record_sets(Some(sets))
+                    .is_truncated(false)
+                    .max_items(20)
+                    .build()
+                    .unwrap(),
+            )
+        }),
+        rule!(w, C::change_resource_record_sets, |w, req| {
+            let zone = req.hosted_zone_id().unwrap_or_default().to_string();
+            let changes = req
+                .change_batch()
+                .map(|b| b.changes().to_vec())
+                .unwrap_or_default();
+            let refs = changes
+                .iter()
+                .map(|c| {
+                    let r = c.resource_record_set().unwrap();
+                    format!(
+                        "{} {} {}",
+                        c.action().as_str(),
+                        r.r#type().as_str(),
+                        r.name()
+                    )
+                })
+                .collect();
+            w.send("ChangeResourceRecordSets", refs);
+            for c in changes {
+                let r = c.resource_record_set().unwrap();
+                let rr = Rr {
+                    zone: zone.clone(),
+                    name: r.name().trim_end_matches('.').to_string(),
+                    kind: r.r#type().as_str().to_string(),
+                    alias: r
+                        .alias_target()
+                        .map(|a| a.dns_name().trim_end_matches('.').to_string()),
+                    value: r.resource_records().first().map(|v| v.value().to_string()),
+                };
+                w.records
+                    .retain(|x| !(x.zone == rr.zone && x.name == rr.name && x.kind == rr.kind));
+                if c.action() == &t::ChangeAction::Upsert {
+                    // A validation record answers: ACM issues the certificate.
+                    for cert in w.certs.iter_mut() {
+                        if cert.validation().0 == rr.name {
+                            cert.status = "ISSUED";
+                        }
+                    }
+                    w.records.push(rr);
+                }
+            }
+            MockResponse::Output(
+                op::change_resource_record_sets::ChangeResourceRecordSetsOutput::builder()
+                    .change_info(insync())
+                    .build(),
+            )
+        }),
+        rule!(w, C::get_change, |_w, _req| {
+            MockResponse::Output(
+                op::get_change::GetChangeOutput::builder()
+                    .change_info(insync())
+                    .build(),
+            )
+        }),
+    ]
+}
+
+fn insync() -> aws_sdk_route53::types::ChangeInfo {
+    aws_sdk_route53::types::ChangeInfo::builder()
+        .id("/change/C1")
+        .status(aws_sdk_route53::types::ChangeStatus::Insync)
+        .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+        .build()
+        .unwrap()
 }
 
 impl Cdn {
@@ -358,6 +657,11 @@ impl Cdn {
         self.port = o.custom_origin_config().map_or(0, |c| c.http_port());
         self.enabled = dc.enabled();
         self.has_secret = o.custom_headers().is_some_and(|h| !h.items().is_empty());
+        self.aliases = dc.aliases().map(|a| a.items().to_vec()).unwrap_or_default();
+        self.cert = dc
+            .viewer_certificate()
+            .and_then(|v| v.acm_certificate_arn())
+            .map(str::to_string);
     }
 }
 
@@ -392,10 +696,21 @@ fn cdn_config(c: &Cdn) -> aws_sdk_cloudfront::types::DistributionConfig {
                 .unwrap(),
         );
     }
+    let aliases = t::Aliases::builder()
+        .quantity(c.aliases.len() as i32)
+        .set_items(Some(c.aliases.clone()))
+        .build()
+        .unwrap();
+    let viewer = match &c.cert {
+        Some(arn) => t::ViewerCertificate::builder().acm_certificate_arn(arn),
+        None => t::ViewerCertificate::builder().cloud_front_default_certificate(true),
+    };
     t::DistributionConfig::builder()
         .caller_reference(format!("ref-{}", c.id))
         .comment(&c.comment)
         .enabled(c.enabled)
+        .aliases(aliases)
+        .viewer_certificate(viewer.build())
         .origins(
             t::Origins::builder()
                 .quantity(1)
@@ -520,6 +835,8 @@ fn cloudfront_rules(w: &Shared) -> Vec<Rule> {
                 enabled: false,
                 has_secret: false,
                 tags: sitedeploy::tags::cloudfront_pairs(cfg.tags()),
+                aliases: Vec::new(),
+                cert: None,
             };
             c.configure(cfg.distribution_config().unwrap());
             w.send("CreateDistributionWithTags", vec![c.id.clone()]);
