@@ -1147,6 +1147,33 @@ mod tests {
     }
 
     #[test]
+    fn domain_names() {
+        for ok in [
+            "www.example.com",
+            "example.co.uk",
+            "a-b.x1.io",
+            "xn--bcher-kva.example",
+        ] {
+            assert!(is_domain_name(ok), "{ok}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        for bad in [
+            "example",
+            "Example.com",
+            "example.com.",
+            "*.example.com",
+            "-a.example.com",
+            "a-.example.com",
+            "a..com",
+            "10.0.0.1",
+            "a_b.example.com",
+            long.as_str(),
+        ] {
+            assert!(!is_domain_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn instance_types() {
         assert!(is_instance_type("t3.micro"));
         assert!(is_instance_type("m7g.large"));

@@ -210,6 +210,24 @@ fn cases(ip: &str) -> Vec<(&'static str, String, &'static str, &'static str)> {
             "a path starting with /",
         ),
         (
+            "https domain with capitals",
+            format!("{good}[https]\ndomain = \"WWW.Example.com\"\n"),
+            ":20:10",
+            "a DNS name such as www.example.com",
+        ),
+        (
+            "https domain as a wildcard",
+            format!("{good}[https]\ndomain = \"*.example.com\"\n"),
+            ":20:10",
+            "no wildcard",
+        ),
+        (
+            "https domain without https",
+            format!("{good}[https]\nenabled = false\ndomain = \"www.example.com\"\n"),
+            ":21:10",
+            "needs [https] enabled = true",
+        ),
+        (
             "key name with a slash",
             with("key_name = \"bad-key\"", "key_name = \"../bad\""),
             ":15:12",
