@@ -1146,6 +1146,77 @@ mod domain_requests {
         }
     }
 
+    fn refused_batch() -> ReplayEvent {
+        let body = r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[Tried to delete resource record set [name='www.example.com.', type='AAAA'] but it was not found]</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
+        ReplayEvent::new(
+            http::Request::builder()
+                .uri("https://example.com/")
+                .body(SdkBody::empty())
+                .unwrap(),
+            http::Response::builder()
+                .status(400)
+                .body(SdkBody::from(body))
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_refused_delete_batch_is_retried_one_record_at_a_time() {
+        use aws_sdk_route53::types as r53;
+        use sitedeploy::resources::domain::{Found, Record};
+        let alias = |kind: &str| Record {
+            name: "www.example.com".into(),
+            kind: kind.into(),
+            alias: Some("d1.cloudfront.net".into()),
+            values: Vec::new(),
+            set: r53::ResourceRecordSet::builder()
+                .name("www.example.com.")
+                .r#type(r53::RrType::from(kind))
+                .alias_target(
+                    r53::AliasTarget::builder()
+                        .hosted_zone_id("Z2FDTNDATAQYW2")
+                        .dns_name("d1.cloudfront.net.")
+                        .evaluate_target_health(false)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+            zone: zone(),
+        };
+        let found = Found {
+            domain: Some("www.example.com".into()),
+            zone: Some(zone()),
+            records: vec![alias("A"), alias("AAAA")],
+            ..Found::default()
+        };
+        // The batch is refused (the AAAA went meanwhile): A alone is deleted,
+        // AAAA alone is refused again and left.
+        let (ctx, client) = replay(vec![refused_batch(), answer(&changed()), refused_batch()]);
+        let r = domain::delete_records(&ctx, &found, Some("d1.cloudfront.net"))
+            .await
+            .unwrap();
+        assert_eq!(r, sitedeploy::resources::Deleted::Deleted);
+        let sent = bodies(&client);
+        assert_eq!(sent.len(), 3, "{sent:#?}");
+        has(&sent[0], &["<Type>A</Type>", "<Type>AAAA</Type>"]);
+        has(&sent[1], &["<Action>DELETE</Action>", "<Type>A</Type>"]);
+        assert!(!sent[1].contains("AAAA"), "{}", sent[1]);
+        has(&sent[2], &["<Type>AAAA</Type>"]);
+        // A look-up that failed proves nothing: nothing is sent.
+        let (ctx, client) = replay(vec![]);
+        let failed = Found {
+            failed: true,
+            ..found
+        };
+        assert!(
+            domain::delete_records(&ctx, &failed, Some("d1.cloudfront.net"))
+                .await
+                .is_err()
+        );
+        assert!(bodies(&client).is_empty());
+    }
+
     #[tokio::test]
     async fn a_failed_certificate_ends_the_wait_with_acms_reason() {
         let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");

@@ -2284,6 +2284,40 @@ class Handler(BaseHTTPRequestHandler):
             return 200, body
         if op == "ListHostedZonesByName":
             return self.zones_by_name(rest)
+        if op == "ChangeResourceRecordSets":
+            return self.deletes_refused(rest)
+        return None
+
+    def deletes_refused(self, rest):
+        """A DELETE must name a record set exactly as it is (API_ChangeResourceRecordSets:
+        "DELETE: Deletes an existing resource record set that has the specified
+        values"), and a batch is all or nothing: one DELETE of a record set that is
+        not there, or whose values or alias target differ, refuses the whole batch
+        with InvalidChangeBatch (moto deletes by name and type, whatever the
+        values, and ignores a missing one). None (moto answers) otherwise."""
+        zone = (rest.get("Id") or "").rsplit("/", 1)[-1]
+
+        def norm(v):
+            return (v or "").strip().rstrip(".").lower()
+        for ch in rest.get("Changes") or []:
+            if ch["Action"] != "DELETE":
+                continue
+            found = [r for r in self.moto("records", name=ch["Name"], type=ch["Type"]) or []
+                     if r["zone_id"] == zone]
+            same = False
+            if found:
+                r = found[0]
+                alias = r.get("alias") or {}
+                if ch["AliasTarget"] is not None:
+                    same = norm(alias.get("DNSName")) == norm(ch["AliasTarget"]["DNSName"])
+                else:
+                    same = not alias and sorted(map(norm, r["values"])) == sorted(map(norm, ch["Values"]))
+            if not same:
+                what = "not found" if not found else "found with other values"
+                return route53_error(
+                    "InvalidChangeBatch",
+                    f"[Tried to delete resource record set [name='{norm(ch['Name'])}.', "
+                    f"type='{ch['Type']}'] but it was {what}]")
         return None
 
     def change_status(self, submitted, now):

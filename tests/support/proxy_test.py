@@ -1008,6 +1008,27 @@ def test_route53_zones_by_name_and_changes():
             ("www.example.com.", "A", "d111111abcdef8.cloudfront.net"),
             ("www.example.com.", "AAAA", "d111111abcdef8.cloudfront.net")], sets
 
+        # A DELETE names a record set exactly as it is; a batch is all or nothing.
+        e = refused(lambda: record(c.r53, pub, "www.example.com", "A", alias="dother.cloudfront.net",
+                                   action="DELETE"), "InvalidChangeBatch", 400)
+        assert "found with other values" in str(e), e
+        refused(lambda: record(c.r53, pub, "gone.example.com", "A", "192.0.2.9", action="DELETE"),
+                "InvalidChangeBatch", 400)
+        batch = {"Changes": [
+            {"Action": "DELETE", "ResourceRecordSet": {"Name": "www.example.com", "Type": "AAAA", "AliasTarget": {
+                "HostedZoneId": CLOUDFRONT_ZONE, "DNSName": "d111111abcdef8.cloudfront.net",
+                "EvaluateTargetHealth": False}}},
+            {"Action": "DELETE", "ResourceRecordSet": {"Name": "old.example.com", "Type": "A", "TTL": 300,
+                                                        "ResourceRecords": [{"Value": "192.0.2.7"}]}}]}
+        refused(lambda: c.r53.change_resource_record_sets(HostedZoneId=pub, ChangeBatch=batch),
+                "InvalidChangeBatch", 400)
+        left = raw.r53.list_resource_record_sets(HostedZoneId=pub)["ResourceRecordSets"]
+        assert ("www.example.com.", "AAAA") in [(r["Name"], r["Type"]) for r in left], left
+        # Exactly as it is: deleted.
+        record(c.r53, pub, "old.example.com", "A", "192.0.2.1", action="DELETE")
+        left = raw.r53.list_resource_record_sets(HostedZoneId=pub)["ResourceRecordSets"]
+        assert "old.example.com." not in [r["Name"] for r in left], left
+
         stats = proxy.stats()
         assert stats["injected"].get("GetChange:NoSuchChange") == 2, stats["injected"]
         changes = [r for r in stats["requests"] if r["action"] == "ChangeResourceRecordSets"]
