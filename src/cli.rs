@@ -74,6 +74,13 @@ pub struct DeployArgs {
     /// overrides expires_after in deploy.toml (default 8h).
     #[arg(long, value_name = "DURATION", value_parser = parse_expires_after)]
     pub expires_after: Option<ExpiresAfter>,
+    /// Download a tooplate.com template (its number and name, e.g.
+    /// 2137_barista_cafe) into a new folder (default: site) to edit, and stop.
+    #[arg(long, value_names = ["TEMPLATE", "DIR"], num_args = 1..=2)]
+    pub init_site: Option<Vec<String>>,
+    /// The template zip's URL for --init-site (default: tooplate.com's).
+    #[arg(long, requires = "init_site", value_name = "URL")]
+    pub template_url: Option<String>,
 }
 
 /// `--expires-after`'s value: a duration, or `off`.
@@ -448,6 +455,20 @@ pub fn deploy_main() -> ExitCode {
     );
     let progress = Progress::new(false);
     init_logging(args.common.verbose, &progress);
+    if let Some(v) = &args.init_site {
+        // No AWS and no deploy.toml: a folder of one's own to start from.
+        let dir = std::path::PathBuf::from(v.get(1).map_or("site", String::as_str));
+        let r = (|| {
+            let made = runtime()?.block_on(crate::initsite::init_site(
+                &v[0],
+                &dir,
+                args.template_url.as_deref(),
+            ))?;
+            print!("{}", made.to_text(&v[0]));
+            Ok::<_, anyhow::Error>(())
+        })();
+        return exit(r.map_err(Failure::from), None);
+    }
     exit(
         (|| {
             let rt = runtime()?;
