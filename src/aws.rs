@@ -492,17 +492,33 @@ pub fn unless_not_found<T>(
     r: std::result::Result<T, AwsError>,
     context: impl FnOnce() -> String,
 ) -> Result<Option<T>> {
+    unless_gone(r, is_not_found, context)
+}
+
+/// [`unless_not_found`] for a service whose "not found" is its own code
+/// (`gone`: CloudFront's NoSuchDistribution, ACM's ResourceNotFoundException).
+pub fn unless_gone<T>(
+    r: std::result::Result<T, AwsError>,
+    gone: impl Fn(&anyhow::Error) -> bool,
+    context: impl FnOnce() -> String,
+) -> Result<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) => {
             let e = anyhow::Error::new(e);
-            if is_not_found(&e) {
+            if gone(&e) {
                 Ok(None)
             } else {
                 Err(e.context(context()))
             }
         }
     }
+}
+
+/// Access denied (IAM's answer; for a resource the policy lets this tool read
+/// only when it is its own, "not ours").
+pub fn is_access_denied(err: &anyhow::Error) -> bool {
+    code(err).is_some_and(|c| c.starts_with("AccessDenied"))
 }
 
 /// "Already exists" codes.

@@ -412,8 +412,7 @@ impl Cleanup<'_> {
         step.set("deleting (CloudFront holds it a while after the distribution)");
         let mut certs = Ok(Deleted::Absent);
         for c in &found.certificates {
-            let w =
-                |e: &anyhow::Error, t| step.waiting(crate::aws::code(e).unwrap_or("refused"), t);
+            let w = |e: &anyhow::Error, t| step.refused(e, t);
             match domain::delete_certificate(ctx, c, self.opts.wait_limit, w).await {
                 Ok(Deleted::Deleted) if certs.is_ok() => certs = Ok(Deleted::Deleted),
                 Ok(_) => {}
@@ -504,10 +503,7 @@ impl Cleanup<'_> {
         };
         let step = self.progress.step(&format!("group {}", g.group.name));
         step.set("deleting");
-        let r = secgroup::delete(self.ctx, &g.group, limit, |e, t| {
-            step.waiting(&short_code(e), t)
-        })
-        .await;
+        let r = secgroup::delete(self.ctx, &g.group, limit, |e, t| step.refused(e, t)).await;
         finish(&step, &r);
         r
     }
@@ -530,11 +526,4 @@ fn finish(step: &Step, r: &Result<Deleted>) {
         Ok(Deleted::Kept) => step.done("kept: other deployments in this region use it"),
         Err(e) => step.fail(&format!("{e:#}")),
     }
-}
-
-fn short_code(e: &anyhow::Error) -> String {
-    format!(
-        "{} (still in use), retrying",
-        crate::aws::code(e).unwrap_or("refused")
-    )
 }

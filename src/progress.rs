@@ -218,6 +218,13 @@ impl Step {
         }
     }
 
+    /// Shows a refusal AWS says will pass ("not yet": a dependency still
+    /// holds the resource) while it is retried.
+    pub fn refused(&self, e: &anyhow::Error, elapsed: Duration) {
+        let code = crate::aws::code(e).unwrap_or("refused");
+        self.waiting(&format!("{code} (still in use), retrying"), elapsed);
+    }
+
     /// Ends the step with its result (and the time it took).
     pub fn done(&self, msg: &str) {
         let secs = self.start.elapsed().as_secs_f64();

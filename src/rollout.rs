@@ -236,10 +236,8 @@ async fn retire_certificates(i: &Inputs<'_>, k: &Known) {
     for c in &i.decision.domain.stale {
         let s = i.progress.step("certificate");
         s.set(&format!("deleting {} ({})", c.arn, c.domain));
-        let r = domain::delete_certificate(i.ctx, c, CERT_RETRY.min(i.wait_limit), |e, t| {
-            s.waiting(crate::aws::code(e).unwrap_or("refused"), t)
-        })
-        .await;
+        let limit = CERT_RETRY.min(i.wait_limit);
+        let r = domain::delete_certificate(i.ctx, c, limit, |e, t| s.refused(e, t)).await;
         match r {
             Ok(_) => s.done(&format!("deleted {} ({})", c.arn, c.domain)),
             Err(e) => {

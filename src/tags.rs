@@ -167,6 +167,18 @@ pub fn cloudfront_pairs(tags: Option<&aws_sdk_cloudfront::types::Tags>) -> Tags 
         .collect()
 }
 
+/// ACM tags as pairs.
+pub fn acm_pairs(tags: &[aws_sdk_acm::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// How a resource's tags differ from deploy.toml's ([`Owner::drift`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagDrift {

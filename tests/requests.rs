@@ -50,13 +50,18 @@ fn specs(plan: &Plan) -> Specs {
 
 /// One canned exchange: any request, this answer.
 fn answer(body: &str) -> ReplayEvent {
+    reply(200, body)
+}
+
+/// One canned exchange: any request, this status and body.
+fn reply(status: u16, body: &str) -> ReplayEvent {
     ReplayEvent::new(
         http::Request::builder()
             .uri("https://example.com/")
             .body(SdkBody::empty())
             .unwrap(),
         http::Response::builder()
-            .status(200)
+            .status(status)
             .body(SdkBody::from(body.to_string()))
             .unwrap(),
     )
@@ -1005,16 +1010,7 @@ async fn a_launch_template_made_by_a_lost_answer_is_found_by_its_duplicate_code(
          </DescribeLaunchTemplateVersionsResponse>",
         p.fingerprint
     );
-    let err = ReplayEvent::new(
-        http::Request::builder()
-            .uri("https://example.com/")
-            .body(SdkBody::empty())
-            .unwrap(),
-        http::Response::builder()
-            .status(400)
-            .body(SdkBody::from(dup))
-            .unwrap(),
-    );
+    let err = reply(400, dup);
     let (ctx, client) = replay(vec![err, answer(&found), answer(&version)]);
     let inputs = launchtemplate::TemplateInputs {
         security_group_id: "sg-web",
@@ -1108,33 +1104,12 @@ mod domain_requests {
 
     #[tokio::test]
     async fn a_certificate_that_does_not_validate_says_what_acm_looks_for_and_where() {
-        let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");
-        let s = specs(&p);
         let mut events = vec![
             answer(&described("PENDING_VALIDATION", true)),
             answer(&changed()),
         ];
         events.extend((0..5000).map(|_| answer(&described("PENDING_VALIDATION", true))));
-        let (ctx, _client) = replay(events);
-        let found = domain::Certificate {
-            arn: ARN.into(),
-            domain: "www.example.com".into(),
-            status: "PENDING_VALIDATION".into(),
-            validation: None,
-            failure: None,
-        };
-        let z = zone();
-        let e = domain::apply_certificate(
-            &ctx,
-            &s.domain,
-            &Cert::Revalidate(found),
-            Some(&z),
-            Duration::from_millis(50),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err();
-        let msg = format!("{e:#}");
+        let msg = revalidate_fails(events, Duration::from_millis(50)).await;
         for part in [
             "the certificate for www.example.com did not validate",
             "_a1.www.example.com CNAME _b2.acm-validations.aws",
@@ -1146,17 +1121,29 @@ mod domain_requests {
         }
     }
 
+    /// A pending certificate whose validation record is written again, over
+    /// `events`, waited for at most `limit`: the error it ends with.
+    async fn revalidate_fails(events: Vec<ReplayEvent>, limit: Duration) -> String {
+        let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");
+        let s = specs(&p);
+        let (ctx, _client) = replay(events);
+        let pending = domain::Certificate {
+            arn: ARN.into(),
+            domain: "www.example.com".into(),
+            status: "PENDING_VALIDATION".into(),
+            validation: None,
+            failure: None,
+        };
+        let z = zone();
+        let action = Cert::Revalidate(pending);
+        let r = domain::apply_certificate(&ctx, &s.domain, &action, Some(&z), limit, |_, _| {});
+        format!("{:#}", r.await.unwrap_err())
+    }
+
     fn refused_batch() -> ReplayEvent {
-        let body = r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[Tried to delete resource record set [name='www.example.com.', type='AAAA'] but it was not found]</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
-        ReplayEvent::new(
-            http::Request::builder()
-                .uri("https://example.com/")
-                .body(SdkBody::empty())
-                .unwrap(),
-            http::Response::builder()
-                .status(400)
-                .body(SdkBody::from(body))
-                .unwrap(),
+        reply(
+            400,
+            r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[Tried to delete resource record set [name='www.example.com.', type='AAAA'] but it was not found]</Message></Error><RequestId>1</RequestId></ErrorResponse>"#,
         )
     }
 
@@ -1219,36 +1206,16 @@ mod domain_requests {
 
     #[tokio::test]
     async fn a_failed_certificate_ends_the_wait_with_acms_reason() {
-        let p = plan("dom", "[https]\ndomain = \"www.example.com\"\n");
-        let s = specs(&p);
         let failed = described("FAILED", true).replace(
             r#""Status":"FAILED""#,
             r#""Status":"FAILED","FailureReason":"CAA_ERROR""#,
         );
-        let (ctx, _client) = replay(vec![
+        let events = vec![
             answer(&described("PENDING_VALIDATION", true)),
             answer(&changed()),
             answer(&failed),
-        ]);
-        let found = domain::Certificate {
-            arn: ARN.into(),
-            domain: "www.example.com".into(),
-            status: "PENDING_VALIDATION".into(),
-            validation: None,
-            failure: None,
-        };
-        let z = zone();
-        let e = domain::apply_certificate(
-            &ctx,
-            &s.domain,
-            &Cert::Revalidate(found),
-            Some(&z),
-            Duration::from_secs(5),
-            |_, _| {},
-        )
-        .await
-        .unwrap_err();
-        let msg = format!("{e:#}");
+        ];
+        let msg = revalidate_fails(events, Duration::from_secs(5)).await;
         assert!(msg.contains("is FAILED (CAA_ERROR)"), "{msg}");
     }
 }

@@ -21,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_cloudfront::types as cft;
 
 use super::{Deleted, Seen, Verb};
-use crate::aws::{code, poll_until, AwsError, Check, Ctx};
+use crate::aws::{code, is_access_denied, poll_until, unless_gone, AwsError, Check, Ctx};
 use crate::plan::Plan;
 use crate::tags::{Owner, TagDrift, Tagger, Tags};
 
@@ -173,7 +173,7 @@ pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Distribution>> {
         // only: one it may not read is not its own.
         let tags = match tags_of(ctx, &arn).await {
             Ok(t) => t,
-            Err(e) if code(&e).is_some_and(|c| c.starts_with("AccessDenied")) => Vec::new(),
+            Err(e) if is_access_denied(&e) => Vec::new(),
             Err(e) => return Err(e),
         };
         if !spec.owner.owns(&tags) {
@@ -270,15 +270,11 @@ async fn get(ctx: &Ctx, id: &str, tags: Tags) -> Result<Option<Distribution>> {
         .send()
         .await
         .map_err(AwsError::from);
-    let out = match res {
-        Ok(out) => out,
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            if is_gone(&e) {
-                return Ok(None);
-            }
-            return Err(e.context(format!("failed to read CloudFront distribution {id}")));
-        }
+    let Some(out) = unless_gone(res, is_gone, || {
+        format!("failed to read CloudFront distribution {id}")
+    })?
+    else {
+        return Ok(None);
     };
     let d = out
         .distribution()

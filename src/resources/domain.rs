@@ -24,10 +24,12 @@ use aws_sdk_acm::types as acmt;
 use aws_sdk_route53::types as r53;
 
 use super::{Deleted, Verb};
-use crate::aws::{code, poll_until, retry_not_yet, AwsError, Check, Ctx};
+use crate::aws::{
+    code, is_access_denied, poll_until, retry_not_yet, unless_gone, AwsError, Check, Ctx,
+};
 use crate::plan::Plan;
 use crate::resources::distribution::Distribution;
-use crate::tags::Owner;
+use crate::tags::{acm_pairs, Owner};
 
 /// The hosted zone id every alias record to a CloudFront distribution names
 /// (Route 53 API reference, AliasTarget).
@@ -234,16 +236,8 @@ pub async fn observe(ctx: &Ctx, spec: &Spec, hint: Option<&str>) -> Result<Found
         (Some(d), Some(h)) if d != h => Some(h.to_string()),
         _ => None,
     };
-    let mut names: Vec<String> = vec![domain.clone()];
-    names.extend(old.clone());
-    names.extend(
-        certificates
-            .iter()
-            .filter_map(|c| c.validation.as_ref().map(|v| v.name.clone())),
-    );
-    names.dedup();
     let mut records = Vec::new();
-    for name in names {
+    for name in names_to_read(&domain, old.as_deref(), &certificates) {
         // The zone of the domain, or (another name) its own.
         let z = match &zone {
             Some(z) if name == z.name || name.ends_with(&format!(".{}", z.name)) => Some(z.clone()),
@@ -262,6 +256,24 @@ pub async fn observe(ctx: &Ctx, spec: &Spec, hint: Option<&str>) -> Result<Found
         records,
         failed: false,
     })
+}
+
+/// The names whose records are read: the domain, the old alias, the
+/// certificates' validation names; each once (certificates of one name share
+/// a validation name, and need not be listed side by side).
+fn names_to_read(domain: &str, old: Option<&str>, certificates: &[Certificate]) -> Vec<String> {
+    let validations = certificates.iter().filter_map(|c| c.validation.as_ref());
+    let all = [Some(domain), old]
+        .into_iter()
+        .flatten()
+        .chain(validations.map(|v| v.name.as_str()));
+    let mut names: Vec<String> = Vec::new();
+    for name in all {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
 }
 
 /// This deployment's certificates: the account's us-east-1 certificates
@@ -301,26 +313,11 @@ async fn certificates(ctx: &Ctx, owner: &Owner) -> Result<(Vec<Certificate>, Vec
             .send()
             .await
             .map_err(AwsError::from);
-        let tags: Vec<(String, String)> = match res {
-            Ok(out) => out
-                .tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-            Err(e) => {
-                let e = anyhow::Error::new(e);
-                if code(&e).is_some_and(|c| c.starts_with("AccessDenied") || is_gone_code(c)) {
-                    others.extend(names);
-                    continue;
-                }
-                return Err(e.context(format!("failed to read the tags of {arn}")));
-            }
-        };
+        let not_ours = |e: &anyhow::Error| is_access_denied(e) || is_gone(e);
+        let out = unless_gone(res, not_ours, || {
+            format!("failed to read the tags of {arn}")
+        })?;
+        let tags = out.map(|o| acm_pairs(o.tags())).unwrap_or_default();
         match owner.owns(&tags) {
             true => ours.extend(describe(ctx, &arn).await?),
             false => others.extend(names),
@@ -329,8 +326,8 @@ async fn certificates(ctx: &Ctx, owner: &Owner) -> Result<(Vec<Certificate>, Vec
     Ok((ours, others))
 }
 
-fn is_gone_code(c: &str) -> bool {
-    c == "ResourceNotFoundException"
+fn is_gone(e: &anyhow::Error) -> bool {
+    code(e) == Some("ResourceNotFoundException")
 }
 
 /// DescribeCertificate (`None`: gone).
@@ -342,15 +339,9 @@ async fn describe(ctx: &Ctx, arn: &str) -> Result<Option<Certificate>> {
         .send()
         .await
         .map_err(AwsError::from);
-    let out = match res {
-        Ok(out) => out,
-        Err(e) => {
-            let e = anyhow::Error::new(e);
-            if code(&e).is_some_and(is_gone_code) {
-                return Ok(None);
-            }
-            return Err(e.context(format!("failed to read certificate {arn}")));
-        }
+    let Some(out) = unless_gone(res, is_gone, || format!("failed to read certificate {arn}"))?
+    else {
+        return Ok(None);
     };
     let c = out
         .certificate()
@@ -585,16 +576,6 @@ pub fn decide(spec: &Spec, found: &Found, cdn: Option<&Distribution>) -> Action 
     }
 }
 
-impl Cert {
-    /// The certificate deploy keeps (its ARN is known before applying).
-    pub fn kept(&self) -> Option<&Certificate> {
-        match self {
-            Cert::Keep(c) | Cert::Revalidate(c) => Some(c),
-            _ => None,
-        }
-    }
-}
-
 /// What deploy says when the account has no hosted zone for the domain.
 fn no_zone(domain: &str) -> String {
     let parent = domain.split_once('.').map_or(domain, |(_, p)| p);
@@ -612,6 +593,14 @@ fn no_zone(domain: &str) -> String {
 }
 
 impl Cert {
+    /// The certificate deploy keeps (its ARN is known before applying).
+    pub fn kept(&self) -> Option<&Certificate> {
+        match self {
+            Cert::Keep(c) | Cert::Revalidate(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The plan's verb (`None` has no row).
     pub fn verb(&self) -> Verb {
         match self {
@@ -759,9 +748,7 @@ async fn write_validation(
             let c = match describe(ctx, arn).await {
                 Ok(Some(c)) => c,
                 Ok(None) => return Ok(waiting()),
-                Err(e) if code(&e).is_some_and(|c| c.starts_with("AccessDenied")) => {
-                    return Ok(waiting())
-                }
+                Err(e) if is_access_denied(&e) => return Ok(waiting()),
                 Err(e) => return Err(e),
             };
             Ok(match (c.status.as_str(), &c.validation) {
@@ -988,7 +975,7 @@ pub async fn delete_certificate(
     .await;
     match r {
         Ok(_) => Ok(Deleted::Deleted),
-        Err(e) if code(&e).is_some_and(is_gone_code) => Ok(Deleted::Absent),
+        Err(e) if is_gone(&e) => Ok(Deleted::Absent),
         Err(e) => Err(e.context(format!("failed to delete certificate {}", c.arn))),
     }
 }
@@ -1199,6 +1186,29 @@ mod tests {
         assert_eq!(a.old.len(), 1);
         assert_eq!(a.old[0].kind, "A");
         assert_eq!(a.dns, Dns::Write(vec!["A", "AAAA"]));
+    }
+
+    #[test]
+    fn each_name_is_read_once() {
+        let mut shop = cert("shop.example.com", "ISSUED");
+        shop.validation = Some(Cname {
+            name: "_s.shop.example.com".into(),
+            value: "_t.acm-validations.aws".into(),
+        });
+        let certs = [
+            cert("www.example.com", "ISSUED"),
+            shop,
+            cert("www.example.com", "PENDING_VALIDATION"),
+        ];
+        assert_eq!(
+            names_to_read("www.example.com", Some("old.example.com"), &certs),
+            [
+                "www.example.com",
+                "old.example.com",
+                "_a.www.example.com",
+                "_s.shop.example.com"
+            ]
+        );
     }
 
     #[test]

@@ -618,6 +618,17 @@ impl Aws {
             .collect()
     }
 
+    /// Asserts that zone `id` holds only its own NS and SOA records (nothing
+    /// this tool wrote is left).
+    #[allow(dead_code)]
+    pub async fn assert_zone_bare(&self, id: &str) {
+        let left = self.records(id).await;
+        assert!(
+            left.iter().all(|(_, t, _)| t == "NS" || t == "SOA"),
+            "{left:?}"
+        );
+    }
+
     /// The ACM certificates in us-east-1: (ARN, domain, status).
     #[allow(dead_code)]
     pub async fn certificates(&self) -> Vec<(String, String, String)> {

@@ -477,16 +477,7 @@ fn acm_rules(w: &Shared) -> Vec<Rule> {
                 w.id("c")
             );
             w.send("RequestCertificate", vec![domain.clone()]);
-            let tags = req
-                .tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
+            let tags = sitedeploy::tags::acm_pairs(req.tags());
             w.certs.push(Cert {
                 arn: arn.clone(),
                 domain,
