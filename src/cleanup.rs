@@ -26,8 +26,8 @@ use crate::output::{Entry, Totals};
 use crate::preview::LocalFile;
 use crate::progress::{Progress, Step};
 use crate::resources::{
-    autoscaling, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
-    loadbalancer, secgroup, targetgroup, Deleted, Seen, Verb,
+    autoscaling, bucket, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
+    loadbalancer, profile, secgroup, targetgroup, Deleted, Seen, Verb,
 };
 use crate::spec::Specs;
 use crate::table::{self, Kind, Row};
@@ -250,9 +250,20 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
-    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role, (dns, cdn, certs)) = tokio::join!(
+    let ((lb, lb_sg), ((fleet, inst, lt, web_sg), content, prof), tg, key, role, (dns, cdn, certs)) = tokio::join!(
         c.load_balancer(),
-        c.servers(),
+        // The content and the profile once no web server reads them.
+        async {
+            let servers = c.servers().await;
+            let (content, prof) = tokio::join!(
+                c.tracked("site content", bucket::delete(ctx, &s.bucket, &seen.bucket)),
+                c.tracked(
+                    "instance profile",
+                    profile::delete(ctx, &s.profile, &seen.profile)
+                ),
+            );
+            (servers, content, prof)
+        },
         c.tracked("target group", async {
             match seen.target_group.ours() {
                 Some(tg) => targetgroup::delete(ctx, tg, opts.wait_limit).await,
@@ -298,6 +309,8 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
     };
     let steps: Steps = vec![
         (Kind::KeyPair, key),
+        (Kind::Bucket, content),
+        (Kind::Profile, prof),
         (Kind::LbGroup, lb_sg),
         (Kind::WebGroup, web_sg),
         (Kind::TargetGroup, tg),

@@ -50,6 +50,16 @@ pub struct Packed {
     pub manifest: Manifest,
     /// The files' total size.
     pub bytes: u64,
+    /// SHA-256 of the archive itself: the web servers check what they
+    /// fetched against it, S3 checks the upload against it.
+    pub archive_sha256: [u8; 32],
+}
+
+impl Packed {
+    /// [`Packed::archive_sha256`] in hex (what `sha256sum` prints).
+    pub fn archive_hex(&self) -> String {
+        hex(&self.archive_sha256)
+    }
 }
 
 /// What a change does to the files, for `--plan`.
@@ -172,8 +182,10 @@ pub fn pack(dir: &Path) -> Result<Packed> {
         .mtime(0)
         .write(Vec::new(), flate2::Compression::best());
     gz.write_all(&tar)?;
+    let archive = gz.finish()?;
     Ok(Packed {
-        archive: gz.finish()?,
+        archive_sha256: Sha256::digest(&archive).into(),
+        archive,
         hash,
         manifest,
         bytes,

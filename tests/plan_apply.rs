@@ -418,7 +418,7 @@ fn world(c: &Case, plan: &Plan) -> World {
 /// group as wanted, 2 an earlier template's group, 3 a smaller group, 4 single
 /// instances of an earlier count = 1, 5 members with old tags, 6 a foreign group.
 fn servers(c: &Case, plan: &Plan, w: &mut World, tg_arn: &str, tg_ours: bool) {
-    let launch = sitedeploy::resources::instance::Spec::new(plan);
+    let launch = sitedeploy::resources::instance::Spec::new(plan, plan.user_data.clone(), None);
     let mut tags = plan.owner.owned();
     tags.extend(
         launch

@@ -45,9 +45,8 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The group of `plan`.
-    pub fn new(plan: &Plan) -> Spec {
-        let launch = super::instance::Spec::new(plan);
+    /// The group of `plan`, launching `launch`.
+    pub fn new(plan: &Plan, launch: &super::instance::Spec) -> Spec {
         Spec {
             name: plan.asg_name.clone(),
             count: plan.count,

@@ -286,11 +286,13 @@ impl Deployment {
             .join(format!("{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("userdata")).unwrap();
-        std::fs::copy(
-            manifest_dir().join("userdata/install-template.sh"),
-            dir.join("userdata/install-template.sh"),
-        )
-        .unwrap();
+        for script in ["install-template.sh", "install-site.sh"] {
+            std::fs::copy(
+                manifest_dir().join("userdata").join(script),
+                dir.join("userdata").join(script),
+            )
+            .unwrap();
+        }
         std::fs::write(dir.join("deploy.toml"), config).unwrap();
         // Empty AWS config files: no profile of the machine leaks into a test.
         std::fs::write(dir.join("no-aws-config"), "").unwrap();
@@ -467,6 +469,25 @@ impl FakeSite {
     }
 }
 
+/// GET `https://{host}/` through CloudFront's edge stand-in, trusting only
+/// the test CA: (status, body), or the error (a certificate that does not
+/// cover `host`).
+pub async fn through_edge(site: &FakeSite, host: &str) -> Result<(u16, String), String> {
+    let ca = std::fs::read(&site.ca).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .resolve(host, site.address().parse().unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("https://{host}/"))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = r.status().as_u16();
+    Ok((status, r.text().await.unwrap_or_default()))
+}
+
 /// A finished run of a binary.
 pub struct Run {
     pub code: i32,
@@ -545,6 +566,7 @@ pub struct Aws {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Aws {
@@ -573,6 +595,11 @@ impl Aws {
                     .build(),
             ),
             route53: aws_sdk_route53::Client::new(&conf),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&conf)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 
