@@ -387,7 +387,19 @@ pub fn ctx(w: &Shared) -> sitedeploy::aws::Ctx {
     ctx.cloudfront = client!(aws_sdk_cloudfront, cloudfront_rules(w));
     ctx.acm = client!(aws_sdk_acm, acm_rules(w));
     ctx.route53 = client!(aws_sdk_route53, route53_rules(w));
+    ctx.s3 = client!(aws_sdk_s3, s3_rules());
     ctx
+}
+
+/// S3: the worlds have no `[site]`, and no content bucket (HeadBucket's 404
+/// has no body: the status says it).
+fn s3_rules() -> Vec<Rule> {
+    vec![mock!(aws_sdk_s3::Client::head_bucket).then_http_response(|| {
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+            404.try_into().expect("status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        )
+    })]
 }
 
 /// ACM in us-east-1: a certificate is issued once its validation record is
@@ -2442,9 +2454,14 @@ fn iam_rules(w: &Shared) -> Vec<Rule> {
                 ))),
             }
         }),
+        // No instance profile: the worlds have no `[site]`.
+        mock!(C::get_instance_profile).then_error(|| {
+            op::get_instance_profile::GetInstanceProfileError::generic(meta("NoSuchEntity"))
+        }),
         rule!(w, C::get_role, |w, req| {
             let name = req.role_name().unwrap_or_default().to_string();
-            if !w.role {
+            // The world's one role is the expiry's.
+            if !w.role || !name.starts_with("sitedeploy-expiry-") {
                 return MockResponse::Error(op::get_role::GetRoleError::generic(meta(
                     "NoSuchEntity",
                 )));
