@@ -77,6 +77,18 @@ impl Spec {
         self.content.as_ref().map(|(k, _)| k.as_str())
     }
 
+    /// What the expiry leaves of a folder's deployment, in words (`None`
+    /// without `[site]`).
+    pub fn left_after_expiry(&self, profile: &str) -> Option<String> {
+        let (key, p) = self.content.as_ref()?;
+        Some(format!(
+            "the site's content s3://{}/{key} ({}; S3 bills $0.023 per GB-month: under a cent) \
+             and the instance profile {profile} (free); `cleanup` removes them",
+            self.bucket,
+            size(p.archive.len() as u64)
+        ))
+    }
+
     /// Whether `key` is the current content or its manifest.
     pub fn current(&self, key: &str) -> bool {
         self.key()
