@@ -394,12 +394,14 @@ pub fn ctx(w: &Shared) -> sitedeploy::aws::Ctx {
 /// S3: the worlds have no `[site]`, and no content bucket (HeadBucket's 404
 /// has no body: the status says it).
 fn s3_rules() -> Vec<Rule> {
-    vec![mock!(aws_sdk_s3::Client::head_bucket).then_http_response(|| {
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-            404.try_into().expect("status"),
-            aws_smithy_types::body::SdkBody::empty(),
-        )
-    })]
+    vec![
+        mock!(aws_sdk_s3::Client::head_bucket).then_http_response(|| {
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                404.try_into().expect("status"),
+                aws_smithy_types::body::SdkBody::empty(),
+            )
+        }),
+    ]
 }
 
 /// ACM in us-east-1: a certificate is issued once its validation record is
