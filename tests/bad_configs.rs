@@ -437,7 +437,10 @@ async fn bad_site_folders_are_refused_before_anything_is_made() {
         ),
         (
             "a template and a folder",
-            format!("{}[site]\ndir = \"site\"\n", config_text("bad", &ip.url(), "")),
+            format!(
+                "{}[site]\ndir = \"site\"\n",
+                config_text("bad", &ip.url(), "")
+            ),
             Box::new(move |d| good_site(d)),
             "[template] and [site] are both set",
         ),

@@ -230,7 +230,11 @@ fn site_plan(dir: &Path) -> (Plan, String) {
     );
     let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
     let plan = Plan::new(&cfg).unwrap();
-    let script = plan.user_data_for("sitedeploy-123456789012-eu-west-1", "eu-west-1", "123456789012");
+    let script = plan.user_data_for(
+        "sitedeploy-123456789012-eu-west-1",
+        "eu-west-1",
+        "123456789012",
+    );
     (plan, script)
 }
 
@@ -280,13 +284,20 @@ fn fetches_checks_and_unpacks_the_site_folder() {
     upload(&dir, &plan, false);
     s3_stubs(&dir);
     let out = run_script(&dir, &script);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let web = dir.join("root/var/www/html");
     assert_eq!(
         std::fs::read_to_string(web.join("index.html")).unwrap(),
         "<h1>My own page</h1>"
     );
-    assert_eq!(std::fs::read_to_string(web.join("css/site.css")).unwrap(), "h1{}");
+    assert_eq!(
+        std::fs::read_to_string(web.join("css/site.css")).unwrap(),
+        "h1{}"
+    );
     let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
     let key = &plan.site.as_ref().unwrap().key;
     assert!(
@@ -302,7 +313,10 @@ fn fetches_checks_and_unpacks_the_site_folder() {
     assert!(plan.template.starts_with("site-"));
     // Nothing secret is in the script: no key, no token, no password.
     for secret in ["AKIA", "aws_secret", "SecretAccessKey", "token"] {
-        assert!(!script.to_lowercase().contains(&secret.to_lowercase()), "{secret}");
+        assert!(
+            !script.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -320,10 +334,17 @@ fn content_that_is_not_what_deploy_uploaded_or_cannot_be_fetched_is_not_served()
         }
         s3_stubs(&dir);
         let out = run_script(&dir, &script);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let m = marker(&dir);
         assert_eq!(m["result"], "fallback", "{case}: {m}");
-        assert!(m["reason"].as_str().unwrap().contains(reason), "{case}: {m}");
+        assert!(
+            m["reason"].as_str().unwrap().contains(reason),
+            "{case}: {m}"
+        );
         let page = std::fs::read_to_string(dir.join("root/var/www/html/index.html")).unwrap();
         assert!(page.contains("mine is running"), "{page}");
         let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
