@@ -244,7 +244,12 @@ GovCloud's and the opt-in regions not enabled). And:
       owner's account: 403 AccessDenied ("If the account ID that you provide does
       not match the actual owner of the bucket, the request fails with the HTTP
       status code 403 Forbidden (access denied)", the API reference's
-      ExpectedBucketOwner). moto ignores the header.
+      ExpectedBucketOwner). moto ignores the header. The same for CopyObject's
+      ExpectedSourceBucketOwner (x-amz-source-expected-bucket-owner) and the
+      source bucket's owner ("If the account ID that you provide does not match
+      the actual owner of the source bucket, the request fails with the HTTP status
+      code 403 Forbidden (access denied)", API_CopyObject), and a copy from another
+      account's bucket (s3_taken_buckets).
     * PutObject / UploadPart whose x-amz-checksum-sha256 (a header, or an
       aws-chunked body's trailer) is not the body's: 400 BadDigest (S3's error
       codes: "The Content-MD5 or checksum value that you specified did not match
@@ -355,7 +360,12 @@ by a service:
     s3:PutEncryptionConfiguration, PutBucketLifecycleConfiguration
     s3:PutLifecycleConfiguration, ...); CreateBucket with x-amz-object-ownership
     s3:PutBucketOwnershipControls too, PutObject with x-amz-tagging
-    s3:PutObjectTagging too; DeleteObjects s3:DeleteObject on each key, each
+    s3:PutObjectTagging too; CopyObject s3:PutObject on the destination (with
+    s3:x-amz-copy-source) and s3:GetObject on the source, and when a tag set goes
+    along (a tagged source and x-amz-tagging-directive COPY, the default, or REPLACE
+    with x-amz-tagging) s3:GetObjectTagging on the source (COPY) and
+    s3:PutObjectTagging on the destination with the tags as s3:RequestObjectTag;
+    DeleteObjects s3:DeleteObject on each key, each
     decided alone: a refused key is an <Error> AccessDenied in a 200 answer and
     the others are deleted. Context: s3:ResourceAccount (the bucket's owner),
     s3:authType, s3:signatureversion, s3:x-amz-content-sha256, and per operation
@@ -1372,7 +1382,19 @@ def s3_op(method, path, headers, raw):
                 rest[k] = headers[h]
     elif op == "CopyObject":
         rest["CopySource"] = urllib.parse.unquote(headers.get("x-amz-copy-source", ""))
+        rest["ExpectedSourceBucketOwner"] = headers.get("x-amz-source-expected-bucket-owner")
+        rest["TaggingDirective"] = (headers.get("x-amz-tagging-directive") or "COPY").upper()
+        if headers.get("x-amz-tagging"):
+            rest["Tagging"] = dict(urllib.parse.parse_qsl(headers["x-amz-tagging"], keep_blank_values=True))
     return op, rest
+
+
+def s3_copy_source(rest):
+    """CopyObject's source as (bucket, key): x-amz-copy-source is
+    [/]<bucket>/<key>[?versionId=...], URL-encoded (s3_op decodes it)."""
+    src = (rest.get("CopySource") or "").lstrip("/").split("?")[0]
+    bucket, _, key = src.partition("/")
+    return bucket, key
 
 
 # --- IAM: every authorization AWS makes for a request ---------------------------
@@ -1877,10 +1899,38 @@ class Authz:
                 self.per_key.append((key, "s3:DeleteObject", obj(key), dict(base),
                                      f"s3:DeleteObject on {obj(key)} (for DeleteObjects)"))
         elif op == "CopyObject":
-            src = (rest.get("CopySource") or "").lstrip("/").split("?")[0]
+            sb, sk = s3_copy_source(rest)
+            src = f"{sb}/{sk}"
+            src_arn = f"arn:{self.part}:s3:::{src}"
             self.add("s3:PutObject", obj(k), dict(base, **{"s3:x-amz-copy-source": src}))
-            self.add("s3:GetObject", f"arn:{self.part}:s3:::{src}", dict(base),
-                     f"s3:GetObject on arn:{self.part}:s3:::{src} (for CopyObject)")
+            src_ctx = dict(base)
+            src_owner = self.h.s3_owner(sb) if sb else None
+            if src_owner:
+                src_ctx["s3:ResourceAccount"] = src_owner
+            else:
+                src_ctx.pop("s3:ResourceAccount", None)
+            found = self.h.moto("s3-object", bucket=sb, key=sk) if sb and sk else None
+            src_tags = (found or {}).get("tags") or {}
+            src_ctx.update({f"s3:ExistingObjectTag/{t}": v for t, v in src_tags.items()})
+            self.add("s3:GetObject", src_arn, src_ctx, f"s3:GetObject on {src_arn} (for CopyObject)")
+            # The tag set goes along (x-amz-tagging-directive COPY, the default)
+            # or is the request's (REPLACE): "If you're copying objects that have
+            # object tags, then your IAM identity must have s3:GetObjectTagging
+            # and s3:PutObjectTagging permissions ... s3:GetObjectTagging
+            # permission for the source object and s3:PutObjectTagging permission
+            # for objects in the destination bucket" (AWS Knowledge Center,
+            # s3-troubleshoot-copy-between-buckets, as quoted in
+            # Seagate/cortx-prvsnr#3033). REPLACE with x-amz-tagging needing
+            # s3:PutObjectTagging is by analogy with PutObject's x-amz-tagging.
+            new_tags = src_tags if rest.get("TaggingDirective") != "REPLACE" else (rest.get("Tagging") or {})
+            if rest.get("TaggingDirective") != "REPLACE" and src_tags:
+                self.add("s3:GetObjectTagging", src_arn, src_ctx,
+                         f"s3:GetObjectTagging on {src_arn} (for CopyObject)")
+            if new_tags:
+                tctx = dict(base)
+                tctx.update({f"s3:RequestObjectTag/{t}": v for t, v in new_tags.items()})
+                tctx["s3:RequestObjectTagKeys"] = list(new_tags)
+                self.add("s3:PutObjectTagging", obj(k), tctx, f"s3:PutObjectTagging (for CopyObject) on {obj(k)}")
         elif op in S3_ACTIONS:
             action, kind = S3_ACTIONS[op]
             ctx = dict(base)
@@ -3302,7 +3352,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def before_s3(self, req, now):
         """S3's refusals that moto lacks (see the module doc): another account's
-        bucket; ExpectedBucketOwner; lifecycle rules; ChecksumSHA256; a missing
+        bucket (CopyObject's source too); ExpectedBucketOwner and CopyObject's
+        ExpectedSourceBucketOwner; lifecycle rules; ChecksumSHA256; a missing
         object read without s3:ListBucket."""
         rest, op = req.rest, req.op
         bucket = rest.get("Bucket")
@@ -3319,6 +3370,14 @@ class Handler(BaseHTTPRequestHandler):
         if expected is not None and op != "CreateBucket":
             owner = self.s3_owner(bucket)
             if owner is not None and owner != expected:
+                return s3_error("AccessDenied", "Access Denied", 403)
+        if op == "CopyObject":
+            src_bucket, _ = s3_copy_source(rest)
+            if src_bucket in taken:
+                return s3_error("AccessDenied", "Access Denied", 403)
+            expected = rest.get("ExpectedSourceBucketOwner")
+            owner = self.s3_owner(src_bucket) if src_bucket else None
+            if expected is not None and owner is not None and owner != expected:
                 return s3_error("AccessDenied", "Access Denied", 403)
         if op == "PutBucketLifecycleConfiguration":
             return s3_lifecycle_refusal(rest.get("Rules") or [])

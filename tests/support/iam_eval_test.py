@@ -565,8 +565,9 @@ class Mutations(unittest.TestCase):
 with open(os.path.join(ROOT, "config", "iam-policy.json")) as _f:
     CONFIG = json.load(_f)
 BUCKET = "arn:aws:s3:::sitedeploy-123456789012-us-east-1"
-SITE_ROLE = "arn:aws:iam::123456789012:role/sitedeploy-site-web"
-SITE_PROFILE = "arn:aws:iam::123456789012:instance-profile/sitedeploy-site-web"
+# The site's role and instance profile: sitedeploy-site-<region>-<name>.
+SITE_ROLE = "arn:aws:iam::123456789012:role/sitedeploy-site-us-east-1-web"
+SITE_PROFILE = "arn:aws:iam::123456789012:instance-profile/sitedeploy-site-us-east-1-web"
 REQ = {"aws:RequestTag/ManagedBy": "sitedeploy", "aws:RequestTag/Deployment": "web",
        "aws:TagKeys": ["ManagedBy", "Deployment"]}
 
@@ -603,7 +604,7 @@ class ConfigPolicySite(unittest.TestCase):
 
     def test_s3_bucket_actions_only_on_site_buckets(self):
         for action in ("s3:ListBucket", "s3:GetBucketTagging", "s3:GetBucketPublicAccessBlock",
-                       "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
+                       "s3:GetLifecycleConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
                        "s3:PutLifecycleConfiguration", "s3:PutBucketTagging", "s3:PutBucketOwnershipControls",
                        "s3:DeleteBucket"):
             self.assertAllowed(action, BUCKET)
@@ -619,18 +620,37 @@ class ConfigPolicySite(unittest.TestCase):
         self.assertDenied("s3:CreateBucket", BUCKET, {"s3:x-amz-object-ownership": "ObjectWriter"})
         self.assertDenied("s3:CreateBucket", "arn:aws:s3:::other-bucket", enforced)
 
-    def test_object_tags_only_retired_true(self):
+    def test_retire_is_a_copy_under_retired_then_a_delete(self):
+        # CopyObject: s3:GetObject on the source, s3:PutObject on the copy.
+        old, copy = f"{BUCKET}/web/old.tar.gz", f"{BUCKET}/retired/web/old.tar.gz"
+        self.assertAllowed("s3:GetObject", old)
+        self.assertAllowed("s3:PutObject", copy,
+                           {"s3:x-amz-copy-source": "sitedeploy-123456789012-us-east-1/web/old.tar.gz"})
+        self.assertAllowed("s3:DeleteObject", old)
+        self.assertAllowed("s3:DeleteObject", copy)  # cleanup
+        self.assertAllowed("s3:ListBucket", BUCKET, {"s3:prefix": "retired/web/"})
+        self.assertDenied("s3:GetObject", "arn:aws:s3:::other-bucket/web/old.tar.gz")
+        self.assertDenied("s3:PutObject", "arn:aws:s3:::other-bucket/retired/web/old.tar.gz")
+
+    def test_no_object_tagging(self):
+        # The tool tags no object (retiring is a copy under retired/): no tag
+        # set is allowed, the previous design's retired=true included.
         obj = f"{BUCKET}/web/old.tar.gz"
-        self.assertAllowed("s3:PutObjectTagging", obj,
-                           {"s3:RequestObjectTag/retired": "true", "s3:RequestObjectTagKeys": ["retired"]})
-        self.assertDenied("s3:PutObjectTagging", obj,
-                          {"s3:RequestObjectTag/retired": "false", "s3:RequestObjectTagKeys": ["retired"]})
-        self.assertDenied("s3:PutObjectTagging", obj, {
-            "s3:RequestObjectTag/retired": "true", "s3:RequestObjectTag/Owner": "x",
-            "s3:RequestObjectTagKeys": ["retired", "Owner"]})
-        self.assertDenied("s3:PutObjectTagging", obj, {"s3:RequestObjectTagKeys": []})
-        self.assertDenied("s3:PutObjectTagging", "arn:aws:s3:::other-bucket/web/old.tar.gz",
-                          {"s3:RequestObjectTag/retired": "true", "s3:RequestObjectTagKeys": ["retired"]})
+        for ctx in ({"s3:RequestObjectTag/retired": "true", "s3:RequestObjectTagKeys": ["retired"]},
+                    {"s3:RequestObjectTag/retired": "false", "s3:RequestObjectTagKeys": ["retired"]},
+                    {"s3:RequestObjectTagKeys": []}, {}):
+            self.assertDenied("s3:PutObjectTagging", obj, ctx)
+            self.assertDenied("s3:PutObjectTagging", f"{BUCKET}/retired/web/old.tar.gz", ctx)
+        for action in ("s3:GetObjectTagging", "s3:DeleteObjectTagging", "s3:PutObjectVersionTagging"):
+            self.assertDenied(action, obj)
+        self.assertFalse([st["Sid"] for st in CONFIG["Statement"]
+                          if any("Tagging" in a and a.startswith("s3:") and "Bucket" not in a
+                                 for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]))])
+
+    def test_lifecycle_read_and_written_only_on_site_buckets(self):
+        for action in ("s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"):
+            self.assertAllowed(action, BUCKET)
+            self.assertDenied(action, "arn:aws:s3:::other-bucket")
 
     def test_no_s3_read_on_every_resource(self):
         for st in CONFIG["Statement"]:

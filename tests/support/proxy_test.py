@@ -449,22 +449,28 @@ def test_iam_with_moto_enforcement():
         s3.put_bucket_tagging(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Tagging={"TagSet": MANAGED})
         s3.put_object(Bucket=SITE_BUCKET, Key="web/a.tar.gz", Body=b"site", ChecksumSHA256=sha256_b64(b"site"),
                       ExpectedBucketOwner=OWNER)
-        s3.put_object_tagging(Bucket=SITE_BUCKET, Key="web/a.tar.gz", ExpectedBucketOwner=OWNER,
-                              Tagging={"TagSet": [{"Key": "retired", "Value": "true"}]})
-        assert [o["Key"] for o in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="web/",
-                                                     ExpectedBucketOwner=OWNER)["Contents"]] == ["web/a.tar.gz"]
+        s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        assert s3.get_object(Bucket=SITE_BUCKET, Key="web/a.tar.gz", ExpectedBucketOwner=OWNER)["Body"].read() \
+            == b"site"
+        # Retiring: a copy under retired/, then the original deleted.
+        s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/a.tar.gz", ExpectedBucketOwner=OWNER,
+                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/a.tar.gz"}, ExpectedSourceBucketOwner=OWNER)
         s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [{"Key": "web/a.tar.gz"}]})
+        assert "Contents" not in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="web/", ExpectedBucketOwner=OWNER)
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="retired/web/",
+                                                     ExpectedBucketOwner=OWNER)["Contents"]] == ["retired/web/a.tar.gz"]
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER,
+                          Delete={"Objects": [{"Key": "retired/web/a.tar.gz"}]})
         s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
-        c.iam.create_role(RoleName="sitedeploy-site-web", AssumeRolePolicyDocument=EC2_TRUST, Tags=SITE_TAGS)
-        c.iam.put_role_policy(RoleName="sitedeploy-site-web", PolicyName="read-site-content",
-                              PolicyDocument=read_policy("sitedeploy-site-web", "web"))
-        c.iam.create_instance_profile(InstanceProfileName="sitedeploy-site-web", Tags=SITE_TAGS)
-        c.iam.add_role_to_instance_profile(InstanceProfileName="sitedeploy-site-web", RoleName="sitedeploy-site-web")
-        c.iam.remove_role_from_instance_profile(InstanceProfileName="sitedeploy-site-web",
-                                                RoleName="sitedeploy-site-web")
-        c.iam.delete_instance_profile(InstanceProfileName="sitedeploy-site-web")
-        c.iam.delete_role_policy(RoleName="sitedeploy-site-web", PolicyName="read-site-content")
-        c.iam.delete_role(RoleName="sitedeploy-site-web")
+        c.iam.create_role(RoleName=SITE_NAME, AssumeRolePolicyDocument=EC2_TRUST, Tags=SITE_TAGS)
+        c.iam.put_role_policy(RoleName=SITE_NAME, PolicyName="read-site-content",
+                              PolicyDocument=read_policy(SITE_NAME, "web"))
+        c.iam.create_instance_profile(InstanceProfileName=SITE_NAME, Tags=SITE_TAGS)
+        c.iam.add_role_to_instance_profile(InstanceProfileName=SITE_NAME, RoleName=SITE_NAME)
+        c.iam.remove_role_from_instance_profile(InstanceProfileName=SITE_NAME, RoleName=SITE_NAME)
+        c.iam.delete_instance_profile(InstanceProfileName=SITE_NAME)
+        c.iam.delete_role_policy(RoleName=SITE_NAME, PolicyName="read-site-content")
+        c.iam.delete_role(RoleName=SITE_NAME)
         # The dummy key is refused by moto itself.
         refused(lambda: clients(proxy.url).ec2.describe_vpcs(), "AuthFailure")
         refused(lambda: s3_client(proxy.url).list_objects_v2(Bucket=SITE_BUCKET), "InvalidAccessKeyId")
@@ -1274,11 +1280,14 @@ OWNER = "123456789012"
 EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 SITE_TAGS = MANAGED + [{"Key": "Deployment", "Value": "web"}]
+# The tool's two rules: retired content (copied under retired/) expires a day
+# after the copy; unfinished uploads are aborted.
 LIFECYCLE = {"Rules": [
-    {"ID": "retired", "Status": "Enabled", "Filter": {"Tag": {"Key": "retired", "Value": "true"}},
+    {"ID": "expire-retired-content", "Status": "Enabled", "Filter": {"Prefix": "retired/"},
      "Expiration": {"Days": 1}},
-    {"ID": "uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+    {"ID": "abort-unfinished-uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
      "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+SITE_NAME = "sitedeploy-site-us-east-1-web"  # the site's role and instance profile: sitedeploy-site-<region>-<name>
 
 
 def sha256_b64(data):
@@ -1333,17 +1342,30 @@ def test_s3_refusals_moto_lacks():
         # Lifecycle rules AWS refuses and moto accepts.
         lc = lambda rules: s3.put_bucket_lifecycle_configuration(  # noqa: E731
             Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, LifecycleConfiguration={"Rules": rules})
-        both = dict(LIFECYCLE["Rules"][0], AbortIncompleteMultipartUpload={"DaysAfterInitiation": 1})
-        e = refused(lambda: lc([both]), "InvalidRequest", 400)
+        tagged = {"ID": "tagged", "Status": "Enabled", "Filter": {"Tag": {"Key": "retired", "Value": "true"}},
+                  "Expiration": {"Days": 1}}
+        e = refused(lambda: lc([dict(tagged, AbortIncompleteMultipartUpload={"DaysAfterInitiation": 1})]),
+                    "InvalidRequest", 400)
+        assert "AbortIncompleteMultipartUpload cannot be specified with Tags." in str(e)
+        # ... in an And filter with a prefix as well.
+        e = refused(lambda: lc([dict(tagged, Filter={"And": {"Prefix": "retired/", "Tags": [
+            {"Key": "retired", "Value": "true"}]}}, AbortIncompleteMultipartUpload={"DaysAfterInitiation": 1})]),
+            "InvalidRequest", 400)
         assert "AbortIncompleteMultipartUpload cannot be specified with Tags." in str(e)
         e = refused(lambda: lc([dict(LIFECYCLE["Rules"][0], Expiration={"Days": 0})]), "InvalidArgument", 400)
         assert "'Days' for Expiration action must be a positive integer" in str(e)
         refused(lambda: lc([dict(LIFECYCLE["Rules"][1], AbortIncompleteMultipartUpload={"DaysAfterInitiation": 0})]),
                 "InvalidArgument", 400)
         refused(lambda: lc([{"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""}}]), "InvalidRequest", 400)
-        refused(lambda: lc([LIFECYCLE["Rules"][0], dict(LIFECYCLE["Rules"][1], ID="retired")]), "InvalidArgument", 400)
+        refused(lambda: lc([LIFECYCLE["Rules"][0], dict(LIFECYCLE["Rules"][1], ID="expire-retired-content")]),
+                "InvalidArgument", 400)
         refused(lambda: lc([{"ID": "x", "Status": "Enabled", "Expiration": {"Days": 1}}]), "MalformedXML", 400)
+        # The tool's two rules pass, and come back as sent (the tool reads them).
         lc(LIFECYCLE["Rules"])
+        got = s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)["Rules"]
+        assert sorted(got, key=lambda r: r["ID"]) == sorted(LIFECYCLE["Rules"], key=lambda r: r["ID"]), got
+        refused(lambda: s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner="111111111111"),
+                "AccessDenied", 403)
         # PutObject: a ChecksumSHA256 that is not the body's is BadDigest; the right
         # one stores the object, which comes back byte for byte (binary), and
         # HeadObject's Content-Length is the object's.
@@ -1356,6 +1378,21 @@ def test_s3_refusals_moto_lacks():
         assert s3.get_object(Bucket=SITE_BUCKET, Key="web/x.tar.gz")["Body"].read() == data
         assert s3.head_object(Bucket=SITE_BUCKET, Key="web/x.tar.gz")["ContentLength"] == len(data)
         refused(lambda: s3.head_object(Bucket=SITE_BUCKET, Key="web/none"), "404", 404)
+        # CopyObject (retiring content: to retired/<key> in the same bucket): an
+        # ExpectedSourceBucketOwner or ExpectedBucketOwner not the bucket's owner
+        # is AccessDenied, and so is a copy out of another account's bucket; the
+        # right owners copy the object byte for byte.
+        src = {"Bucket": SITE_BUCKET, "Key": "web/x.tar.gz"}
+        for owners in ({"ExpectedSourceBucketOwner": "111111111111", "ExpectedBucketOwner": OWNER},
+                       {"ExpectedSourceBucketOwner": OWNER, "ExpectedBucketOwner": "111111111111"}):
+            refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz", CopySource=src, **owners),
+                    "AccessDenied", 403)
+        refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/y.tar.gz",
+                                       CopySource={"Bucket": "sitedeploy-taken", "Key": "web/y.tar.gz"},
+                                       ExpectedBucketOwner=OWNER), "AccessDenied", 403)
+        s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz", CopySource=src, ExpectedBucketOwner=OWNER,
+                       ExpectedSourceBucketOwner=OWNER)
+        assert s3.get_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz")["Body"].read() == data
         # An aws-chunked body (the SDKs' streaming upload, its checksum in a trailer).
         body = b"hello world"
         chunked = (b"b\r\n" + body + b"\r\n0\r\nx-amz-checksum-sha256:" + sha256_b64(body).encode() + b"\r\n\r\n")
@@ -1364,11 +1401,13 @@ def test_s3_refusals_moto_lacks():
         assert (got, trailers["x-amz-checksum-sha256"]) == (body, sha256_b64(body)), (got, trailers)
         # moto refuses a non-empty bucket's delete as AWS does.
         refused(lambda: s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER), "BucketNotEmpty", 409)
-        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [{"Key": "web/x.tar.gz"}]})
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [
+            {"Key": "web/x.tar.gz"}, {"Key": "retired/web/x.tar.gz"}]})
         s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
         stats = proxy.stats()
         assert stats["actions"].get("PutObject") == 2 and stats["actions"].get("HeadBucket", 0) >= 2, stats["actions"]
         assert stats["injected"].get("PutObject:BadDigest") == 1, stats["injected"]
+        assert stats["injected"].get("CopyObject:AccessDenied") == 3, stats["injected"]
         put = [r for r in stats["requests"] if r["action"] == "PutObject"]
         assert put[-1]["params"]["Key"] == "web/x.tar.gz" and "payload" not in put[-1]["params"], put
         assert not any(r["action"].startswith("Head") for r in stats["requests"])
@@ -1409,18 +1448,52 @@ def test_iam_s3_and_site_roles():
                           ExpectedBucketOwner=OWNER)
         refused(lambda: s3.put_object(Bucket="other-bucket", Key="web/a", Body=data), "AccessDenied", 403)
         s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="web/", ExpectedBucketOwner=OWNER)
-        # Retiring older content: only the tag retired=true.
-        s3.put_object_tagging(Bucket=SITE_BUCKET, Key="web/old.tar.gz", ExpectedBucketOwner=OWNER,
-                              Tagging={"TagSet": [{"Key": "retired", "Value": "true"}]})
-        for tags in ([{"Key": "retired", "Value": "false"}],
-                     [{"Key": "retired", "Value": "true"}, {"Key": "Owner", "Value": "me"}]):
-            refused(lambda: s3.put_object_tagging(Bucket=SITE_BUCKET, Key="web/old.tar.gz",
+        s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="retired/web/", ExpectedBucketOwner=OWNER)
+        # The tool reads the bucket's lifecycle rules, in its own buckets only.
+        got = s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)["Rules"]
+        assert sorted(r["ID"] for r in got) == ["abort-unfinished-uploads", "expire-retired-content"], got
+        raw_s3 = s3_client(moto.url)
+        raw_s3.create_bucket(Bucket="other-bucket")
+        raw_s3.put_bucket_lifecycle_configuration(Bucket="other-bucket", LifecycleConfiguration=LIFECYCLE)
+        refused(lambda: s3.get_bucket_lifecycle_configuration(Bucket="other-bucket"), "AccessDenied", 403)
+        # Retiring older content: a copy under retired/ (s3:GetObject on the
+        # source, s3:PutObject on the copy), then the original deleted.
+        s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/old.tar.gz", ExpectedBucketOwner=OWNER,
+                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/old.tar.gz"}, ExpectedSourceBucketOwner=OWNER)
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [{"Key": "web/old.tar.gz"}]})
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="retired/web/",
+                                                     ExpectedBucketOwner=OWNER)["Contents"]] == ["retired/web/old.tar.gz"]
+        # ... never out of, nor into, a bucket not the tool's.
+        raw_s3.put_object(Bucket="other-bucket", Key="web/x.tar.gz", Body=data)
+        refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz",
+                                       CopySource={"Bucket": "other-bucket", "Key": "web/x.tar.gz"}),
+                "AccessDenied", 403)
+        assert proxy.stats()["denied"][-1] == (
+            "s3:GetObject on arn:aws:s3:::other-bucket/web/x.tar.gz (for CopyObject)"), proxy.stats()["denied"]
+        refused(lambda: s3.copy_object(Bucket="other-bucket", Key="retired/web/new.tar.gz",
+                                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/new.tar.gz"}),
+                "AccessDenied", 403)
+        # The tool tags no object: PutObjectTagging is refused, whatever the tags
+        # (retired=true too, the previous design's), and so is a copy that would
+        # carry a source's tags along (x-amz-tagging-directive COPY, the default).
+        for tags in ([{"Key": "retired", "Value": "true"}], [{"Key": "retired", "Value": "false"}],
+                     [{"Key": "Owner", "Value": "me"}], []):
+            refused(lambda: s3.put_object_tagging(Bucket=SITE_BUCKET, Key="web/new.tar.gz",
                                                   ExpectedBucketOwner=OWNER, Tagging={"TagSet": tags}),
                     "AccessDenied", 403)
-        # The tool reads no object: HeadObject / GetObject are s3:GetObject, refused.
-        refused(lambda: s3.head_object(Bucket=SITE_BUCKET, Key="web/new.tar.gz"), "403", 403)
-        # IAM: the site's role and profile, tagged; PassRole to EC2 of the site role only.
-        name = "sitedeploy-site-web"
+        raw_s3.put_object(Bucket=SITE_BUCKET, Key="web/tagged.tar.gz", Body=data, Tagging="retired=true")
+        refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/tagged.tar.gz", ExpectedBucketOwner=OWNER,
+                                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/tagged.tar.gz"},
+                                       ExpectedSourceBucketOwner=OWNER), "AccessDenied", 403)
+        assert any(d.endswith("(for CopyObject)") and "ObjectTagging" in d for d in proxy.stats()["denied"]), \
+            proxy.stats()["denied"]
+        # The tool reads its own content (the previous manifest, for --plan),
+        # in its own buckets only.
+        s3.head_object(Bucket=SITE_BUCKET, Key="web/new.tar.gz")
+        refused(lambda: s3.head_object(Bucket="other-bucket", Key="web/x.tar.gz"), "403", 403)
+        # IAM: the site's role and profile (sitedeploy-site-<region>-<name>),
+        # tagged; PassRole to EC2 of the site role only.
+        name = SITE_NAME
         refused(lambda: c.iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST), "AccessDenied", 403)
         refused(lambda: c.iam.create_instance_profile(InstanceProfileName=name), "AccessDenied", 403)
         c.iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST, Tags=SITE_TAGS)
@@ -1462,13 +1535,15 @@ def test_iam_s3_and_site_roles():
         c.iam.delete_role_policy(RoleName=name, PolicyName="read-site-content")
         c.iam.delete_role(RoleName=name)
         s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [
-            {"Key": "web/old.tar.gz"}, {"Key": "web/new.tar.gz"}, {"Key": "blog/a.tar.gz"}]})
+            {"Key": "retired/web/old.tar.gz"}, {"Key": "web/new.tar.gz"}, {"Key": "web/tagged.tar.gz"},
+            {"Key": "blog/a.tar.gz"}]})
         s3.list_objects_v2(Bucket=SITE_BUCKET, MaxKeys=1, ExpectedBucketOwner=OWNER)
         s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
         stats = proxy.stats()
         auth = stats["authorized"]
         want = [
             ("s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:prefix", "web/"),
+            ("s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:prefix", "retired/web/"),
             ("s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:max-keys", "1"),
             ("s3:CreateBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:x-amz-object-ownership", "BucketOwnerEnforced"),
             ("s3:PutBucketOwnershipControls", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
@@ -1476,7 +1551,12 @@ def test_iam_s3_and_site_roles():
             ("s3:PutEncryptionConfiguration", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
             ("s3:PutLifecycleConfiguration", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
             ("s3:PutObject", f"arn:aws:s3:::{SITE_BUCKET}/web/new.tar.gz", None, None),
-            ("s3:PutObjectTagging", f"arn:aws:s3:::{SITE_BUCKET}/web/old.tar.gz", "s3:RequestObjectTag/retired", "true"),
+            ("s3:GetLifecycleConfiguration", f"arn:aws:s3:::{SITE_BUCKET}", "s3:ResourceAccount", OWNER),
+            ("s3:PutObject", f"arn:aws:s3:::{SITE_BUCKET}/retired/web/old.tar.gz", "s3:x-amz-copy-source",
+             f"{SITE_BUCKET}/web/old.tar.gz"),
+            ("s3:GetObject", f"arn:aws:s3:::{SITE_BUCKET}/web/old.tar.gz", None, None),
+            ("s3:DeleteObject", f"arn:aws:s3:::{SITE_BUCKET}/web/old.tar.gz", None, None),
+            ("s3:DeleteObject", f"arn:aws:s3:::{SITE_BUCKET}/retired/web/old.tar.gz", None, None),
             ("s3:DeleteObject", f"arn:aws:s3:::{SITE_BUCKET}/blog/a.tar.gz", None, None),
             ("s3:DeleteBucket", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
             ("iam:CreateRole", f"arn:aws:iam::123456789012:role/{name}", "aws:RequestTag/ManagedBy", "sitedeploy"),
@@ -1500,6 +1580,8 @@ def test_iam_s3_and_site_roles():
         assert len(passes) == 2 and any("iam:AssociatedResourceArn" in a["context"] for a in passes), passes
         assert any(d.startswith("iam:PassRole on") and "(for CreateAutoScalingGroup)" in d
                    for d in stats["denied"]) is False
+        # PutObjectTagging was never allowed (the tool's policy has no statement for it).
+        assert not any(a["action"] == "s3:PutObjectTagging" and a["decision"] == "Allow" for a in auth)
         # No aws:ResourceTag in an S3 context (ABAC is off).
         assert not any(a["action"].startswith("s3:") and any(k.startswith("aws:ResourceTag") for k in a["context"])
                        for a in auth)
@@ -1508,7 +1590,7 @@ def test_iam_s3_and_site_roles():
         sys.path.insert(0, HERE)
         import iam_eval
         _, uncaught, _ = iam_eval.mutations(POLICY, auth)
-        ours = ("CreateSiteBucketsWithoutAcls", "MarkSiteContentRetiredOnly", "CreateOnlyTaggedSiteRoles",
+        ours = ("CreateSiteBucketsWithoutAcls", "CreateOnlyTaggedSiteRoles",
                 "CreateOnlyTaggedSiteProfiles", "ChangeAndDeleteOnlyOwnSiteRoles",
                 "ChangeAndDeleteOnlyOwnSiteProfiles", "PassSiteRoleToEc2Only")
         assert not [u for u in uncaught if any(f'"{sid}"' in u for sid in ours)], uncaught
