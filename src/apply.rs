@@ -264,23 +264,22 @@ async fn key_pair(i: &Inputs<'_>, k: &Known) -> Result<()> {
 /// uploaded if not there yet.
 async fn content(i: &Inputs<'_>, k: &Known) -> Result<()> {
     let d = &i.decision.bucket;
-    if matches!(d, bucket::Action::None | bucket::Action::Keep) {
+    let Some(w) = d
+        .work()
+        .filter(|w| w.create || w.private || w.lifecycle || w.upload)
+    else {
         return Ok(());
-    }
+    };
     let s = k.step(i.progress, "site content");
     let spec = &i.specs.bucket;
-    s.set(match d.uploads() {
+    s.set(match w.upload {
         true => "uploading",
         false => "bucket",
     });
     let r = bucket::apply(i.ctx, spec, d).await;
     k.finish("site content", r, |()| {
-        format!(
-            "{} {}: {}",
-            d.verb().unwrap_or(Verb::Keep).done(),
-            spec.bucket,
-            d.detail(spec)
-        )
+        let verb = d.verb().unwrap_or(Verb::Keep).done();
+        format!("{verb} {}: {}", spec.bucket, d.detail(spec))
     })
 }
 

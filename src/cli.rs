@@ -370,9 +370,15 @@ struct Loaded {
     selector: String,
 }
 
-async fn load(common: &Common, progress: &Progress) -> Result<Loaded> {
-    let config = config::load(&common.config)?;
-    let plan = Plan::new(&config)?;
+/// The deployment of the config file; `folder`: whether its `[site]` folder
+/// is read (deploy reads it; the other commands work without it).
+async fn load(common: &Common, progress: &Progress, folder: config::SiteFolder) -> Result<Loaded> {
+    let config = config::load_with(&common.config, folder)?;
+    // What the plan refuses (the user data's placeholders and size) is the
+    // config's problem too: exit 2, before any call.
+    let plan = Plan::new(&config).map_err(|e| ConfigError {
+        problems: vec![format!("{e:#}")],
+    })?;
     let ctx = Ctx::new(&SdkOptions {
         region: common.region.clone().or_else(|| config.region.clone()),
         profile: common.profile.clone(),
@@ -409,7 +415,7 @@ impl Loaded {
 async fn load_either(common: &Common, by_name: &ByName, progress: &Progress) -> Result<Loaded> {
     match &by_name.name {
         Some(name) => load_by_name(common, name, progress).await,
-        None => load(common, progress).await,
+        None => load(common, progress, config::SiteFolder::Skip).await,
     }
 }
 
@@ -473,7 +479,7 @@ pub fn deploy_main() -> ExitCode {
         (|| {
             let rt = runtime()?;
             rt.block_on(async {
-            let mut l = load(&args.common, &progress).await?;
+            let mut l = load(&args.common, &progress, config::SiteFolder::Pack).await?;
             if let Some(ExpiresAfter(e)) = args.expires_after {
                 l.plan.expires_after = e;
             }

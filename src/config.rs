@@ -258,7 +258,8 @@ pub struct Config {
     pub template_slug: String,
     /// Template zip URL.
     pub template_url: String,
-    /// `[site]`: the folder, packed (checked and read when the config is).
+    /// `[site]`: the folder, packed (checked and read when the config is;
+    /// `None` when it was not read: [`SiteFolder::Skip`]).
     pub site: Option<Site>,
     /// Instance type.
     pub instance_type: String,
@@ -327,9 +328,26 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Reads and validates a config file. Relative paths in it (user data, pem dir)
-/// are resolved against the file's directory.
+/// Whether reading the config reads (checks and packs) the `[site]` folder:
+/// deploy and `--plan` do; status, cleanup and logs work without it (it may
+/// be gone, or on another machine), their `Config::site` is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteFolder {
+    /// Check and pack it.
+    Pack,
+    /// Leave it unread.
+    Skip,
+}
+
+/// Reads and validates a config file, packing the `[site]` folder. Relative
+/// paths in it (user data, pem dir, the folder) are resolved against the
+/// file's directory.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, SiteFolder::Pack)
+}
+
+/// [`load`], reading the `[site]` folder or not.
+pub fn load_with(path: &Path, folder: SiteFolder) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         problems: vec![match e.kind() {
             std::io::ErrorKind::NotFound => format!(
@@ -345,12 +363,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             _ => format!("{}: cannot read config: {e}", path.display()),
         }],
     })?;
-    parse(&text, path)
+    parse_with(&text, path, folder)
 }
 
 /// Parses and validates config text; `path` names the file in messages and anchors
 /// relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_with(text, path, SiteFolder::Pack)
+}
+
+/// [`parse`], reading the `[site]` folder or not.
+pub fn parse_with(text: &str, path: &Path, folder: SiteFolder) -> Result<Config, ConfigError> {
     let (raw, mut unknown) = deserialize(text, path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -361,6 +384,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         path,
         text,
         problems: Vec::new(),
+        folder,
     };
     let cfg = v.validate(raw, &base);
     // Every problem at once, in the order of the file.
@@ -463,6 +487,7 @@ struct Validator<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<String>,
+    folder: SiteFolder,
 }
 
 impl Validator<'_> {
@@ -576,7 +601,7 @@ impl Validator<'_> {
             None => (0, String::new(), String::new()),
         };
         let site = self.site(&raw, base);
-        let inst = self.instance(&raw.instance, base, site.is_some());
+        let inst = self.instance(&raw.instance, base, raw.site.is_some());
         let ssh = self.ssh(&raw.ssh, base);
         let https = raw
             .https
@@ -706,6 +731,7 @@ impl Validator<'_> {
                 None
             }
             (None, Some(_)) => None,
+            (Some(_), None) if self.folder == SiteFolder::Skip => None,
             (Some(s), None) => {
                 let rel = s.dir.get_ref();
                 let dir = base.join(rel);

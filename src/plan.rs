@@ -165,6 +165,17 @@ impl Plan {
             )
         );
         let user_data = render_user_data(cfg, &fingerprint)?;
+        // A script that does not fetch the folder would serve something else.
+        if let Some(s) = &cfg.site {
+            if !user_data.contains(&s.packed.hash) {
+                bail!(
+                    "{} does not use {{{{site_key}}}}, so it would not install the folder [site] \
+                     names: leave instance.user_data out of deploy.toml (with [site] the default \
+                     is userdata/install-site.sh), or name a script that fetches {{{{site_key}}}}",
+                    cfg.user_data_path.display()
+                );
+            }
+        }
         // The longest names the late placeholders can take must fit too.
         let longest = [
             ("site_bucket", "x".repeat(63)),
@@ -254,9 +265,11 @@ impl Plan {
             ("region", region.to_string()),
             ("account", account.to_string()),
         ];
-        // Plan::new rendered these with longer values already: they fit.
+        // Plan::new filled these with the longest values they can take, and
+        // what is left of the script has no other placeholder: this cannot
+        // fail.
         fill(&self.user_data, std::path::Path::new("user data"), &values)
-            .unwrap_or_else(|_| self.user_data.clone())
+            .expect("Plan::new checked the late placeholders")
     }
 }
 
@@ -284,9 +297,11 @@ pub fn render_user_data(cfg: &Config, fingerprint: &str) -> Result<String> {
             site.map(|p| format!("{}/{}.tar.gz", cfg.name, p.hash))
                 .unwrap_or_default(),
         ),
+        // The content's identity (the uncompressed tar's SHA-256, as in the
+        // key): what the web server checks, whatever the compression did.
         (
             "site_sha256",
-            site.map(|p| p.archive_hex()).unwrap_or_default(),
+            site.map(|p| p.hash.clone()).unwrap_or_default(),
         ),
     ];
     let out = fill(&cfg.user_data_template, &cfg.user_data_path, &values)?;

@@ -231,22 +231,23 @@ async fn retire(i: &Inputs<'_>, k: &Known, old: &Old) -> Result<()> {
 /// deleted, and the instance profile with it.
 async fn retire_content(i: &Inputs<'_>) -> Result<()> {
     let spec = &i.specs.bucket;
-    if let Some(found) = i.seen.bucket.ours() {
-        if found.keys.iter().any(|k| !spec.current(k)) {
-            let s = i.progress.step("site content");
-            s.set("retiring earlier content");
-            let r = bucket::retire(i.ctx, spec, found).await;
-            finish(&s, r, |keys| match spec.content {
-                Some(_) => format!(
-                    "{} earlier version(s) tagged {}={}: the bucket's lifecycle rule deletes \
-                     them a day later",
-                    keys.len(),
-                    bucket::RETIRED_TAG.0,
-                    bucket::RETIRED_TAG.1
-                ),
-                None => format!("deleted {} (no [site] any more)", keys.join(", ")),
-            })?;
-        }
+    let retire = i
+        .decision
+        .bucket
+        .work()
+        .map(|w| &w.retire[..])
+        .unwrap_or_default();
+    if !retire.is_empty() {
+        let s = i.progress.step("site content");
+        s.set("retiring earlier content");
+        let r = bucket::retire(i.ctx, spec, retire).await;
+        finish(&s, r, |()| {
+            format!(
+                "moved {} to {}: the bucket's lifecycle rule deletes it a day later",
+                retire.join(", "),
+                bucket::RETIRED_PREFIX
+            )
+        })?;
     }
     if i.decision.profile == profile::Action::Delete {
         let s = i.progress.step("instance profile");

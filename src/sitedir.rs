@@ -55,13 +55,6 @@ pub struct Packed {
     pub archive_sha256: [u8; 32],
 }
 
-impl Packed {
-    /// [`Packed::archive_sha256`] in hex (what `sha256sum` prints).
-    pub fn archive_hex(&self) -> String {
-        hex(&self.archive_sha256)
-    }
-}
-
 /// What a change does to the files, for `--plan`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -164,16 +157,16 @@ pub fn pack(dir: &Path) -> Result<Packed> {
             );
         }
         let mut h = tar::Header::new_gnu();
-        h.set_path(rel)
-            .with_context(|| format!("cannot pack {rel}: its name is too long or not portable"))?;
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_uid(0);
         h.set_gid(0);
         h.set_mtime(0);
         h.set_entry_type(tar::EntryType::Regular);
-        h.set_cksum();
-        tar.append(&h, data.as_slice())?;
+        // The path with the checksum; a name over 100 bytes gets GNU's long
+        // name entry (template folders nest deep).
+        tar.append_data(&mut h, rel, data.as_slice())
+            .with_context(|| format!("cannot pack {rel}: its name is not portable"))?;
         manifest.insert(rel.clone(), hex(&Sha256::digest(&data)));
     }
     let tar = tar.into_inner()?;
@@ -325,6 +318,10 @@ mod tests {
     #[test]
     fn the_archive_unpacks_to_the_files() {
         let a = folder("unpack", &SITE);
+        // A path over tar's 100 bytes (GNU long name).
+        let deep = format!("img/{}/photo.jpg", "a-rather-long-folder-name".repeat(5));
+        std::fs::create_dir_all(a.join(&deep).parent().unwrap()).unwrap();
+        std::fs::write(a.join(&deep), "jpg").unwrap();
         let p = pack(&a).unwrap();
         let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(p.archive.as_slice()));
         let mut names = Vec::new();
@@ -336,7 +333,13 @@ mod tests {
         }
         assert_eq!(
             names,
-            ["about.html", "css/site.css", "img/a.svg", "index.html"]
+            [
+                "about.html",
+                "css/site.css",
+                deep.as_str(),
+                "img/a.svg",
+                "index.html"
+            ]
         );
     }
 

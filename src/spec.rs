@@ -61,7 +61,7 @@ impl Specs {
     /// `deploy --replace-key-pair`.
     pub fn new(plan: &Plan, region: &str, who: &Identity, replace_key_pair: bool) -> Specs {
         let bucket = bucket::Spec::new(plan, &who.account, region);
-        let profile = profile::Spec::new(plan, &bucket.bucket, who.partition());
+        let profile = profile::Spec::new(plan, region, &bucket.bucket, who.partition());
         let user_data = plan.user_data_for(&bucket.bucket, region, &who.account);
         let launch = instance::Spec::new(
             plan,

@@ -771,12 +771,14 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
     let shown = o
         .bucket
         .ours()
-        .filter(|b| !b.keys.is_empty() || s.bucket.content.is_some());
+        .filter(|b| !b.keys.is_empty() || !b.retired.is_empty() || s.bucket.content.is_some());
     if let Some(b) = shown {
-        let d = match b.keys.len() {
-            0 => "no content of this deployment (shared by the region's deployments)".to_string(),
-            n => format!("{n} object(s) under {}", s.bucket.prefix),
-        };
+        let d = format!(
+            "{} object(s) under {}, {} retired (shared by the region's deployments)",
+            b.keys.len(),
+            s.bucket.prefix,
+            b.retired.len()
+        );
         add(Kind::Bucket, &s.bucket.bucket, &s.bucket.bucket, d);
     }
     if let Some(p) = o.profile.ours() {

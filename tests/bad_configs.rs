@@ -481,6 +481,25 @@ async fn bad_site_folders_are_refused_before_anything_is_made() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // The template's script with a folder would serve no folder (the
+    // shipped deploy.toml once named it): refused, with the fix.
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "bad",
+        &folder.replace(
+            "type = \"t3.micro\"",
+            "type = \"t3.micro\"\nuser_data = \"userdata/install-template.sh\"",
+        ),
+    );
+    good_site(&d);
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not use {{site_key}}")
+            && r.stderr.contains("leave instance.user_data out"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
     assert!(aws
         .s3
@@ -493,7 +512,7 @@ async fn bad_site_folders_are_refused_before_anything_is_made() {
     let profile = aws
         .iam
         .get_instance_profile()
-        .instance_profile_name("sitedeploy-site-bad")
+        .instance_profile_name(format!("sitedeploy-site-{REGION}-bad"))
         .send()
         .await;
     assert!(profile.is_err(), "{profile:?}");

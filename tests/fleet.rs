@@ -381,7 +381,7 @@ async fn a_fleet_needs_only_the_policy() {
         "PutBucketLifecycleConfiguration",
         "PutObject",
         "GetObject",
-        "PutObjectTagging",
+        "CopyObject",
         "CreateRole",
         "CreateInstanceProfile",
         "AddRoleToInstanceProfile",
@@ -416,7 +416,7 @@ async fn a_fleet_needs_only_the_policy() {
     let profile = aws
         .iam
         .get_instance_profile()
-        .instance_profile_name(format!("sitedeploy-site-{name}"))
+        .instance_profile_name(format!("sitedeploy-site-{REGION}-{name}"))
         .send()
         .await;
     assert!(profile.is_err(), "{profile:?}");

@@ -47,37 +47,27 @@ fn host(j: &serde_json::Value) -> String {
         .to_string()
 }
 
-/// The deployment's content objects: key -> tags.
-async fn objects(aws: &Aws, name: &str) -> Vec<(String, Vec<(String, String)>)> {
+/// The keys under `prefix` in the content bucket (none when it is gone).
+async fn objects(aws: &Aws, prefix: &str) -> Vec<String> {
     let Ok(out) = aws
         .s3
         .list_objects_v2()
         .bucket(BUCKET)
-        .prefix(format!("{name}/"))
+        .prefix(prefix)
         .send()
         .await
     else {
         return Vec::new();
     };
-    let mut found = Vec::new();
-    for o in out.contents() {
-        let key = o.key().unwrap().to_string();
-        let tags = aws
-            .s3
-            .get_object_tagging()
-            .bucket(BUCKET)
-            .key(&key)
-            .send()
-            .await
-            .unwrap();
-        let tags = tags
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        found.push((key, tags));
-    }
-    found
+    out.contents()
+        .iter()
+        .map(|o| o.key().unwrap().to_string())
+        .collect()
+}
+
+/// The role's and instance profile's name of deployment `name` here.
+fn profile_name(name: &str) -> String {
+    format!("sitedeploy-site-{REGION}-{name}")
 }
 
 fn count(proxy: &Proxy, action: &str) -> u64 {
@@ -87,7 +77,7 @@ fn count(proxy: &Proxy, action: &str) -> u64 {
 async fn profile_exists(aws: &Aws, name: &str) -> bool {
     aws.iam
         .get_instance_profile()
-        .instance_profile_name(format!("sitedeploy-site-{name}"))
+        .instance_profile_name(profile_name(name))
         .send()
         .await
         .is_ok()
@@ -183,8 +173,7 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
         .iter()
         .find(|r| r.expiration().and_then(|e| e.days()) == Some(1))
         .expect("a rule expiring retired content");
-    let tag = expire.filter().unwrap().tag().unwrap();
-    assert_eq!((tag.key(), tag.value()), ("retired", "true"));
+    assert_eq!(expire.filter().unwrap().prefix(), Some("retired/"));
     let tags = aws
         .s3
         .get_bucket_tagging()
@@ -196,26 +185,26 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
         .tag_set()
         .iter()
         .any(|t| t.key() == "ManagedBy" && t.value() == "sitedeploy"));
-    let first = objects(&aws, "mine").await;
-    let first: Vec<_> = first
-        .into_iter()
-        .filter(|(k, _)| k.ends_with(".tar.gz"))
-        .collect();
-    assert_eq!(first.len(), 1, "{first:?}");
-    assert!(first[0].0.starts_with("mine/"));
+    let first = objects(&aws, "mine/").await;
+    assert_eq!(first.len(), 2, "the content and its manifest: {first:?}");
+    let first_key = first
+        .iter()
+        .find(|k| k.ends_with(".tar.gz"))
+        .unwrap()
+        .clone();
 
     // The web server boots with the profile; its role reads this
     // deployment's objects only; the user data holds no credential.
     let inst = &aws.live_instances().await[0];
     let profile_arn = inst.iam_instance_profile().unwrap().arn().unwrap();
     assert!(
-        profile_arn.ends_with("/sitedeploy-site-mine"),
+        profile_arn.ends_with(&format!("/{}", profile_name("mine"))),
         "{profile_arn}"
     );
     let policy = aws
         .iam
         .get_role_policy()
-        .role_name("sitedeploy-site-mine")
+        .role_name(profile_name("mine"))
         .policy_name("read-site-content")
         .send()
         .await
@@ -264,13 +253,39 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
     let live = aws.live_instances().await;
     assert_eq!(live.len(), 1);
     assert_ne!(live[0].instance_id().unwrap(), first_id);
-    let now = objects(&aws, "mine").await;
-    assert_eq!(now.len(), 4, "two contents and their manifests: {now:?}");
-    let old = now.iter().find(|(k, _)| *k == first[0].0).unwrap();
-    assert!(
-        old.1.contains(&("retired".into(), "true".into())),
-        "{now:?}"
+    // The earlier content moved to retired/ (the lifecycle rule's), the
+    // new one live.
+    let now = objects(&aws, "mine/").await;
+    assert_eq!(
+        now.len(),
+        2,
+        "only the live content and its manifest: {now:?}"
     );
+    assert!(!now.contains(&first_key), "{now:?}");
+    let retired = objects(&aws, "retired/mine/").await;
+    assert_eq!(retired.len(), 2, "{retired:?}");
+    assert!(
+        retired.contains(&format!("retired/{first_key}")),
+        "{retired:?}"
+    );
+    // Again unchanged: nothing moved, uploaded or launched.
+    proxy.reset();
+    let r = deploy(&d, &site, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for action in ["PutObject", "CopyObject", "DeleteObjects", "RunInstances"] {
+        assert_eq!(count(&proxy, action), 0, "{action}");
+    }
+    // Back to the first content: uploaded again (it was retired), served.
+    std::fs::write(
+        d.dir.join("site/index.html"),
+        "<!doctype html><title>mine</title><h1>Hello from my folder, v1</h1>\n",
+    )
+    .unwrap();
+    let r = deploy(&d, &site, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (_, body) = through_edge(&site, &host).await.unwrap();
+    assert!(body.contains("Hello from my folder, v1"), "{body}");
+    assert!(objects(&aws, "mine/").await.contains(&first_key));
 
     // Cleanup: the content, the bucket (no other deployment uses it), the
     // profile and its role go with the rest.
@@ -281,7 +296,7 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
     assert!(aws
         .iam
         .get_role()
-        .role_name("sitedeploy-site-mine")
+        .role_name(profile_name("mine"))
         .send()
         .await
         .is_err());
@@ -354,7 +369,8 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["site"]["live_template"], "2137_barista_cafe");
     assert!(!profile_exists(&aws, "swap").await);
-    assert!(objects(&aws, "swap").await.is_empty());
+    assert!(objects(&aws, "swap/").await.is_empty());
+    assert!(!objects(&aws, "retired/swap/").await.is_empty());
 
     // A group of three from the folder: every member proven.
     let three = folder_config("swap", &ip, "").replace(

@@ -3,7 +3,8 @@
 # by `deploy` from userdata/install-site.sh. Installs a web server, fetches the
 # folder deploy packed and uploaded to this tool's private S3 bucket (with the
 # instance profile's role, which may read only this deployment's objects),
-# checks its SHA-256 against the one deploy computed, and unpacks it. Serves a
+# checks the SHA-256 of what it unpacks to against the one deploy computed,
+# and unpacks it. Serves a
 # fallback page when any of that fails, so the learner sees what went wrong.
 # Next to the site it publishes /sitedeploy.json: the deployment, its
 # fingerprint, the content, this instance and the result ("installed", or
@@ -63,7 +64,9 @@ fi
 # instance metadata; it asks once by default, so it is told to ask again, and
 # the copy is retried: the role can take a few seconds to reach the instance.
 export AWS_METADATA_SERVICE_NUM_ATTEMPTS=5 AWS_METADATA_SERVICE_TIMEOUT=2
-work="$(mktemp -d)"
+# Not /tmp: on Amazon Linux 2023 it is a tmpfs in memory.
+mkdir -p "$ROOT/var/tmp"
+work="$(mktemp -d -p "$ROOT/var/tmp")"
 archive="$work/site.tar.gz"
 fetched=1
 for attempt in 1 2 3 4 5 6; do
@@ -76,7 +79,7 @@ for attempt in 1 2 3 4 5 6; do
 done
 if [ "$fetched" -ne 0 ]; then
   fallback "the content could not be fetched from s3://$BUCKET/$KEY"
-elif [ "$(sha256sum "$archive" | cut -d' ' -f1)" != "$SHA256" ]; then
+elif ! digest="$(gzip -dc "$archive" | sha256sum | cut -d' ' -f1)" || [ "$digest" != "$SHA256" ]; then
   fallback "the content fetched from s3://$BUCKET/$KEY is not what deploy uploaded"
 elif mkdir -p "$work/unpacked" && tar -xzf "$archive" -C "$work/unpacked" --no-same-owner; then
   cp -R "$work/unpacked/." "$WEB_ROOT/"

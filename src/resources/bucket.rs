@@ -1,41 +1,52 @@
 //! Where a folder's content lives (`[site]`): one private S3 bucket per
 //! account and region, `sitedeploy-<account>-<region>`, that this tool owns
-//! (tagged `ManagedBy=sitedeploy`), shared by the region's deployments; each
-//! deployment's packed folder is the object `<name>/<hash>.tar.gz`.
+//! (tagged `ManagedBy=sitedeploy`), shared by the region's deployments. A
+//! deployment's live content is `<name>/<hash>.tar.gz` with its manifest
+//! `<name>/<hash>.json`; earlier content is moved to `retired/<name>/` once
+//! no web server reads it, where the bucket's lifecycle rule deletes it a day
+//! later.
 //!
 //! The bucket is made private and kept so: Object Ownership "bucket owner
 //! enforced" (no ACLs), Block Public Access on (all four settings), default
-//! encryption SSE-S3, and a lifecycle rule that deletes content tagged
-//! `retired=true` a day later (and unfinished uploads). Every call names the
-//! expected owner (`ExpectedBucketOwner`), so a bucket of that name in
+//! encryption SSE-S3, and the lifecycle rules (retired content, unfinished
+//! uploads). Every call but CreateBucket (which has no such parameter) names
+//! the expected owner (`ExpectedBucketOwner`), so a bucket of that name in
 //! another account is never written to or read.
 //!
 //! ```text
 //! observe   HeadBucket (404: absent; 403: another account's), GetBucketTagging,
-//!           GetPublicAccessBlock, ListObjectsV2 <name>/
-//! decide    create | keep | update (upload new content, or Block Public
-//!           Access put back) | none (no [site])
-//! apply     CreateBucket, PutPublicAccessBlock, PutBucketEncryption,
-//!           PutBucketLifecycleConfiguration, PutBucketTagging; PutObject
-//! retire    PutObjectTagging retired=true on the deployment's other content
-//!           (once its web servers are replaced); without [site], deleted
-//! delete    DeleteObjects <name>/..., then DeleteBucket when no deployment's
-//!           content is left in it
+//!           ListObjectsV2 <name>/ and retired/<name>/; with [site] also
+//!           GetPublicAccessBlock, GetBucketLifecycleConfiguration and the
+//!           previous content's manifest (GetObject) when the content changed
+//! decide    create | keep | update (upload, Block Public Access or the
+//!           lifecycle put back, earlier content retired) | delete (no [site]
+//!           any more: the content retired) | none
+//! apply     CreateBucket, PutBucketTagging, PutPublicAccessBlock,
+//!           PutBucketEncryption, PutBucketLifecycleConfiguration; PutObject
+//! retire    (after the rollout) CopyObject to retired/, DeleteObjects
+//! delete    DeleteObjects of the deployment's objects, then DeleteBucket when
+//!           nothing else is in it
 //! ```
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_sdk_s3::types as s3t;
 
 use super::{Deleted, Seen, Verb};
-use crate::aws::{AwsError, Ctx};
+use crate::aws::{is_access_denied, retry_not_yet, AwsError, Ctx, VISIBILITY_LIMIT};
 use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
 use crate::sitedir::{Changes, Manifest, Packed};
 
-/// The tag the lifecycle rule expires content by.
-pub const RETIRED_TAG: (&str, &str) = ("retired", "true");
+/// Where earlier content waits for the lifecycle rule.
+pub const RETIRED_PREFIX: &str = "retired/";
+
+/// The lifecycle rule that deletes retired content.
+const EXPIRE_RULE: &str = "expire-retired-content";
+/// The lifecycle rule that aborts unfinished uploads.
+const ABORT_RULE: &str = "abort-unfinished-uploads";
 
 /// The bucket of `account` in `region`.
 pub fn name(account: &str, region: &str) -> String {
@@ -77,6 +88,17 @@ impl Spec {
         self.content.as_ref().map(|(k, _)| k.as_str())
     }
 
+    /// Whether `key` is the current content or its manifest.
+    pub fn current(&self, key: &str) -> bool {
+        self.key()
+            .is_some_and(|k| key == k || key == manifest_key(k))
+    }
+
+    /// Where the deployment's retired content goes.
+    fn retired_prefix(&self) -> String {
+        format!("{RETIRED_PREFIX}{}", self.prefix)
+    }
+
     /// What the expiry leaves of a folder's deployment, in words (`None`
     /// without `[site]`).
     pub fn left_after_expiry(&self, profile: &str) -> Option<String> {
@@ -88,21 +110,19 @@ impl Spec {
             size(p.archive.len() as u64)
         ))
     }
-
-    /// Whether `key` is the current content or its manifest.
-    pub fn current(&self, key: &str) -> bool {
-        self.key()
-            .is_some_and(|k| key == k || key == manifest_key(k))
-    }
 }
 
 /// The bucket as found (ours).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Found {
-    /// Block Public Access is fully on.
+    /// Block Public Access is fully on (read with `[site]` only).
     pub private: bool,
-    /// The deployment's objects (keys under its prefix), oldest first.
+    /// The lifecycle rules are there (read with `[site]` only).
+    pub lifecycle: bool,
+    /// The deployment's live objects (under its prefix), oldest first.
     pub keys: Vec<String>,
+    /// Its retired objects (under `retired/<name>/`).
+    pub retired: Vec<String>,
     /// The files of the newest earlier content (its manifest), for `--plan`.
     pub previous: Option<Manifest>,
 }
@@ -152,9 +172,24 @@ async fn keys(ctx: &Ctx, spec: &Spec, prefix: &str) -> Result<Vec<String>> {
     }
 }
 
-/// Reads the bucket: whether it exists and whose it is, whether it is
-/// private, and the deployment's objects.
+/// Reads the bucket: whether it exists and whose it is, the deployment's
+/// objects, and (with `[site]`) whether it is still private and has its
+/// lifecycle rules. Without `[site]` (a template deployment, or one known
+/// only by name) a bucket this caller may not read is as good as absent:
+/// nothing of this deployment can be in it for this tool to remove.
 pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
+    let site = spec.content.is_some();
+    match look(ctx, spec).await {
+        Err(e) if !site && is_access_denied(&e) => {
+            tracing::debug!(error = %format!("{e:#}"), "content bucket not readable: none of ours");
+            Ok(Seen::Absent)
+        }
+        Ok(Seen::Foreign(_)) if !site => Ok(Seen::Absent),
+        other => other,
+    }
+}
+
+async fn look(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
     let b = &spec.bucket;
     let head = ctx
         .s3
@@ -168,30 +203,26 @@ pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
         return match status {
             Some(404) => Ok(Seen::Absent),
             // Another account's (S3 bucket names are global), or one this
-            // caller may not read.
-            Some(403) => Ok(Seen::Foreign(format!(
-                "an S3 bucket named {b} exists but is not this account's ({}) or not readable by \
-                 this caller; this tool keeps a folder's content there and leaves that one alone",
-                spec.account
+            // caller may not read; 301: one in another region.
+            Some(403) | Some(301) => Ok(Seen::Foreign(format!(
+                "an S3 bucket named {b} exists but is not this account's ({}) in {}, or this \
+                 caller may not read it; this tool keeps a folder's content there and leaves \
+                 that one alone",
+                spec.account, spec.region
             ))),
             _ => Err(anyhow::Error::new(AwsError::from(e))
                 .context(format!("failed to look up bucket {b}"))),
         };
     }
-    let (tags, bpa, keys) = tokio::join!(
-        ctx.s3
-            .get_bucket_tagging()
-            .bucket(b)
-            .expected_bucket_owner(&spec.account)
-            .send(),
-        ctx.s3
-            .get_public_access_block()
-            .bucket(b)
-            .expected_bucket_owner(&spec.account)
-            .send(),
-        keys(ctx, spec, &spec.prefix),
-    );
-    let ours = match tags.map_err(AwsError::from) {
+    let tags = ctx
+        .s3
+        .get_bucket_tagging()
+        .bucket(b)
+        .expected_bucket_owner(&spec.account)
+        .send()
+        .await
+        .map_err(AwsError::from);
+    let ours = match tags {
         Ok(t) => t
             .tag_set()
             .iter()
@@ -203,25 +234,25 @@ pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
     };
     if !ours {
         return Ok(Seen::Foreign(format!(
-            "an S3 bucket named {b} exists in this account but was not made by this tool (it \
-             lacks the {MANAGED_BY_KEY}={MANAGED_BY_VALUE} tag); it is left alone. Tag it so if \
-             it is this tool's, or delete it"
+            "an S3 bucket named {b} exists in this account but lacks the \
+             {MANAGED_BY_KEY}={MANAGED_BY_VALUE} tag this tool puts on it first; it is left \
+             alone. If a deploy stopped right after creating it, tag it \
+             {MANAGED_BY_KEY}={MANAGED_BY_VALUE} and deploy again; else delete it or choose \
+             another region"
         )));
     }
-    let private = match bpa.map_err(AwsError::from) {
-        Ok(o) => o.public_access_block_configuration().is_some_and(|c| {
-            c.block_public_acls() == Some(true)
-                && c.ignore_public_acls() == Some(true)
-                && c.block_public_policy() == Some(true)
-                && c.restrict_public_buckets() == Some(true)
-        }),
-        Err(e) if e.code.as_deref() == Some("NoSuchPublicAccessBlockConfiguration") => false,
-        Err(e) => {
-            return Err(anyhow::Error::new(e)
-                .context(format!("failed to read bucket {b}'s Block Public Access")))
+    let retired_prefix = spec.retired_prefix();
+    let (keys, retired, settings) = tokio::join!(
+        keys(ctx, spec, &spec.prefix),
+        keys(ctx, spec, &retired_prefix),
+        async {
+            match spec.content.is_some() {
+                true => settings_of(ctx, spec).await,
+                false => Ok((true, true)),
+            }
         }
-    };
-    let keys = keys?;
+    );
+    let (keys, (private, lifecycle)) = (keys?, settings?);
     let previous = match spec.key() {
         Some(key) if !keys.iter().any(|k| k == key) => {
             let newest = keys
@@ -237,9 +268,54 @@ pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
     };
     Ok(Seen::Ours(Found {
         private,
+        lifecycle,
         keys,
+        retired: retired?,
         previous,
     }))
+}
+
+/// Whether Block Public Access is fully on, and the lifecycle rules there.
+async fn settings_of(ctx: &Ctx, spec: &Spec) -> Result<(bool, bool)> {
+    let b = &spec.bucket;
+    let (bpa, lc) = tokio::join!(
+        ctx.s3
+            .get_public_access_block()
+            .bucket(b)
+            .expected_bucket_owner(&spec.account)
+            .send(),
+        ctx.s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(b)
+            .expected_bucket_owner(&spec.account)
+            .send(),
+    );
+    let private = match bpa.map_err(AwsError::from) {
+        Ok(o) => o.public_access_block_configuration().is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        }),
+        Err(e) if e.code.as_deref() == Some("NoSuchPublicAccessBlockConfiguration") => false,
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("failed to read bucket {b}'s Block Public Access")))
+        }
+    };
+    let lifecycle = match lc.map_err(AwsError::from) {
+        Ok(o) => [EXPIRE_RULE, ABORT_RULE].iter().all(|id| {
+            o.rules()
+                .iter()
+                .any(|r| r.id() == Some(*id) && r.status() == &s3t::ExpirationStatus::Enabled)
+        }),
+        Err(e) if e.code.as_deref() == Some("NoSuchLifecycleConfiguration") => false,
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("failed to read bucket {b}'s lifecycle rules")))
+        }
+    };
+    Ok((private, lifecycle))
 }
 
 /// An earlier content's manifest (`None` when it cannot be read: `--plan`
@@ -259,29 +335,37 @@ async fn read_manifest(ctx: &Ctx, spec: &Spec, key: &str) -> Option<Manifest> {
     serde_json::from_slice(&body).ok()
 }
 
-/// What deploy does with the bucket and the content.
+/// What deploy does with the bucket and the deployment's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// No `[site]`: nothing (a deployment's content goes once its web
-    /// servers are replaced, and with cleanup).
+    /// Nothing to do or show.
     None,
-    /// Make the bucket, then upload the content.
-    Create,
-    /// The bucket is there: put Block Public Access back (`private`) and/or
-    /// upload the content (`upload`).
-    Update {
-        /// Block Public Access was turned off.
-        private: bool,
-        /// The content is not there yet.
-        upload: bool,
-        /// What the upload changes, from the previous content's manifest
-        /// ("1 changed (index.html)"); empty when unknown.
-        changes: String,
-    },
-    /// The bucket and the content are there.
-    Keep,
     /// Another's of the name: deploy stops.
     Stop(String),
+    /// The work below (all of it false and empty: kept).
+    Apply(Work),
+}
+
+/// What deploy does to the bucket: made or put right, the content uploaded,
+/// and (after the rollout) earlier content retired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Make the bucket.
+    pub create: bool,
+    /// Put Block Public Access back on.
+    pub private: bool,
+    /// Put the lifecycle rules back.
+    pub lifecycle: bool,
+    /// Upload the content (not there yet).
+    pub upload: bool,
+    /// What the upload changes, from the previous content's manifest
+    /// ("1 changed (index.html)"); empty when unknown.
+    pub changes: String,
+    /// Live objects no web server will read once the new ones are proven:
+    /// moved to `retired/` then (all of them when `[site]` is gone).
+    pub retire: Vec<String>,
+    /// `[site]` is gone: the deployment's content goes.
+    pub gone: bool,
 }
 
 impl Action {
@@ -289,47 +373,63 @@ impl Action {
     pub fn verb(&self) -> Option<Verb> {
         match self {
             Action::None => None,
-            Action::Create => Some(Verb::Create),
-            Action::Update { .. } => Some(Verb::Update),
-            Action::Keep => Some(Verb::Keep),
             Action::Stop(_) => Some(Verb::Stop),
+            Action::Apply(w) if w.create => Some(Verb::Create),
+            Action::Apply(w) if w.gone => Some(Verb::Delete),
+            Action::Apply(w) => Some(Verb::keep_or_update(
+                w.private || w.lifecycle || w.upload || !w.retire.is_empty(),
+            )),
         }
     }
 
-    /// Whether the content is uploaded.
-    pub fn uploads(&self) -> bool {
-        matches!(self, Action::Create | Action::Update { upload: true, .. })
+    /// The work, when there is some.
+    pub fn work(&self) -> Option<&Work> {
+        match self {
+            Action::Apply(w) => Some(w),
+            _ => None,
+        }
     }
 
     /// The row's detail.
     pub fn detail(&self, spec: &Spec) -> String {
-        let upload = || match &spec.content {
-            Some((key, p)) => format!("upload {key} ({})", size(p.archive.len() as u64)),
-            None => String::new(),
+        let w = match self {
+            Action::Stop(why) => return why.clone(),
+            Action::None => return String::new(),
+            Action::Apply(w) => w,
         };
-        match self {
-            Action::Create => upload(),
-            Action::Update {
-                private,
-                upload: up,
-                changes,
-            } => {
-                let mut parts = Vec::new();
-                if *private {
-                    parts.push("Block Public Access was off: turned on".to_string());
-                }
-                if *up {
-                    parts.push(upload());
-                }
-                if !changes.is_empty() {
-                    parts.push(changes.clone());
-                }
-                parts.join("; ")
-            }
-            Action::Keep => spec.key().map(|k| format!("{k} there")).unwrap_or_default(),
-            Action::Stop(why) => why.clone(),
-            Action::None => String::new(),
+        let mut parts = Vec::new();
+        if w.private && !w.create {
+            parts.push("Block Public Access was off: turned on".to_string());
         }
+        if w.lifecycle && !w.create {
+            parts.push("its lifecycle rules put back".to_string());
+        }
+        match (&spec.content, w.upload) {
+            (Some((key, p)), true) => {
+                parts.push(format!("upload {key} ({})", size(p.archive.len() as u64)))
+            }
+            (Some((key, _)), false) => parts.push(format!("{key} there")),
+            (None, _) => {}
+        }
+        if !w.changes.is_empty() {
+            parts.push(w.changes.clone());
+        }
+        if w.gone {
+            parts.push(format!(
+                "no [site] any more: its {} object(s) retired once the template's web servers \
+                 serve",
+                w.retire.len()
+            ));
+        }
+        if !w.retire.is_empty() && spec.content.is_some() {
+            parts.push(format!(
+                "{} earlier object(s) moved to {} once the new web servers serve (deleted a \
+                 day later)",
+                w.retire.len(),
+                spec.retired_prefix()
+            ));
+        }
+        parts.join("; ")
     }
 }
 
@@ -344,28 +444,47 @@ pub fn size(bytes: u64) -> String {
 
 /// Pure: what deploy does.
 pub fn decide(spec: &Spec, seen: &Seen<Found>) -> Action {
-    let Some(key) = spec.key() else {
-        return Action::None;
+    let Some((key, packed)) = &spec.content else {
+        // No [site]: the deployment's live content (from an earlier [site])
+        // is retired once the template's servers serve.
+        return match seen.ours() {
+            Some(f) if !f.keys.is_empty() => Action::Apply(Work {
+                retire: f.keys.clone(),
+                gone: true,
+                ..Work::default()
+            }),
+            _ => Action::None,
+        };
     };
     match seen {
-        Seen::Absent => Action::Create,
+        Seen::Absent => Action::Apply(Work {
+            create: true,
+            private: true,
+            lifecycle: true,
+            upload: true,
+            ..Work::default()
+        }),
         Seen::Foreign(why) => Action::Stop(why.clone()),
         Seen::Ours(f) => {
             let upload = !f.keys.iter().any(|k| k == key);
-            let changes = match (&f.previous, &spec.content) {
-                (Some(old), Some((_, p))) if upload => {
-                    Changes::between(old, &p.manifest).describe()
-                }
+            let changes = match &f.previous {
+                Some(old) if upload => Changes::between(old, &packed.manifest).describe(),
                 _ => String::new(),
             };
-            match (!f.private, upload) {
-                (false, false) => Action::Keep,
-                (private, upload) => Action::Update {
-                    private,
-                    upload,
-                    changes,
-                },
-            }
+            Action::Apply(Work {
+                create: false,
+                private: !f.private,
+                lifecycle: !f.lifecycle,
+                upload,
+                changes,
+                retire: f
+                    .keys
+                    .iter()
+                    .filter(|k| !spec.current(k))
+                    .cloned()
+                    .collect(),
+                gone: false,
+            })
         }
     }
 }
@@ -378,75 +497,129 @@ fn tag(k: &str, v: &str) -> Result<s3t::Tag> {
         .context("S3 tag")
 }
 
-/// Applies the decision: the bucket made (or made private again), the
-/// content uploaded.
-pub async fn apply(ctx: &Ctx, spec: &Spec, action: &Action) -> Result<()> {
-    let b = &spec.bucket;
-    let owner = &spec.account;
-    let (create, private) = match action {
-        Action::None | Action::Keep | Action::Stop(_) => return Ok(()),
-        Action::Create => (true, true),
-        Action::Update { private, .. } => (false, *private),
+/// A bucket made moments ago may be unknown to the next calls for a while
+/// (`NoSuchBucket`): they are retried, for [`VISIBILITY_LIMIT`].
+async fn after_create<T, F, Fut>(fresh: bool, ctx: &Ctx, what: &str, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let limit = match fresh {
+        true => VISIBILITY_LIMIT,
+        false => Duration::ZERO,
     };
-    if create {
-        let mut req = ctx
-            .s3
-            .create_bucket()
-            .bucket(b)
-            .object_ownership(s3t::ObjectOwnership::BucketOwnerEnforced);
-        // us-east-1 is the default location: AWS refuses it named.
-        if spec.region != "us-east-1" {
-            req = req.create_bucket_configuration(
-                s3t::CreateBucketConfiguration::builder()
-                    .location_constraint(s3t::BucketLocationConstraint::from(spec.region.as_str()))
-                    .build(),
-            );
-        }
-        match req.send().await.map_err(AwsError::from) {
-            Ok(_) => {}
-            Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
-            Err(e) if e.code.as_deref() == Some("BucketAlreadyExists") => {
-                return Err(anyhow::Error::new(e).context(format!(
-                    "the S3 bucket name {b} is taken by another account (bucket names are \
-                     global); this tool keeps a folder's content there and cannot go on"
-                )))
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("failed to create bucket {b}")))
-            }
-        }
+    retry_not_yet(
+        ctx.poll,
+        what,
+        limit,
+        |e| fresh && crate::aws::is_code(e, "NoSuchBucket"),
+        |e, _| tracing::debug!(error = %e, "{what}: the new bucket is not known yet"),
+        op,
+    )
+    .await
+}
+
+/// Applies the work that comes before the web servers: the bucket made (its
+/// tags first: a bucket without them is not this tool's) or put right, the
+/// content uploaded. Retiring comes after the rollout ([`retire`]).
+pub async fn apply(ctx: &Ctx, spec: &Spec, action: &Action) -> Result<()> {
+    let Some(w) = action.work() else {
+        return Ok(());
+    };
+    let b = &spec.bucket;
+    if w.create {
+        create(ctx, spec).await?;
     }
-    if private {
-        ctx.s3
-            .put_public_access_block()
-            .bucket(b)
-            .expected_bucket_owner(owner)
-            .public_access_block_configuration(
-                s3t::PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
-            .send()
+    let fresh = w.create;
+    if w.private {
+        after_create(fresh, ctx, "block public access", || put_private(ctx, spec))
             .await
-            .map_err(AwsError::from)
             .with_context(|| format!("failed to block public access to bucket {b}"))?;
     }
-    if create {
-        settings(ctx, spec).await?;
+    if w.create {
+        after_create(fresh, ctx, "set encryption", || put_encryption(ctx, spec))
+            .await
+            .with_context(|| format!("failed to set bucket {b}'s encryption"))?;
     }
-    if action.uploads() {
+    if w.lifecycle {
+        after_create(fresh, ctx, "set lifecycle", || put_lifecycle(ctx, spec))
+            .await
+            .with_context(|| format!("failed to set bucket {b}'s lifecycle rules"))?;
+    }
+    if w.upload {
         upload(ctx, spec).await?;
     }
     Ok(())
 }
 
-/// A new bucket's encryption, lifecycle rule and tags.
-async fn settings(ctx: &Ctx, spec: &Spec) -> Result<()> {
+/// CreateBucket, then its tags at once (what makes it this tool's).
+async fn create(ctx: &Ctx, spec: &Spec) -> Result<()> {
     let b = &spec.bucket;
-    let owner = &spec.account;
+    let mut req = ctx
+        .s3
+        .create_bucket()
+        .bucket(b)
+        .object_ownership(s3t::ObjectOwnership::BucketOwnerEnforced);
+    // us-east-1 is the default location: AWS refuses it named.
+    if spec.region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            s3t::CreateBucketConfiguration::builder()
+                .location_constraint(s3t::BucketLocationConstraint::from(spec.region.as_str()))
+                .build(),
+        );
+    }
+    match req.send().await.map_err(AwsError::from) {
+        Ok(_) => {}
+        Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
+        Err(e) if e.code.as_deref() == Some("BucketAlreadyExists") => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "the S3 bucket name {b} is taken by another account (bucket names are global); \
+                 this tool keeps a folder's content there and cannot go on"
+            )))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("failed to create bucket {b}"))),
+    }
+    after_create(true, ctx, "tag the bucket", || async {
+        ctx.s3
+            .put_bucket_tagging()
+            .bucket(b)
+            .expected_bucket_owner(&spec.account)
+            .tagging(
+                s3t::Tagging::builder()
+                    .tag_set(tag(MANAGED_BY_KEY, MANAGED_BY_VALUE)?)
+                    .tag_set(tag("Role", "site-content")?)
+                    .build()
+                    .context("bucket tags")?,
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| anyhow::Error::new(AwsError::from(e)))
+    })
+    .await
+    .with_context(|| format!("failed to tag bucket {b}"))
+}
+
+async fn put_private(ctx: &Ctx, spec: &Spec) -> Result<()> {
+    ctx.s3
+        .put_public_access_block()
+        .bucket(&spec.bucket)
+        .expected_bucket_owner(&spec.account)
+        .public_access_block_configuration(
+            s3t::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| anyhow::Error::new(AwsError::from(e)))
+}
+
+async fn put_encryption(ctx: &Ctx, spec: &Spec) -> Result<()> {
     let rule = s3t::ServerSideEncryptionRule::builder()
         .apply_server_side_encryption_by_default(
             s3t::ServerSideEncryptionByDefault::builder()
@@ -457,8 +630,8 @@ async fn settings(ctx: &Ctx, spec: &Spec) -> Result<()> {
         .build();
     ctx.s3
         .put_bucket_encryption()
-        .bucket(b)
-        .expected_bucket_owner(owner)
+        .bucket(&spec.bucket)
+        .expected_bucket_owner(&spec.account)
         .server_side_encryption_configuration(
             s3t::ServerSideEncryptionConfiguration::builder()
                 .rules(rule)
@@ -467,18 +640,28 @@ async fn settings(ctx: &Ctx, spec: &Spec) -> Result<()> {
         )
         .send()
         .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to set bucket {b}'s encryption"))?;
-    let (k, v) = RETIRED_TAG;
+        .map(|_| ())
+        .map_err(|e| anyhow::Error::new(AwsError::from(e)))
+}
+
+/// Retired content expires a day after it was retired (the copy is made
+/// then); unfinished uploads are aborted after a day. Two rules: AWS refuses
+/// an abort in a rule filtered by tags, and the expiry must not touch live
+/// content.
+async fn put_lifecycle(ctx: &Ctx, spec: &Spec) -> Result<()> {
     let expire = s3t::LifecycleRule::builder()
-        .id("expire-retired-content")
+        .id(EXPIRE_RULE)
         .status(s3t::ExpirationStatus::Enabled)
-        .filter(s3t::LifecycleRuleFilter::builder().tag(tag(k, v)?).build())
+        .filter(
+            s3t::LifecycleRuleFilter::builder()
+                .prefix(RETIRED_PREFIX)
+                .build(),
+        )
         .expiration(s3t::LifecycleExpiration::builder().days(1).build())
         .build()
         .context("lifecycle rule")?;
     let abort = s3t::LifecycleRule::builder()
-        .id("abort-unfinished-uploads")
+        .id(ABORT_RULE)
         .status(s3t::ExpirationStatus::Enabled)
         .filter(s3t::LifecycleRuleFilter::builder().prefix("").build())
         .abort_incomplete_multipart_upload(
@@ -490,8 +673,8 @@ async fn settings(ctx: &Ctx, spec: &Spec) -> Result<()> {
         .context("lifecycle rule")?;
     ctx.s3
         .put_bucket_lifecycle_configuration()
-        .bucket(b)
-        .expected_bucket_owner(owner)
+        .bucket(&spec.bucket)
+        .expected_bucket_owner(&spec.account)
         .lifecycle_configuration(
             s3t::BucketLifecycleConfiguration::builder()
                 .rules(expire)
@@ -501,27 +684,12 @@ async fn settings(ctx: &Ctx, spec: &Spec) -> Result<()> {
         )
         .send()
         .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to set bucket {b}'s lifecycle rule"))?;
-    ctx.s3
-        .put_bucket_tagging()
-        .bucket(b)
-        .expected_bucket_owner(owner)
-        .tagging(
-            s3t::Tagging::builder()
-                .tag_set(tag(MANAGED_BY_KEY, MANAGED_BY_VALUE)?)
-                .tag_set(tag("Role", "site-content")?)
-                .build()
-                .context("bucket tags")?,
-        )
-        .send()
-        .await
-        .map_err(AwsError::from)
-        .with_context(|| format!("failed to tag bucket {b}"))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|e| anyhow::Error::new(AwsError::from(e)))
 }
 
-/// Uploads the content, checked by S3 against its SHA-256.
+/// Uploads the manifest, then the content, checked by S3 against its
+/// SHA-256.
 async fn upload(ctx: &Ctx, spec: &Spec) -> Result<()> {
     let Some((key, packed)) = &spec.content else {
         return Ok(());
@@ -557,34 +725,25 @@ async fn upload(ctx: &Ctx, spec: &Spec) -> Result<()> {
     Ok(())
 }
 
-/// After the rollout: the deployment's other content is tagged for the
-/// lifecycle rule to delete (without `[site]`: all of it is deleted now, the
-/// web servers that read it being gone). Returns the keys retired.
-pub async fn retire(ctx: &Ctx, spec: &Spec, found: &Found) -> Result<Vec<String>> {
-    let old: Vec<String> = found
-        .keys
-        .iter()
-        .filter(|k| !spec.current(k))
-        .cloned()
-        .collect();
-    if spec.content.is_none() {
-        delete_keys(ctx, spec, &old).await?;
-        return Ok(old);
-    }
-    let (k, v) = RETIRED_TAG;
-    for key in &old {
+/// After the rollout: the objects the decision retires are copied to
+/// `retired/` (the lifecycle rule deletes them a day later) and deleted
+/// where they were.
+pub async fn retire(ctx: &Ctx, spec: &Spec, keys: &[String]) -> Result<()> {
+    for key in keys {
+        let to = format!("{RETIRED_PREFIX}{key}");
         ctx.s3
-            .put_object_tagging()
+            .copy_object()
             .bucket(&spec.bucket)
             .expected_bucket_owner(&spec.account)
-            .key(key)
-            .tagging(s3t::Tagging::builder().tag_set(tag(k, v)?).build()?)
+            .expected_source_bucket_owner(&spec.account)
+            .copy_source(format!("{}/{key}", spec.bucket))
+            .key(&to)
             .send()
             .await
             .map_err(AwsError::from)
             .with_context(|| format!("failed to retire s3://{}/{key}", spec.bucket))?;
     }
-    Ok(old)
+    delete_keys(ctx, spec, keys).await
 }
 
 async fn delete_keys(ctx: &Ctx, spec: &Spec, keys: &[String]) -> Result<()> {
@@ -622,15 +781,20 @@ async fn delete_keys(ctx: &Ctx, spec: &Spec, keys: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Deletes the deployment's content, then the bucket when no other
-/// deployment's content is in it.
+/// Deletes the deployment's objects (live and retired), then the bucket when
+/// nothing else is in it. A bucket that held nothing of this deployment is
+/// left to the deployments that use it.
 pub async fn delete(ctx: &Ctx, spec: &Spec, seen: &Seen<Found>) -> Result<Deleted> {
     let f = match seen {
         Seen::Absent => return Ok(Deleted::Absent),
         Seen::Foreign(_) => return Ok(Deleted::Foreign),
         Seen::Ours(f) => f,
     };
-    delete_keys(ctx, spec, &f.keys).await?;
+    let ours: Vec<String> = f.keys.iter().chain(&f.retired).cloned().collect();
+    if ours.is_empty() && spec.content.is_none() {
+        return Ok(Deleted::Absent);
+    }
+    delete_keys(ctx, spec, &ours).await?;
     let b = &spec.bucket;
     let left = ctx
         .s3
@@ -670,7 +834,7 @@ mod tests {
         let packed = Packed {
             archive: vec![1, 2, 3],
             hash: "ab".repeat(32),
-            manifest: Default::default(),
+            manifest: [("index.html".to_string(), "2".to_string())].into(),
             bytes: 3,
             archive_sha256: [0; 32],
         };
@@ -683,43 +847,55 @@ mod tests {
         }
     }
 
+    fn found(keys: &[&str]) -> Found {
+        Found {
+            private: true,
+            lifecycle: true,
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            retired: Vec::new(),
+            previous: None,
+        }
+    }
+
     #[test]
-    fn content_is_uploaded_once_and_a_public_bucket_made_private() {
+    fn content_is_uploaded_once_earlier_content_retired_and_the_bucket_put_right() {
         let s = spec(true);
         assert_eq!(s.bucket, "sitedeploy-123456789012-eu-west-1");
-        assert_eq!(decide(&s, &Seen::Absent), Action::Create);
-        let there = Found {
-            private: true,
-            keys: vec!["web/old.tar.gz".into(), "web/abab.tar.gz".into()],
-            previous: None,
-        };
-        assert_eq!(decide(&s, &Seen::Ours(there.clone())), Action::Keep);
-        let old: Manifest = [("index.html".to_string(), "1".to_string())].into();
-        let open = Found {
-            private: false,
-            keys: vec!["web/old.tar.gz".into()],
-            previous: Some(old),
-        };
+        assert_eq!(decide(&s, &Seen::Absent).verb(), Some(Verb::Create));
+        // There already, nothing else: kept, nothing sent.
+        let there = found(&["web/abab.json", "web/abab.tar.gz"]);
+        let a = decide(&s, &Seen::Ours(there));
+        assert_eq!(a.verb(), Some(Verb::Keep));
+        assert_eq!(a.detail(&s), "web/abab.tar.gz there");
+        // A change: upload, the files named, the earlier content retired.
+        let mut open = found(&["web/old.json", "web/old.tar.gz"]);
+        open.private = false;
+        open.lifecycle = false;
+        open.previous = Some([("index.html".to_string(), "1".to_string())].into());
         let a = decide(&s, &Seen::Ours(open));
-        assert!(matches!(
-            a,
-            Action::Update {
-                private: true,
-                upload: true,
-                ..
-            }
-        ));
+        let w = a.work().unwrap();
+        assert!(w.private && w.lifecycle && w.upload && !w.create);
+        assert_eq!(w.retire, vec!["web/old.json", "web/old.tar.gz"]);
+        assert_eq!(a.verb(), Some(Verb::Update));
         assert_eq!(
             a.detail(&s),
-            "Block Public Access was off: turned on; upload web/abab.tar.gz (3 B); \
-             1 removed (index.html)"
+            "Block Public Access was off: turned on; its lifecycle rules put back; upload \
+             web/abab.tar.gz (3 B); 1 changed (index.html); 2 earlier object(s) moved to \
+             retired/web/ once the new web servers serve (deleted a day later)"
         );
-        assert!(s.current("web/abab.json") && s.current("web/abab.tar.gz"));
-        assert!(!s.current("web/old.json"));
         assert!(matches!(
             decide(&s, &Seen::Foreign("x".into())),
             Action::Stop(_)
         ));
-        assert_eq!(decide(&spec(false), &Seen::Ours(there)), Action::None);
+    }
+
+    #[test]
+    fn without_a_site_only_an_earlier_sites_content_is_retired() {
+        let s = spec(false);
+        assert_eq!(decide(&s, &Seen::Absent), Action::None);
+        assert_eq!(decide(&s, &Seen::Ours(found(&[]))), Action::None);
+        let a = decide(&s, &Seen::Ours(found(&["web/old.tar.gz"])));
+        assert_eq!(a.verb(), Some(Verb::Delete));
+        assert_eq!(a.work().unwrap().retire, vec!["web/old.tar.gz"]);
     }
 }

@@ -42,11 +42,11 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The profile of `plan`, reading from `bucket`.
-    pub fn new(plan: &Plan, bucket: &str, partition: &str) -> Spec {
+    /// The profile of `plan` in `region`, reading from `bucket`.
+    pub fn new(plan: &Plan, region: &str, bucket: &str, partition: &str) -> Spec {
         Spec {
             wanted: plan.site.is_some(),
-            name: name(&plan.name),
+            name: name(region, &plan.name),
             objects: format!("arn:{partition}:s3:::{bucket}/{}/*", plan.name),
             owner: plan.owner.clone(),
         }
@@ -67,9 +67,11 @@ impl Spec {
     }
 }
 
-/// The role's and the profile's name for deployment `name`.
-pub fn name(deployment: &str) -> String {
-    format!("sitedeploy-site-{deployment}")
+/// The role's and the profile's name for deployment `deployment` in
+/// `region`: IAM names are the account's, a deployment is a region's (at most
+/// 16 + 14 + 1 + 28 = 59 characters: a role name may have 64).
+pub fn name(region: &str, deployment: &str) -> String {
+    format!("sitedeploy-site-{region}-{deployment}")
 }
 
 fn trust_policy() -> String {
@@ -127,8 +129,20 @@ fn iam_pairs(tags: &[iamt::Tag]) -> Tags {
         .collect()
 }
 
-/// Reads the profile and its role.
+/// Reads the profile and its role. Without `[site]` (a template deployment,
+/// or one known only by name), one this caller may not read is as good as
+/// absent: a caller whose policy predates `[site]` never made one.
 pub async fn observe(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
+    match look(ctx, spec).await {
+        Err(e) if !spec.wanted && crate::aws::is_access_denied(&e) => {
+            tracing::debug!(error = %format!("{e:#}"), "instance profile not readable: none of ours");
+            Ok(Seen::Absent)
+        }
+        other => other,
+    }
+}
+
+async fn look(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
     let name = &spec.name;
     let (profile, role) = tokio::join!(
         async {
@@ -360,8 +374,34 @@ pub async fn apply(ctx: &Ctx, spec: &Spec, found: Option<&Found>) -> Result<bool
         .await;
         match r {
             Ok(()) => made = true,
-            // A profile holds one role: it is there already (another run).
-            Err(e) if e.code.as_deref() == Some("LimitExceeded") => {}
+            // A profile holds one role: another run added ours, or someone
+            // put another in it.
+            Err(e) if e.code.as_deref() == Some("LimitExceeded") => {
+                let out = ctx
+                    .iam
+                    .get_instance_profile()
+                    .instance_profile_name(name)
+                    .send()
+                    .await
+                    .map_err(AwsError::from)
+                    .with_context(|| format!("failed to read instance profile {name}"))?;
+                let roles: Vec<String> = out
+                    .instance_profile()
+                    .map(|p| {
+                        p.roles()
+                            .iter()
+                            .map(|r| r.role_name().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !roles.iter().any(|r| r == name) {
+                    anyhow::bail!(
+                        "instance profile {name} holds role {} instead of {name}: remove it \
+                         (aws iam remove-role-from-instance-profile) and deploy again",
+                        roles.join(", ")
+                    );
+                }
+            }
             Err(e) => {
                 return Err(anyhow::Error::new(e)
                     .context(format!("failed to add role {name} to its instance profile")))
@@ -436,7 +476,7 @@ mod tests {
     fn spec(wanted: bool) -> Spec {
         Spec {
             wanted,
-            name: name("web"),
+            name: name("eu-west-1", "web"),
             objects: "arn:aws:s3:::sitedeploy-1-us-east-1/web/*".into(),
             owner: Owner::new("web", &Default::default()),
         }
