@@ -68,6 +68,10 @@ fn operations_in_source() -> Vec<(String, String)> {
                         "PutPublicAccessBlock" => "PutBucketPublicAccessBlock",
                         "PutBucketEncryption" => "PutEncryptionConfiguration",
                         "PutBucketLifecycleConfiguration" => "PutLifecycleConfiguration",
+                        "GetBucketLifecycleConfiguration" => "GetLifecycleConfiguration",
+                        // And s3:GetObject on the source, which the manifest
+                        // read needs too.
+                        "CopyObject" => "PutObject",
                         "DeleteObjects" => "DeleteObject",
                         other => other,
                     }

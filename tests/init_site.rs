@@ -2,42 +2,11 @@
 //! (issue 22's first step), through the binary, from a local stand-in for
 //! tooplate.com.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::process::Command;
 
-/// A server that answers every request with `status` and `body`; its URL.
-fn serve(status: u16, body: Vec<u8>) -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = s.read(&mut buf);
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(head.as_bytes());
-            let _ = s.write_all(&body);
-        }
-    });
-    format!("http://127.0.0.1:{port}/2137_barista_cafe.zip")
-}
-
-fn template_zip() -> Vec<u8> {
-    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body) in [
-        ("2137_barista_cafe/index.html", "<h1>Barista</h1>"),
-        ("2137_barista_cafe/css/style.css", "h1 {}"),
-    ] {
-        z.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        z.write_all(body.as_bytes()).unwrap();
-    }
-    z.finish().unwrap().into_inner()
-}
+use common::{serve, template_zip};
 
 fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_deploy"))

@@ -225,6 +225,26 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
     );
     let first_id = inst.instance_id().unwrap().to_string();
 
+    // status, here and in every region, shows the bucket and the profile.
+    let kinds = |rows: &serde_json::Value| -> Vec<String> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let st = d.run(env!("CARGO_BIN_EXE_status"), &["--json"]).ok().json();
+    let here = kinds(&st["resources"]);
+    assert!(
+        here.contains(&"bucket".to_string()) && here.contains(&"instance profile".to_string()),
+        "{st}"
+    );
+    let mut all = d.env_command(env!("CARGO_BIN_EXE_status"));
+    all.args(["--all-regions", "--json"]);
+    let all = Run::from(all.output().unwrap()).ok().json();
+    let there = kinds(&all["deployments"][0]["resources"]);
+    assert_eq!(here, there, "{all}");
+
     // Again with nothing changed: no upload, no launch.
     proxy.reset();
     let r = deploy(&d, &site, &[]);
@@ -335,8 +355,16 @@ async fn a_change_that_cannot_be_installed_is_rolled_back() {
     assert_eq!(live[0].instance_id().unwrap(), first);
     let (_, body) = through_edge(&site, &host).await.unwrap();
     assert!(body.contains("good"), "{body}");
-    assert_eq!(d.cleanup(&["--yes"]).code, 0);
+    // Cleanup from another machine: no deploy.toml, no folder, the name.
+    let elsewhere = Deployment::new(&moto.endpoint(), "undo", "");
+    std::fs::remove_file(elsewhere.dir.join("deploy.toml")).unwrap();
+    let mut c = elsewhere.env_command(env!("CARGO_BIN_EXE_cleanup"));
+    c.args(["--region", REGION, "--name", "undo", "--yes"]);
+    let r = Run::from(c.output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!bucket_exists(&aws).await);
+    assert!(!profile_exists(&aws, "undo").await);
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -387,4 +415,55 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     assert_eq!(d.cleanup(&["--yes"]).code, 0);
     assert!(!bucket_exists(&aws).await);
     assert!(!profile_exists(&aws, "swap").await);
+}
+
+/// README's steps, from a template to one's own page online: `--init-site`
+/// (from a stand-in for tooplate.com), an edit, `[site]` in place of
+/// `[template]` as it says, deploy.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_steps_put_an_edited_template_online() {
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let site = FakeSite::start(&moto, "installed", None);
+    let template = config_text("learner", &ip.url(), "");
+    let d = Deployment::new(&moto.endpoint(), "learner", &template);
+    let url = serve(200, template_zip());
+    let out = d
+        .env_command(env!("CARGO_BIN_EXE_deploy"))
+        .args([
+            "--init-site",
+            "2137_barista_cafe",
+            "site",
+            "--template-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = d.dir.join("site/index.html");
+    let edited = std::fs::read_to_string(&page)
+        .unwrap()
+        .replace("Barista", "Barista, edited by me");
+    std::fs::write(&page, edited).unwrap();
+    // What --init-site printed goes in place of [template].
+    let snippet: String = said
+        .lines()
+        .skip_while(|l| l.trim() != "[site]")
+        .take(2)
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    assert_eq!(snippet, "[site]\ndir = \"site\"\n", "{said}");
+    let toml = template.replace("[template]\nid = 2137\nslug = \"barista_cafe\"\n", &snippet);
+    std::fs::write(d.dir.join("deploy.toml"), toml).unwrap();
+    let r = deploy(&d, &site, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (status, body) = through_edge(&site, &host(&r.json())).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("Barista, edited by me"), "{body}");
+    assert_eq!(d.cleanup(&["--yes"]).code, 0);
 }

@@ -826,3 +826,40 @@ pub fn assert_every_condition_exercised(stats: &serde_json::Value) {
 pub fn iam_user_on(moto: &Moto) {
     iam_user(moto, &["--on"]);
 }
+
+/// A stand-in for tooplate.com that answers every request with `status`
+/// and `body`; the URL of template 2137's zip there.
+#[allow(dead_code)]
+pub fn serve(status: u16, body: Vec<u8>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://127.0.0.1:{port}/2137_barista_cafe.zip")
+}
+
+/// A small template zip made as tooplate's are: one top folder.
+#[allow(dead_code)]
+pub fn template_zip() -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in [
+        ("2137_barista_cafe/index.html", "<h1>Barista</h1>"),
+        ("2137_barista_cafe/css/style.css", "h1 {}"),
+    ] {
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(body.as_bytes()).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
