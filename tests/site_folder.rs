@@ -120,6 +120,12 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
     let (status, body) = through_edge(&site, &host).await.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Hello from my folder, v1"), "{body}");
+    // The expiry leaves the content and the profile: the summary says so.
+    let left = j["left_after_expiry"].as_str().unwrap();
+    assert!(
+        left.contains(&format!("s3://{BUCKET}/mine/")) && left.contains(&profile_name("mine")),
+        "{left}"
+    );
     assert!(
         j["site"]["live_template"]
             .as_str()
@@ -380,6 +386,8 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     let r = deploy(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!profile_exists(&aws, "swap").await);
+    // A template leaves nothing that costs after the expiry.
+    assert_eq!(r.json()["left_after_expiry"], "");
     let host = host(&r.json());
 
     // To the folder.
