@@ -24,7 +24,7 @@ use crate::resources::launchtemplate::{self, LaunchTemplate};
 use crate::resources::loadbalancer::{self, LoadBalancer};
 use crate::resources::secgroup::{self, Group};
 use crate::resources::targetgroup::{self, TargetGroup};
-use crate::resources::{listener, Verb};
+use crate::resources::{bucket, listener, profile, Verb};
 use crate::spec::Specs;
 use crate::table::{Decision, Ids, Kind, Servers};
 
@@ -65,6 +65,9 @@ pub struct Known {
     pub servers: OnceLock<Vec<Instance>>,
     /// Whether the expiry role was made just now.
     pub fresh_role: OnceLock<bool>,
+    /// Whether the web servers' instance profile was made just now (EC2 may
+    /// not know it for some seconds).
+    pub fresh_profile: OnceLock<bool>,
     /// Schedules written so far (the expiry's progress line ends with both).
     schedules: std::sync::atomic::AtomicUsize,
     /// Notes for the summary (a zone AWS refused...).
@@ -220,6 +223,8 @@ async fn step(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
 async fn step_of(i: &Inputs<'_>, k: &Known, kind: Kind) -> Result<()> {
     match kind {
         Kind::KeyPair => key_pair(i, k).await,
+        Kind::Bucket => content(i, k).await,
+        Kind::Profile => instance_profile(i, k).await,
         Kind::LbGroup | Kind::WebGroup => group(i, k, kind).await,
         Kind::TargetGroup => target_group(i, k).await,
         Kind::LoadBalancer => load_balancer(i, k).await,
@@ -252,6 +257,46 @@ async fn key_pair(i: &Inputs<'_>, k: &Known) -> Result<()> {
         format!("{} {}", d.verb().done(), key.name)
     })?;
     let _ = k.key.set(key);
+    Ok(())
+}
+
+/// The folder's content (`[site]`): the bucket made if missing, the content
+/// uploaded if not there yet.
+async fn content(i: &Inputs<'_>, k: &Known) -> Result<()> {
+    let d = &i.decision.bucket;
+    let Some(w) = d
+        .work()
+        .filter(|w| w.create || w.private || w.lifecycle || w.upload)
+    else {
+        return Ok(());
+    };
+    let s = k.step(i.progress, "site content");
+    let spec = &i.specs.bucket;
+    s.set(match w.upload {
+        true => "uploading",
+        false => "bucket",
+    });
+    let r = bucket::apply(i.ctx, spec, d).await;
+    k.finish("site content", r, |()| {
+        let verb = d.verb().unwrap_or(Verb::Keep).done();
+        format!("{verb} {}: {}", spec.bucket, d.detail(spec))
+    })
+}
+
+/// The web servers' instance profile (`[site]`).
+async fn instance_profile(i: &Inputs<'_>, k: &Known) -> Result<()> {
+    let d = &i.decision.profile;
+    if !matches!(d, profile::Action::Make { .. }) {
+        return Ok(());
+    }
+    let spec = &i.specs.profile;
+    let s = k.step(i.progress, "instance profile");
+    s.set("working");
+    let r = profile::apply(i.ctx, spec, i.seen.profile.ours()).await;
+    let made = k.finish("instance profile", r, |_| {
+        format!("{} {}", d.verb().unwrap_or(Verb::Keep).done(), spec.name)
+    })?;
+    let _ = k.fresh_profile.set(made);
     Ok(())
 }
 
@@ -571,7 +616,8 @@ async fn single(i: &Inputs<'_>, k: &Known) -> Result<()> {
             }
         }
         let fresh = i.decision.web_group.verb() == Verb::Create
-            || matches!(i.decision.key.verb(), Verb::Create | Verb::Replace);
+            || matches!(i.decision.key.verb(), Verb::Create | Verb::Replace)
+            || k.fresh_profile.get() == Some(&true);
         let inputs = || {
             let image = match &d.action {
                 instance::Action::Launch(image) => image,

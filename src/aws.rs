@@ -36,6 +36,8 @@ pub struct Ctx {
     pub acm: aws_sdk_acm::Client,
     /// Route 53 client (global: it signs for us-east-1).
     pub route53: aws_sdk_route53::Client,
+    /// S3 client (the site's content, `[site]`).
+    pub s3: aws_sdk_s3::Client,
     /// The SDK configuration the clients were made from (for other regions).
     pub conf: aws_config::SdkConfig,
     /// The region in use.
@@ -58,7 +60,20 @@ pub struct Identity {
     pub credentials: String,
 }
 
+/// The partition of an ARN (`aws`, `aws-cn`...); `aws` when it names none.
+pub fn partition_of(arn: &str) -> &str {
+    arn.split(':')
+        .nth(1)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+}
+
 impl Identity {
+    /// The caller's partition.
+    pub fn partition(&self) -> &str {
+        partition_of(&self.arn)
+    }
+
     /// The line every command prints before it acts.
     pub fn line(&self, region: &str) -> String {
         format!(
@@ -199,6 +214,14 @@ impl Ctx {
             route53: aws_sdk_route53::Client::from_conf(
                 aws_sdk_route53::config::Builder::from(conf)
                     .region(aws_config::Region::from_static("us-east-1"))
+                    .build(),
+            ),
+            // Path-style addressing only against an endpoint of one's own (a
+            // local stand-in has no per-bucket host names); AWS gets the
+            // virtual-hosted style it recommends.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(conf)
+                    .force_path_style(conf.endpoint_url().is_some())
                     .build(),
             ),
             conf: conf.clone(),
@@ -663,15 +686,24 @@ pub const VISIBILITY_LIMIT: Duration = Duration::from_secs(60);
 /// "Not found" answers about a resource that was created moments ago and is not
 /// visible everywhere yet (EC2's eventual consistency).
 pub fn is_not_visible_yet(err: &anyhow::Error) -> bool {
-    code(err).is_some_and(|c| {
-        matches!(
-            c,
-            "InvalidGroup.NotFound"
-                | "InvalidKeyPair.NotFound"
-                | "InvalidInstanceID.NotFound"
-                | "InvalidSecurityGroup"
-        )
-    })
+    // An instance profile made moments ago: EC2 answers that its name is
+    // invalid until IAM's change reaches it (seconds).
+    let profile_not_yet = err.chain().any(|e| {
+        e.downcast_ref::<AwsError>().is_some_and(|a| {
+            a.code.as_deref() == Some("InvalidParameterValue")
+                && a.message.contains("Invalid IAM Instance Profile")
+        })
+    });
+    profile_not_yet
+        || code(err).is_some_and(|c| {
+            matches!(
+                c,
+                "InvalidGroup.NotFound"
+                    | "InvalidKeyPair.NotFound"
+                    | "InvalidInstanceID.NotFound"
+                    | "InvalidSecurityGroup"
+            )
+        })
 }
 
 /// Runs `op`, and when `fresh` (this run created what it refers to) treats
@@ -691,6 +723,33 @@ where
         .when(|e| fresh && is_not_visible_yet(e))
         .notify(|e, _| tracing::debug!(error = %e, "{what}: not visible yet, retrying"))
         .await
+}
+
+/// How long a role made moments ago may stay unknown to IAM's other calls
+/// and to Scheduler (IAM is eventually consistent; AWS gives no figure).
+const IAM_SETTLE: Duration = Duration::from_secs(60);
+
+/// Retries `op` while `not_yet` says its refusal is IAM's eventual
+/// consistency, every 2 s for at most [`IAM_SETTLE`].
+pub async fn settling<T, F, Fut>(
+    what: &str,
+    not_yet: impl Fn(&AwsError) -> bool,
+    mut op: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        match op().await {
+            Err(e) if not_yet(&e) && start.elapsed() < IAM_SETTLE => {
+                tracing::debug!(error = %e, "{what}: not usable yet, retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 #[cfg(test)]

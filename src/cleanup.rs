@@ -26,8 +26,8 @@ use crate::output::{Entry, Totals};
 use crate::preview::LocalFile;
 use crate::progress::{Progress, Step};
 use crate::resources::{
-    autoscaling, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
-    loadbalancer, secgroup, targetgroup, Deleted, Seen, Verb,
+    autoscaling, bucket, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
+    loadbalancer, profile, secgroup, targetgroup, Deleted, Seen, Verb,
 };
 use crate::spec::Specs;
 use crate::table::{self, Kind, Row};
@@ -83,6 +83,15 @@ fn applied(r: &Result<Deleted>) -> Option<(Verb, &'static str, Option<String>)> 
 
 /// Each kind's step result.
 type Steps = Vec<(Kind, Result<Deleted>)>;
+
+/// The web servers' steps: the group, the instances, the launch template, the
+/// web group.
+type Servers = (
+    Result<Deleted>,
+    Result<Deleted>,
+    Result<Deleted>,
+    Result<Deleted>,
+);
 
 impl Report {
     /// The failed rows.
@@ -250,9 +259,9 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
     if let Err(e) = refs {
         tracing::warn!("could not remove the load balancer rule from the web group: {e:#}");
     }
-    let ((lb, lb_sg), (fleet, inst, lt, web_sg), tg, key, role, (dns, cdn, certs)) = tokio::join!(
+    let ((lb, lb_sg), ((fleet, inst, lt, web_sg), content, prof), tg, key, role, (dns, cdn, certs)) = tokio::join!(
         c.load_balancer(),
-        c.servers(),
+        c.servers_then_content(),
         c.tracked("target group", async {
             match seen.target_group.ours() {
                 Some(tg) => targetgroup::delete(ctx, tg, opts.wait_limit).await,
@@ -298,6 +307,8 @@ pub async fn run(ctx: &Ctx, s: &Specs, opts: &CleanupOptions, progress: &Progres
     };
     let steps: Steps = vec![
         (Kind::KeyPair, key),
+        (Kind::Bucket, content),
+        (Kind::Profile, prof),
         (Kind::LbGroup, lb_sg),
         (Kind::WebGroup, web_sg),
         (Kind::TargetGroup, tg),
@@ -441,16 +452,33 @@ impl Cleanup<'_> {
         r
     }
 
+    /// The web servers ([`Cleanup::servers`]), then what they read at boot
+    /// (`[site]`: the content and the instance profile), only once they are
+    /// gone: a group left behind would launch servers that need them.
+    async fn servers_then_content(&self) -> (Servers, Result<Deleted>, Result<Deleted>) {
+        let (ctx, s, seen) = (self.ctx, self.s, self.seen);
+        let servers = self.servers().await;
+        if let Some(e) = servers.0.as_ref().err().or(servers.1.as_ref().err()) {
+            let why = format!("kept while web servers may still read it ({e:#})");
+            return (
+                servers,
+                Err(anyhow::anyhow!("{why}")),
+                Err(anyhow::anyhow!("{why}")),
+            );
+        }
+        let (content, prof) = tokio::join!(
+            self.tracked("site content", bucket::delete(ctx, &s.bucket, &seen.bucket)),
+            self.tracked(
+                "instance profile",
+                profile::delete(ctx, &s.profile, &seen.profile)
+            ),
+        );
+        (servers, content, prof)
+    }
+
     /// The group first (it would replace what is terminated under it), then
     /// every instance left, then the launch template and the web group.
-    async fn servers(
-        &self,
-    ) -> (
-        Result<Deleted>,
-        Result<Deleted>,
-        Result<Deleted>,
-        Result<Deleted>,
-    ) {
+    async fn servers(&self) -> Servers {
         let (ctx, seen, limit) = (self.ctx, self.seen, self.opts.wait_limit);
         let step = self.progress.step("Auto Scaling group");
         step.set("deleting");

@@ -74,6 +74,13 @@ pub struct DeployArgs {
     /// overrides expires_after in deploy.toml (default 8h).
     #[arg(long, value_name = "DURATION", value_parser = parse_expires_after)]
     pub expires_after: Option<ExpiresAfter>,
+    /// Download a tooplate.com template (its number and name, e.g.
+    /// 2137_barista_cafe) into a new folder (default: site) to edit, and stop.
+    #[arg(long, value_names = ["TEMPLATE", "DIR"], num_args = 1..=2)]
+    pub init_site: Option<Vec<String>>,
+    /// The template zip's URL for --init-site (default: tooplate.com's).
+    #[arg(long, requires = "init_site", value_name = "URL")]
+    pub template_url: Option<String>,
 }
 
 /// `--expires-after`'s value: a duration, or `off`.
@@ -363,9 +370,15 @@ struct Loaded {
     selector: String,
 }
 
-async fn load(common: &Common, progress: &Progress) -> Result<Loaded> {
-    let config = config::load(&common.config)?;
-    let plan = Plan::new(&config)?;
+/// The deployment of the config file; `folder`: whether its `[site]` folder
+/// is read (deploy reads it; the other commands work without it).
+async fn load(common: &Common, progress: &Progress, folder: config::SiteFolder) -> Result<Loaded> {
+    let config = config::load_with(&common.config, folder)?;
+    // What the plan refuses (the user data's placeholders and size) is the
+    // config's problem too: exit 2, before any call.
+    let plan = Plan::new(&config).map_err(|e| ConfigError {
+        problems: vec![format!("{e:#}")],
+    })?;
     let ctx = Ctx::new(&SdkOptions {
         region: common.region.clone().or_else(|| config.region.clone()),
         profile: common.profile.clone(),
@@ -402,7 +415,7 @@ impl Loaded {
 async fn load_either(common: &Common, by_name: &ByName, progress: &Progress) -> Result<Loaded> {
     match &by_name.name {
         Some(name) => load_by_name(common, name, progress).await,
-        None => load(common, progress).await,
+        None => load(common, progress, config::SiteFolder::Skip).await,
     }
 }
 
@@ -448,11 +461,25 @@ pub fn deploy_main() -> ExitCode {
     );
     let progress = Progress::new(false);
     init_logging(args.common.verbose, &progress);
+    if let Some(v) = &args.init_site {
+        // No AWS and no deploy.toml: a folder of one's own to start from.
+        let dir = std::path::PathBuf::from(v.get(1).map_or("site", String::as_str));
+        let r = (|| {
+            let made = runtime()?.block_on(crate::initsite::init_site(
+                &v[0],
+                &dir,
+                args.template_url.as_deref(),
+            ))?;
+            print!("{}", made.to_text(&v[0]));
+            Ok::<_, anyhow::Error>(())
+        })();
+        return exit(r.map_err(Failure::from), None);
+    }
     exit(
         (|| {
             let rt = runtime()?;
             rt.block_on(async {
-            let mut l = load(&args.common, &progress).await?;
+            let mut l = load(&args.common, &progress, config::SiteFolder::Pack).await?;
             if let Some(ExpiresAfter(e)) = args.expires_after {
                 l.plan.expires_after = e;
             }

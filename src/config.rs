@@ -113,8 +113,10 @@ pub struct RawConfig {
     /// Extra tags put on every resource.
     #[serde(default)]
     tags: BTreeMap<String, Spanned<String>>,
-    /// Which tooplate.com template to serve.
-    template: RawTemplate,
+    /// Which tooplate.com template to serve (or `[site]`, not both).
+    template: Option<RawTemplate>,
+    /// A folder of your own to serve (or `[template]`, not both).
+    site: Option<RawSite>,
     /// The EC2 instance.
     #[serde(default)]
     instance: RawInstance,
@@ -147,6 +149,13 @@ struct RawTemplate {
     slug: Spanned<String>,
     /// Zip URL; default `https://www.tooplate.com/zip-templates/<id>_<slug>.zip`.
     url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    /// The folder, relative to deploy.toml; it must hold an `index.html`.
+    dir: Spanned<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -249,6 +258,9 @@ pub struct Config {
     pub template_slug: String,
     /// Template zip URL.
     pub template_url: String,
+    /// `[site]`: the folder, packed (checked and read when the config is;
+    /// `None` when it was not read: [`SiteFolder::Skip`]).
+    pub site: Option<Site>,
     /// Instance type.
     pub instance_type: String,
     /// AMI name filter.
@@ -292,6 +304,15 @@ pub struct Config {
     pub domain: Option<String>,
 }
 
+/// `[site]`: a local folder served instead of a template.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The folder, as resolved against deploy.toml's directory.
+    pub dir: PathBuf,
+    /// Its content, packed.
+    pub packed: std::sync::Arc<crate::sitedir::Packed>,
+}
+
 /// A configuration error with its place in the file.
 #[derive(Debug)]
 pub struct ConfigError {
@@ -307,9 +328,26 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Reads and validates a config file. Relative paths in it (user data, pem dir)
-/// are resolved against the file's directory.
+/// Whether reading the config reads (checks and packs) the `[site]` folder:
+/// deploy and `--plan` do; status, cleanup and logs work without it (it may
+/// be gone, or on another machine), their `Config::site` is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteFolder {
+    /// Check and pack it.
+    Pack,
+    /// Leave it unread.
+    Skip,
+}
+
+/// Reads and validates a config file, packing the `[site]` folder. Relative
+/// paths in it (user data, pem dir, the folder) are resolved against the
+/// file's directory.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    load_with(path, SiteFolder::Pack)
+}
+
+/// [`load`], reading the `[site]` folder or not.
+pub fn load_with(path: &Path, folder: SiteFolder) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         problems: vec![match e.kind() {
             std::io::ErrorKind::NotFound => format!(
@@ -325,12 +363,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             _ => format!("{}: cannot read config: {e}", path.display()),
         }],
     })?;
-    parse(&text, path)
+    parse_with(&text, path, folder)
 }
 
 /// Parses and validates config text; `path` names the file in messages and anchors
 /// relative paths.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_with(text, path, SiteFolder::Pack)
+}
+
+/// [`parse`], reading the `[site]` folder or not.
+pub fn parse_with(text: &str, path: &Path, folder: SiteFolder) -> Result<Config, ConfigError> {
     let (raw, mut unknown) = deserialize(text, path)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -341,6 +384,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         path,
         text,
         problems: Vec::new(),
+        folder,
     };
     let cfg = v.validate(raw, &base);
     // Every problem at once, in the order of the file.
@@ -443,6 +487,7 @@ struct Validator<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<String>,
+    folder: SiteFolder,
 }
 
 impl Validator<'_> {
@@ -551,8 +596,12 @@ impl Validator<'_> {
             )
         });
         let tags = self.tags(&raw.tags);
-        let (template_id, template_slug, template_url) = self.template(&raw.template);
-        let inst = self.instance(&raw.instance, base);
+        let (template_id, template_slug, template_url) = match &raw.template {
+            Some(t) => self.template(t),
+            None => (0, String::new(), String::new()),
+        };
+        let site = self.site(&raw, base);
+        let inst = self.instance(&raw.instance, base, raw.site.is_some());
         let ssh = self.ssh(&raw.ssh, base);
         let https = raw
             .https
@@ -570,6 +619,7 @@ impl Validator<'_> {
             template_id,
             template_slug,
             template_url,
+            site,
             instance_type: inst.instance_type,
             ami_name_filter: inst.ami_name_filter,
             ami_owner: inst.ami_owner,
@@ -657,6 +707,48 @@ impl Validator<'_> {
         tags
     }
 
+    /// `[site]`, exactly when `[template]` is absent; the folder is checked
+    /// and packed here, so bad input stops deploy before any call.
+    fn site(&mut self, raw: &RawConfig, base: &Path) -> Option<Site> {
+        let (site, template) = (raw.site.as_ref(), raw.template.as_ref());
+        match (site, template) {
+            (None, None) => {
+                self.err(
+                    0..0,
+                    "name what to serve: a tooplate.com template ([template] with id and \
+                     slug) or a folder of your own ([site] with dir = \"site\")"
+                        .into(),
+                );
+                None
+            }
+            (Some(s), Some(_)) => {
+                self.err(
+                    s.dir.span(),
+                    "[template] and [site] are both set: name one (a tooplate.com template, \
+                     or a folder of your own)"
+                        .into(),
+                );
+                None
+            }
+            (None, Some(_)) => None,
+            (Some(_), None) if self.folder == SiteFolder::Skip => None,
+            (Some(s), None) => {
+                let rel = s.dir.get_ref();
+                let dir = base.join(rel);
+                match crate::sitedir::pack(&dir) {
+                    Ok(packed) => Some(Site {
+                        dir,
+                        packed: std::sync::Arc::new(packed),
+                    }),
+                    Err(e) => {
+                        self.err(s.dir.span(), format!("site.dir {rel:?}: {e:#}"));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
     fn template(&mut self, raw: &RawTemplate) -> (u32, String, String) {
         let template_id = self.int("template.id", &raw.id, 1..100_000) as u32;
         let template_slug = self.string(
@@ -684,7 +776,7 @@ impl Validator<'_> {
         (template_id, template_slug, template_url)
     }
 
-    fn instance(&mut self, ri: &RawInstance, base: &Path) -> InstanceSection {
+    fn instance(&mut self, ri: &RawInstance, base: &Path, site: bool) -> InstanceSection {
         let instance_type = self.opt_string(
             "instance.type",
             &ri.instance_type,
@@ -720,7 +812,10 @@ impl Validator<'_> {
         let user_data_rel = self.opt_string(
             "instance.user_data",
             &ri.user_data,
-            "userdata/install-template.sh",
+            match site {
+                true => "userdata/install-site.sh",
+                false => "userdata/install-template.sh",
+            },
             |s| {
                 let p = Path::new(s);
                 p.starts_with("userdata")
@@ -960,6 +1055,7 @@ impl Config {
             template_id: 0,
             template_slug: String::new(),
             template_url: String::new(),
+            site: None,
             instance_type: "t3.micro".into(),
             ami_name_filter: String::new(),
             ami_owner: String::new(),

@@ -366,6 +366,10 @@ async fn summary(i: &Inputs<'_>, k: &Known, rollout: Rollout) -> Result<Summary>
         },
         expires_at: expires_at.map(expiry::rfc3339),
         expires: expires_at,
+        left_after_expiry: specs
+            .bucket
+            .left_after_expiry(&specs.profile.name)
+            .unwrap_or_default(),
         cost: crate::cost::estimate(
             &launch.instance_type,
             launch.root_volume_gb,

@@ -9,6 +9,7 @@
 //!                   | (deploy, [https]) CloudFront's managed prefix list
 //!                   | (count > 1) launch template | Auto Scaling group
 //!                   | (deploy) VPC | public IP | the local .pem
+//!                   | the content bucket | the instance profile
 //! round 2, at once: the target group's targets | the load balancer's listeners
 //!                   | (an instance a group launched) launch template | group
 //!                   | (deploy, something to launch) image | (deploy, something
@@ -32,7 +33,7 @@ use crate::resources::loadbalancer::{self, LoadBalancer};
 use crate::resources::network::{self, Places};
 use crate::resources::secgroup::{self, GroupState};
 use crate::resources::targetgroup::{self, Health, TargetGroup};
-use crate::resources::{autoscaling, domain, expiry, publicip, Seen};
+use crate::resources::{autoscaling, bucket, domain, expiry, profile, publicip, Seen};
 use crate::spec::Specs;
 
 /// Who observes: deploy (and its `--plan`) read the local key, the network,
@@ -51,6 +52,10 @@ pub enum Purpose {
 pub struct Observed {
     /// The key pair.
     pub key: Seen<KeyPair>,
+    /// The region's content bucket and this deployment's objects in it.
+    pub bucket: Seen<bucket::Found>,
+    /// The web servers' instance profile (`[site]`).
+    pub profile: Seen<profile::Found>,
     /// The local .pem (deploy only).
     pub local_key: Local,
     /// The load balancer's group.
@@ -114,7 +119,7 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
     let deploy = purpose == Purpose::Deploy;
     let fleet_now = s.count > 1;
     let group_names = [s.lb_group.name.as_str(), s.web_group.name.as_str()];
-    let (key, groups, insts, tg, lb, expiry, cdn, pl, fleet, vpc, ssh, local) = tokio::join!(
+    let (key, groups, insts, tg, lb, expiry, cdn, pl, fleet, vpc, ssh, local, (content, prof)) = tokio::join!(
         keypair::observe(ctx, &s.key),
         secgroup::observe(ctx, &group_names),
         instance::observe(ctx, &s.launch.owner),
@@ -152,6 +157,12 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
                 false => Ok(Local::Missing),
             }
         },
+        async {
+            tokio::join!(
+                bucket::observe(ctx, &s.bucket),
+                profile::observe(ctx, &s.profile)
+            )
+        },
     );
     let mut errors = Vec::new();
     let instances = keep(insts, &mut errors);
@@ -174,6 +185,8 @@ pub async fn observe(ctx: &Ctx, s: &Specs, purpose: Purpose) -> Observed {
     let (tg, lb) = (keep(tg, &mut errors), keep(lb, &mut errors));
     let mut o = Observed {
         key,
+        bucket: seen(content, &mut errors),
+        profile: seen(prof, &mut errors),
         local_key,
         lb_group: secgroup::classify(&s.lb_group, &groups, vpc.as_deref()),
         web_group: secgroup::classify(&s.web_group, &groups, vpc.as_deref()),

@@ -118,7 +118,26 @@ pub struct Plan {
     pub https: bool,
     /// `[https] domain`.
     pub domain: Option<String>,
+    /// `[site]`: the folder's packed content.
+    pub site: Option<SiteContent>,
 }
+
+/// A folder's content as deploy uploads it.
+#[derive(Debug, Clone)]
+pub struct SiteContent {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Its archive, hash and manifest.
+    pub packed: std::sync::Arc<crate::sitedir::Packed>,
+    /// The object's key in the bucket: `<name>/<hash>.tar.gz`.
+    pub key: String,
+}
+
+/// Placeholders known only once the account and region are: the plan keeps
+/// them as they are, [`Plan::user_data_for`] fills them in. The bucket's name
+/// is made of the account and region, so none of them changes within a
+/// deployment and the fingerprint stays the same without them.
+pub const LATE_PLACEHOLDERS: [&str; 3] = ["site_bucket", "region", "account"];
 
 impl Plan {
     /// Derives the plan from a validated config.
@@ -129,6 +148,7 @@ impl Plan {
         // in its marker.
         let unmarked = render_user_data(cfg, "")?;
         let architecture = architecture_for(&cfg.instance_type);
+        let content_hash = cfg.site.as_ref().map_or("", |s| s.packed.hash.as_str());
         let fingerprint = format!(
             "{:016x}",
             fnv1a(
@@ -138,12 +158,38 @@ impl Plan {
                     &cfg.ami_name_filter,
                     &cfg.ami_owner,
                     &cfg.root_volume_gb.to_string(),
+                    content_hash,
                 ]
                 .join("\n")
                 .as_bytes()
             )
         );
         let user_data = render_user_data(cfg, &fingerprint)?;
+        // A script that does not fetch the folder would serve something else.
+        if let Some(s) = &cfg.site {
+            if !user_data.contains(&s.packed.hash) {
+                bail!(
+                    "{} does not use {{{{site_key}}}}, so it would not install the folder [site] \
+                     names: leave instance.user_data out of deploy.toml (with [site] the default \
+                     is userdata/install-site.sh), or name a script that fetches {{{{site_key}}}}",
+                    cfg.user_data_path.display()
+                );
+            }
+        }
+        // The longest names the late placeholders can take must fit too.
+        let longest = [
+            ("site_bucket", "x".repeat(63)),
+            ("region", "x".repeat(25)),
+            ("account", "0".repeat(12)),
+        ];
+        let widest = fill(&user_data, &cfg.user_data_path, &longest)?;
+        if widest.len() > USER_DATA_LIMIT {
+            bail!(
+                "rendered user data from {} can reach {} bytes; EC2 allows at most {USER_DATA_LIMIT}",
+                cfg.user_data_path.display(),
+                widest.len()
+            );
+        }
         // The script uses `{{fingerprint}}` (however spaced) exactly when the
         // fingerprint changes what it renders to.
         let publishes_marker = user_data != unmarked;
@@ -187,7 +233,7 @@ impl Plan {
             root_volume_gb: cfg.root_volume_gb,
             user_data,
             fingerprint,
-            template: format!("{}_{}", cfg.template_id, cfg.template_slug),
+            template: template_name(cfg),
             template_url,
             publishes_marker,
             ssh_cidr: cfg.ssh_cidr.clone(),
@@ -202,8 +248,37 @@ impl Plan {
             ip_timeout_secs: cfg.ip_timeout_secs,
             https: cfg.https,
             domain: cfg.domain.clone(),
+            site: cfg.site.as_ref().map(|s| SiteContent {
+                dir: s.dir.clone(),
+                packed: s.packed.clone(),
+                key: format!("{name}/{}.tar.gz", s.packed.hash),
+            }),
             name,
         })
+    }
+
+    /// The user data with the late placeholders ([`LATE_PLACEHOLDERS`])
+    /// filled in: the bucket, region and account of the deployment.
+    pub fn user_data_for(&self, bucket: &str, region: &str, account: &str) -> String {
+        let values = [
+            ("site_bucket", bucket.to_string()),
+            ("region", region.to_string()),
+            ("account", account.to_string()),
+        ];
+        // Plan::new filled these with the longest values they can take, and
+        // what is left of the script has no other placeholder: this cannot
+        // fail.
+        fill(&self.user_data, std::path::Path::new("user data"), &values)
+            .expect("Plan::new checked the late placeholders")
+    }
+}
+
+/// What the web servers serve, as their marker and `SiteTemplate` tag name
+/// it: the template, `<id>_<slug>`, or `site-<first 12 of the content hash>`.
+fn template_name(cfg: &Config) -> String {
+    match &cfg.site {
+        Some(s) => format!("site-{}", &s.packed.hash[..12]),
+        None => format!("{}_{}", cfg.template_id, cfg.template_slug),
     }
 }
 
@@ -211,30 +286,57 @@ impl Plan {
 /// `{{template_name}}`, `{{deployment}}` and `{{fingerprint}}`, refuses unknown
 /// placeholders, and checks the 16 KB limit.
 pub fn render_user_data(cfg: &Config, fingerprint: &str) -> Result<String> {
-    let template_name = format!("{}_{}", cfg.template_id, cfg.template_slug);
+    let site = cfg.site.as_ref().map(|s| &s.packed);
     let values = [
-        ("template_url", cfg.template_url.as_str()),
-        ("template_name", template_name.as_str()),
-        ("deployment", cfg.name.as_str()),
-        ("fingerprint", fingerprint),
+        ("template_url", cfg.template_url.clone()),
+        ("template_name", template_name(cfg)),
+        ("deployment", cfg.name.clone()),
+        ("fingerprint", fingerprint.to_string()),
+        (
+            "site_key",
+            site.map(|p| format!("{}/{}.tar.gz", cfg.name, p.hash))
+                .unwrap_or_default(),
+        ),
+        // The content's identity (the uncompressed tar's SHA-256, as in the
+        // key): what the web server checks, whatever the compression did.
+        (
+            "site_sha256",
+            site.map(|p| p.hash.clone()).unwrap_or_default(),
+        ),
     ];
-    let src = &cfg.user_data_template;
+    let out = fill(&cfg.user_data_template, &cfg.user_data_path, &values)?;
+    if out.len() > USER_DATA_LIMIT {
+        bail!(
+            "rendered user data from {} is {} bytes; EC2 allows at most {USER_DATA_LIMIT}",
+            cfg.user_data_path.display(),
+            out.len()
+        );
+    }
+    Ok(out)
+}
+
+/// Replaces each `{{key}}` (however spaced) of `values` in `src`; a late
+/// placeholder without a value stays as `{{key}}`; any other is an error.
+fn fill(src: &str, path: &std::path::Path, values: &[(&str, String)]) -> Result<String> {
     let mut out = String::with_capacity(src.len() + 128);
-    let mut rest = src.as_str();
+    let mut rest = src;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else {
-            bail!(
-                "{}: unclosed {{{{ placeholder",
-                cfg.user_data_path.display()
-            );
+            bail!("{}: unclosed {{{{ placeholder", path.display());
         };
         let key = after[..end].trim();
         let Some((_, value)) = values.iter().find(|(k, _)| *k == key) else {
+            if LATE_PLACEHOLDERS.contains(&key) {
+                out.push_str(&format!("{{{{{key}}}}}"));
+                rest = &after[end + 2..];
+                continue;
+            }
             bail!(
-                "{}: unknown placeholder {{{{{key}}}}}: allowed are template_url, template_name, deployment, fingerprint",
-                cfg.user_data_path.display()
+                "{}: unknown placeholder {{{{{key}}}}}: allowed are template_url, template_name, \
+                 deployment, fingerprint, site_key, site_sha256, site_bucket, region, account",
+                path.display()
             );
         };
         // Validation already excluded quotes and shell metacharacters; this is the
@@ -246,13 +348,6 @@ pub fn render_user_data(cfg: &Config, fingerprint: &str) -> Result<String> {
         rest = &after[end + 2..];
     }
     out.push_str(rest);
-    if out.len() > USER_DATA_LIMIT {
-        bail!(
-            "rendered user data from {} is {} bytes; EC2 allows at most {USER_DATA_LIMIT}",
-            cfg.user_data_path.display(),
-            out.len()
-        );
-    }
     Ok(out)
 }
 
@@ -350,7 +445,7 @@ mod tests {
         assert!(plan.lb_name.len() <= 32, "{}", plan.lb_name);
         assert!(plan.tg_name.len() <= 32, "{}", plan.tg_name);
         assert!(
-            crate::resources::instance::Spec::new(&plan)
+            crate::resources::instance::Spec::new(&plan, plan.user_data.clone(), None)
                 .client_token(&[
                     "key-0123",
                     "ami-0123456789abcdef0",
@@ -387,15 +482,16 @@ mod tests {
         let a = Plan::new(&cfg("")).unwrap();
         let again = Plan::new(&cfg("")).unwrap();
         assert_eq!(a.fingerprint, again.fingerprint);
-        let token =
-            |p: &Plan, parts: &[&str]| crate::resources::instance::Spec::new(p).client_token(parts);
+        let token = |p: &Plan, parts: &[&str]| {
+            crate::resources::instance::Spec::new(p, p.user_data.clone(), None).client_token(parts)
+        };
         assert_eq!(token(&a, &["key-1"]), token(&again, &["key-1"]));
         assert_ne!(token(&a, &["key-1"]), token(&a, &["key-2"]));
         // The image and subnet are part of the launch, and so of the token.
         let t = |img: &str, sub: &str| token(&a, &["key-1", img, sub]);
         assert_ne!(t("ami-1", "subnet-1"), t("ami-2", "subnet-1"));
         assert_ne!(t("ami-1", "subnet-1"), t("ami-1", "subnet-2"));
-        assert!(crate::resources::instance::Spec::new(&a).burstable());
+        assert!(crate::resources::instance::Spec::new(&a, a.user_data.clone(), None).burstable());
         let mut c = cfg("");
         c.template_url = "https://example.com/other.zip".into();
         let b = Plan::new(&c).unwrap();

@@ -17,7 +17,9 @@ use anyhow::{Context, Result};
 
 use crate::apply::{Inputs, Known};
 use crate::resources::expiry::{self, Servers as ExpiryServers};
-use crate::resources::{autoscaling, distribution, domain, instance, launchtemplate, targetgroup};
+use crate::resources::{
+    autoscaling, bucket, distribution, domain, instance, launchtemplate, profile, targetgroup,
+};
 use crate::site::Proof;
 use crate::table::Servers;
 
@@ -221,6 +223,38 @@ async fn retire(i: &Inputs<'_>, k: &Known, old: &Old) -> Result<()> {
         })?;
     }
     retire_certificates(i, k).await;
+    retire_content(i).await
+}
+
+/// The deployment's earlier content, now that no web server reads it: tagged
+/// for the bucket's lifecycle rule (deleted a day later); without `[site]`,
+/// deleted, and the instance profile with it.
+async fn retire_content(i: &Inputs<'_>) -> Result<()> {
+    let spec = &i.specs.bucket;
+    let retire = i
+        .decision
+        .bucket
+        .work()
+        .map(|w| &w.retire[..])
+        .unwrap_or_default();
+    if !retire.is_empty() {
+        let s = i.progress.step("site content");
+        s.set("retiring earlier content");
+        let r = bucket::retire(i.ctx, spec, retire).await;
+        finish(&s, r, |()| {
+            format!(
+                "moved {} to {}: the bucket's lifecycle rule deletes it a day later",
+                retire.join(", "),
+                bucket::RETIRED_PREFIX
+            )
+        })?;
+    }
+    if i.decision.profile == profile::Action::Delete {
+        let s = i.progress.step("instance profile");
+        s.set("deleting (no [site] any more)");
+        let r = profile::delete(i.ctx, &i.specs.profile, &i.seen.profile).await;
+        finish(&s, r, |_| format!("deleted {}", i.specs.profile.name))?;
+    }
     Ok(())
 }
 

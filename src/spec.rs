@@ -5,8 +5,8 @@
 use crate::aws::Identity;
 use crate::plan::Plan;
 use crate::resources::{
-    autoscaling, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
-    loadbalancer, network, secgroup, targetgroup,
+    autoscaling, bucket, distribution, domain, expiry, instance, keypair, launchtemplate, listener,
+    loadbalancer, network, profile, secgroup, targetgroup,
 };
 
 /// Every kind's spec.
@@ -50,12 +50,24 @@ pub struct Specs {
     pub marker: crate::site::Expected,
     /// The template's zip URL the web servers download (checked first).
     pub template_url: Option<String>,
+    /// The bucket and the folder's content (`[site]`).
+    pub bucket: bucket::Spec,
+    /// The web servers' instance profile (`[site]`).
+    pub profile: profile::Spec,
 }
 
 impl Specs {
     /// The specs of `plan` in `region`, deployed by `who`; `replace_key_pair`:
     /// `deploy --replace-key-pair`.
     pub fn new(plan: &Plan, region: &str, who: &Identity, replace_key_pair: bool) -> Specs {
+        let bucket = bucket::Spec::new(plan, &who.account, region);
+        let profile = profile::Spec::new(plan, region, &bucket.bucket, who.partition());
+        let user_data = plan.user_data_for(&bucket.bucket, region, &who.account);
+        let launch = instance::Spec::new(
+            plan,
+            user_data,
+            profile.wanted.then(|| profile.name.clone()),
+        );
         Specs {
             name: plan.name.clone(),
             key: keypair::Spec::new(plan, replace_key_pair),
@@ -67,15 +79,17 @@ impl Specs {
             listener: listener::Spec::new(plan),
             distribution: distribution::Spec::new(plan, region),
             domain: domain::Spec::new(plan),
-            launch: instance::Spec::new(plan),
-            template: launchtemplate::Spec::new(plan),
-            fleet: autoscaling::Spec::new(plan),
+            template: launchtemplate::Spec::new(plan, &launch),
+            fleet: autoscaling::Spec::new(plan, &launch),
+            launch,
             expiry: expiry::Spec::new(plan, region, &who.account, &who.arn),
             network: network::Spec::new(plan),
             count: plan.count,
             ssh: crate::resources::publicip::Spec::new(plan),
             marker: crate::site::Expected::new(plan),
             template_url: plan.template_url.clone(),
+            bucket,
+            profile,
         }
     }
 }

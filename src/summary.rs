@@ -62,6 +62,9 @@ pub struct Summary {
     /// The same, for the text.
     #[serde(skip)]
     pub expires: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the expiry leaves (`[site]`: the content and the instance
+    /// profile), in words; empty when it leaves nothing that costs.
+    pub left_after_expiry: String,
     /// What the running deployment costs per hour.
     pub cost: crate::cost::Estimate,
     /// What it has cost since it was created.
@@ -136,7 +139,15 @@ impl Summary {
             ),
         }
         match self.expires.map(crate::resources::expiry::describe) {
-            Some(e) => s.push_str(&format!("Expires:  {e}\n")),
+            Some(e) => {
+                s.push_str(&format!("Expires:  {e}\n"));
+                if !self.left_after_expiry.is_empty() {
+                    s.push_str(&format!(
+                        "          Left then: {}\n",
+                        self.left_after_expiry
+                    ));
+                }
+            }
             None => s.push_str("Expires:  never (expires_after = \"off\"): remember cleanup\n"),
         }
         s.push_str(&format!(

@@ -44,7 +44,8 @@ use crate::resources::autoscaling::{self, Group};
 use crate::resources::instance::{self, Instance};
 use crate::resources::launchtemplate::{self, LaunchTemplate};
 use crate::resources::{
-    distribution, domain, expiry, keypair, listener, loadbalancer, secgroup, targetgroup, Verb,
+    bucket, distribution, domain, expiry, keypair, listener, loadbalancer, profile, secgroup,
+    targetgroup, Verb,
 };
 use crate::spec::Specs;
 use crate::tags::TagDrift;
@@ -62,6 +63,10 @@ pub enum Kind {
     TargetGroup,
     /// The load balancer.
     LoadBalancer,
+    /// The S3 bucket holding a folder's content, and the content (`[site]`).
+    Bucket,
+    /// The web servers' instance profile and its role (`[site]`).
+    Profile,
     /// The ACM certificate for `[https] domain`.
     Certificate,
     /// The CloudFront distribution in front of it (`[https]`).
@@ -90,12 +95,14 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in dependency order (cleanup goes in reverse).
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 19] = [
         Kind::KeyPair,
         Kind::LbGroup,
         Kind::WebGroup,
         Kind::TargetGroup,
         Kind::LoadBalancer,
+        Kind::Bucket,
+        Kind::Profile,
         Kind::Certificate,
         Kind::Distribution,
         Kind::DnsRecords,
@@ -114,6 +121,8 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::KeyPair => "key pair",
+            Kind::Bucket => "bucket",
+            Kind::Profile => "instance profile",
             Kind::LbGroup | Kind::WebGroup => "security group",
             Kind::TargetGroup => "target group",
             Kind::LoadBalancer => "load balancer",
@@ -138,6 +147,8 @@ impl Kind {
     pub fn depends_on(self) -> &'static [Kind] {
         match self {
             Kind::KeyPair
+            | Kind::Bucket
+            | Kind::Profile
             | Kind::LbGroup
             | Kind::TargetGroup
             | Kind::ExpiryRole
@@ -152,11 +163,18 @@ impl Kind {
             // (a live site's load balancer is never shut before it), and not
             // at all when the distribution cannot be made.
             Kind::Listener => &[Kind::LoadBalancer, Kind::TargetGroup, Kind::Distribution],
-            Kind::LaunchTemplate => &[Kind::KeyPair, Kind::WebGroup],
+            // A web server fetches the content at boot, with the profile.
+            Kind::LaunchTemplate => &[Kind::KeyPair, Kind::WebGroup, Kind::Bucket, Kind::Profile],
             Kind::AutoScalingGroup => {
                 &[Kind::LaunchTemplate, Kind::TargetGroup, Kind::LoadBalancer]
             }
-            Kind::Instance => &[Kind::KeyPair, Kind::WebGroup, Kind::LoadBalancer],
+            Kind::Instance => &[
+                Kind::KeyPair,
+                Kind::WebGroup,
+                Kind::LoadBalancer,
+                Kind::Bucket,
+                Kind::Profile,
+            ],
             Kind::Target => &[Kind::Instance, Kind::AutoScalingGroup, Kind::TargetGroup],
             Kind::LbSchedule => &[Kind::LoadBalancer, Kind::ExpiryRole, Kind::ScheduleGroup],
             Kind::ServersSchedule => &[
@@ -172,6 +190,8 @@ impl Kind {
     pub fn name(self, s: &Specs) -> String {
         match self {
             Kind::KeyPair => s.key.name.clone(),
+            Kind::Bucket => s.bucket.bucket.clone(),
+            Kind::Profile => s.profile.name.clone(),
             Kind::LbGroup => s.lb_group.name.clone(),
             Kind::WebGroup => s.web_group.name.clone(),
             Kind::TargetGroup => s.target_group.name.clone(),
@@ -280,6 +300,10 @@ pub enum Servers {
 pub struct Decision {
     /// The key pair.
     pub key: keypair::Action,
+    /// The bucket and the content (`[site]`).
+    pub bucket: bucket::Action,
+    /// The instance profile (`[site]`).
+    pub profile: profile::Action,
     /// The load balancer's group.
     pub lb_group: secgroup::Action,
     /// The web group.
@@ -338,6 +362,8 @@ pub fn decide(s: &Specs, o: &Observed, now: DateTime<Utc>) -> Decision {
     };
     Decision {
         key: keypair::decide(&s.key, &o.key, &o.local_key),
+        bucket: bucket::decide(&s.bucket, &o.bucket),
+        profile: profile::decide(&s.profile, &o.profile),
         lb_group: secgroup::decide(
             &s.lb_group,
             &o.lb_group,
@@ -520,6 +546,19 @@ impl Decision {
                 verb,
             });
         };
+        if let Some(verb) = self.bucket.verb() {
+            let detail = self.bucket.detail(&s.bucket);
+            add(
+                Kind::Bucket,
+                o.bucket.ours().map(|_| s.bucket.bucket.clone()),
+                verb,
+                detail,
+            );
+        }
+        if let Some(verb) = self.profile.verb() {
+            let seen = o.profile.ours().map(|p| p.arn.clone());
+            add(Kind::Profile, seen, verb, self.profile.detail());
+        }
         let (dom, found) = (&self.domain, &o.domain);
         if dom.cert != domain::Cert::None {
             let seen = dom.cert.kept().map(|c| c.arn.clone());
@@ -727,6 +766,25 @@ pub fn existing_by_kind(s: &Specs, o: &Observed) -> Vec<(Kind, Row)> {
     if let Some(k) = o.key.ours() {
         add(Kind::KeyPair, &k.name, &k.id, String::new());
     }
+    // The region's shared bucket is this deployment's to show when its
+    // content is there or wanted.
+    let shown = o
+        .bucket
+        .ours()
+        .filter(|b| !b.keys.is_empty() || !b.retired.is_empty() || s.bucket.content.is_some());
+    if let Some(b) = shown {
+        let d = format!(
+            "{} object(s) under {}, {} retired (shared by the region's deployments)",
+            b.keys.len(),
+            s.bucket.prefix,
+            b.retired.len()
+        );
+        add(Kind::Bucket, &s.bucket.bucket, &s.bucket.bucket, d);
+    }
+    if let Some(p) = o.profile.ours() {
+        let d = p.missing().join(", ");
+        add(Kind::Profile, &s.profile.name, &p.arn, d);
+    }
     for (kind, g) in [(Kind::LbGroup, &o.lb_group), (Kind::WebGroup, &o.web_group)] {
         if let Some(g) = g.ours() {
             add(kind, &g.group.name, &g.group.id, String::new());
@@ -874,6 +932,8 @@ mod tests {
     fn nothing() -> Observed {
         Observed {
             key: Seen::Absent,
+            bucket: Seen::Absent,
+            profile: Seen::Absent,
             local_key: Local::Missing,
             lb_group: Seen::Absent,
             web_group: Seen::Absent,
@@ -1050,7 +1110,12 @@ mod tests {
         let kinds: Vec<Kind> = rows.iter().map(|(k, _)| *k).collect();
         let single: Vec<Kind> = Kind::ALL
             .into_iter()
-            .filter(|k| !matches!(k, Kind::LaunchTemplate | Kind::AutoScalingGroup))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    Kind::LaunchTemplate | Kind::AutoScalingGroup | Kind::Bucket | Kind::Profile
+                )
+            })
             .collect();
         assert_eq!(kinds, single);
         for (i, k) in kinds.iter().enumerate() {

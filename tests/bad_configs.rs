@@ -365,3 +365,155 @@ fn an_unknown_key_does_not_hide_the_other_problems() {
         assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
     }
 }
+
+/// `[site] dir = "site"` in place of the template.
+fn folder_text(ip: &str) -> String {
+    config_text("bad", ip, "").replace(
+        "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
+        "[site]\ndir = \"site\"\n",
+    )
+}
+
+/// A bad site folder (or a config naming both or neither) is refused before
+/// any AWS call, with exit 2 and what to do; nothing is created (no bucket,
+/// no instance profile either).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_site_folders_are_refused_before_anything_is_made() {
+    use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+    let moto = Moto::start();
+    let ip = IpService::start("203.0.113.7");
+    let aws = Aws::new(&moto.endpoint()).await;
+    let folder = folder_text(&ip.url());
+    let good_site = |d: &Deployment| {
+        std::fs::create_dir_all(d.dir.join("site/css")).unwrap();
+        std::fs::write(d.dir.join("site/index.html"), "<h1>mine</h1>").unwrap();
+        std::fs::write(d.dir.join("site/css/site.css"), "h1 {}").unwrap();
+    };
+    type Setup = Box<dyn Fn(&Deployment)>;
+    let mut cases: Vec<(&str, String, Setup, &str)> = vec![
+        (
+            "no folder",
+            folder.clone(),
+            Box::new(|_| {}),
+            "does not exist",
+        ),
+        (
+            "no index.html",
+            folder.clone(),
+            Box::new(move |d| {
+                good_site(d);
+                std::fs::remove_file(d.dir.join("site/index.html")).unwrap();
+            }),
+            "has no index.html",
+        ),
+        (
+            "a link out of the folder",
+            folder.clone(),
+            Box::new(move |d| {
+                good_site(d);
+                symlink(d.dir.join("deploy.toml"), d.dir.join("site/config.txt")).unwrap();
+            }),
+            "outside the folder",
+        ),
+        (
+            "a broken link",
+            folder.clone(),
+            Box::new(move |d| {
+                good_site(d);
+                symlink(d.dir.join("site/gone.html"), d.dir.join("site/old.html")).unwrap();
+            }),
+            "is a broken link",
+        ),
+        (
+            "over the size limit",
+            folder.clone(),
+            Box::new(move |d| {
+                good_site(d);
+                let f = std::fs::File::create(d.dir.join("site/video.mp4")).unwrap();
+                f.set_len(50 * 1024 * 1024 + 1).unwrap();
+            }),
+            "over 50 MiB",
+        ),
+        (
+            "a template and a folder",
+            format!(
+                "{}[site]\ndir = \"site\"\n",
+                config_text("bad", &ip.url(), "")
+            ),
+            Box::new(move |d| good_site(d)),
+            "[template] and [site] are both set",
+        ),
+        (
+            "neither a template nor a folder",
+            folder.replace("[site]\ndir = \"site\"\n", ""),
+            Box::new(|_| {}),
+            "name what to serve",
+        ),
+    ];
+    // Root reads any file whatever its mode: the case needs another user.
+    let probe = std::env::temp_dir().join(format!("sd-euid-{}", std::process::id()));
+    std::fs::write(&probe, "").unwrap();
+    let root = std::fs::metadata(&probe).unwrap().uid() == 0;
+    std::fs::remove_file(&probe).unwrap();
+    if !root {
+        cases.push((
+            "an unreadable file",
+            folder.clone(),
+            Box::new(move |d| {
+                good_site(d);
+                let f = d.dir.join("site/css/site.css");
+                std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+            }),
+            "cannot read",
+        ));
+    }
+    let mut failures = Vec::new();
+    for (what, text, setup, phrase) in &cases {
+        let d = Deployment::new(&moto.endpoint(), "bad", text);
+        setup(&d);
+        let r = d.deploy(&[]);
+        if r.code != 2 || !r.stderr.contains(phrase) || !r.stderr.contains("deploy.toml:") {
+            failures.push(format!(
+                "{what}: exit {} (want 2), want deploy.toml:LINE:COL and {phrase:?} in:\n{}",
+                r.code, r.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // The template's script with a folder would serve no folder (the
+    // shipped deploy.toml once named it): refused, with the fix.
+    let d = Deployment::new(
+        &moto.endpoint(),
+        "bad",
+        &folder.replace(
+            "type = \"t3.micro\"",
+            "type = \"t3.micro\"\nuser_data = \"userdata/install-template.sh\"",
+        ),
+    );
+    good_site(&d);
+    let r = d.deploy(&[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not use {{site_key}}")
+            && r.stderr.contains("leave instance.user_data out"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
+    assert!(aws
+        .s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .is_empty());
+    let profile = aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(format!("sitedeploy-site-{REGION}-bad"))
+        .send()
+        .await;
+    assert!(profile.is_err(), "{profile:?}");
+}

@@ -321,9 +321,17 @@ async fn a_fleet_needs_only_the_policy() {
         ("AWS_SECRET_ACCESS_KEY", sk.as_str()),
     ];
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
-    // A new template (a roll) and new [tags] (every resource retagged).
+    // A folder of one's own in place of the template (a roll: the content
+    // bucket, the instance profile, PassRole to EC2) and new [tags] (every
+    // resource retagged).
+    let site = d.dir.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>mine</h1>").unwrap();
     let changed = three
-        .replace("barista_cafe", "coffee_shop")
+        .replace(
+            "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
+            "[site]\ndir = \"site\"\n",
+        )
         .replace("Project = \"tests\"", "Project = \"tests2\"");
     std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
@@ -344,8 +352,10 @@ async fn a_fleet_needs_only_the_policy() {
     assert_eq!(policies(&aws).await, 1, "max = 4 sets target tracking");
     // moto counts requests from here: enforcement on again, for the same user.
     iam_user_on(&moto);
-    // Without max: the policy goes.
+    // Without max: the policy goes. A page changed: new content uploaded,
+    // the earlier one read for --plan's list of files and retired.
     std::fs::write(d.dir.join("deploy.toml"), changed.replace("\nmax = 4", "")).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>mine, changed</h1>").unwrap();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
     d.run_env(env!("CARGO_BIN_EXE_status"), &[], &user).ok();
     d.run_env(env!("CARGO_BIN_EXE_cleanup"), &["--yes"], &user)
@@ -366,6 +376,19 @@ async fn a_fleet_needs_only_the_policy() {
         "ChangeResourceRecordSets",
         "GetChange",
         "DeleteCertificate",
+        "CreateBucket",
+        "PutPublicAccessBlock",
+        "PutBucketLifecycleConfiguration",
+        "PutObject",
+        "GetObject",
+        "CopyObject",
+        "CreateRole",
+        "CreateInstanceProfile",
+        "AddRoleToInstanceProfile",
+        "DeleteObjects",
+        "DeleteBucket",
+        "RemoveRoleFromInstanceProfile",
+        "DeleteInstanceProfile",
     ] {
         assert!(
             stats["actions"][a].as_u64().unwrap_or(0) >= 1,
@@ -382,6 +405,21 @@ async fn a_fleet_needs_only_the_policy() {
     assert!(groups(&aws).await.is_empty());
     assert!(aws.certificates().await.is_empty());
     aws.assert_zone_bare(&zone).await;
+    assert!(aws
+        .s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .is_empty());
+    let profile = aws
+        .iam
+        .get_instance_profile()
+        .instance_profile_name(format!("sitedeploy-site-{REGION}-{name}"))
+        .send()
+        .await;
+    assert!(profile.is_err(), "{profile:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

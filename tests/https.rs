@@ -420,25 +420,6 @@ fn domain_config(name: &str, ip: &IpService, domain: &str) -> String {
     )
 }
 
-/// GET `https://{host}/` through CloudFront's edge stand-in, trusting only
-/// the test CA: (status, body), or the error (a certificate that does not
-/// cover `host`).
-async fn through_edge(site: &FakeSite, host: &str) -> Result<(u16, String), String> {
-    let ca = std::fs::read(&site.ca).unwrap();
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
-        .resolve(host, site.address().parse().unwrap())
-        .build()
-        .unwrap();
-    let r = client
-        .get(format!("https://{host}/"))
-        .send()
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let status = r.status().as_u16();
-    Ok((status, r.text().await.unwrap_or_default()))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_domain_gets_a_certificate_records_and_the_distribution_answers_on_it() {
     let moto = Moto::start();

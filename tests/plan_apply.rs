@@ -38,12 +38,18 @@ struct Case {
     https: bool,
     cdn: u8,
     domain: u8,
+    site: u8,
 }
 
 impl Case {
     /// Whether deploy.toml names `[https] domain` (only with `[https]` on).
     fn names_domain(&self) -> bool {
         self.https && matches!(self.domain, 1 | 2 | 3 | 5 | 6)
+    }
+
+    /// Whether deploy.toml names a folder (`[site]`) instead of a template.
+    fn names_site(&self) -> bool {
+        !matches!(self.site, 0 | 5)
     }
 }
 
@@ -63,6 +69,7 @@ fn cases() -> impl Strategy<Value = Case> {
         ),
         (0u8..6, 0u8..6, 0u8..5, 0u8..4, 0u8..4, 0u8..5),
         (0u8..7, any::<bool>(), 0u8..4, any::<bool>(), 0u8..6, 0u8..7),
+        0u8..7,
     )
         .prop_map(
             |(
@@ -70,6 +77,7 @@ fn cases() -> impl Strategy<Value = Case> {
                 (path, owner_tag),
                 (key, lb_group, web_group, tg, lb, listener),
                 (servers, registered, expiry_state, https, cdn, domain),
+                site,
             )| Case {
                 fleet,
                 expiry,
@@ -88,6 +96,7 @@ fn cases() -> impl Strategy<Value = Case> {
                 https,
                 cdn,
                 domain,
+                site,
             },
         )
 }
@@ -95,19 +104,29 @@ fn cases() -> impl Strategy<Value = Case> {
 /// The deployment deploy.toml describes, in a scratch directory.
 fn plan_for(c: &Case, dir: &std::path::Path) -> Plan {
     std::fs::create_dir_all(dir.join("userdata")).unwrap();
-    std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("userdata/install-template.sh"),
-        dir.join("userdata/install-template.sh"),
-    )
-    .unwrap();
+    for script in ["install-template.sh", "install-site.sh"] {
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("userdata")
+                .join(script),
+            dir.join("userdata").join(script),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(dir.join("site")).unwrap();
+    std::fs::write(dir.join("site/index.html"), "<h1>prop</h1>").unwrap();
     let count = if c.fleet { 3 } else { 1 };
     let expiry = if c.expiry { "8h" } else { "off" };
     let text = format!(
         "name = \"prop\"\nregion = \"us-east-1\"\nexpires_after = \"{expiry}\"\n[tags]\nOwner = \"{}\"\n\
-         [template]\nid = 2137\nslug = \"barista_cafe\"\n[instance]\ncount = {count}\n\
+         {}[instance]\ncount = {count}\n\
          [ssh]\nkey_name = \"prop-key\"\ncidr = \"203.0.113.7/32\"\n\
          [load_balancer]\nport = {}\nhealth_check_path = \"{}\"\n[https]\nenabled = {}\n{}",
         c.owner_tag,
+        match c.names_site() {
+            true => "[site]\ndir = \"site\"\n",
+            false => "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
+        },
         c.port,
         c.path,
         c.https,
@@ -409,6 +428,7 @@ fn world(c: &Case, plan: &Plan) -> World {
     }
     servers(c, plan, &mut w, &tg_arn, tg_ours);
     expiry(c, plan, &mut w);
+    site(c, plan, &mut w);
     w
 }
 
@@ -418,7 +438,7 @@ fn world(c: &Case, plan: &Plan) -> World {
 /// group as wanted, 2 an earlier template's group, 3 a smaller group, 4 single
 /// instances of an earlier count = 1, 5 members with old tags, 6 a foreign group.
 fn servers(c: &Case, plan: &Plan, w: &mut World, tg_arn: &str, tg_ours: bool) {
-    let launch = sitedeploy::resources::instance::Spec::new(plan);
+    let launch = sitedeploy::resources::instance::Spec::new(plan, plan.user_data.clone(), None);
     let mut tags = plan.owner.owned();
     tags.extend(
         launch
@@ -560,6 +580,70 @@ fn servers(c: &Case, plan: &Plan, w: &mut World, tg_arn: &str, tg_ours: bool) {
 
 /// The expiry: 0 nothing, 1 role, group and both schedules, 2 a role left
 /// without its policy, 3 a group without schedules.
+/// `[site]`: 0 a template, nothing of a folder; 1 a folder, nothing made
+/// yet; 2 its bucket, content and profile as wanted; 3 the bucket made
+/// public again, without its lifecycle rules, holding an earlier content
+/// only; 4 a killed run's role without its permission, no profile; 5 a
+/// template again, an earlier folder's content and profile left; 6 a bucket
+/// of the name that is not this tool's.
+fn site(c: &Case, plan: &Plan, w: &mut World) {
+    let key = plan
+        .site
+        .as_ref()
+        .map(|s| s.key.clone())
+        .unwrap_or_default();
+    let manifest = key.replace(".tar.gz", ".json");
+    let ours = plan.owner.owned();
+    let bucket = |objects: &[&str]| mockaws::Bucket {
+        tagged: true,
+        private: true,
+        lifecycle: true,
+        objects: objects.iter().map(|k| k.to_string()).collect(),
+    };
+    let complete = mockaws::SiteRole {
+        tags: ours.clone(),
+        role: true,
+        policy: Some(
+            Specs::new(plan, "us-east-1", &who(), false)
+                .profile
+                .policy(),
+        ),
+        profile: true,
+        linked: true,
+    };
+    match c.site {
+        2 => {
+            w.bucket = Some(bucket(&[&key, &manifest]));
+            w.site = complete;
+        }
+        3 => {
+            w.bucket = Some(mockaws::Bucket {
+                private: false,
+                lifecycle: false,
+                ..bucket(&["prop/old.json", "prop/old.tar.gz", "other/x.tar.gz"])
+            });
+        }
+        4 => {
+            w.site = mockaws::SiteRole {
+                tags: ours,
+                role: true,
+                ..Default::default()
+            };
+        }
+        5 => {
+            w.bucket = Some(bucket(&["prop/old.json", "prop/old.tar.gz"]));
+            w.site = complete;
+        }
+        6 => {
+            w.bucket = Some(mockaws::Bucket {
+                tagged: false,
+                ..bucket(&[])
+            });
+        }
+        _ => {}
+    }
+}
+
 fn expiry(c: &Case, plan: &Plan, w: &mut World) {
     let spec =
         sitedeploy::resources::expiry::Spec::new(plan, "us-east-1", "123456789012", &who().arn);
@@ -671,7 +755,24 @@ fn kind_of(sent: &Sent, plan: &Plan, w: &World) -> Vec<Kind> {
         | "SuspendProcesses"
         | "ResumeProcesses"
         | "DeleteAutoScalingGroup" => one(Kind::AutoScalingGroup),
+        "CreateRole" | "PutRolePolicy" | "DeleteRolePolicy" | "DeleteRole"
+            if sent.refs[0].starts_with("sitedeploy-site-") =>
+        {
+            one(Kind::Profile)
+        }
         "CreateRole" | "PutRolePolicy" => one(Kind::ExpiryRole),
+        "CreateInstanceProfile"
+        | "AddRoleToInstanceProfile"
+        | "RemoveRoleFromInstanceProfile"
+        | "DeleteInstanceProfile" => one(Kind::Profile),
+        "CreateBucket"
+        | "PutBucketTagging"
+        | "PutPublicAccessBlock"
+        | "PutBucketEncryption"
+        | "PutBucketLifecycleConfiguration"
+        | "PutObject"
+        | "CopyObject"
+        | "DeleteObjects" => one(Kind::Bucket),
         "CreateScheduleGroup" | "DeleteScheduleGroup" => one(Kind::ScheduleGroup),
         "CreateSchedule" | "UpdateSchedule" => one(if sent.refs[0].ends_with("-load-balancer") {
             Kind::LbSchedule
@@ -688,6 +789,7 @@ fn expected(
     d: &table::Decision,
     s: &Specs,
     cdn_enabled: bool,
+    profile: Option<&sitedeploy::resources::profile::Found>,
 ) -> BTreeMap<Kind, BTreeSet<&'static str>> {
     use sitedeploy::resources::{
         autoscaling as asg, expiry, instance, keypair, launchtemplate as lt, listener,
@@ -942,6 +1044,63 @@ fn expected(
             _ => {}
         }
     }
+    // The bucket: made (tags first), put right, the content uploaded, and
+    // after the rollout the earlier content moved to retired/.
+    if let Some(w) = d.bucket.work() {
+        let b = Kind::Bucket;
+        if w.create {
+            add(
+                b,
+                &["CreateBucket", "PutBucketTagging", "PutBucketEncryption"],
+            );
+        }
+        if w.private {
+            add(b, &["PutPublicAccessBlock"]);
+        }
+        if w.lifecycle {
+            add(b, &["PutBucketLifecycleConfiguration"]);
+        }
+        if w.upload {
+            add(b, &["PutObject"]);
+        }
+        if !w.retire.is_empty() {
+            add(b, &["CopyObject", "DeleteObjects"]);
+        }
+    }
+    // The instance profile: each missing part made; without [site], what
+    // exists deleted after the rollout.
+    use sitedeploy::resources::profile::Action as P;
+    let has = |f: fn(&sitedeploy::resources::profile::Found) -> bool| profile.is_some_and(f);
+    match &d.profile {
+        P::Make { .. } => {
+            let p = Kind::Profile;
+            if !has(|f| f.role) {
+                add(p, &["CreateRole"]);
+            }
+            if !has(|f| f.policy) {
+                add(p, &["PutRolePolicy"]);
+            }
+            if !has(|f| f.profile) {
+                add(p, &["CreateInstanceProfile"]);
+            }
+            if !has(|f| f.linked) {
+                add(p, &["AddRoleToInstanceProfile"]);
+            }
+        }
+        P::Delete => {
+            let p = Kind::Profile;
+            if has(|f| f.linked) {
+                add(p, &["RemoveRoleFromInstanceProfile"]);
+            }
+            if has(|f| f.profile) {
+                add(p, &["DeleteInstanceProfile"]);
+            }
+            if has(|f| f.role) {
+                add(p, &["DeleteRolePolicy", "DeleteRole"]);
+            }
+        }
+        _ => {}
+    }
     // While old instances serve beside the new one, the expiry names them all;
     // once they are retired it names the new one alone.
     if let table::Servers::Single { single, .. } = &d.servers {
@@ -1010,7 +1169,7 @@ async fn plan_equals_apply(c: Case) -> Result<(), TestCaseError> {
         }
     }
     let cdn_enabled = seen.distribution.ours().is_some_and(|d| d.enabled);
-    let want = expected(&decision, &specs, cdn_enabled);
+    let want = expected(&decision, &specs, cdn_enabled, seen.profile.ours());
     for kind in Kind::ALL {
         let sent = sent_by_kind.get(&kind).cloned().unwrap_or_default();
         let wanted = want.get(&kind).cloned().unwrap_or_default();

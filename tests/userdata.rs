@@ -210,3 +210,146 @@ fn serves_a_fallback_page_when_the_download_fails() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The plan of a `[site]` deployment of `dir/site`, with its user data for
+/// the account's bucket.
+fn site_plan(dir: &Path) -> (Plan, String) {
+    std::fs::create_dir_all(dir.join("userdata")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("userdata/install-site.sh"),
+        dir.join("userdata/install-site.sh"),
+    )
+    .unwrap();
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("css")).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>My own page</h1>").unwrap();
+    std::fs::write(site.join("css/site.css"), "h1{}").unwrap();
+    let text = common::config_text("mine", "http://127.0.0.1:9/", "").replace(
+        "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
+        "[site]\ndir = \"site\"\n",
+    );
+    let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
+    let plan = Plan::new(&cfg).unwrap();
+    let script = plan.user_data_for(
+        "sitedeploy-123456789012-eu-west-1",
+        "eu-west-1",
+        "123456789012",
+    );
+    (plan, script)
+}
+
+/// The bucket as the stubbed `aws s3 cp` serves it: `dir/s3/<bucket>/<key>`;
+/// `sleep` returns at once (the script's retries wait 5 s each).
+fn s3_stubs(dir: &Path) {
+    let bin = dir.join("stubs");
+    std::fs::create_dir_all(&bin).unwrap();
+    write_exec(
+        &bin.join("aws"),
+        &format!(
+            r#"#!/bin/bash
+echo "aws $*" >> '{log}'
+[ "$1 $2" = "s3 cp" ] || exit 252
+src="{s3}/${{3#s3://}}"
+[ -f "$src" ] || {{ echo "fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden" >&2; exit 1; }}
+cp "$src" "$4"
+"#,
+            log = dir.join("calls.log").display(),
+            s3 = dir.join("s3").display()
+        ),
+    );
+    write_exec(&bin.join("sleep"), "#!/bin/bash\nexit 0\n");
+}
+
+/// Puts the packed content where the stub serves it; `tamper`: one byte of
+/// the archive changed (what S3 served is not what deploy uploaded).
+fn upload(dir: &Path, plan: &Plan, tamper: bool) {
+    let site = plan.site.as_ref().unwrap();
+    let path = dir
+        .join("s3/sitedeploy-123456789012-eu-west-1")
+        .join(&site.key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut bytes = site.packed.archive.clone();
+    if tamper {
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn fetches_checks_and_unpacks_the_site_folder() {
+    let dir = scratch("site");
+    let (plan, script) = site_plan(&dir);
+    assert!(!script.contains("{{"), "a placeholder is left: {script}");
+    upload(&dir, &plan, false);
+    s3_stubs(&dir);
+    let out = run_script(&dir, &script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let web = dir.join("root/var/www/html");
+    assert_eq!(
+        std::fs::read_to_string(web.join("index.html")).unwrap(),
+        "<h1>My own page</h1>"
+    );
+    assert_eq!(
+        std::fs::read_to_string(web.join("css/site.css")).unwrap(),
+        "h1{}"
+    );
+    let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+    let key = &plan.site.as_ref().unwrap().key;
+    assert!(
+        calls.contains(&format!(
+            "aws s3 cp s3://sitedeploy-123456789012-eu-west-1/{key} "
+        )) && calls.contains("--region eu-west-1 --expected-bucket-owner 123456789012"),
+        "{calls}"
+    );
+    let m = marker(&dir);
+    assert_eq!(m["result"], "installed", "{m}");
+    assert_eq!(m["fingerprint"], plan.fingerprint.as_str(), "{m}");
+    assert_eq!(m["template"], plan.template.as_str(), "{m}");
+    assert!(plan.template.starts_with("site-"));
+    // Nothing secret is in the script: no key, no token, no password.
+    for secret in ["AKIA", "aws_secret", "SecretAccessKey", "token"] {
+        assert!(
+            !script.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn content_that_is_not_what_deploy_uploaded_or_cannot_be_fetched_is_not_served() {
+    for (case, tamper, present, reason) in [
+        ("tampered", true, true, "is not what deploy uploaded"),
+        ("missing", false, false, "could not be fetched"),
+    ] {
+        let dir = scratch(case);
+        let (plan, script) = site_plan(&dir);
+        if present {
+            upload(&dir, &plan, tamper);
+        }
+        s3_stubs(&dir);
+        let out = run_script(&dir, &script);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let m = marker(&dir);
+        assert_eq!(m["result"], "fallback", "{case}: {m}");
+        assert!(
+            m["reason"].as_str().unwrap().contains(reason),
+            "{case}: {m}"
+        );
+        let page = std::fs::read_to_string(dir.join("root/var/www/html/index.html")).unwrap();
+        assert!(page.contains("mine is running"), "{page}");
+        let calls = std::fs::read_to_string(dir.join("calls.log")).unwrap();
+        let tries = calls.lines().filter(|l| l.starts_with("aws s3 cp")).count();
+        assert_eq!(tries, if present { 1 } else { 6 }, "{case}: {calls}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -45,9 +45,8 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The group of `plan`.
-    pub fn new(plan: &Plan) -> Spec {
-        let launch = super::instance::Spec::new(plan);
+    /// The group of `plan`, launching `launch`.
+    pub fn new(plan: &Plan, launch: &super::instance::Spec) -> Spec {
         Spec {
             name: plan.asg_name.clone(),
             count: plan.count,
@@ -625,6 +624,29 @@ enum Size {
 /// launches from (so a resize and a new version take effect together: what
 /// it launches for the resize runs the new version).
 async fn update(ctx: &Ctx, spec: &Spec, lt: Option<&LaunchTemplate>, size: Size) -> Result<()> {
+    // A new template version may name what Auto Scaling cannot see yet (an
+    // instance profile made moments ago): refused as not fully formed.
+    let limit = match lt {
+        Some(_) => VISIBILITY_LIMIT,
+        None => std::time::Duration::ZERO,
+    };
+    retry_not_yet(
+        ctx.poll,
+        &format!("update Auto Scaling group {}", spec.name),
+        limit,
+        |e| lt.is_some() && template_not_visible(e),
+        |e, _| tracing::debug!(error = %e, "launch template not usable by Auto Scaling yet"),
+        || update_once(ctx, spec, lt, size),
+    )
+    .await
+}
+
+async fn update_once(
+    ctx: &Ctx,
+    spec: &Spec,
+    lt: Option<&LaunchTemplate>,
+    size: Size,
+) -> Result<()> {
     let (min, max) = spec.limits();
     let req = ctx
         .asg

@@ -29,7 +29,7 @@ use aws_sdk_scheduler::types as sch;
 use chrono::{DateTime, Utc};
 
 use super::{Deleted, Verb};
-use crate::aws::{AwsError, Ctx};
+use crate::aws::{settling, AwsError, Ctx};
 use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
 use crate::tags::Owner;
@@ -68,12 +68,7 @@ impl Spec {
     /// The expiry of `plan` in `region`, for the caller `caller_arn` of
     /// `account` (the partition comes from the caller's ARN).
     pub fn new(plan: &Plan, region: &str, account: &str, caller_arn: &str) -> Spec {
-        let partition = caller_arn
-            .split(':')
-            .nth(1)
-            .filter(|p| !p.is_empty())
-            .unwrap_or("aws")
-            .to_string();
+        let partition = crate::aws::partition_of(caller_arn).to_string();
         let role = format!("sitedeploy-expiry-{region}");
         Spec {
             after: plan.expires_after,
@@ -264,7 +259,8 @@ async fn role_state(ctx: &Ctx, spec: &Spec) -> Result<RoleState> {
 
 /// Whether IAM's policy document (URL-encoded JSON, as GetRolePolicy returns
 /// it) says what `wanted` says.
-fn same_policy(got: &str, wanted: &str) -> bool {
+/// Whether IAM's policy document (URL-encoded) is the JSON `wanted`.
+pub fn same_policy(got: &str, wanted: &str) -> bool {
     let decoded = percent_decode(got);
     let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
     parse(&decoded).is_some() && parse(&decoded) == parse(wanted)
@@ -454,33 +450,6 @@ pub fn role_policy() -> String {
         }]
     })
     .to_string()
-}
-
-/// How long a role made moments ago may stay unknown to IAM's other calls
-/// and to Scheduler (IAM is eventually consistent; AWS gives no figure).
-const IAM_SETTLE: Duration = Duration::from_secs(60);
-
-/// Retries `op` while `not_yet` says its refusal is IAM's eventual
-/// consistency, every 2 s for at most [`IAM_SETTLE`].
-async fn settling<T, F, Fut>(
-    what: &str,
-    not_yet: impl Fn(&AwsError) -> bool,
-    mut op: F,
-) -> Result<T, AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, AwsError>>,
-{
-    let start = tokio::time::Instant::now();
-    loop {
-        match op().await {
-            Err(e) if not_yet(&e) && start.elapsed() < IAM_SETTLE => {
-                tracing::debug!(error = %e, "{what}: not usable yet, retrying");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Applies the role's decision. Returns whether it was made now (Scheduler

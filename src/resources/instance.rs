@@ -45,6 +45,8 @@ pub struct Spec {
     pub root_volume_gb: i32,
     /// Rendered user data (plain text; base64 is applied at launch).
     pub user_data: String,
+    /// The instance profile it runs with (`[site]`: it reads the content).
+    pub profile: Option<String>,
     /// Fingerprint of what it runs.
     pub fingerprint: String,
     /// The tooplate template, `<id>_<slug>`.
@@ -54,8 +56,9 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The web servers of `plan`.
-    pub fn new(plan: &Plan) -> Spec {
+    /// The web servers of `plan`, booting with `user_data` (the plan's, with
+    /// the account's bucket and region filled in) and `profile`.
+    pub fn new(plan: &Plan, user_data: String, profile: Option<String>) -> Spec {
         Spec {
             name: plan.instance_name.clone(),
             instance_type: plan.instance_type.clone(),
@@ -63,7 +66,8 @@ impl Spec {
             ami_name_filter: plan.ami_name_filter.clone(),
             ami_owner: plan.ami_owner.clone(),
             root_volume_gb: plan.root_volume_gb,
-            user_data: plan.user_data.clone(),
+            user_data,
+            profile,
             fingerprint: plan.fingerprint.clone(),
             template: plan.template.clone(),
             owner: plan.owner.clone(),
@@ -644,6 +648,13 @@ async fn run(ctx: &Ctx, spec: &Spec, inputs: &LaunchInputs<'_>, token: &str) -> 
         );
     if spec.burstable() {
         req = req.credit_specification(credit_standard());
+    }
+    if let Some(p) = &spec.profile {
+        req = req.iam_instance_profile(
+            ec2t::IamInstanceProfileSpecification::builder()
+                .name(p)
+                .build(),
+        );
     }
     if !inputs.subnet.maps_public_ip {
         // A subnet that does not map public addresses itself (vpc_id set): ask

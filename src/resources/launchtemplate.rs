@@ -24,11 +24,11 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The launch template of `plan`.
-    pub fn new(plan: &Plan) -> Spec {
+    /// The launch template of `plan`, launching `launch`.
+    pub fn new(plan: &Plan, launch: &instance::Spec) -> Spec {
         Spec {
             name: plan.lt_name.clone(),
-            launch: instance::Spec::new(plan),
+            launch: launch.clone(),
         }
     }
 }
@@ -369,6 +369,13 @@ fn data(
         ));
     if launch.burstable() {
         b = b.credit_specification(super::instance::credit_standard());
+    }
+    if let Some(p) = &launch.profile {
+        b = b.iam_instance_profile(
+            ec2t::LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                .name(p)
+                .build(),
+        );
     }
     if inputs.public_ip {
         b = b.network_interfaces(

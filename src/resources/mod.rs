@@ -12,6 +12,7 @@
 //! what a deletion did ([`Deleted`]); who owns a resource is [`crate::tags`].
 
 pub mod autoscaling;
+pub mod bucket;
 pub mod distribution;
 pub mod domain;
 pub mod expiry;
@@ -21,6 +22,7 @@ pub mod launchtemplate;
 pub mod listener;
 pub mod loadbalancer;
 pub mod network;
+pub mod profile;
 pub mod publicip;
 pub mod secgroup;
 pub mod targetgroup;

@@ -286,11 +286,13 @@ impl Deployment {
             .join(format!("{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("userdata")).unwrap();
-        std::fs::copy(
-            manifest_dir().join("userdata/install-template.sh"),
-            dir.join("userdata/install-template.sh"),
-        )
-        .unwrap();
+        for script in ["install-template.sh", "install-site.sh"] {
+            std::fs::copy(
+                manifest_dir().join("userdata").join(script),
+                dir.join("userdata").join(script),
+            )
+            .unwrap();
+        }
         std::fs::write(dir.join("deploy.toml"), config).unwrap();
         // Empty AWS config files: no profile of the machine leaks into a test.
         std::fs::write(dir.join("no-aws-config"), "").unwrap();
@@ -467,6 +469,25 @@ impl FakeSite {
     }
 }
 
+/// GET `https://{host}/` through CloudFront's edge stand-in, trusting only
+/// the test CA: (status, body), or the error (a certificate that does not
+/// cover `host`).
+pub async fn through_edge(site: &FakeSite, host: &str) -> Result<(u16, String), String> {
+    let ca = std::fs::read(&site.ca).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .resolve(host, site.address().parse().unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("https://{host}/"))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = r.status().as_u16();
+    Ok((status, r.text().await.unwrap_or_default()))
+}
+
 /// A finished run of a binary.
 pub struct Run {
     pub code: i32,
@@ -545,6 +566,7 @@ pub struct Aws {
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub acm: aws_sdk_acm::Client,
     pub route53: aws_sdk_route53::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Aws {
@@ -573,6 +595,11 @@ impl Aws {
                     .build(),
             ),
             route53: aws_sdk_route53::Client::new(&conf),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&conf)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 
@@ -798,4 +825,41 @@ pub fn assert_every_condition_exercised(stats: &serde_json::Value) {
 #[allow(dead_code)]
 pub fn iam_user_on(moto: &Moto) {
     iam_user(moto, &["--on"]);
+}
+
+/// A stand-in for tooplate.com that answers every request with `status`
+/// and `body`; the URL of template 2137's zip there.
+#[allow(dead_code)]
+pub fn serve(status: u16, body: Vec<u8>) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://127.0.0.1:{port}/2137_barista_cafe.zip")
+}
+
+/// A small template zip made as tooplate's are: one top folder.
+#[allow(dead_code)]
+pub fn template_zip() -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in [
+        ("2137_barista_cafe/index.html", "<h1>Barista</h1>"),
+        ("2137_barista_cafe/css/style.css", "h1 {}"),
+    ] {
+        z.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(body.as_bytes()).unwrap();
+    }
+    z.finish().unwrap().into_inner()
 }

@@ -10,7 +10,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_mocks::{mock, MockResponse, Rule, RuleMode};
@@ -175,10 +175,41 @@ pub struct World {
     pub role_policy: Option<String>,
     /// (name, state) of schedule groups.
     pub schedule_groups: Vec<(String, &'static str)>,
+    /// `[site]`: the region's content bucket.
+    pub bucket: Option<Bucket>,
+    /// `[site]`: the web servers' role and instance profile.
+    pub site: SiteRole,
     pub schedules: Vec<Schedule>,
     /// Change requests, in order.
     pub sent: Vec<Sent>,
     next: u64,
+}
+
+/// The content bucket (`[site]`).
+#[derive(Debug, Clone, Default)]
+pub struct Bucket {
+    /// Tagged ManagedBy=sitedeploy (else another's).
+    pub tagged: bool,
+    /// Block Public Access fully on.
+    pub private: bool,
+    /// The lifecycle rules there.
+    pub lifecycle: bool,
+    /// The objects' keys.
+    pub objects: BTreeSet<String>,
+}
+
+/// The web servers' role and instance profile (`[site]`), with the
+/// deployment's tags when they exist.
+#[derive(Debug, Clone, Default)]
+pub struct SiteRole {
+    /// The tags both carry.
+    pub tags: Tags,
+    pub role: bool,
+    /// The role's inline policy.
+    pub policy: Option<String>,
+    pub profile: bool,
+    /// The role is in the profile.
+    pub linked: bool,
 }
 
 /// The id of CloudFront's managed prefix list in this world.
@@ -387,7 +418,179 @@ pub fn ctx(w: &Shared) -> sitedeploy::aws::Ctx {
     ctx.cloudfront = client!(aws_sdk_cloudfront, cloudfront_rules(w));
     ctx.acm = client!(aws_sdk_acm, acm_rules(w));
     ctx.route53 = client!(aws_sdk_route53, route53_rules(w));
+    ctx.s3 = client!(aws_sdk_s3, s3_rules(w));
     ctx
+}
+
+/// S3: the content bucket of `[site]` worlds (HeadBucket's 404 has no body:
+/// the status says it).
+fn s3_rules(w: &Shared) -> Vec<Rule> {
+    use aws_sdk_s3::operation as op;
+    use aws_sdk_s3::types as t;
+    use aws_sdk_s3::Client as C;
+    let status = |code: u16| {
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+            code.try_into().expect("status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        )
+    };
+    vec![
+        rule!(w, C::head_bucket, |w, _req| match &w.bucket {
+            Some(_) => MockResponse::Output(op::head_bucket::HeadBucketOutput::builder().build()),
+            None => MockResponse::Http(status(404)),
+        }),
+        rule!(w, C::get_bucket_tagging, |w, _req| match &w.bucket {
+            Some(b) if b.tagged => MockResponse::Output(
+                op::get_bucket_tagging::GetBucketTaggingOutput::builder()
+                    .tag_set(
+                        t::Tag::builder()
+                            .key("ManagedBy")
+                            .value("sitedeploy")
+                            .build()
+                            .expect("tag"),
+                    )
+                    .build()
+                    .expect("output"),
+            ),
+            _ => MockResponse::Error(op::get_bucket_tagging::GetBucketTaggingError::generic(
+                meta("NoSuchTagSet"),
+            )),
+        }),
+        rule!(w, C::get_public_access_block, |w, _req| match &w.bucket {
+            Some(b) if b.private => MockResponse::Output(
+                op::get_public_access_block::GetPublicAccessBlockOutput::builder()
+                    .public_access_block_configuration(
+                        t::PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .build(),
+            ),
+            _ => MockResponse::Error(
+                op::get_public_access_block::GetPublicAccessBlockError::generic(meta(
+                    "NoSuchPublicAccessBlockConfiguration",
+                )),
+            ),
+        }),
+        rule!(w, C::get_bucket_lifecycle_configuration, |w, _req| {
+            match &w.bucket {
+                Some(b) if b.lifecycle => {
+                    let rule = |id: &str| {
+                        t::LifecycleRule::builder()
+                            .id(id)
+                            .status(t::ExpirationStatus::Enabled)
+                            .build()
+                            .expect("rule")
+                    };
+                    MockResponse::Output(
+                        op::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationOutput::builder()
+                            .rules(rule("expire-retired-content"))
+                            .rules(rule("abort-unfinished-uploads"))
+                            .build(),
+                    )
+                }
+                _ => MockResponse::Error(
+                    op::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationError::generic(
+                        meta("NoSuchLifecycleConfiguration"),
+                    ),
+                ),
+            }
+        }),
+        rule!(w, C::list_objects_v2, |w, req| {
+            let prefix = req.prefix().unwrap_or_default().to_string();
+            let keys: Vec<t::Object> = w
+                .bucket
+                .iter()
+                .flat_map(|b| b.objects.iter())
+                .filter(|k| k.starts_with(&prefix))
+                .map(|k| t::Object::builder().key(k).build())
+                .collect();
+            MockResponse::Output(
+                op::list_objects_v2::ListObjectsV2Output::builder()
+                    .key_count(keys.len() as i32)
+                    .set_contents(Some(keys))
+                    .is_truncated(false)
+                    .build(),
+            )
+        }),
+        // An earlier content's manifest: not readable here (`--plan` then
+        // names no files).
+        rule!(w, C::get_object, |_w, _req| MockResponse::Error(
+            op::get_object::GetObjectError::generic(meta("NoSuchKey"))
+        )),
+        rule!(w, C::create_bucket, |w, req| {
+            w.send(
+                "CreateBucket",
+                vec![req.bucket().unwrap_or_default().into()],
+            );
+            w.bucket.get_or_insert_with(Bucket::default);
+            MockResponse::Output(op::create_bucket::CreateBucketOutput::builder().build())
+        }),
+        rule!(w, C::put_bucket_tagging, |w, _req| {
+            w.send("PutBucketTagging", vec![]);
+            if let Some(b) = &mut w.bucket {
+                b.tagged = true;
+            }
+            MockResponse::Output(op::put_bucket_tagging::PutBucketTaggingOutput::builder().build())
+        }),
+        rule!(w, C::put_public_access_block, |w, _req| {
+            w.send("PutPublicAccessBlock", vec![]);
+            if let Some(b) = &mut w.bucket {
+                b.private = true;
+            }
+            MockResponse::Output(
+                op::put_public_access_block::PutPublicAccessBlockOutput::builder().build(),
+            )
+        }),
+        rule!(w, C::put_bucket_encryption, |w, _req| {
+            w.send("PutBucketEncryption", vec![]);
+            MockResponse::Output(
+                op::put_bucket_encryption::PutBucketEncryptionOutput::builder().build(),
+            )
+        }),
+        rule!(w, C::put_bucket_lifecycle_configuration, |w, _req| {
+            w.send("PutBucketLifecycleConfiguration", vec![]);
+            if let Some(b) = &mut w.bucket {
+                b.lifecycle = true;
+            }
+            MockResponse::Output(
+                op::put_bucket_lifecycle_configuration::PutBucketLifecycleConfigurationOutput::builder()
+                    .build(),
+            )
+        }),
+        rule!(w, C::put_object, |w, req| {
+            let key = req.key().unwrap_or_default().to_string();
+            w.send("PutObject", vec![key.clone()]);
+            if let Some(b) = &mut w.bucket {
+                b.objects.insert(key);
+            }
+            MockResponse::Output(op::put_object::PutObjectOutput::builder().build())
+        }),
+        rule!(w, C::copy_object, |w, req| {
+            let key = req.key().unwrap_or_default().to_string();
+            w.send("CopyObject", vec![key.clone()]);
+            if let Some(b) = &mut w.bucket {
+                b.objects.insert(key);
+            }
+            MockResponse::Output(op::copy_object::CopyObjectOutput::builder().build())
+        }),
+        rule!(w, C::delete_objects, |w, req| {
+            let keys: Vec<String> = req
+                .delete()
+                .map(|d| d.objects().iter().map(|o| o.key().to_string()).collect())
+                .unwrap_or_default();
+            w.send("DeleteObjects", keys.clone());
+            if let Some(b) = &mut w.bucket {
+                for k in &keys {
+                    b.objects.remove(k);
+                }
+            }
+            MockResponse::Output(op::delete_objects::DeleteObjectsOutput::builder().build())
+        }),
+    ]
 }
 
 /// ACM in us-east-1: a certificate is issued once its validation record is
@@ -2423,12 +2626,45 @@ fn scheduler_rules(w: &Shared) -> Vec<Rule> {
     ]
 }
 
+fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("tag")
+        })
+        .collect()
+}
+
+/// The site's role `name` with `tags`.
+fn site_role(name: &str, tags: &Tags) -> aws_sdk_iam::types::Role {
+    aws_sdk_iam::types::Role::builder()
+        .path("/")
+        .role_name(name)
+        .role_id("AROS")
+        .arn(format!("arn:aws:iam::123456789012:role/{name}"))
+        .create_date(aws_smithy_types::DateTime::from_secs(0))
+        .set_tags(Some(iam_tags(tags)))
+        .build()
+        .expect("role")
+}
+
 fn iam_rules(w: &Shared) -> Vec<Rule> {
     use aws_sdk_iam::operation as op;
     use aws_sdk_iam::Client as C;
     vec![
         rule!(w, C::get_role_policy, |w, req| {
-            match (&w.role_policy, w.role) {
+            let site = req
+                .role_name()
+                .unwrap_or_default()
+                .starts_with("sitedeploy-site-");
+            let (policy, role) = match site {
+                true => (&w.site.policy, w.site.role),
+                false => (&w.role_policy, w.role),
+            };
+            match (policy, role) {
                 (Some(doc), true) => MockResponse::Output(
                     op::get_role_policy::GetRolePolicyOutput::builder()
                         .role_name(req.role_name().unwrap_or_default())
@@ -2442,9 +2678,120 @@ fn iam_rules(w: &Shared) -> Vec<Rule> {
                 ))),
             }
         }),
+        rule!(w, C::get_instance_profile, |w, req| {
+            let name = req.instance_profile_name().unwrap_or_default().to_string();
+            if !w.site.profile {
+                return MockResponse::Error(
+                    op::get_instance_profile::GetInstanceProfileError::generic(meta(
+                        "NoSuchEntity",
+                    )),
+                );
+            }
+            let mut p = aws_sdk_iam::types::InstanceProfile::builder()
+                .path("/")
+                .instance_profile_name(&name)
+                .instance_profile_id("AIPA")
+                .arn(format!("arn:aws:iam::123456789012:instance-profile/{name}"))
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .set_tags(Some(iam_tags(&w.site.tags)));
+            if w.site.linked {
+                p = p.roles(site_role(&name, &w.site.tags));
+            } else {
+                p = p.set_roles(Some(Vec::new()));
+            }
+            MockResponse::Output(
+                op::get_instance_profile::GetInstanceProfileOutput::builder()
+                    .instance_profile(p.build().expect("profile"))
+                    .build(),
+            )
+        }),
+        rule!(w, C::create_instance_profile, |w, req| {
+            let name = req.instance_profile_name().unwrap_or_default().to_string();
+            w.send("CreateInstanceProfile", vec![name.clone()]);
+            w.site.profile = true;
+            w.site.tags = req
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            let p = aws_sdk_iam::types::InstanceProfile::builder()
+                .path("/")
+                .instance_profile_name(&name)
+                .instance_profile_id("AIPA")
+                .arn(format!("arn:aws:iam::123456789012:instance-profile/{name}"))
+                .create_date(aws_smithy_types::DateTime::from_secs(0))
+                .set_roles(Some(Vec::new()))
+                .build()
+                .expect("profile");
+            MockResponse::Output(
+                op::create_instance_profile::CreateInstanceProfileOutput::builder()
+                    .instance_profile(p)
+                    .build(),
+            )
+        }),
+        rule!(w, C::add_role_to_instance_profile, |w, req| {
+            w.send(
+                "AddRoleToInstanceProfile",
+                vec![req.role_name().unwrap_or_default().into()],
+            );
+            w.site.linked = true;
+            MockResponse::Output(
+                op::add_role_to_instance_profile::AddRoleToInstanceProfileOutput::builder().build(),
+            )
+        }),
+        rule!(w, C::remove_role_from_instance_profile, |w, req| {
+            w.send(
+                "RemoveRoleFromInstanceProfile",
+                vec![req.role_name().unwrap_or_default().into()],
+            );
+            w.site.linked = false;
+            MockResponse::Output(
+                op::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileOutput::builder()
+                    .build(),
+            )
+        }),
+        rule!(w, C::delete_instance_profile, |w, req| {
+            w.send(
+                "DeleteInstanceProfile",
+                vec![req.instance_profile_name().unwrap_or_default().into()],
+            );
+            w.site.profile = false;
+            MockResponse::Output(
+                op::delete_instance_profile::DeleteInstanceProfileOutput::builder().build(),
+            )
+        }),
+        rule!(w, C::delete_role_policy, |w, req| {
+            w.send(
+                "DeleteRolePolicy",
+                vec![req.role_name().unwrap_or_default().into()],
+            );
+            w.site.policy = None;
+            MockResponse::Output(op::delete_role_policy::DeleteRolePolicyOutput::builder().build())
+        }),
+        rule!(w, C::delete_role, |w, req| {
+            w.send(
+                "DeleteRole",
+                vec![req.role_name().unwrap_or_default().into()],
+            );
+            w.site.role = false;
+            MockResponse::Output(op::delete_role::DeleteRoleOutput::builder().build())
+        }),
         rule!(w, C::get_role, |w, req| {
             let name = req.role_name().unwrap_or_default().to_string();
-            if !w.role {
+            if name.starts_with("sitedeploy-site-") {
+                return match w.site.role {
+                    true => MockResponse::Output(
+                        op::get_role::GetRoleOutput::builder()
+                            .role(site_role(&name, &w.site.tags))
+                            .build(),
+                    ),
+                    false => MockResponse::Error(op::get_role::GetRoleError::generic(meta(
+                        "NoSuchEntity",
+                    ))),
+                };
+            }
+            // The world's one role is the expiry's.
+            if !w.role || !name.starts_with("sitedeploy-expiry-") {
                 return MockResponse::Error(op::get_role::GetRoleError::generic(meta(
                     "NoSuchEntity",
                 )));
@@ -2462,6 +2809,19 @@ fn iam_rules(w: &Shared) -> Vec<Rule> {
         rule!(w, C::create_role, |w, req| {
             let name = req.role_name().unwrap_or_default().to_string();
             w.send("CreateRole", vec![name.clone()]);
+            if name.starts_with("sitedeploy-site-") {
+                w.site.role = true;
+                w.site.tags = req
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect();
+                return MockResponse::Output(
+                    op::create_role::CreateRoleOutput::builder()
+                        .role(site_role(&name, &w.site.tags))
+                        .build(),
+                );
+            }
             if w.role {
                 return MockResponse::Error(op::create_role::CreateRoleError::generic(meta(
                     "EntityAlreadyExists",
@@ -2483,10 +2843,14 @@ fn iam_rules(w: &Shared) -> Vec<Rule> {
             )
         }),
         rule!(w, C::put_role_policy, |w, req| {
-            w.send(
-                "PutRolePolicy",
-                vec![req.role_name().unwrap_or_default().into()],
-            );
+            let name = req.role_name().unwrap_or_default().to_string();
+            w.send("PutRolePolicy", vec![name.clone()]);
+            if name.starts_with("sitedeploy-site-") {
+                w.site.policy = req.policy_document().map(str::to_string);
+                return MockResponse::Output(
+                    op::put_role_policy::PutRolePolicyOutput::builder().build(),
+                );
+            }
             if !w.role {
                 return MockResponse::Error(op::put_role_policy::PutRolePolicyError::generic(
                     meta("NoSuchEntity"),

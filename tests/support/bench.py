@@ -35,7 +35,12 @@ parallel), so the ratio shows what the group costs in time.
 moto runs through tests/support/moto_aws.py (AWS's zone balancing of Auto
 Scaling groups), with the Python running this script.
 
-Usage: bench.py --bin-dir target/release [--hidden-interfaces] [--count N] [--json]
+With --site the deployment serves a folder ([site] dir) instead of a template:
+a synthetic folder the size and shape of a tooplate template (6 pages, CSS,
+JavaScript, 24 photos of incompressible bytes: 2.9 MB), made at start; the
+upload's progress line is printed.
+
+Usage: bench.py --bin-dir target/release [--hidden-interfaces] [--count N] [--site] [--json]
 """
 
 import argparse
@@ -134,6 +139,9 @@ def warm_up(moto_url):
     urllib.request.urlopen(req).read()
 
 
+LAST_STDERR = [""]
+
+
 def run(cmd, cwd, env):
     start = time.monotonic()
     p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
@@ -141,7 +149,28 @@ def run(cmd, cwd, env):
     if p.returncode != 0:
         sys.stderr.write(p.stderr)
         raise SystemExit(f"{' '.join(cmd)} exited {p.returncode}")
+    LAST_STDERR[0] = p.stderr
     return took
+
+
+def typical_site(dir):
+    """A folder shaped like a tooplate template: 6 pages, a stylesheet, a script
+    and 24 photos (random bytes: JPEGs do not compress), 2.9 MB in all."""
+    import random
+    rnd = random.Random(2137)
+    os.makedirs(os.path.join(dir, "css"))
+    os.makedirs(os.path.join(dir, "js"))
+    os.makedirs(os.path.join(dir, "images"))
+    for page in ["index", "about", "menu", "reservation", "contact", "gallery"]:
+        with open(os.path.join(dir, f"{page}.html"), "w") as f:
+            f.write(f"<!doctype html><title>{page}</title>" + "<p>Barista Cafe</p>\n" * 600)
+    with open(os.path.join(dir, "css", "style.css"), "w") as f:
+        f.write(".menu { color: #333; padding: 1em }\n" * 5000)
+    with open(os.path.join(dir, "js", "site.js"), "w") as f:
+        f.write("function go(x) { return x + 1; }\n" * 3000)
+    for i in range(24):
+        with open(os.path.join(dir, "images", f"photo-{i:02}.jpg"), "wb") as f:
+            f.write(rnd.randbytes(110 * 1024))
 
 
 def peak_rss_kib(cmd, cwd, env):
@@ -177,7 +206,7 @@ class Stack:
     (with `count` web servers) and userdata/; `env` runs the tool against it.
     Also used by tools/terminal_demo.py. `close()` stops it all."""
 
-    def __init__(self, profile, count=1):
+    def __init__(self, profile, count=1, site=False):
         self.moto_port = free_port()
         moto = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_aws.py"),
                                  "-H", "127.0.0.1", "-p", str(self.moto_port)],
@@ -200,6 +229,10 @@ class Stack:
         cfg = cfg.replace('cidr = "auto"', f'cidr = "auto"\nip_service_url = "{ip_url}"\nip_fallback_url = "{ip_url}"')
         assert "\ncount = 1\n" in cfg, "deploy.toml lost its count line"
         cfg = cfg.replace("\ncount = 1\n", f"\ncount = {count}\n")
+        if site:
+            typical_site(os.path.join(self.work, "site"))
+            start, end = cfg.index("[template]"), cfg.index("[instance]")
+            cfg = cfg[:start] + '[site]\ndir = "site"\n\n' + cfg[end:]
         with open(os.path.join(self.work, "deploy.toml"), "w") as f:
             f.write(cfg)
         self.env = dict(os.environ, AWS_ENDPOINT_URL=self.proxy_url, AWS_ACCESS_KEY_ID="bench",
@@ -224,12 +257,13 @@ def main():
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--hidden-interfaces", action="store_true")
+    ap.add_argument("--site", action="store_true")
     args = ap.parse_args()
     if args.hidden_interfaces:
         PROFILE["lb_interfaces_hidden"] = True
     bin_dir = os.path.abspath(args.bin_dir)
 
-    stack = Stack(PROFILE, args.count)
+    stack = Stack(PROFILE, args.count, args.site)
     work = stack.work
     try:
         proxy_url, env = stack.proxy_url, stack.env
@@ -246,6 +280,7 @@ def main():
         reset(proxy_url)
         t = run(deploy, work, env)
         rows.append(summarize("deploy", t, deploy_bound, stats(proxy_url)))
+        upload = [l for l in LAST_STDERR[0].splitlines() if "site content:" in l and "took" in l]
         reset(proxy_url)
         t = run(deploy, work, env)
         rows.append(summarize("deploy again (nothing to do)", t, None, stats(proxy_url)))
@@ -284,6 +319,8 @@ def main():
         first = rows[2]["first_seen_s"]
         if "DeleteLoadBalancer" in first:
             print(f"cleanup sent DeleteLoadBalancer {first['DeleteLoadBalancer']:.2f} s after it started")
+        if upload:
+            print(f"\nthe folder's upload: {upload[-1].strip()}")
         print(f"\ndeploy --help: {min(helps) * 1000:.1f} ms (best of 5)")
         print(f"peak memory of a deploy with nothing to do: {rss / 1024:.1f} MiB")
     finally:

@@ -9,9 +9,22 @@ Every request goes to the next healthy target of the emulator's target groups
 (round robin, as an Application Load Balancer does). The first time a target is
 reached, the instance's own user data (DescribeInstanceAttribute userData) runs
 under bash in a scratch root, with stubbed dnf, systemctl and chown, a curl that
-"downloads" a small template zip and an unzip in Python: exactly the boot script
-deploy rendered, so the marker it publishes is the real one. Then the request is
+"downloads" a small template zip, an unzip in Python and an `aws` that does
+`aws s3 cp s3://BUCKET/KEY DEST [--region R] [--expected-bucket-owner A]
+[--only-show-errors]` as the instance's role: its instance profile (the
+instance's, or its launch template version's where moto records none, as for
+Auto Scaling's instances), the profile's role and that role's policies, read
+from moto, are evaluated by iam_eval.py for s3:GetObject on the object; allowed,
+the object is copied from moto to DEST; else the CLI's refusal on stderr, exit 1
+("fatal error: An error occurred (403) when calling the HeadObject operation:
+Forbidden"; 404 `Key "K" does not exist` for a missing key when the role may
+also s3:ListBucket; "Unable to locate credentials" without a profile or role).
+sha256sum and tar are the machine's own. The user data runs exactly as deploy
+rendered it, so the marker it publishes is the real one. Then the request is
 served from that root's web root.
+
+Usage as the stub (what the stubbed `aws` runs): fakesite.py aws-stub s3 cp ...
+with FAKESITE_ENDPOINT (moto), FAKESITE_INSTANCE_ID and FAKESITE_REGION set.
 
 Modes (what the instances serve):
   installed  what the boot script wrote (default)
@@ -65,6 +78,12 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$FAKESITE_ZIP" ] || exit 22
 cp "$FAKESITE_ZIP" "$out"
+""",
+    # The AWS CLI as the instance runs it: only `aws s3 cp s3://B/K DEST`, acting
+    # as the instance's role (aws_stub below, this same file run by the test
+    # virtual environment's Python).
+    "aws": """#!/bin/bash
+exec "$FAKESITE_PYTHON" "$FAKESITE_SELF" aws-stub "$@"
 """,
     "unzip": """#!/bin/bash
 zip=""; dest=""
@@ -174,7 +193,11 @@ class Site:
             self.args.fail_template and f"TEMPLATE_NAME='{self.args.fail_template}'" in script)
         env = dict(os.environ, SITEDEPLOY_ROOT=root,
                    PATH=self.bin + ":" + os.environ.get("PATH", ""),
-                   FAKESITE_ZIP="" if fails else self.zip)
+                   FAKESITE_ZIP="" if fails else self.zip,
+                   FAKESITE_FAILS="1" if fails else "",
+                   FAKESITE_PYTHON=sys.executable, FAKESITE_SELF=os.path.abspath(__file__),
+                   FAKESITE_INSTANCE_ID=iid, FAKESITE_ENDPOINT=self.args.endpoint,
+                   FAKESITE_REGION=self.args.region)
         subprocess.run(["bash", "-c", script], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60)
         web = os.path.join(root, "var/www/html")
@@ -320,7 +343,157 @@ def _leaf(directory, names, ca_key, ca_name, stem, ca):
     return paths
 
 
+# --- the `aws` stub: `aws s3 cp` as the instance's role ----------------------------
+
+ACCOUNT = "123456789012"  # moto's account
+
+
+def _aws_clients(region):
+    kw = dict(endpoint_url=os.environ["FAKESITE_ENDPOINT"], region_name=region,
+              aws_access_key_id="testing", aws_secret_access_key="testing")
+    from botocore.config import Config
+    return (boto3.client("ec2", **kw), boto3.client("iam", **kw), boto3.client("autoscaling", **kw),
+            boto3.client("s3", config=Config(s3={"addressing_style": "path"}), **kw))
+
+
+def _document(doc):
+    """A policy document as IAM gives it back (URL-encoded JSON, or parsed)."""
+    if isinstance(doc, str):
+        import urllib.parse
+        return json.loads(urllib.parse.unquote(doc))
+    return doc
+
+
+def instance_policies(iid, region):
+    """The identity policies of instance `iid`'s role: its instance profile
+    (DescribeInstances' IamInstanceProfile; for an instance launched from a
+    launch template, as Auto Scaling's are, where moto records none: the
+    template version's IamInstanceProfile, found by the instance's
+    aws:ec2launchtemplate:id / :version tags or its Auto Scaling group), the
+    profile's role, the role's inline and attached policies. None when the
+    instance would have no credentials (no profile, no such profile, no role)."""
+    from botocore.exceptions import ClientError
+    ec2, iam, asg, _ = _aws_clients(region)
+    found = ec2.describe_instances(InstanceIds=[iid])["Reservations"]
+    inst = found[0]["Instances"][0] if found and found[0]["Instances"] else {}
+    profile = (inst.get("IamInstanceProfile") or {}).get("Arn")
+    if not profile:
+        tags = {t["Key"]: t["Value"] for t in inst.get("Tags") or []}
+        lt, version = tags.get("aws:ec2launchtemplate:id"), tags.get("aws:ec2launchtemplate:version")
+        if not lt:
+            member = asg.describe_auto_scaling_instances(InstanceIds=[iid])["AutoScalingInstances"]
+            ref = (member[0].get("LaunchTemplate") or {}) if member else {}
+            lt, version = ref.get("LaunchTemplateId"), ref.get("Version")
+        if lt:
+            versions = ec2.describe_launch_template_versions(
+                LaunchTemplateId=lt, Versions=[version or "$Default"])["LaunchTemplateVersions"]
+            spec = (versions[0]["LaunchTemplateData"].get("IamInstanceProfile") or {}) if versions else {}
+            profile = spec.get("Arn") or spec.get("Name")
+    if not profile:
+        return None
+    try:
+        roles = iam.get_instance_profile(InstanceProfileName=profile.rsplit("/", 1)[-1])["InstanceProfile"]["Roles"]
+    except ClientError:
+        return None
+    if not roles:
+        return None
+    role = roles[0]["RoleName"]
+    docs = [_document(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"])
+            for n in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    for a in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        pol = iam.get_policy(PolicyArn=a["PolicyArn"])["Policy"]
+        docs.append(_document(iam.get_policy_version(PolicyArn=a["PolicyArn"], VersionId=pol["DefaultVersionId"])
+                              ["PolicyVersion"]["Document"]))
+    return docs
+
+
+def aws_stub(argv):
+    """`aws s3 cp s3://BUCKET/KEY DEST [--region R] [--expected-bucket-owner A]
+    [--only-show-errors] [--no-progress] [--quiet]`, as the AWS CLI on the instance
+    (FAKESITE_INSTANCE_ID) runs it with its role's credentials: the role's identity
+    policies (instance_policies) are evaluated by iam_eval.py for s3:GetObject on
+    arn:aws:s3:::BUCKET/KEY (HeadObject, which the CLI calls first, is authorized
+    as s3:GetObject), then the object is read from moto (FAKESITE_ENDPOINT) into
+    DEST. Refusals as the CLI prints them, exit 1 ("One or more Amazon S3 transfer
+    operations failed", CLI return codes): no credentials (no profile or no role)
+    "fatal error: Unable to locate credentials"; denied, or ExpectedBucketOwner not
+    the bucket's owner: "fatal error: An error occurred (403) when calling the
+    HeadObject operation: Forbidden"; no such key: 404 `Key "K" does not exist`
+    when the role may s3:ListBucket, else 403 ("If you don't have the
+    s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Forbidden
+    error", API_HeadObject; aws/aws-cli#1689, #6660 for the wording)."""
+    from botocore.exceptions import ClientError
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import iam_eval
+
+    def fatal(message, code=1):
+        print(f"fatal error: {message}", file=sys.stderr)
+        return code
+    args = [a for a in argv if a not in ("--only-show-errors", "--no-progress", "--quiet")]
+    opts, pos = {}, []
+    i = 0
+    while i < len(args):
+        if args[i] in ("--region", "--expected-bucket-owner"):
+            if i + 1 >= len(args):
+                print(f"aws: error: argument {args[i]}: expected one argument", file=sys.stderr)
+                return 252
+            opts[args[i]] = args[i + 1]
+            i += 2
+        elif args[i].startswith("--"):
+            print(f"aws stub: option {args[i]} is not stubbed", file=sys.stderr)
+            return 252
+        else:
+            pos.append(args[i])
+            i += 1
+    if pos[:2] != ["s3", "cp"] or len(pos) != 4 or not pos[2].startswith("s3://"):
+        print(f"aws stub: only `aws s3 cp s3://BUCKET/KEY DEST` is stubbed, not {' '.join(argv)}", file=sys.stderr)
+        return 252
+    bucket, _, key = pos[2][5:].partition("/")
+    dest = pos[3]
+    if dest.endswith("/") or os.path.isdir(dest):
+        dest = os.path.join(dest, key.rsplit("/", 1)[-1])
+    region = opts.get("--region") or os.environ.get("FAKESITE_REGION") or "us-east-1"
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    forbidden = "An error occurred (403) when calling the HeadObject operation: Forbidden"
+    # --mode fallback / --fail-template: the content cannot be fetched, as a
+    # template's download cannot.
+    if os.environ.get("FAKESITE_FAILS") == "1":
+        return fatal(forbidden)
+    policies = instance_policies(os.environ["FAKESITE_INSTANCE_ID"], region)
+    if policies is None:
+        return fatal("Unable to locate credentials")
+    _, _, _, s3 = _aws_clients(region)
+    try:
+        s3.head_bucket(Bucket=bucket)
+        owner = ACCOUNT
+    except ClientError:
+        owner = None
+    expected = opts.get("--expected-bucket-owner")
+    if expected is not None and owner is not None and expected != owner:
+        return fatal(forbidden)
+    ctx = {"s3:ResourceAccount": owner} if owner else {}
+    decision, _ = iam_eval.evaluate(policies, "s3:GetObject", f"arn:{partition}:s3:::{bucket}/{key}", ctx)
+    if decision != "Allow":
+        return fatal(forbidden)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        listing, _ = iam_eval.evaluate(policies, "s3:ListBucket", f"arn:{partition}:s3:::{bucket}", ctx)
+        if listing != "Allow":
+            return fatal(forbidden)
+        return fatal(f'An error occurred (404) when calling the HeadObject operation: Key "{key}" does not exist')
+    data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+    part = dest + ".fakesite-part"
+    with open(part, "wb") as f:
+        f.write(data)
+    os.replace(part, dest)
+    return 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "aws-stub":
+        return aws_stub(sys.argv[2:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--region", default="us-east-1")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """IAM policy evaluation as AWS documents it, for the tests (standard library only).
 
-API (used by tests/support/awsproxy.py and run_schedule.py):
+API (used by tests/support/awsproxy.py, run_schedule.py and fakesite.py's `aws` stub):
 
     evaluate(policy, action, resource, context) -> (decision, reason)
         decision: "Allow" | "ExplicitDeny" | "ImplicitDeny"
@@ -1708,6 +1708,90 @@ SERVICES = {
         ChangeResourceRecordSetsRecordTypes VPCs
         """,
     ),
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+    # (read through iam-floyd's lib/generated/policy-statements/s3.ts, commit 50d8b534, 2026-08)
+    "s3": (
+        """
+        Abort: MultipartUpload
+        Allow: VendedLogDeliveryForResource
+        Associate: AccessGrantsIdentityCenter
+        Bypass: GovernanceRetention
+        Create: AccessGrant AccessGrantsInstance AccessGrantsLocation AccessPoint
+                AccessPointForObjectLambda Bucket BucketMetadataTableConfiguration Job
+                MultiRegionAccessPoint StorageLensGroup
+        Delete: AccessGrant AccessGrantsInstance AccessGrantsInstanceResourcePolicy
+                AccessGrantsLocation AccessPoint AccessPointForObjectLambda AccessPointPolicy
+                AccessPointPolicyForObjectLambda Bucket BucketMetadataTableConfiguration
+                BucketPolicy BucketWebsite JobTagging MultiRegionAccessPoint Object ObjectAnnotation
+                ObjectTagging ObjectVersion ObjectVersionAnnotation ObjectVersionTagging
+                StorageLensConfiguration StorageLensConfigurationTagging StorageLensGroup
+        Describe: Job MultiRegionAccessPointOperation
+        Dissociate: AccessGrantsIdentityCenter
+        Get: AccelerateConfiguration AccessGrant AccessGrantsInstance AccessGrantsInstanceForPrefix
+             AccessGrantsInstanceResourcePolicy AccessGrantsLocation AccessPoint
+             AccessPointConfigurationForObjectLambda AccessPointForObjectLambda AccessPointPolicy
+             AccessPointPolicyForObjectLambda AccessPointPolicyStatus
+             AccessPointPolicyStatusForObjectLambda AccountPublicAccessBlock AnalyticsConfiguration
+             BucketAbac BucketAcl BucketCORS BucketLocation BucketLogging
+             BucketMetadataTableConfiguration BucketNotification BucketObjectLockConfiguration
+             BucketOwnershipControls BucketPolicy BucketPolicyStatus BucketPublicAccessBlock
+             BucketRequestPayment BucketTagging BucketVersioning BucketWebsite DataAccess
+             EncryptionConfiguration IntelligentTieringConfiguration InventoryConfiguration
+             JobTagging LifecycleConfiguration MetricsConfiguration MultiRegionAccessPoint
+             MultiRegionAccessPointPolicy MultiRegionAccessPointPolicyStatus
+             MultiRegionAccessPointRoutes Object ObjectAcl ObjectAnnotation ObjectAttributes
+             ObjectLegalHold ObjectRetention ObjectTagging ObjectTorrent ObjectVersion
+             ObjectVersionAcl ObjectVersionAnnotation ObjectVersionAnnotationForReplication
+             ObjectVersionAttributes ObjectVersionForReplication ObjectVersionTagging
+             ObjectVersionTorrent ReplicationConfiguration StorageLensConfiguration
+             StorageLensConfigurationTagging StorageLensDashboard StorageLensGroup
+        Initiate: Replication
+        List: AccessGrants AccessGrantsInstances AccessGrantsLocations AccessPoints
+              AccessPointsForObjectLambda AllMyBuckets Bucket BucketMultipartUploads BucketVersions
+              CallerAccessGrants Jobs MultiRegionAccessPoints MultipartUploadParts ObjectAnnotations
+              ObjectVersionAnnotations StorageLensConfigurations StorageLensGroups TagsForResource
+        Object: OwnerOverrideToBucketOwner
+        Pause: Replication
+        Put: AccelerateConfiguration AccessGrantsInstanceResourcePolicy
+             AccessPointConfigurationForObjectLambda AccessPointPolicy
+             AccessPointPolicyForObjectLambda AccessPointPublicAccessBlock AccountPublicAccessBlock
+             AnalyticsConfiguration BucketAbac BucketAcl BucketCORS BucketLogging BucketNotification
+             BucketObjectLockConfiguration BucketOwnershipControls BucketPolicy
+             BucketPublicAccessBlock BucketRequestPayment BucketTagging BucketVersioning
+             BucketWebsite EncryptionConfiguration IntelligentTieringConfiguration
+             InventoryConfiguration JobTagging LifecycleConfiguration MetricsConfiguration
+             MultiRegionAccessPointPolicy Object ObjectAcl ObjectAnnotation ObjectLegalHold
+             ObjectRetention ObjectTagging ObjectVersionAcl ObjectVersionAnnotation
+             ObjectVersionTagging ReplicationConfiguration StorageLensConfiguration
+             StorageLensConfigurationTagging
+        Replicate: Delete Object ObjectAnnotation Tags
+        Restore: Object
+        Submit: MultiRegionAccessPointRoutes
+        Tag: Resource
+        Untag: Resource
+        Update: AccessGrantsLocation BucketMetadataAnnotationTableConfiguration
+                BucketMetadataInventoryTableConfiguration BucketMetadataJournalTableConfiguration
+                JobPriority JobStatus ObjectEncryption StorageLensGroup
+        """,
+        """
+        AccessGrantScope AccessGrantsInstanceArn AccessGrantsLocationScope AccessPointNetworkOrigin
+        AccessPointTag/ annotation-prefix authType BucketTag/ DataAccessPointAccount
+        DataAccessPointArn delimiter deliverySourceArn destinationRegion ExistingJobOperation
+        ExistingJobPriority ExistingObjectTag/ if-match if-none-match
+        InventoryAccessibleOptionalFields isReplicationPauseRequest JobSuspendedCause
+        locationconstraint logType max-annotation-results max-keys object-lock-legal-hold
+        object-lock-mode object-lock-remaining-retention-days object-lock-retain-until-date
+        ObjectCreationOperation prefix RequestJobOperation RequestJobPriority RequestObjectTag/
+        RequestObjectTagKeys ResourceAccount resourceArnBeingAuthorized signatureAge
+        signatureversion TlsVersion versionid x-amz-acl x-amz-bucket-namespace x-amz-content-sha256
+        x-amz-copy-source x-amz-grant-full-control x-amz-grant-read x-amz-grant-read-acp
+        x-amz-grant-write x-amz-grant-write-acp x-amz-metadata-directive
+        x-amz-object-annotation-directive x-amz-object-if-match x-amz-object-ownership
+        x-amz-server-side-encryption x-amz-server-side-encryption-aws-kms-key-id
+        x-amz-server-side-encryption-customer-algorithm x-amz-storage-class
+        x-amz-website-redirect-location
+        """,
+    ),
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html
     "tag": (
         """
@@ -1813,23 +1897,56 @@ ACTION_TAG_KEYS = {
     "elasticloadbalancing:ModifyTargetGroupAttributes": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:RegisterTargets": "aws:ResourceTag/ elasticloadbalancing:ResourceTag/",
     "elasticloadbalancing:RemoveTags": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys elasticloadbalancing:ResourceTag/",
+    "iam:AddRoleToInstanceProfile": "aws:ResourceTag/",
+    "iam:CreateInstanceProfile": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
     "iam:CreateRole": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys iam:ResourceTag/",
     "iam:CreateServiceLinkedRole": "aws:ResourceTag/ iam:ResourceTag/",
+    "iam:DeleteInstanceProfile": "aws:ResourceTag/",
     "iam:DeleteRole": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:DeleteRolePolicy": "aws:ResourceTag/ iam:ResourceTag/",
+    "iam:GetInstanceProfile": "aws:ResourceTag/",
     "iam:GetRole": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:GetRolePolicy": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:ListAttachedRolePolicies": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:ListRolePolicies": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:PassRole": "aws:ResourceTag/ iam:ResourceTag/",
     "iam:PutRolePolicy": "aws:ResourceTag/ iam:ResourceTag/",
+    "iam:RemoveRoleFromInstanceProfile": "aws:ResourceTag/",
+    "iam:TagInstanceProfile": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
     "iam:TagRole": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys iam:ResourceTag/",
+    "iam:UntagInstanceProfile": "aws:ResourceTag/ aws:TagKeys",
     "iam:UntagRole": "aws:ResourceTag/ aws:TagKeys iam:ResourceTag/",
     # Route 53's hosted zones and changes take no tag condition keys.
     "route53:ChangeResourceRecordSets": "",
     "route53:GetChange": "",
     "route53:ListHostedZonesByName": "",
     "route53:ListResourceRecordSets": "",
+    # S3 (SAR list_amazons3.html): aws:ResourceTag/ is in the table for buckets and
+    # objects, but "By default, ABAC is disabled for all Amazon S3 general purpose
+    # buckets" (S3 User Guide, buckets-tagging-enable-abac.html): awsproxy.py puts no
+    # aws:ResourceTag in an S3 request's context (this tool never enables ABAC).
+    "s3:AbortMultipartUpload": "aws:ResourceTag/",
+    "s3:CreateBucket": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
+    "s3:DeleteBucket": "aws:ResourceTag/",
+    "s3:DeleteObject": "aws:ResourceTag/",
+    "s3:DeleteObjectTagging": "aws:ResourceTag/",
+    "s3:GetBucketLocation": "aws:ResourceTag/",
+    "s3:GetBucketOwnershipControls": "aws:ResourceTag/",
+    "s3:GetBucketPublicAccessBlock": "aws:ResourceTag/",
+    "s3:GetBucketTagging": "aws:ResourceTag/",
+    "s3:GetEncryptionConfiguration": "aws:ResourceTag/",
+    "s3:GetLifecycleConfiguration": "aws:ResourceTag/",
+    "s3:GetObject": "aws:ResourceTag/",
+    "s3:GetObjectTagging": "aws:ResourceTag/",
+    "s3:ListAllMyBuckets": "",
+    "s3:ListBucket": "aws:ResourceTag/",
+    "s3:PutBucketOwnershipControls": "aws:ResourceTag/",
+    "s3:PutBucketPublicAccessBlock": "aws:ResourceTag/",
+    "s3:PutBucketTagging": "aws:ResourceTag/",
+    "s3:PutEncryptionConfiguration": "aws:ResourceTag/",
+    "s3:PutLifecycleConfiguration": "aws:ResourceTag/",
+    "s3:PutObject": "aws:ResourceTag/",
+    "s3:PutObjectTagging": "aws:ResourceTag/",
     "scheduler:CreateSchedule": "aws:ResourceTag/",
     "scheduler:CreateScheduleGroup": "aws:RequestTag/ aws:ResourceTag/ aws:TagKeys",
     "scheduler:DeleteSchedule": "aws:ResourceTag/",
@@ -1924,6 +2041,54 @@ NARROW_KEYS = {
     "route53:ChangeResourceRecordSetsNormalizedRecordNames": "ChangeResourceRecordSets",
     "route53:ChangeResourceRecordSetsRecordTypes": "ChangeResourceRecordSets",
     "route53:VPCs": "AssociateVPCWithHostedZone CreateHostedZone CreateVPCAssociationAuthorization DeleteVPCAssociationAuthorization DisassociateVPCFromHostedZone ListHostedZonesByVPC",
+    "s3:AccessGrantScope": "CreateAccessGrant DeleteAccessGrant GetAccessGrant",
+    "s3:AccessGrantsInstanceArn": "AbortMultipartUpload DeleteObject DeleteObjectVersion GetObject GetObjectAcl GetObjectVersion GetObjectVersionAcl ListBucket ListBucketMultipartUploads ListBucketVersions ListMultipartUploadParts PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:AccessGrantsLocationScope": "CreateAccessGrantsLocation DeleteAccessGrantsLocation GetAccessGrantsLocation UpdateAccessGrantsLocation",
+    "s3:annotation-prefix": "ListObjectAnnotations ListObjectVersionAnnotations",
+    "s3:delimiter": "ListBucket ListBucketVersions",
+    "s3:deliverySourceArn": "AllowVendedLogDeliveryForResource",
+    "s3:destinationRegion": "PauseReplication",
+    "s3:ExistingJobOperation": "DeleteJobTagging PutJobTagging UpdateJobPriority UpdateJobStatus",
+    "s3:ExistingJobPriority": "DeleteJobTagging PutJobTagging UpdateJobPriority UpdateJobStatus",
+    "s3:ExistingObjectTag/": "DeleteObjectAnnotation DeleteObjectTagging DeleteObjectVersionAnnotation DeleteObjectVersionTagging GetObject GetObjectAcl GetObjectAnnotation GetObjectAttributes GetObjectTagging GetObjectVersion GetObjectVersionAcl GetObjectVersionAnnotation GetObjectVersionAttributes GetObjectVersionTagging ListObjectAnnotations ListObjectVersionAnnotations PutObjectAcl PutObjectAnnotation PutObjectTagging PutObjectVersionAcl PutObjectVersionAnnotation PutObjectVersionTagging UpdateObjectEncryption",
+    "s3:if-match": "DeleteObject PutObject",
+    "s3:if-none-match": "PutObject",
+    "s3:InventoryAccessibleOptionalFields": "PutInventoryConfiguration",
+    "s3:isReplicationPauseRequest": "PutReplicationConfiguration",
+    "s3:JobSuspendedCause": "UpdateJobStatus",
+    "s3:locationconstraint": "CreateAccessPoint CreateBucket",
+    "s3:logType": "AllowVendedLogDeliveryForResource",
+    "s3:max-annotation-results": "ListObjectAnnotations ListObjectVersionAnnotations",
+    "s3:max-keys": "ListBucket ListBucketVersions",
+    "s3:object-lock-legal-hold": "PutObject PutObjectLegalHold",
+    "s3:object-lock-mode": "PutObject PutObjectRetention",
+    "s3:object-lock-remaining-retention-days": "PutObject PutObjectRetention",
+    "s3:object-lock-retain-until-date": "PutObject PutObjectRetention",
+    "s3:ObjectCreationOperation": "PutObject",
+    "s3:prefix": "ListBucket ListBucketVersions",
+    "s3:RequestJobOperation": "CreateJob",
+    "s3:RequestJobPriority": "CreateJob UpdateJobPriority",
+    "s3:RequestObjectTag/": "BypassGovernanceRetention PutObject PutObjectTagging PutObjectVersionTagging",
+    "s3:RequestObjectTagKeys": "BypassGovernanceRetention PutObject PutObjectTagging PutObjectVersionTagging",
+    "s3:resourceArnBeingAuthorized": "AllowVendedLogDeliveryForResource",
+    "s3:versionid": "DeleteObjectVersion DeleteObjectVersionAnnotation DeleteObjectVersionTagging GetObjectVersion GetObjectVersionAcl GetObjectVersionAnnotation GetObjectVersionAttributes GetObjectVersionTagging GetObjectVersionTorrent ListObjectVersionAnnotations PutObjectVersionAcl PutObjectVersionAnnotation PutObjectVersionTagging",
+    "s3:x-amz-acl": "BypassGovernanceRetention CreateAccessPoint CreateBucket PutBucketAcl PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-bucket-namespace": "CreateBucket",
+    "s3:x-amz-copy-source": "BypassGovernanceRetention PutObject",
+    "s3:x-amz-grant-full-control": "BypassGovernanceRetention CreateBucket PutBucketAcl PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-grant-read": "BypassGovernanceRetention CreateBucket PutBucketAcl PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-grant-read-acp": "BypassGovernanceRetention CreateBucket PutBucketAcl PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-grant-write": "BypassGovernanceRetention CreateBucket PutBucketAcl PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-grant-write-acp": "BypassGovernanceRetention CreateBucket PutBucketAcl PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-metadata-directive": "BypassGovernanceRetention PutObject",
+    "s3:x-amz-object-annotation-directive": "PutObject",
+    "s3:x-amz-object-if-match": "DeleteObjectAnnotation DeleteObjectVersionAnnotation PutObjectAnnotation PutObjectVersionAnnotation",
+    "s3:x-amz-object-ownership": "CreateBucket",
+    "s3:x-amz-server-side-encryption": "BypassGovernanceRetention PutObject ReplicateObject UpdateObjectEncryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id": "BypassGovernanceRetention PutObject ReplicateObject UpdateObjectEncryption",
+    "s3:x-amz-server-side-encryption-customer-algorithm": "BypassGovernanceRetention PutObject ReplicateObject",
+    "s3:x-amz-storage-class": "BypassGovernanceRetention PutObject PutObjectAcl PutObjectVersionAcl",
+    "s3:x-amz-website-redirect-location": "BypassGovernanceRetention PutObject",
     "sts:AWSServiceName": "GetServiceBearerToken",
     "sts:DurationSeconds": "GetServiceBearerToken GetWebIdentityToken",
     "sts:ExternalId": "AssumeRole",

@@ -562,5 +562,158 @@ class Mutations(unittest.TestCase):
         self.assertIn("aws:ResourceTg/ManagedBy does not exist", r.stdout)
 
 
+with open(os.path.join(ROOT, "config", "iam-policy.json")) as _f:
+    CONFIG = json.load(_f)
+BUCKET = "arn:aws:s3:::sitedeploy-123456789012-us-east-1"
+# The site's role and instance profile: sitedeploy-site-<region>-<name>.
+SITE_ROLE = "arn:aws:iam::123456789012:role/sitedeploy-site-us-east-1-web"
+SITE_PROFILE = "arn:aws:iam::123456789012:instance-profile/sitedeploy-site-us-east-1-web"
+REQ = {"aws:RequestTag/ManagedBy": "sitedeploy", "aws:RequestTag/Deployment": "web",
+       "aws:TagKeys": ["ManagedBy", "Deployment"]}
+
+
+class ConfigPolicySite(unittest.TestCase):
+    """config/iam-policy.json's statements for a site folder (S3, the site's
+    role and instance profile): what they allow, and that each is no broader."""
+
+    def decide(self, action, resource, context=None):
+        return evaluate(CONFIG, action, resource, context or {})[0]
+
+    def assertAllowed(self, action, resource, context=None):
+        self.assertEqual(self.decide(action, resource, context), "Allow", (action, resource, context))
+
+    def assertDenied(self, action, resource, context=None):
+        self.assertNotEqual(self.decide(action, resource, context), "Allow", (action, resource, context))
+
+    def test_pass_role_only_site_roles_only_to_ec2(self):
+        ec2 = {"iam:PassedToService": "ec2.amazonaws.com"}
+        self.assertAllowed("iam:PassRole", SITE_ROLE, ec2)
+        self.assertDenied("iam:PassRole", SITE_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"})
+        self.assertDenied("iam:PassRole", SITE_ROLE, {})
+        self.assertDenied("iam:PassRole", "arn:aws:iam::123456789012:role/admin", ec2)
+        # The expiry role still goes to Scheduler only, not to EC2.
+        self.assertDenied("iam:PassRole", "arn:aws:iam::123456789012:role/sitedeploy-expiry-us-east-1", ec2)
+
+    def test_s3_objects_only_in_site_buckets(self):
+        obj = f"{BUCKET}/web/0123.tar.gz"
+        # GetObject: the previous content's manifest, for --plan's list of files.
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:GetObject"):
+            self.assertAllowed(action, obj)
+            self.assertDenied(action, "arn:aws:s3:::other-bucket/web/0123.tar.gz")
+            self.assertDenied(action, BUCKET)  # an object action on the bucket's ARN
+
+    def test_s3_bucket_actions_only_on_site_buckets(self):
+        for action in ("s3:ListBucket", "s3:GetBucketTagging", "s3:GetBucketPublicAccessBlock",
+                       "s3:GetLifecycleConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration",
+                       "s3:PutLifecycleConfiguration", "s3:PutBucketTagging", "s3:PutBucketOwnershipControls",
+                       "s3:DeleteBucket"):
+            self.assertAllowed(action, BUCKET)
+            self.assertDenied(action, "arn:aws:s3:::other-bucket")
+        self.assertDenied("s3:PutBucketPolicy", BUCKET)
+        self.assertDenied("s3:PutBucketAcl", BUCKET)
+        self.assertDenied("s3:ListAllMyBuckets", "*")
+
+    def test_create_bucket_only_with_acls_disabled(self):
+        enforced = {"s3:x-amz-object-ownership": "BucketOwnerEnforced"}
+        self.assertAllowed("s3:CreateBucket", BUCKET, enforced)
+        self.assertDenied("s3:CreateBucket", BUCKET, {})
+        self.assertDenied("s3:CreateBucket", BUCKET, {"s3:x-amz-object-ownership": "ObjectWriter"})
+        self.assertDenied("s3:CreateBucket", "arn:aws:s3:::other-bucket", enforced)
+
+    def test_retire_is_a_copy_under_retired_then_a_delete(self):
+        # CopyObject: s3:GetObject on the source, s3:PutObject on the copy.
+        old, copy = f"{BUCKET}/web/old.tar.gz", f"{BUCKET}/retired/web/old.tar.gz"
+        self.assertAllowed("s3:GetObject", old)
+        self.assertAllowed("s3:PutObject", copy,
+                           {"s3:x-amz-copy-source": "sitedeploy-123456789012-us-east-1/web/old.tar.gz"})
+        self.assertAllowed("s3:DeleteObject", old)
+        self.assertAllowed("s3:DeleteObject", copy)  # cleanup
+        self.assertAllowed("s3:ListBucket", BUCKET, {"s3:prefix": "retired/web/"})
+        self.assertDenied("s3:GetObject", "arn:aws:s3:::other-bucket/web/old.tar.gz")
+        self.assertDenied("s3:PutObject", "arn:aws:s3:::other-bucket/retired/web/old.tar.gz")
+
+    def test_no_object_tagging(self):
+        # The tool tags no object (retiring is a copy under retired/): no tag
+        # set is allowed, the previous design's retired=true included.
+        obj = f"{BUCKET}/web/old.tar.gz"
+        for ctx in ({"s3:RequestObjectTag/retired": "true", "s3:RequestObjectTagKeys": ["retired"]},
+                    {"s3:RequestObjectTag/retired": "false", "s3:RequestObjectTagKeys": ["retired"]},
+                    {"s3:RequestObjectTagKeys": []}, {}):
+            self.assertDenied("s3:PutObjectTagging", obj, ctx)
+            self.assertDenied("s3:PutObjectTagging", f"{BUCKET}/retired/web/old.tar.gz", ctx)
+        for action in ("s3:GetObjectTagging", "s3:DeleteObjectTagging", "s3:PutObjectVersionTagging"):
+            self.assertDenied(action, obj)
+        self.assertFalse([st["Sid"] for st in CONFIG["Statement"]
+                          if any("Tagging" in a and a.startswith("s3:") and "Bucket" not in a
+                                 for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]))])
+
+    def test_lifecycle_read_and_written_only_on_site_buckets(self):
+        for action in ("s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"):
+            self.assertAllowed(action, BUCKET)
+            self.assertDenied(action, "arn:aws:s3:::other-bucket")
+
+    def test_no_s3_read_on_every_resource(self):
+        for st in CONFIG["Statement"]:
+            if st.get("Resource") == "*":
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                self.assertFalse([a for a in actions if a.startswith("s3:")], st["Sid"])
+
+    def test_site_role_created_tagged_changed_and_deleted_only_when_ours(self):
+        for action in ("iam:CreateRole", "iam:TagRole"):
+            self.assertAllowed(action, SITE_ROLE, REQ)
+            self.assertDenied(action, SITE_ROLE, {})
+            self.assertDenied(action, "arn:aws:iam::123456789012:role/other", REQ)
+        ours = {"aws:ResourceTag/ManagedBy": "sitedeploy", "iam:ResourceTag/ManagedBy": "sitedeploy"}
+        for action in ("iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"):
+            self.assertAllowed(action, SITE_ROLE, ours)
+            self.assertDenied(action, SITE_ROLE, {})
+            self.assertDenied(action, "arn:aws:iam::123456789012:role/other", ours)
+        for action in ("iam:GetRole", "iam:GetRolePolicy"):
+            self.assertAllowed(action, SITE_ROLE)
+            self.assertDenied(action, "arn:aws:iam::123456789012:role/other")
+        self.assertDenied("iam:AttachRolePolicy", SITE_ROLE, ours)
+        self.assertDenied("iam:UpdateAssumeRolePolicy", SITE_ROLE, ours)
+
+    def test_site_profile_created_tagged_changed_and_deleted_only_when_ours(self):
+        for action in ("iam:CreateInstanceProfile", "iam:TagInstanceProfile"):
+            self.assertAllowed(action, SITE_PROFILE, REQ)
+            self.assertDenied(action, SITE_PROFILE, {})
+            self.assertDenied(action, "arn:aws:iam::123456789012:instance-profile/other", REQ)
+        ours = {"aws:ResourceTag/ManagedBy": "sitedeploy"}
+        for action in ("iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+                       "iam:DeleteInstanceProfile"):
+            self.assertAllowed(action, SITE_PROFILE, ours)
+            self.assertDenied(action, SITE_PROFILE, {})
+            self.assertDenied(action, SITE_ROLE, ours)  # a profile action on a role's ARN
+            self.assertDenied(action, "arn:aws:iam::123456789012:instance-profile/other", ours)
+        self.assertAllowed("iam:GetInstanceProfile", SITE_PROFILE)
+        self.assertDenied("iam:GetInstanceProfile", "arn:aws:iam::123456789012:instance-profile/other")
+
+    def test_s3_and_instance_profile_keys_checked(self):
+        self.assertEqual(validate(policy(allow("s3:CreateBucket", BUCKET, condition={
+            "StringEquals": {"s3:x-amz-object-ownership": "BucketOwnerEnforced"}}))), [])
+        problems = validate(policy(allow("s3:CreateBucket", BUCKET, condition={
+            "StringEquals": {"s3:x-amz-object-ownerhip": "BucketOwnerEnforced"}})))
+        self.assertTrue(any("s3:x-amz-object-ownerhip does not exist in the service s3" in p
+                            for p in problems), problems)
+        # Keys only some actions have (SAR).
+        problems = validate(policy(allow("s3:PutBucketTagging", BUCKET, condition={
+            "StringEquals": {"s3:RequestObjectTag/retired": "true"}})))
+        self.assertTrue(any("Unsupported action for condition key" in p for p in problems), problems)
+        problems = validate(policy(allow("s3:PutObject", BUCKET, condition={
+            "StringEquals": {"s3:x-amz-object-ownership": "BucketOwnerEnforced"}})))
+        self.assertTrue(any("Unsupported action for condition key" in p for p in problems), problems)
+        # Instance profiles: aws:ResourceTag yes, iam:ResourceTag no (roles only).
+        self.assertEqual(validate(policy(allow("iam:AddRoleToInstanceProfile", SITE_PROFILE, condition={
+            "StringEquals": {"aws:ResourceTag/ManagedBy": "sitedeploy"}}))), [])
+        problems = validate(policy(allow("iam:AddRoleToInstanceProfile", SITE_PROFILE, condition={
+            "StringEquals": {"iam:ResourceTag/ManagedBy": "sitedeploy"}})))
+        self.assertTrue(any("iam:AddRoleToInstanceProfile are not supported" in p for p in problems), problems)
+        problems = validate(policy(allow("iam:DeleteInstanceProfile", SITE_PROFILE, condition={
+            "StringEquals": {"aws:RequestTag/ManagedBy": "sitedeploy"}})))
+        self.assertTrue(any("Unsupported action for condition key" in p for p in problems), problems)
+        self.assertTrue(any(a == "PutObject" for a in iam_eval._SERVICE_INDEX["s3"]["actions"]))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -46,6 +46,9 @@ def action_view(document):
         # CreateDistributionWithTags is authorized as cloudfront:CreateDistribution
         # (and cloudfront:TagResource) by AWS.
         view["Action"] += [a + "WithTags" for a in actions if a == "cloudfront:CreateDistribution"]
+        # ... and S3's HeadBucket, which AWS authorizes as s3:ListBucket, moto as
+        # s3:HeadBucket.
+        view["Action"] += ["s3:HeadBucket" for a in actions if a == "s3:ListBucket"]
         out.append(view)
     return {"Version": document.get("Version", "2012-10-17"), "Statement": out}
 

@@ -57,7 +57,10 @@ IAM, so it works with moto's IAM enforcement on): GET
                                 "max", "instances" [{"id", "version", "launched", "lifecycle",
                                 "zone", "subnet_id"}]}
   role?name=R                   {"name", "arn", "tags", "trust" (the trust policy), "created"}
-  instance-profile?name=|arn=   {"name", "arn", "roles"}
+  instance-profile?name=|arn=   {"name", "arn", "roles", "tags", "created"}
+  bucket?name=B                 an S3 bucket: {"name", "region", "account" (its owner), "objects"
+                                (how many keys), "tags"}
+  s3-object?bucket=B&key=K      {"key", "size", "etag", "tags"} of an object, null if none
   schedule-group?name=G         {"name", "arn", "created", "modified", "schedules", "tags"}
   inbound-rules?id=G            {"rules": [[port, source] per inbound rule: a CIDR, group id or
                                 prefix list id], "lists": {prefix list id: name}}
@@ -83,6 +86,17 @@ IAM, so it works with moto's IAM enforcement on): GET
   issue-certificate?arn=A       the other: the certificate becomes ISSUED (awsproxy.py, once its
                                 DNS validation record has been in a public hosted zone long
                                 enough); answers the certificate as above
+
+A new S3 bucket has all four Block Public Access settings on, Object Ownership
+BucketOwnerEnforced and SSE-S3 default encryption ("Amazon S3 now applies
+server-side encryption with Amazon S3 managed keys (SSE-S3) as the base level of
+encryption for every bucket", S3 User Guide, default-encryption-faq.html; "By
+default, S3 Object Ownership is set to the Bucket owner enforced setting, and
+ACLs are disabled for new buckets", object-ownership-new-bucket.html; Block
+Public Access on for new buckets since April 2023, AWS News Blog "Heads-Up:
+Amazon S3 Security Changes Are Coming in April of 2023"). moto makes a bucket
+with none (GetPublicAccessBlock: NoSuchPublicAccessBlockConfiguration). Here
+CreateBucket sets the three (its x-amz-object-ownership still wins).
 
 ACM issues a DNS-validated certificate only once its validation CNAME answers in
 DNS ("ACM ... checks for the CNAME record", ACM User Guide, "DNS validation").
@@ -124,6 +138,7 @@ from moto.core.types import Base64EncodedString
 from moto.ec2.models import launch_templates as lt
 from moto.ec2.models import security_groups as sg
 from moto.iam import access_control
+from moto.s3 import models as s3
 from moto.scheduler import models as scheduler
 from moto.scheduler.exceptions import ScheduleGroupNotFound
 from moto.core.utils import utcnow
@@ -328,6 +343,24 @@ def _viewer_with_own_certificate(self, config):
 
 cloudfront.ViewerCertificate.__init__ = _viewer_with_own_certificate
 
+_create_bucket = s3.S3Backend.create_bucket
+
+
+def _create_bucket_with_defaults(self, bucket_name, region_name, *args, **kwargs):
+    """A new bucket as S3 makes one since 2023: all four Block Public Access
+    settings on, Object Ownership BucketOwnerEnforced (ACLs disabled) and SSE-S3
+    default encryption. moto makes it with none of them (GetPublicAccessBlock:
+    NoSuchPublicAccessBlockConfiguration)."""
+    bucket = _create_bucket(self, bucket_name, region_name, *args, **kwargs)
+    bucket.public_access_block = s3.PublicAccessBlock(True, True, True, True)
+    bucket.ownership_rule = "BucketOwnerEnforced"
+    bucket.encryption = {"Rule": {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                                  "BucketKeyEnabled": "false"}}
+    return bucket
+
+
+s3.S3Backend.create_bucket = _create_bucket_with_defaults
+
 
 # --- GET /moto-api/sitedeploy/<kind>?region=...&...: what moto holds, read from
 # its backends directly (no signature, no IAM: for tests/support/awsproxy.py).
@@ -456,7 +489,32 @@ def _instance_profile(b, name=None, arn=None):
              else b["iam"].get_instance_profile(name))
     except Exception:
         return None
-    return {"name": p.name, "arn": p.arn, "roles": [r.arn for r in p.roles]}
+    created = p.create_date.timestamp() if hasattr(p.create_date, "timestamp") else None
+    return {"name": p.name, "arn": p.arn, "roles": [r.arn for r in p.roles], "tags": _tag_list(p.tags),
+            "created": created}
+
+
+def _s3(region):
+    from moto.s3.models import s3_backends
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return s3_backends[ACCOUNT][partition]
+
+
+def _bucket(region, name):
+    b = _s3(region).buckets.get(name)
+    if b is None:
+        return None
+    return {"name": b.name, "region": b.region_name, "account": b.account_id, "objects": len(b.keys),
+            "tags": _s3(region).tagger.get_tag_dict_for_resource(b.arn)}
+
+
+def _s3_object(region, bucket, key):
+    b = _s3(region).buckets.get(bucket)
+    found = b.keys.get(key) if b is not None else None
+    if found is None:
+        return None
+    return {"key": key, "size": found.size, "etag": found.etag,
+            "tags": _s3(region).tagger.get_tag_dict_for_resource(found.arn)}
 
 
 def _schedule_group(b, name):
@@ -606,6 +664,9 @@ def _arn_tags(b, arn):
     if service == "iam" and resource.startswith("role/"):
         r = _role(b, resource.rsplit("/", 1)[-1])
         return {"exists": r is not None, "tags": r["tags"] if r else {}}
+    if service == "iam" and resource.startswith("instance-profile/"):
+        p = _instance_profile(b, name=resource.rsplit("/", 1)[-1])
+        return {"exists": p is not None, "tags": p["tags"] if p else {}}
     if service == "scheduler" and resource.startswith("schedule-group/"):
         g = _schedule_group(b, resource.split("/", 1)[1])
         return {"exists": g is not None, "tags": g["tags"] if g else {}}
@@ -653,6 +714,10 @@ def _sitedeploy(kind, q):
         return _instance_profile(b, name=q.get("name"), arn=q.get("arn"))
     if kind == "schedule-group":
         return _schedule_group(b, q["name"])
+    if kind == "bucket":
+        return _bucket(region, q["name"])
+    if kind == "s3-object":
+        return _s3_object(region, q["bucket"], q["key"])
     if kind == "distribution":
         return _distribution(b, q["id"])
     if kind == "distributions":

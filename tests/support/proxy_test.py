@@ -7,6 +7,7 @@ Usage: .venv/bin/python tests/support/proxy_test.py [name-substring ...]
 """
 
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -17,6 +18,7 @@ import traceback
 import urllib.request
 
 import boto3
+import tempfile
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -29,6 +31,9 @@ MANAGED = [{"Key": "ManagedBy", "Value": "sitedeploy"}]
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
     "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]})
+
+sys.path.insert(0, HERE)
+import awsproxy  # noqa: E402
 
 CHILDREN = []
 
@@ -97,6 +102,13 @@ def client(service, endpoint, key="testing", secret="testing", region=REGION):
     return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id=key,
                         aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
+def s3_client(endpoint, key="testing", secret="testing", region=REGION):
+    """S3 path-style against the endpoint, as the tool addresses it."""
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key,
+                        aws_secret_access_key=secret,
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1, "mode": "standard"}))
 
 
 def clients(endpoint, **kw):
@@ -426,8 +438,42 @@ def test_iam_with_moto_enforcement():
         c.r53.get_change(Id=change["Id"])
         c.r53.list_resource_record_sets(HostedZoneId=pub, StartRecordName="www.example.com", StartRecordType="A")
         c.acm.delete_certificate(CertificateArn=arn)
+        # S3 (REST-XML, its parameters in headers, re-signed with them) and the
+        # site's role and instance profile.
+        s3 = s3_client(proxy.url, key=keys["access_key"], secret=keys["secret_key"])
+        s3.create_bucket(Bucket=SITE_BUCKET, ObjectOwnership="BucketOwnerEnforced")
+        s3.head_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        s3.get_public_access_block(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        s3.put_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER,
+                                              LifecycleConfiguration=LIFECYCLE)
+        s3.put_bucket_tagging(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Tagging={"TagSet": MANAGED})
+        s3.put_object(Bucket=SITE_BUCKET, Key="web/a.tar.gz", Body=b"site", ChecksumSHA256=sha256_b64(b"site"),
+                      ExpectedBucketOwner=OWNER)
+        s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        assert s3.get_object(Bucket=SITE_BUCKET, Key="web/a.tar.gz", ExpectedBucketOwner=OWNER)["Body"].read() \
+            == b"site"
+        # Retiring: a copy under retired/, then the original deleted.
+        s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/a.tar.gz", ExpectedBucketOwner=OWNER,
+                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/a.tar.gz"}, ExpectedSourceBucketOwner=OWNER)
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [{"Key": "web/a.tar.gz"}]})
+        assert "Contents" not in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="web/", ExpectedBucketOwner=OWNER)
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="retired/web/",
+                                                     ExpectedBucketOwner=OWNER)["Contents"]] == ["retired/web/a.tar.gz"]
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER,
+                          Delete={"Objects": [{"Key": "retired/web/a.tar.gz"}]})
+        s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        c.iam.create_role(RoleName=SITE_NAME, AssumeRolePolicyDocument=EC2_TRUST, Tags=SITE_TAGS)
+        c.iam.put_role_policy(RoleName=SITE_NAME, PolicyName="read-site-content",
+                              PolicyDocument=read_policy(SITE_NAME, "web"))
+        c.iam.create_instance_profile(InstanceProfileName=SITE_NAME, Tags=SITE_TAGS)
+        c.iam.add_role_to_instance_profile(InstanceProfileName=SITE_NAME, RoleName=SITE_NAME)
+        c.iam.remove_role_from_instance_profile(InstanceProfileName=SITE_NAME, RoleName=SITE_NAME)
+        c.iam.delete_instance_profile(InstanceProfileName=SITE_NAME)
+        c.iam.delete_role_policy(RoleName=SITE_NAME, PolicyName="read-site-content")
+        c.iam.delete_role(RoleName=SITE_NAME)
         # The dummy key is refused by moto itself.
         refused(lambda: clients(proxy.url).ec2.describe_vpcs(), "AuthFailure")
+        refused(lambda: s3_client(proxy.url).list_objects_v2(Bucket=SITE_BUCKET), "InvalidAccessKeyId")
         stats = proxy.stats()
         assert stats["denied"] == [], stats["denied"]
         assert any(a["action"] == "ec2:AuthorizeSecurityGroupIngress"
@@ -1224,6 +1270,532 @@ def test_iam_route53_acm():
         assert not [u for u in uncaught if any(f'"{sid}"' in u for sid in ours)], uncaught
     finally:
         proxy.stop()
+        moto.stop()
+
+
+# --- S3 and the site's role and instance profile (issue 22) -----------------------
+
+SITE_BUCKET = "sitedeploy-123456789012-us-east-1"
+OWNER = "123456789012"
+EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+SITE_TAGS = MANAGED + [{"Key": "Deployment", "Value": "web"}]
+# The tool's two rules: retired content (copied under retired/) expires a day
+# after the copy; unfinished uploads are aborted.
+LIFECYCLE = {"Rules": [
+    {"ID": "expire-retired-content", "Status": "Enabled", "Filter": {"Prefix": "retired/"},
+     "Expiration": {"Days": 1}},
+    {"ID": "abort-unfinished-uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+SITE_NAME = "sitedeploy-site-us-east-1-web"  # the site's role and instance profile: sitedeploy-site-<region>-<name>
+
+
+def sha256_b64(data):
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def read_policy(name, prefix, bucket=SITE_BUCKET):
+    """The role's inline policy read-site-content: s3:GetObject on <bucket>/<prefix>/*."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*"}]})
+
+
+def site_role(iam, name, prefix, bucket=SITE_BUCKET):
+    """Role and instance profile `name` (tagged), the role able to read <prefix>/*."""
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST, Tags=SITE_TAGS)
+    iam.put_role_policy(RoleName=name, PolicyName="read-site-content", PolicyDocument=read_policy(name, prefix, bucket))
+    iam.create_instance_profile(InstanceProfileName=name, Tags=SITE_TAGS)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+
+
+def test_s3_refusals_moto_lacks():
+    """S3 as AWS answers where moto does not: ExpectedBucketOwner, another
+    account's bucket, lifecycle rules, ChecksumSHA256, new buckets' defaults,
+    binary objects and HEAD answers through the proxy; moto's own refusals
+    (InvalidLocationConstraint, BucketNotEmpty) pass unchanged."""
+    moto = Moto()
+    proxy = Proxy(moto, {"s3_taken_buckets": {"sitedeploy-taken": "210987654321"}})
+    s3 = s3_client(proxy.url)
+    try:
+        # us-east-1 with its own name as LocationConstraint: moto refuses as AWS does.
+        refused(lambda: s3.create_bucket(Bucket="sitedeploy-lc", CreateBucketConfiguration={
+            "LocationConstraint": "us-east-1"}), "InvalidLocationConstraint", 400)
+        s3.create_bucket(Bucket=SITE_BUCKET, ObjectOwnership="BucketOwnerEnforced")
+        # A new bucket's defaults (moto_aws.py): Block Public Access, ACLs off, SSE-S3.
+        pab = s3.get_public_access_block(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        assert all(pab["PublicAccessBlockConfiguration"].values()), pab
+        assert s3.get_bucket_ownership_controls(Bucket=SITE_BUCKET)["OwnershipControls"]["Rules"] == [
+            {"ObjectOwnership": "BucketOwnerEnforced"}]
+        enc = s3.get_bucket_encryption(Bucket=SITE_BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", enc
+        # ExpectedBucketOwner: ours passes, another account's is AccessDenied (403),
+        # on HEAD (no body) and GET alike.
+        s3.head_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        refused(lambda: s3.head_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner="111111111111"), "403", 403)
+        refused(lambda: s3.get_bucket_tagging(Bucket=SITE_BUCKET, ExpectedBucketOwner="111111111111"),
+                "AccessDenied", 403)
+        refused(lambda: s3.list_objects_v2(Bucket=SITE_BUCKET, ExpectedBucketOwner="111111111111"),
+                "AccessDenied", 403)
+        # Another account's bucket: taken for CreateBucket, closed to everything else.
+        refused(lambda: s3.create_bucket(Bucket="sitedeploy-taken"), "BucketAlreadyExists", 409)
+        refused(lambda: s3.head_bucket(Bucket="sitedeploy-taken", ExpectedBucketOwner=OWNER), "403", 403)
+        # Lifecycle rules AWS refuses and moto accepts.
+        lc = lambda rules: s3.put_bucket_lifecycle_configuration(  # noqa: E731
+            Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, LifecycleConfiguration={"Rules": rules})
+        tagged = {"ID": "tagged", "Status": "Enabled", "Filter": {"Tag": {"Key": "retired", "Value": "true"}},
+                  "Expiration": {"Days": 1}}
+        e = refused(lambda: lc([dict(tagged, AbortIncompleteMultipartUpload={"DaysAfterInitiation": 1})]),
+                    "InvalidRequest", 400)
+        assert "AbortIncompleteMultipartUpload cannot be specified with Tags." in str(e)
+        # ... in an And filter with a prefix as well.
+        e = refused(lambda: lc([dict(tagged, Filter={"And": {"Prefix": "retired/", "Tags": [
+            {"Key": "retired", "Value": "true"}]}}, AbortIncompleteMultipartUpload={"DaysAfterInitiation": 1})]),
+            "InvalidRequest", 400)
+        assert "AbortIncompleteMultipartUpload cannot be specified with Tags." in str(e)
+        e = refused(lambda: lc([dict(LIFECYCLE["Rules"][0], Expiration={"Days": 0})]), "InvalidArgument", 400)
+        assert "'Days' for Expiration action must be a positive integer" in str(e)
+        refused(lambda: lc([dict(LIFECYCLE["Rules"][1], AbortIncompleteMultipartUpload={"DaysAfterInitiation": 0})]),
+                "InvalidArgument", 400)
+        refused(lambda: lc([{"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""}}]), "InvalidRequest", 400)
+        refused(lambda: lc([LIFECYCLE["Rules"][0], dict(LIFECYCLE["Rules"][1], ID="expire-retired-content")]),
+                "InvalidArgument", 400)
+        refused(lambda: lc([{"ID": "x", "Status": "Enabled", "Expiration": {"Days": 1}}]), "MalformedXML", 400)
+        # The tool's two rules pass, and come back as sent (the tool reads them).
+        lc(LIFECYCLE["Rules"])
+        got = s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)["Rules"]
+        assert sorted(got, key=lambda r: r["ID"]) == sorted(LIFECYCLE["Rules"], key=lambda r: r["ID"]), got
+        refused(lambda: s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner="111111111111"),
+                "AccessDenied", 403)
+        # PutObject: a ChecksumSHA256 that is not the body's is BadDigest; the right
+        # one stores the object, which comes back byte for byte (binary), and
+        # HeadObject's Content-Length is the object's.
+        data = bytes(range(256)) * 300
+        refused(lambda: s3.put_object(Bucket=SITE_BUCKET, Key="web/x.tar.gz", Body=data,
+                                      ChecksumSHA256=sha256_b64(b"other"), ExpectedBucketOwner=OWNER),
+                "BadDigest", 400)
+        s3.put_object(Bucket=SITE_BUCKET, Key="web/x.tar.gz", Body=data, ChecksumSHA256=sha256_b64(data),
+                      ExpectedBucketOwner=OWNER)
+        assert s3.get_object(Bucket=SITE_BUCKET, Key="web/x.tar.gz")["Body"].read() == data
+        assert s3.head_object(Bucket=SITE_BUCKET, Key="web/x.tar.gz")["ContentLength"] == len(data)
+        refused(lambda: s3.head_object(Bucket=SITE_BUCKET, Key="web/none"), "404", 404)
+        # CopyObject (retiring content: to retired/<key> in the same bucket): an
+        # ExpectedSourceBucketOwner or ExpectedBucketOwner not the bucket's owner
+        # is AccessDenied, and so is a copy out of another account's bucket; the
+        # right owners copy the object byte for byte.
+        src = {"Bucket": SITE_BUCKET, "Key": "web/x.tar.gz"}
+        for owners in ({"ExpectedSourceBucketOwner": "111111111111", "ExpectedBucketOwner": OWNER},
+                       {"ExpectedSourceBucketOwner": OWNER, "ExpectedBucketOwner": "111111111111"}):
+            refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz", CopySource=src, **owners),
+                    "AccessDenied", 403)
+        refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/y.tar.gz",
+                                       CopySource={"Bucket": "sitedeploy-taken", "Key": "web/y.tar.gz"},
+                                       ExpectedBucketOwner=OWNER), "AccessDenied", 403)
+        s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz", CopySource=src, ExpectedBucketOwner=OWNER,
+                       ExpectedSourceBucketOwner=OWNER)
+        assert s3.get_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz")["Body"].read() == data
+        # An aws-chunked body (the SDKs' streaming upload, its checksum in a trailer).
+        body = b"hello world"
+        chunked = (b"b\r\n" + body + b"\r\n0\r\nx-amz-checksum-sha256:" + sha256_b64(body).encode() + b"\r\n\r\n")
+        got, trailers = awsproxy.s3_payload(chunked, {"content-encoding": "aws-chunked",
+                                                     "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
+        assert (got, trailers["x-amz-checksum-sha256"]) == (body, sha256_b64(body)), (got, trailers)
+        # moto refuses a non-empty bucket's delete as AWS does.
+        refused(lambda: s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER), "BucketNotEmpty", 409)
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [
+            {"Key": "web/x.tar.gz"}, {"Key": "retired/web/x.tar.gz"}]})
+        s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        stats = proxy.stats()
+        assert stats["actions"].get("PutObject") == 2 and stats["actions"].get("HeadBucket", 0) >= 2, stats["actions"]
+        assert stats["injected"].get("PutObject:BadDigest") == 1, stats["injected"]
+        assert stats["injected"].get("CopyObject:AccessDenied") == 3, stats["injected"]
+        put = [r for r in stats["requests"] if r["action"] == "PutObject"]
+        assert put[-1]["params"]["Key"] == "web/x.tar.gz" and "payload" not in put[-1]["params"], put
+        assert not any(r["action"].startswith("Head") for r in stats["requests"])
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_iam_s3_and_site_roles():
+    """The site's calls under config/iam-policy.json, each authorized as AWS
+    does (S3 on bucket or object ARNs, DeleteObjects per key, IAM's instance
+    profiles with iam:PassRole), and what the policy refuses."""
+    moto = Moto()
+    proxy = Proxy(moto, {"iam_policy": POLICY, "instance_profile_eventual_s": 0})
+    c = clients(proxy.url)
+    s3 = s3_client(proxy.url)
+    raw = clients(moto.url)
+    try:
+        # S3: a bucket only with ACLs disabled (CreateBucket's x-amz-object-ownership).
+        e = refused(lambda: s3.create_bucket(Bucket=SITE_BUCKET), "AccessDenied", 403)
+        assert f'on resource: "arn:aws:s3:::{SITE_BUCKET}"' in str(e), e
+        s3.create_bucket(Bucket=SITE_BUCKET, ObjectOwnership="BucketOwnerEnforced")
+        refused(lambda: s3.create_bucket(Bucket="other-bucket", ObjectOwnership="BucketOwnerEnforced"),
+                "AccessDenied", 403)
+        s3.head_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        s3.get_public_access_block(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        refused(lambda: s3.get_bucket_tagging(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER), "NoSuchTagSet", 404)
+        s3.put_public_access_block(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        s3.put_bucket_encryption(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.put_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER,
+                                              LifecycleConfiguration=LIFECYCLE)
+        s3.put_bucket_tagging(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Tagging={"TagSet": MANAGED})
+        data = b"site content"
+        for key in ("web/old.tar.gz", "web/new.tar.gz", "blog/a.tar.gz"):
+            s3.put_object(Bucket=SITE_BUCKET, Key=key, Body=data, ChecksumSHA256=sha256_b64(data),
+                          ExpectedBucketOwner=OWNER)
+        refused(lambda: s3.put_object(Bucket="other-bucket", Key="web/a", Body=data), "AccessDenied", 403)
+        s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="web/", ExpectedBucketOwner=OWNER)
+        s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="retired/web/", ExpectedBucketOwner=OWNER)
+        # The tool reads the bucket's lifecycle rules, in its own buckets only.
+        got = s3.get_bucket_lifecycle_configuration(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)["Rules"]
+        assert sorted(r["ID"] for r in got) == ["abort-unfinished-uploads", "expire-retired-content"], got
+        raw_s3 = s3_client(moto.url)
+        raw_s3.create_bucket(Bucket="other-bucket")
+        raw_s3.put_bucket_lifecycle_configuration(Bucket="other-bucket", LifecycleConfiguration=LIFECYCLE)
+        refused(lambda: s3.get_bucket_lifecycle_configuration(Bucket="other-bucket"), "AccessDenied", 403)
+        # Retiring older content: a copy under retired/ (s3:GetObject on the
+        # source, s3:PutObject on the copy), then the original deleted.
+        s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/old.tar.gz", ExpectedBucketOwner=OWNER,
+                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/old.tar.gz"}, ExpectedSourceBucketOwner=OWNER)
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [{"Key": "web/old.tar.gz"}]})
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket=SITE_BUCKET, Prefix="retired/web/",
+                                                     ExpectedBucketOwner=OWNER)["Contents"]] == ["retired/web/old.tar.gz"]
+        # ... never out of, nor into, a bucket not the tool's.
+        raw_s3.put_object(Bucket="other-bucket", Key="web/x.tar.gz", Body=data)
+        refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/x.tar.gz",
+                                       CopySource={"Bucket": "other-bucket", "Key": "web/x.tar.gz"}),
+                "AccessDenied", 403)
+        assert proxy.stats()["denied"][-1] == (
+            "s3:GetObject on arn:aws:s3:::other-bucket/web/x.tar.gz (for CopyObject)"), proxy.stats()["denied"]
+        refused(lambda: s3.copy_object(Bucket="other-bucket", Key="retired/web/new.tar.gz",
+                                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/new.tar.gz"}),
+                "AccessDenied", 403)
+        # The tool tags no object: PutObjectTagging is refused, whatever the tags
+        # (retired=true too, the previous design's), and so is a copy that would
+        # carry a source's tags along (x-amz-tagging-directive COPY, the default).
+        for tags in ([{"Key": "retired", "Value": "true"}], [{"Key": "retired", "Value": "false"}],
+                     [{"Key": "Owner", "Value": "me"}], []):
+            refused(lambda: s3.put_object_tagging(Bucket=SITE_BUCKET, Key="web/new.tar.gz",
+                                                  ExpectedBucketOwner=OWNER, Tagging={"TagSet": tags}),
+                    "AccessDenied", 403)
+        raw_s3.put_object(Bucket=SITE_BUCKET, Key="web/tagged.tar.gz", Body=data, Tagging="retired=true")
+        refused(lambda: s3.copy_object(Bucket=SITE_BUCKET, Key="retired/web/tagged.tar.gz", ExpectedBucketOwner=OWNER,
+                                       CopySource={"Bucket": SITE_BUCKET, "Key": "web/tagged.tar.gz"},
+                                       ExpectedSourceBucketOwner=OWNER), "AccessDenied", 403)
+        assert any(d.endswith("(for CopyObject)") and "ObjectTagging" in d for d in proxy.stats()["denied"]), \
+            proxy.stats()["denied"]
+        # The tool reads its own content (the previous manifest, for --plan),
+        # in its own buckets only.
+        s3.head_object(Bucket=SITE_BUCKET, Key="web/new.tar.gz")
+        refused(lambda: s3.head_object(Bucket="other-bucket", Key="web/x.tar.gz"), "403", 403)
+        # IAM: the site's role and profile (sitedeploy-site-<region>-<name>),
+        # tagged; PassRole to EC2 of the site role only.
+        name = SITE_NAME
+        refused(lambda: c.iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST), "AccessDenied", 403)
+        refused(lambda: c.iam.create_instance_profile(InstanceProfileName=name), "AccessDenied", 403)
+        c.iam.create_role(RoleName=name, AssumeRolePolicyDocument=EC2_TRUST, Tags=SITE_TAGS)
+        c.iam.get_role(RoleName=name)
+        c.iam.put_role_policy(RoleName=name, PolicyName="read-site-content", PolicyDocument=read_policy(name, "web"))
+        c.iam.get_role_policy(RoleName=name, PolicyName="read-site-content")
+        c.iam.create_instance_profile(InstanceProfileName=name, Tags=SITE_TAGS)
+        c.iam.get_instance_profile(InstanceProfileName=name)
+        # AddRoleToInstanceProfile passes the role (to EC2): a role outside
+        # sitedeploy-site-* is refused.
+        raw.iam.create_role(RoleName="admin-role", AssumeRolePolicyDocument=EC2_TRUST)
+        refused(lambda: c.iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName="admin-role"),
+                "AccessDenied", 403)
+        assert proxy.stats()["denied"][-1] == (
+            "iam:PassRole on arn:aws:iam::123456789012:role/admin-role (for AddRoleToInstanceProfile)"), \
+            proxy.stats()["denied"]
+        c.iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        vpc, subnets, image = basics(c)
+        sg = c.ec2.create_security_group(GroupName="sitedeploy-web", Description="x", VpcId=vpc,
+                                         TagSpecifications=tagspec("security-group"))["GroupId"]
+        c.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnets[0],
+                            SecurityGroupIds=[sg], TagSpecifications=tagspec("instance") + tagspec("volume"),
+                            IamInstanceProfile={"Name": name})
+        lt = template(c, "sitedeploy-web", image, sg, profile=name)
+        c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="sitedeploy-web", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=subnets[0],
+            Tags=[{"Key": "ManagedBy", "Value": "sitedeploy", "PropagateAtLaunch": True}])
+        # A profile not tagged ManagedBy (made elsewhere) is not the tool's to change.
+        raw.iam.create_instance_profile(InstanceProfileName="sitedeploy-site-stray")
+        refused(lambda: c.iam.delete_instance_profile(InstanceProfileName="sitedeploy-site-stray"),
+                "AccessDenied", 403)
+        # Cleanup in the tool's order; a second RemoveRoleFromInstanceProfile is
+        # NoSuchEntity (moto: an empty 500).
+        c.iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=name)
+        refused(lambda: c.iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=name),
+                "NoSuchEntity", 404)
+        c.iam.delete_instance_profile(InstanceProfileName=name)
+        c.iam.delete_role_policy(RoleName=name, PolicyName="read-site-content")
+        c.iam.delete_role(RoleName=name)
+        s3.delete_objects(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER, Delete={"Objects": [
+            {"Key": "retired/web/old.tar.gz"}, {"Key": "web/new.tar.gz"}, {"Key": "web/tagged.tar.gz"},
+            {"Key": "blog/a.tar.gz"}]})
+        s3.list_objects_v2(Bucket=SITE_BUCKET, MaxKeys=1, ExpectedBucketOwner=OWNER)
+        s3.delete_bucket(Bucket=SITE_BUCKET, ExpectedBucketOwner=OWNER)
+        stats = proxy.stats()
+        auth = stats["authorized"]
+        want = [
+            ("s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:prefix", "web/"),
+            ("s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:prefix", "retired/web/"),
+            ("s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:max-keys", "1"),
+            ("s3:CreateBucket", f"arn:aws:s3:::{SITE_BUCKET}", "s3:x-amz-object-ownership", "BucketOwnerEnforced"),
+            ("s3:PutBucketOwnershipControls", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
+            ("s3:GetBucketPublicAccessBlock", f"arn:aws:s3:::{SITE_BUCKET}", "s3:ResourceAccount", OWNER),
+            ("s3:PutEncryptionConfiguration", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
+            ("s3:PutLifecycleConfiguration", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
+            ("s3:PutObject", f"arn:aws:s3:::{SITE_BUCKET}/web/new.tar.gz", None, None),
+            ("s3:GetLifecycleConfiguration", f"arn:aws:s3:::{SITE_BUCKET}", "s3:ResourceAccount", OWNER),
+            ("s3:PutObject", f"arn:aws:s3:::{SITE_BUCKET}/retired/web/old.tar.gz", "s3:x-amz-copy-source",
+             f"{SITE_BUCKET}/web/old.tar.gz"),
+            ("s3:GetObject", f"arn:aws:s3:::{SITE_BUCKET}/web/old.tar.gz", None, None),
+            ("s3:DeleteObject", f"arn:aws:s3:::{SITE_BUCKET}/web/old.tar.gz", None, None),
+            ("s3:DeleteObject", f"arn:aws:s3:::{SITE_BUCKET}/retired/web/old.tar.gz", None, None),
+            ("s3:DeleteObject", f"arn:aws:s3:::{SITE_BUCKET}/blog/a.tar.gz", None, None),
+            ("s3:DeleteBucket", f"arn:aws:s3:::{SITE_BUCKET}", None, None),
+            ("iam:CreateRole", f"arn:aws:iam::123456789012:role/{name}", "aws:RequestTag/ManagedBy", "sitedeploy"),
+            ("iam:TagRole", f"arn:aws:iam::123456789012:role/{name}", "aws:RequestTag/Deployment", "web"),
+            ("iam:TagInstanceProfile", f"arn:aws:iam::123456789012:instance-profile/{name}",
+             "aws:RequestTag/ManagedBy", "sitedeploy"),
+            ("iam:AddRoleToInstanceProfile", f"arn:aws:iam::123456789012:instance-profile/{name}",
+             "aws:ResourceTag/ManagedBy", "sitedeploy"),
+            ("iam:PassRole", f"arn:aws:iam::123456789012:role/{name}", "iam:PassedToService", "ec2.amazonaws.com"),
+            ("iam:RemoveRoleFromInstanceProfile", f"arn:aws:iam::123456789012:instance-profile/{name}", None, None),
+            ("iam:DeleteInstanceProfile", f"arn:aws:iam::123456789012:instance-profile/{name}", None, None),
+            ("iam:DeleteRole", f"arn:aws:iam::123456789012:role/{name}", "iam:ResourceTag/ManagedBy", "sitedeploy")]
+        for action, resource, key, value in want:
+            assert any(a["action"] == action and a["resource"] == resource
+                       and (key is None or a["context"].get(key) == value) and a["decision"] == "Allow"
+                       for a in auth), (action, resource, key, [a for a in auth if a["action"] == action])
+        # PassRole for AddRoleToInstanceProfile (with iam:AssociatedResourceArn),
+        # RunInstances and Auto Scaling's check of the template (the last two the
+        # same check, recorded once).
+        passes = [a for a in auth if a["action"] == "iam:PassRole" and a["resource"].endswith(name)]
+        assert len(passes) == 2 and any("iam:AssociatedResourceArn" in a["context"] for a in passes), passes
+        assert any(d.startswith("iam:PassRole on") and "(for CreateAutoScalingGroup)" in d
+                   for d in stats["denied"]) is False
+        # PutObjectTagging was never allowed (the tool's policy has no statement for it).
+        assert not any(a["action"] == "s3:PutObjectTagging" and a["decision"] == "Allow" for a in auth)
+        # No aws:ResourceTag in an S3 context (ABAC is off).
+        assert not any(a["action"].startswith("s3:") and any(k.startswith("aws:ResourceTag") for k in a["context"])
+                       for a in auth)
+        # Every condition of the new statements is exercised by these checks: each
+        # misspelled key is refused or changes one of their decisions.
+        sys.path.insert(0, HERE)
+        import iam_eval
+        _, uncaught, _ = iam_eval.mutations(POLICY, auth)
+        ours = ("CreateSiteBucketsWithoutAcls", "CreateOnlyTaggedSiteRoles",
+                "CreateOnlyTaggedSiteProfiles", "ChangeAndDeleteOnlyOwnSiteRoles",
+                "ChangeAndDeleteOnlyOwnSiteProfiles", "PassSiteRoleToEc2Only")
+        assert not [u for u in uncaught if any(f'"{sid}"' in u for sid in ours)], uncaught
+
+        # DeleteObjects is decided key by key: under a policy allowing web/* only,
+        # web/ keys go, the others come back as <Error> AccessDenied (200).
+        narrow = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:PutObject", "s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::{SITE_BUCKET}", f"arn:aws:s3:::{SITE_BUCKET}/*"]},
+            {"Effect": "Allow", "Action": ["s3:DeleteObject", "s3:GetObject"],
+             "Resource": f"arn:aws:s3:::{SITE_BUCKET}/web/*"}]}
+        p2 = Proxy(moto, {"iam_policy": narrow})
+        s3b = s3_client(p2.url)
+        s3b.create_bucket(Bucket=SITE_BUCKET)
+        for key in ("web/a", "web/b", "blog/c"):
+            s3b.put_object(Bucket=SITE_BUCKET, Key=key, Body=b"x")
+        out = s3b.delete_objects(Bucket=SITE_BUCKET, Delete={"Objects": [{"Key": k} for k in ("web/a", "blog/c", "web/b")]})
+        assert sorted(d["Key"] for d in out.get("Deleted", [])) == ["web/a", "web/b"], out
+        assert [(e["Key"], e["Code"]) for e in out.get("Errors", [])] == [("blog/c", "AccessDenied")], out
+        left = [o["Key"] for o in s3b.list_objects_v2(Bucket=SITE_BUCKET).get("Contents", [])]
+        assert left == ["blog/c"], left
+        out = s3b.delete_objects(Bucket=SITE_BUCKET, Delete={"Objects": [{"Key": "blog/c"}], "Quiet": True})
+        assert [e["Code"] for e in out.get("Errors", [])] == ["AccessDenied"], out
+        assert "s3:DeleteObject on arn:aws:s3:::sitedeploy-123456789012-us-east-1/blog/c (for DeleteObjects)" \
+            in p2.stats()["denied"]
+        # A missing key: 404 with s3:ListBucket, 403 without (API_GetObject).
+        refused(lambda: s3b.get_object(Bucket=SITE_BUCKET, Key="web/none"), "NoSuchKey", 404)
+        p3 = Proxy(moto, {"iam_policy": {"Version": "2012-10-17", "Statement": [narrow["Statement"][1]]}})
+        refused(lambda: s3_client(p3.url).get_object(Bucket=SITE_BUCKET, Key="web/none"), "AccessDenied", 403)
+        refused(lambda: s3_client(p3.url).head_object(Bucket=SITE_BUCKET, Key="web/none"), "403", 403)
+        p3.stop()
+        p2.stop()
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def test_instance_profile_not_yet():
+    """EC2 cannot use an instance profile for seconds after CreateInstanceProfile
+    (and never one that does not exist): RunInstances answers InvalidParameterValue,
+    Auto Scaling ValidationError for a template naming it; CreateLaunchTemplate
+    takes it at once."""
+    moto = Moto()
+    proxy = Proxy(moto, {"instance_profile_eventual_s": 1.5})
+    c = clients(proxy.url)
+    try:
+        vpc, subnets, image = basics(c)
+        name = "sitedeploy-site-x"
+        t0 = time.time()
+        site_role(c.iam, name, "x")
+        run = lambda profile: c.ec2.run_instances(  # noqa: E731
+            ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnets[0],
+            IamInstanceProfile=profile)
+        e = refused(lambda: run({"Name": name}), "InvalidParameterValue", 400)
+        assert e.response["Error"]["Message"] == (
+            "Value (sitedeploy-site-x) for parameter iamInstanceProfile.name is invalid. "
+            "Invalid IAM Instance Profile name"), e.response
+        arn = f"arn:aws:iam::123456789012:instance-profile/{name}"
+        e = refused(lambda: run({"Arn": arn}), "InvalidParameterValue", 400)
+        assert "parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN" in str(e)
+        sg = c.ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+        lt = template(c, "sitedeploy-x", image, sg, profile=name)  # a template takes it at once
+        e = refused(lambda: c.ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": lt}),
+                    "InvalidParameterValue", 400)
+        e = refused(lambda: c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="g", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=subnets[0]), "ValidationError", 400)
+        assert e.response["Error"]["Message"] == (
+            "You must use a valid fully-formed launch template. Value (sitedeploy-site-x) for parameter "
+            "iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"), e.response
+        time.sleep(max(0, t0 + 1.6 - time.time()))
+        run({"Name": name})
+        c.asg.create_auto_scaling_group(
+            AutoScalingGroupName="g", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+            MinSize=1, MaxSize=1, VPCZoneIdentifier=subnets[0])
+        # A profile that does not exist: EC2's answer, not moto's NoSuchEntity (404).
+        e = refused(lambda: run({"Name": "sitedeploy-site-none"}), "InvalidParameterValue", 400)
+        assert "Value (sitedeploy-site-none) for parameter iamInstanceProfile.name is invalid" in str(e)
+        # A profile made elsewhere (not through this proxy) is usable at once.
+        clients(moto.url).iam.create_instance_profile(InstanceProfileName="made-elsewhere")
+        run({"Name": "made-elsewhere"})
+        assert proxy.stats()["injected"].get("RunInstances:InvalidParameterValue") == 4, proxy.stats()["injected"]
+    finally:
+        proxy.stop()
+        moto.stop()
+
+
+def run_stub(moto, iid, *args, path=None):
+    """fakesite.py's `aws` stub for instance `iid`: (exit code, stderr)."""
+    env = dict(os.environ, FAKESITE_ENDPOINT=moto.url, FAKESITE_INSTANCE_ID=iid, FAKESITE_REGION=REGION)
+    if path is None:
+        cmd = [PY, os.path.join(HERE, "fakesite.py"), "aws-stub"] + list(args)
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    else:
+        env.update(PATH=path + ":" + os.environ.get("PATH", ""), FAKESITE_PYTHON=PY,
+                   FAKESITE_SELF=os.path.join(HERE, "fakesite.py"))
+        out = subprocess.run(["bash", "-c", args[0]], env=env, capture_output=True, text=True, timeout=60)
+    return out.returncode, out.stderr.strip()
+
+
+def test_fakesite_aws_stub():
+    """fakesite.py's `aws s3 cp` acts as the instance's role: allowed reads copy
+    the object; another deployment's prefix, a wrong bucket owner, a missing key
+    or no profile fail as the CLI does. Run as the boot script runs it (the stub
+    in PATH, real sha256sum and tar)."""
+    sys.path.insert(0, HERE)
+    import fakesite
+    moto = Moto()
+    c = clients(moto.url)
+    s3 = s3_client(moto.url)
+    work = tempfile.mkdtemp(prefix="stub-test-")
+    try:
+        s3.create_bucket(Bucket=SITE_BUCKET)
+        import io
+        import tarfile
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            page = b"<h1>my site</h1>"
+            info = tarfile.TarInfo("index.html")
+            info.size = len(page)
+            tar.addfile(info, io.BytesIO(page))
+        content = buf.getvalue()
+        digest = hashlib.sha256(content).hexdigest()
+        key = f"web/{digest}.tar.gz"
+        s3.put_object(Bucket=SITE_BUCKET, Key=key, Body=content)
+        site_role(c.iam, "sitedeploy-site-web", "web")
+        site_role(c.iam, "sitedeploy-site-blog", "blog")
+        vpc, subnets, image = basics(c)
+        launch = lambda **kw: c.ec2.run_instances(  # noqa: E731
+            ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnets[0],
+            **kw)["Instances"][0]["InstanceId"]
+        web = launch(IamInstanceProfile={"Name": "sitedeploy-site-web"})
+        blog = launch(IamInstanceProfile={"Name": "sitedeploy-site-blog"})
+        bare = launch()
+        src = f"s3://{SITE_BUCKET}/{key}"
+        dest = os.path.join(work, "site.tar.gz")
+        opts = ["--region", REGION, "--expected-bucket-owner", OWNER, "--only-show-errors"]
+        rc, err = run_stub(moto, web, "s3", "cp", src, dest, *opts)
+        assert (rc, err) == (0, ""), (rc, err)
+        with open(dest, "rb") as f:
+            assert f.read() == content
+        forbidden = "fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden"
+        assert run_stub(moto, blog, "s3", "cp", src, dest + "2", *opts) == (1, forbidden)
+        assert not os.path.exists(dest + "2")
+        bad_owner = ["--region", REGION, "--expected-bucket-owner", "111111111111"]
+        assert run_stub(moto, web, "s3", "cp", src, dest + "3", *bad_owner) == (1, forbidden)
+        # A missing key: 403 without s3:ListBucket (the role has none), 404 with it.
+        missing = f"s3://{SITE_BUCKET}/web/none.tar.gz"
+        assert run_stub(moto, web, "s3", "cp", missing, dest + "4", *opts) == (1, forbidden)
+        c.iam.put_role_policy(RoleName="sitedeploy-site-web", PolicyName="list", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket",
+                                                    "Resource": f"arn:aws:s3:::{SITE_BUCKET}"}]}))
+        assert run_stub(moto, web, "s3", "cp", missing, dest + "4", *opts) == (
+            1, 'fatal error: An error occurred (404) when calling the HeadObject operation: '
+               'Key "web/none.tar.gz" does not exist')
+        c.iam.delete_role_policy(RoleName="sitedeploy-site-web", PolicyName="list")
+        assert run_stub(moto, bare, "s3", "cp", src, dest + "5", *opts) == (1, "fatal error: Unable to locate credentials")
+        # An Auto Scaling instance: moto records no profile on it; the stub finds
+        # its launch template version's.
+        sg = c.ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+        lt = template(c, "sitedeploy-web", image, sg, profile="sitedeploy-site-web")
+        c.asg.create_auto_scaling_group(AutoScalingGroupName="web", LaunchTemplate={"LaunchTemplateId": lt, "Version": "1"},
+                                        MinSize=1, MaxSize=1, VPCZoneIdentifier=subnets[0])
+        member = group_of(c, "web")["Instances"][0]["InstanceId"]
+        assert "IamInstanceProfile" not in c.ec2.describe_instances(
+            InstanceIds=[member])["Reservations"][0]["Instances"][0]
+        # As the boot script runs it: the stub in PATH, a retry loop, the real
+        # sha256sum and tar.
+        stubs = os.path.join(work, "bin")
+        os.makedirs(stubs)
+        with open(os.path.join(stubs, "aws"), "w") as f:
+            f.write(fakesite.STUBS["aws"])
+        os.chmod(os.path.join(stubs, "aws"), 0o755)
+        root = os.path.join(work, "www")
+        os.makedirs(root)
+        boot = (f'dest={work}/boot.tar.gz; for i in 1 2 3; do aws s3 cp "{src}" "$dest" --region {REGION} '
+                f'--expected-bucket-owner {OWNER} --only-show-errors && break; sleep 0.2; done; '
+                f'echo "{digest}  $dest" | sha256sum -c --quiet - && tar -xzf "$dest" -C {root}')
+        rc, err = run_stub(moto, member, boot, path=stubs)
+        assert (rc, err) == (0, ""), (rc, err)
+        with open(os.path.join(root, "index.html"), "rb") as f:
+            assert f.read() == b"<h1>my site</h1>"
+        rc, err = run_stub(moto, blog, boot.replace(f"{work}/boot", f"{work}/boot2"), path=stubs)
+        assert rc != 0 and err.count(forbidden) == 3, (rc, err)
+        # Through fakesite itself: an instance behind a target group boots from
+        # user data that fetches the site with `aws s3 cp`, and serves it.
+        user_data = (f'#!/bin/bash\nset -e\nweb="$SITEDEPLOY_ROOT/var/www/html"; mkdir -p "$web"\n'
+                     f'dest="$SITEDEPLOY_ROOT/tmp/site.tar.gz"; mkdir -p "$(dirname "$dest")"\n'
+                     f'aws s3 cp "{src}" "$dest" --region {REGION} --expected-bucket-owner {OWNER} '
+                     f'--only-show-errors\necho "{digest}  $dest" | sha256sum -c --quiet -\n'
+                     f'tar -xzf "$dest" -C "$web"\n')
+        booted = launch(IamInstanceProfile={"Name": "sitedeploy-site-web"}, UserData=user_data)
+        tg = c.elb.create_target_group(Name="site", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
+        c.elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": booted}])
+        site = subprocess.Popen([PY, os.path.join(HERE, "fakesite.py"), "--endpoint", moto.url],
+                                stdout=subprocess.PIPE, text=True)
+        CHILDREN.append(site)
+        port = site.stdout.readline().split()[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=60) as r:
+            assert r.read() == b"<h1>my site</h1>"
+        site.kill()
+        site.wait()
+    finally:
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
         moto.stop()
 
 

@@ -161,6 +161,10 @@ impl Client {
     }
 }
 
+mod add_role_to_instance_profile;
+
+mod create_instance_profile;
+
 mod create_role;
 
 /// Operation customization and supporting types.
@@ -190,11 +194,15 @@ mod create_role;
 /// ```
 pub mod customize;
 
+mod delete_instance_profile;
+
 mod delete_policy;
 
 mod delete_role;
 
 mod delete_role_policy;
+
+mod get_instance_profile;
 
 mod get_role;
 
@@ -203,3 +211,5 @@ mod get_role_policy;
 mod list_roles;
 
 mod put_role_policy;
+
+mod remove_role_from_instance_profile;

@@ -193,6 +193,83 @@ impl ::aws_smithy_types::error::metadata::ProvideErrorMetadata for Error {
         }
     }
 }
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError, R>>
+    for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError, R>,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError> for Error {
+    fn from(err: crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError) -> Self {
+        match err {
+            crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError::EntityAlreadyExistsException(inner) => {
+                Error::EntityAlreadyExistsException(inner)
+            }
+            crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError::LimitExceededException(inner) => {
+                Error::LimitExceededException(inner)
+            }
+            crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError::NoSuchEntityException(inner) => {
+                Error::NoSuchEntityException(inner)
+            }
+            crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError::ServiceFailureException(inner) => {
+                Error::ServiceFailureException(inner)
+            }
+            crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError::UnmodifiableEntityException(inner) => {
+                Error::UnmodifiableEntityException(inner)
+            }
+            crate::operation::add_role_to_instance_profile::AddRoleToInstanceProfileError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::create_instance_profile::CreateInstanceProfileError, R>> for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::create_instance_profile::CreateInstanceProfileError, R>,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::create_instance_profile::CreateInstanceProfileError> for Error {
+    fn from(err: crate::operation::create_instance_profile::CreateInstanceProfileError) -> Self {
+        match err {
+            crate::operation::create_instance_profile::CreateInstanceProfileError::ConcurrentModificationException(inner) => {
+                Error::ConcurrentModificationException(inner)
+            }
+            crate::operation::create_instance_profile::CreateInstanceProfileError::EntityAlreadyExistsException(inner) => {
+                Error::EntityAlreadyExistsException(inner)
+            }
+            crate::operation::create_instance_profile::CreateInstanceProfileError::InvalidInputException(inner) => {
+                Error::InvalidInputException(inner)
+            }
+            crate::operation::create_instance_profile::CreateInstanceProfileError::LimitExceededException(inner) => {
+                Error::LimitExceededException(inner)
+            }
+            crate::operation::create_instance_profile::CreateInstanceProfileError::ServiceFailureException(inner) => {
+                Error::ServiceFailureException(inner)
+            }
+            crate::operation::create_instance_profile::CreateInstanceProfileError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
 impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::create_role::CreateRoleError, R>> for Error
 where
     R: Send + Sync + std::fmt::Debug + 'static,
@@ -217,6 +294,41 @@ impl From<crate::operation::create_role::CreateRoleError> for Error {
             crate::operation::create_role::CreateRoleError::MalformedPolicyDocumentException(inner) => Error::MalformedPolicyDocumentException(inner),
             crate::operation::create_role::CreateRoleError::ServiceFailureException(inner) => Error::ServiceFailureException(inner),
             crate::operation::create_role::CreateRoleError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::delete_instance_profile::DeleteInstanceProfileError, R>> for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::delete_instance_profile::DeleteInstanceProfileError, R>,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::delete_instance_profile::DeleteInstanceProfileError> for Error {
+    fn from(err: crate::operation::delete_instance_profile::DeleteInstanceProfileError) -> Self {
+        match err {
+            crate::operation::delete_instance_profile::DeleteInstanceProfileError::DeleteConflictException(inner) => {
+                Error::DeleteConflictException(inner)
+            }
+            crate::operation::delete_instance_profile::DeleteInstanceProfileError::LimitExceededException(inner) => {
+                Error::LimitExceededException(inner)
+            }
+            crate::operation::delete_instance_profile::DeleteInstanceProfileError::NoSuchEntityException(inner) => {
+                Error::NoSuchEntityException(inner)
+            }
+            crate::operation::delete_instance_profile::DeleteInstanceProfileError::ServiceFailureException(inner) => {
+                Error::ServiceFailureException(inner)
+            }
+            crate::operation::delete_instance_profile::DeleteInstanceProfileError::Unhandled(inner) => Error::Unhandled(inner),
         }
     }
 }
@@ -297,6 +409,29 @@ impl From<crate::operation::delete_role_policy::DeleteRolePolicyError> for Error
                 Error::UnmodifiableEntityException(inner)
             }
             crate::operation::delete_role_policy::DeleteRolePolicyError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
+impl<R> From<::aws_smithy_runtime_api::client::result::SdkError<crate::operation::get_instance_profile::GetInstanceProfileError, R>> for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(err: ::aws_smithy_runtime_api::client::result::SdkError<crate::operation::get_instance_profile::GetInstanceProfileError, R>) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::get_instance_profile::GetInstanceProfileError> for Error {
+    fn from(err: crate::operation::get_instance_profile::GetInstanceProfileError) -> Self {
+        match err {
+            crate::operation::get_instance_profile::GetInstanceProfileError::NoSuchEntityException(inner) => Error::NoSuchEntityException(inner),
+            crate::operation::get_instance_profile::GetInstanceProfileError::ServiceFailureException(inner) => Error::ServiceFailureException(inner),
+            crate::operation::get_instance_profile::GetInstanceProfileError::Unhandled(inner) => Error::Unhandled(inner),
         }
     }
 }
@@ -393,6 +528,50 @@ impl From<crate::operation::put_role_policy::PutRolePolicyError> for Error {
             crate::operation::put_role_policy::PutRolePolicyError::ServiceFailureException(inner) => Error::ServiceFailureException(inner),
             crate::operation::put_role_policy::PutRolePolicyError::UnmodifiableEntityException(inner) => Error::UnmodifiableEntityException(inner),
             crate::operation::put_role_policy::PutRolePolicyError::Unhandled(inner) => Error::Unhandled(inner),
+        }
+    }
+}
+impl<R>
+    From<
+        ::aws_smithy_runtime_api::client::result::SdkError<
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError,
+            R,
+        >,
+    > for Error
+where
+    R: Send + Sync + std::fmt::Debug + 'static,
+{
+    fn from(
+        err: ::aws_smithy_runtime_api::client::result::SdkError<
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError,
+            R,
+        >,
+    ) -> Self {
+        match err {
+            ::aws_smithy_runtime_api::client::result::SdkError::ServiceError(context) => Self::from(context.into_err()),
+            _ => Error::Unhandled(crate::error::sealed_unhandled::Unhandled {
+                meta: ::aws_smithy_types::error::metadata::ProvideErrorMetadata::meta(&err).clone(),
+                source: err.into(),
+            }),
+        }
+    }
+}
+impl From<crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError> for Error {
+    fn from(err: crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError) -> Self {
+        match err {
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError::LimitExceededException(inner) => {
+                Error::LimitExceededException(inner)
+            }
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError::NoSuchEntityException(inner) => {
+                Error::NoSuchEntityException(inner)
+            }
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError::ServiceFailureException(inner) => {
+                Error::ServiceFailureException(inner)
+            }
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError::UnmodifiableEntityException(inner) => {
+                Error::UnmodifiableEntityException(inner)
+            }
+            crate::operation::remove_role_from_instance_profile::RemoveRoleFromInstanceProfileError::Unhandled(inner) => Error::Unhandled(inner),
         }
     }
 }

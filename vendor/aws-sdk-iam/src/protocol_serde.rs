@@ -24,9 +24,21 @@ pub fn parse_http_error_metadata(
     crate::rest_xml_wrapped_errors::parse_error_metadata(response_body)
 }
 
+pub(crate) mod shape_add_role_to_instance_profile;
+
+pub(crate) mod shape_add_role_to_instance_profile_input;
+
+pub(crate) mod shape_create_instance_profile;
+
+pub(crate) mod shape_create_instance_profile_input;
+
 pub(crate) mod shape_create_role;
 
 pub(crate) mod shape_create_role_input;
+
+pub(crate) mod shape_delete_instance_profile;
+
+pub(crate) mod shape_delete_instance_profile_input;
 
 pub(crate) mod shape_delete_policy;
 
@@ -39,6 +51,10 @@ pub(crate) mod shape_delete_role_input;
 pub(crate) mod shape_delete_role_policy;
 
 pub(crate) mod shape_delete_role_policy_input;
+
+pub(crate) mod shape_get_instance_profile;
+
+pub(crate) mod shape_get_instance_profile_input;
 
 pub(crate) mod shape_get_role;
 
@@ -55,6 +71,10 @@ pub(crate) mod shape_list_roles_input;
 pub(crate) mod shape_put_role_policy;
 
 pub(crate) mod shape_put_role_policy_input;
+
+pub(crate) mod shape_remove_role_from_instance_profile;
+
+pub(crate) mod shape_remove_role_from_instance_profile_input;
 
 pub(crate) mod shape_concurrent_modification_exception;
 
@@ -75,6 +95,8 @@ pub(crate) mod shape_service_failure_exception;
 pub(crate) mod shape_tag;
 
 pub(crate) mod shape_unmodifiable_entity_exception;
+
+pub(crate) mod shape_instance_profile;
 
 pub(crate) mod shape_role;
 
