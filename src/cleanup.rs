@@ -458,7 +458,15 @@ impl Cleanup<'_> {
     async fn servers_then_content(&self) -> (Servers, Result<Deleted>, Result<Deleted>) {
         let (ctx, s, seen) = (self.ctx, self.s, self.seen);
         let servers = self.servers().await;
-        if let Some(e) = servers.0.as_ref().err().or(servers.1.as_ref().err()) {
+        // A look-up that failed may have hidden a group or an instance.
+        let looked = match seen.errors.first() {
+            Some(e) => Err(anyhow::anyhow!("a look-up failed: {e}")),
+            None => Ok(Deleted::Absent),
+        };
+        let failed = [&servers.0, &servers.1, &looked]
+            .into_iter()
+            .find_map(|r| r.as_ref().err());
+        if let Some(e) = failed {
             let why = format!("kept while web servers may still read it ({e:#})");
             return (
                 servers,

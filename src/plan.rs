@@ -167,7 +167,7 @@ impl Plan {
         let user_data = render_user_data(cfg, &fingerprint)?;
         // A script that does not fetch the folder would serve something else.
         if let Some(s) = &cfg.site {
-            if !user_data.contains(&s.packed.hash) {
+            if !user_data.contains(&format!("{}/{}.tar.gz", cfg.name, s.packed.hash)) {
                 bail!(
                     "{} does not use {{{{site_key}}}}, so it would not install the folder [site] \
                      names: leave instance.user_data out of deploy.toml (with [site] the default \

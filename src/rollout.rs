@@ -226,9 +226,9 @@ async fn retire(i: &Inputs<'_>, k: &Known, old: &Old) -> Result<()> {
     retire_content(i).await
 }
 
-/// The deployment's earlier content, now that no web server reads it: tagged
-/// for the bucket's lifecycle rule (deleted a day later); without `[site]`,
-/// deleted, and the instance profile with it.
+/// The deployment's earlier content, now that no web server reads it: moved
+/// to `_retired/`, where the bucket's lifecycle rule deletes it a day later
+/// (without `[site]`: all of it, and the instance profile is deleted).
 async fn retire_content(i: &Inputs<'_>) -> Result<()> {
     let spec = &i.specs.bucket;
     let retire = i

@@ -179,7 +179,7 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
         .iter()
         .find(|r| r.expiration().and_then(|e| e.days()) == Some(1))
         .expect("a rule expiring retired content");
-    assert_eq!(expire.filter().unwrap().prefix(), Some("retired/"));
+    assert_eq!(expire.filter().unwrap().prefix(), Some("_retired/"));
     let tags = aws
         .s3
         .get_bucket_tagging()
@@ -288,10 +288,10 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
         "only the live content and its manifest: {now:?}"
     );
     assert!(!now.contains(&first_key), "{now:?}");
-    let retired = objects(&aws, "retired/mine/").await;
+    let retired = objects(&aws, "_retired/mine/").await;
     assert_eq!(retired.len(), 2, "{retired:?}");
     assert!(
-        retired.contains(&format!("retired/{first_key}")),
+        retired.contains(&format!("_retired/{first_key}")),
         "{retired:?}"
     );
     // Again unchanged: nothing moved, uploaded or launched.
@@ -406,7 +406,7 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     assert_eq!(r.json()["site"]["live_template"], "2137_barista_cafe");
     assert!(!profile_exists(&aws, "swap").await);
     assert!(objects(&aws, "swap/").await.is_empty());
-    assert!(!objects(&aws, "retired/swap/").await.is_empty());
+    assert!(!objects(&aws, "_retired/swap/").await.is_empty());
 
     // A group of three from the folder: every member proven.
     let three = folder_config("swap", &ip, "").replace(

@@ -81,11 +81,11 @@ if [ "$fetched" -ne 0 ]; then
   fallback "the content could not be fetched from s3://$BUCKET/$KEY"
 elif ! digest="$(gzip -dc "$archive" | sha256sum | cut -d' ' -f1)" || [ "$digest" != "$SHA256" ]; then
   fallback "the content fetched from s3://$BUCKET/$KEY is not what deploy uploaded"
-elif mkdir -p "$work/unpacked" && tar -xzf "$archive" -C "$work/unpacked" --no-same-owner; then
-  cp -R "$work/unpacked/." "$WEB_ROOT/"
+elif mkdir -p "$work/unpacked" && tar -xzf "$archive" -C "$work/unpacked" --no-same-owner \
+  && cp -R "$work/unpacked/." "$WEB_ROOT/"; then
   echo "sitedeploy: site installed in $WEB_ROOT"
 else
-  fallback "the content from s3://$BUCKET/$KEY could not be unpacked"
+  fallback "the content from s3://$BUCKET/$KEY could not be unpacked into $WEB_ROOT"
 fi
 rm -rf "$work"
 

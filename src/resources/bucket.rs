@@ -2,7 +2,7 @@
 //! account and region, `sitedeploy-<account>-<region>`, that this tool owns
 //! (tagged `ManagedBy=sitedeploy`), shared by the region's deployments. A
 //! deployment's live content is `<name>/<hash>.tar.gz` with its manifest
-//! `<name>/<hash>.json`; earlier content is moved to `retired/<name>/` once
+//! `<name>/<hash>.json`; earlier content is moved to `_retired/<name>/` once
 //! no web server reads it, where the bucket's lifecycle rule deletes it a day
 //! later.
 //!
@@ -15,7 +15,7 @@
 //!
 //! ```text
 //! observe   HeadBucket (404: absent; 403: another account's), GetBucketTagging,
-//!           ListObjectsV2 <name>/ and retired/<name>/; with [site] also
+//!           ListObjectsV2 <name>/ and _retired/<name>/; with [site] also
 //!           GetPublicAccessBlock, GetBucketLifecycleConfiguration and the
 //!           previous content's manifest (GetObject) when the content changed
 //! decide    create | keep | update (upload, Block Public Access or the
@@ -23,7 +23,7 @@
 //!           any more: the content retired) | none
 //! apply     CreateBucket, PutBucketTagging, PutPublicAccessBlock,
 //!           PutBucketEncryption, PutBucketLifecycleConfiguration; PutObject
-//! retire    (after the rollout) CopyObject to retired/, DeleteObjects
+//! retire    (after the rollout) CopyObject to _retired/, DeleteObjects
 //! delete    DeleteObjects of the deployment's objects, then DeleteBucket when
 //!           nothing else is in it
 //! ```
@@ -40,8 +40,9 @@ use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
 use crate::sitedir::{Changes, Manifest, Packed};
 
-/// Where earlier content waits for the lifecycle rule.
-pub const RETIRED_PREFIX: &str = "retired/";
+/// Where earlier content waits for the lifecycle rule: no deployment name
+/// (letters, digits, hyphens) can take it.
+pub const RETIRED_PREFIX: &str = "_retired/";
 
 /// The lifecycle rule that deletes retired content.
 const EXPIRE_RULE: &str = "expire-retired-content";
@@ -121,7 +122,7 @@ pub struct Found {
     pub lifecycle: bool,
     /// The deployment's live objects (under its prefix), oldest first.
     pub keys: Vec<String>,
-    /// Its retired objects (under `retired/<name>/`).
+    /// Its retired objects (under `_retired/<name>/`).
     pub retired: Vec<String>,
     /// The files of the newest earlier content (its manifest), for `--plan`.
     pub previous: Option<Manifest>,
@@ -362,7 +363,7 @@ pub struct Work {
     /// ("1 changed (index.html)"); empty when unknown.
     pub changes: String,
     /// Live objects no web server will read once the new ones are proven:
-    /// moved to `retired/` then (all of them when `[site]` is gone).
+    /// moved to `_retired/` then (all of them when `[site]` is gone).
     pub retire: Vec<String>,
     /// `[site]` is gone: the deployment's content goes.
     pub gone: bool,
@@ -375,7 +376,6 @@ impl Action {
             Action::None => None,
             Action::Stop(_) => Some(Verb::Stop),
             Action::Apply(w) if w.create => Some(Verb::Create),
-            Action::Apply(w) if w.gone => Some(Verb::Delete),
             Action::Apply(w) => Some(Verb::keep_or_update(
                 w.private || w.lifecycle || w.upload || !w.retire.is_empty(),
             )),
@@ -568,16 +568,38 @@ async fn create(ctx: &Ctx, spec: &Spec) -> Result<()> {
                 .build(),
         );
     }
-    match req.send().await.map_err(AwsError::from) {
-        Ok(_) => {}
-        Err(e) if e.code.as_deref() == Some("BucketAlreadyOwnedByYou") => {}
-        Err(e) if e.code.as_deref() == Some("BucketAlreadyExists") => {
-            return Err(anyhow::Error::new(e).context(format!(
+    // A bucket of the name deleted moments ago (cleanup, then deploy) is
+    // refused with OperationAborted for a while: retried.
+    let sent = retry_not_yet(
+        ctx.poll,
+        "create the bucket",
+        VISIBILITY_LIMIT,
+        |e| crate::aws::is_code(e, "OperationAborted"),
+        |e, _| tracing::debug!(error = %e, "the bucket's name is not free yet"),
+        || {
+            let req = req.clone();
+            async move {
+                req.send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| anyhow::Error::new(AwsError::from(e)))
+            }
+        },
+    )
+    .await;
+    let code = sent
+        .as_ref()
+        .err()
+        .and_then(|e| crate::aws::code(e).map(str::to_string));
+    match (sent, code.as_deref()) {
+        (Ok(()), _) | (Err(_), Some("BucketAlreadyOwnedByYou")) => {}
+        (Err(e), Some("BucketAlreadyExists")) => {
+            return Err(e.context(format!(
                 "the S3 bucket name {b} is taken by another account (bucket names are global); \
                  this tool keeps a folder's content there and cannot go on"
             )))
         }
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("failed to create bucket {b}"))),
+        (Err(e), _) => return Err(e.context(format!("failed to create bucket {b}"))),
     }
     after_create(true, ctx, "tag the bucket", || async {
         ctx.s3
@@ -726,7 +748,7 @@ async fn upload(ctx: &Ctx, spec: &Spec) -> Result<()> {
 }
 
 /// After the rollout: the objects the decision retires are copied to
-/// `retired/` (the lifecycle rule deletes them a day later) and deleted
+/// `_retired/` (the lifecycle rule deletes them a day later) and deleted
 /// where they were.
 pub async fn retire(ctx: &Ctx, spec: &Spec, keys: &[String]) -> Result<()> {
     for key in keys {
@@ -881,7 +903,7 @@ mod tests {
             a.detail(&s),
             "Block Public Access was off: turned on; its lifecycle rules put back; upload \
              web/abab.tar.gz (3 B); 1 changed (index.html); 2 earlier object(s) moved to \
-             retired/web/ once the new web servers serve (deleted a day later)"
+             _retired/web/ once the new web servers serve (deleted a day later)"
         );
         assert!(matches!(
             decide(&s, &Seen::Foreign("x".into())),
@@ -895,7 +917,8 @@ mod tests {
         assert_eq!(decide(&s, &Seen::Absent), Action::None);
         assert_eq!(decide(&s, &Seen::Ours(found(&[]))), Action::None);
         let a = decide(&s, &Seen::Ours(found(&["web/old.tar.gz"])));
-        assert_eq!(a.verb(), Some(Verb::Delete));
+        // The bucket stays (the region's deployments share it): an update.
+        assert_eq!(a.verb(), Some(Verb::Update));
         assert_eq!(a.work().unwrap().retire, vec!["web/old.tar.gz"]);
     }
 }

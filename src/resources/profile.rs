@@ -1,7 +1,7 @@
 //! The web servers' instance profile (`[site]`): a role EC2 may assume, whose
 //! only permission is to read this deployment's content in the bucket
 //! (`s3:GetObject` on `<bucket>/<name>/*`), in an instance profile of the same
-//! name, `sitedeploy-site-<name>`. The boot script fetches the content with it,
+//! name, `sitedeploy-site-<region>-<name>`. The boot script fetches the content with it,
 //! so a web server Auto Scaling starts days later can too, and the user data
 //! carries no credential.
 //!
@@ -97,6 +97,8 @@ pub struct Found {
     pub profile: bool,
     /// The role is in the profile.
     pub linked: bool,
+    /// Another role someone put in the profile (it holds one).
+    pub other_role: Option<String>,
     /// The instance profile's ARN.
     pub arn: String,
 }
@@ -216,6 +218,12 @@ async fn look(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
         linked: profile
             .as_ref()
             .is_some_and(|p| p.roles().iter().any(|r| r.role_name() == name)),
+        other_role: profile.as_ref().and_then(|p| {
+            p.roles()
+                .iter()
+                .map(|r| r.role_name().to_string())
+                .find(|r| r != name)
+        }),
         arn: profile.map(|p| p.arn().to_string()).unwrap_or_default(),
     }))
 }
@@ -274,6 +282,13 @@ pub fn decide(spec: &Spec, seen: &Seen<Found>) -> Action {
             missing: Vec::new(),
         },
         (Seen::Ours(_), false) => Action::Delete,
+        (Seen::Ours(f), true) if f.other_role.is_some() => Action::Stop(format!(
+            "instance profile {} holds role {} instead of its own: remove it (aws iam \
+             remove-role-from-instance-profile --instance-profile-name {0} --role-name {1}) and \
+             deploy again",
+            spec.name,
+            f.other_role.as_deref().unwrap_or_default()
+        )),
         (Seen::Ours(f), true) => match f.missing() {
             m if m.is_empty() => Action::Keep,
             missing => Action::Make { missing },
@@ -488,6 +503,7 @@ mod tests {
             policy: true,
             profile: true,
             linked: true,
+            other_role: None,
             arn: "arn".into(),
         }
     }
@@ -514,6 +530,13 @@ mod tests {
             }
         );
         assert_eq!(decide(&spec(false), &Seen::Ours(found())), Action::Delete);
+        let taken = Found {
+            linked: false,
+            other_role: Some("someone-elses".into()),
+            ..found()
+        };
+        let a = decide(&spec(true), &Seen::Ours(taken));
+        assert!(matches!(&a, Action::Stop(why) if why.contains("holds role someone-elses")));
         assert_eq!(decide(&spec(false), &Seen::Absent), Action::None);
         assert!(matches!(
             decide(&spec(true), &Seen::Foreign("x".into())),
