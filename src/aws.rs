@@ -684,7 +684,8 @@ where
 pub const VISIBILITY_LIMIT: Duration = Duration::from_secs(60);
 
 /// "Not found" answers about a resource that was created moments ago and is not
-/// visible everywhere yet (EC2's eventual consistency).
+/// visible everywhere yet (EC2's eventual consistency; S3's NoSuchBucket right
+/// after CreateBucket).
 pub fn is_not_visible_yet(err: &anyhow::Error) -> bool {
     // An instance profile made moments ago: EC2 answers that its name is
     // invalid until IAM's change reaches it (seconds).
@@ -702,6 +703,7 @@ pub fn is_not_visible_yet(err: &anyhow::Error) -> bool {
                     | "InvalidKeyPair.NotFound"
                     | "InvalidInstanceID.NotFound"
                     | "InvalidSecurityGroup"
+                    | "NoSuchBucket"
             )
         })
 }

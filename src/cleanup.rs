@@ -459,15 +459,16 @@ impl Cleanup<'_> {
         let (ctx, s, seen) = (self.ctx, self.s, self.seen);
         let servers = self.servers().await;
         // A look-up that failed may have hidden a group or an instance.
-        let looked = match seen.errors.first() {
-            Some(e) => Err(anyhow::anyhow!("a look-up failed: {e}")),
-            None => Ok(Deleted::Absent),
-        };
-        let failed = [&servers.0, &servers.1, &looked]
+        let failed = [&servers.0, &servers.1]
             .into_iter()
-            .find_map(|r| r.as_ref().err());
+            .find_map(|r| r.as_ref().err().map(|e| format!("{e:#}")))
+            .or_else(|| {
+                seen.errors
+                    .first()
+                    .map(|e| format!("a look-up failed: {e}"))
+            });
         if let Some(e) = failed {
-            let why = format!("kept while web servers may still read it ({e:#})");
+            let why = format!("kept while web servers may still read it ({e})");
             return (
                 servers,
                 Err(anyhow::anyhow!("{why}")),

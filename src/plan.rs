@@ -167,7 +167,7 @@ impl Plan {
         let user_data = render_user_data(cfg, &fingerprint)?;
         // A script that does not fetch the folder would serve something else.
         if let Some(s) = &cfg.site {
-            if !user_data.contains(&format!("{}/{}.tar.gz", cfg.name, s.packed.hash)) {
+            if !user_data.contains(&site_key(&cfg.name, &s.packed.hash)) {
                 bail!(
                     "{} does not use {{{{site_key}}}}, so it would not install the folder [site] \
                      names: leave instance.user_data out of deploy.toml (with [site] the default \
@@ -251,7 +251,7 @@ impl Plan {
             site: cfg.site.as_ref().map(|s| SiteContent {
                 dir: s.dir.clone(),
                 packed: s.packed.clone(),
-                key: format!("{name}/{}.tar.gz", s.packed.hash),
+                key: site_key(&name, &s.packed.hash),
             }),
             name,
         })
@@ -271,6 +271,11 @@ impl Plan {
         fill(&self.user_data, std::path::Path::new("user data"), &values)
             .expect("Plan::new checked the late placeholders")
     }
+}
+
+/// The content's key in the bucket: `<name>/<hash>.tar.gz`.
+fn site_key(name: &str, hash: &str) -> String {
+    format!("{name}/{hash}.tar.gz")
 }
 
 /// What the web servers serve, as their marker and `SiteTemplate` tag name
@@ -294,7 +299,7 @@ pub fn render_user_data(cfg: &Config, fingerprint: &str) -> Result<String> {
         ("fingerprint", fingerprint.to_string()),
         (
             "site_key",
-            site.map(|p| format!("{}/{}.tar.gz", cfg.name, p.hash))
+            site.map(|p| site_key(&cfg.name, &p.hash))
                 .unwrap_or_default(),
         ),
         // The content's identity (the uncompressed tar's SHA-256, as in the

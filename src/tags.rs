@@ -91,6 +91,11 @@ impl Owner {
             .build()
     }
 
+    /// These tags for an IAM create call (CreateRole, CreateInstanceProfile).
+    pub fn iam_tags(&self) -> anyhow::Result<Vec<aws_sdk_iam::types::Tag>> {
+        self.pairs().map(|(k, v)| iam_tag(k, v)).collect()
+    }
+
     /// These tags for an ELBv2 create call.
     pub fn elb_tags(&self) -> Vec<elbt::Tag> {
         self.pairs()
@@ -164,6 +169,23 @@ pub fn cloudfront_pairs(tags: Option<&aws_sdk_cloudfront::types::Tags>) -> Tags 
                 t.value().unwrap_or_default().to_string(),
             )
         })
+        .collect()
+}
+
+/// One IAM tag.
+pub fn iam_tag(key: &str, value: &str) -> anyhow::Result<aws_sdk_iam::types::Tag> {
+    use anyhow::Context;
+    aws_sdk_iam::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .context("IAM tag")
+}
+
+/// IAM tags as pairs.
+pub fn iam_pairs(tags: &[aws_sdk_iam::types::Tag]) -> Tags {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()
 }
 

@@ -366,14 +366,6 @@ fn an_unknown_key_does_not_hide_the_other_problems() {
     }
 }
 
-/// `[site] dir = "site"` in place of the template.
-fn folder_text(ip: &str) -> String {
-    config_text("bad", ip, "").replace(
-        "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
-        "[site]\ndir = \"site\"\n",
-    )
-}
-
 /// A bad site folder (or a config naming both or neither) is refused before
 /// any AWS call, with exit 2 and what to do; nothing is created (no bucket,
 /// no instance profile either).
@@ -384,7 +376,7 @@ async fn bad_site_folders_are_refused_before_anything_is_made() {
     let moto = Moto::start();
     let ip = IpService::start("203.0.113.7");
     let aws = Aws::new(&moto.endpoint()).await;
-    let folder = folder_text(&ip.url());
+    let folder = with_site(&config_text("bad", &ip.url(), ""));
     let good_site = |d: &Deployment| {
         std::fs::create_dir_all(d.dir.join("site/css")).unwrap();
         std::fs::write(d.dir.join("site/index.html"), "<h1>mine</h1>").unwrap();
@@ -501,19 +493,6 @@ async fn bad_site_folders_are_refused_before_anything_is_made() {
         r.stderr
     );
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
-    assert!(aws
-        .s3
-        .list_buckets()
-        .send()
-        .await
-        .unwrap()
-        .buckets()
-        .is_empty());
-    let profile = aws
-        .iam
-        .get_instance_profile()
-        .instance_profile_name(format!("sitedeploy-site-{REGION}-bad"))
-        .send()
-        .await;
-    assert!(profile.is_err(), "{profile:?}");
+    assert!(aws.no_buckets().await);
+    assert!(!aws.instance_profile_exists("bad").await);
 }

@@ -327,12 +327,7 @@ async fn a_fleet_needs_only_the_policy() {
     let site = d.dir.join("site");
     std::fs::create_dir_all(&site).unwrap();
     std::fs::write(site.join("index.html"), "<h1>mine</h1>").unwrap();
-    let changed = three
-        .replace(
-            "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
-            "[site]\ndir = \"site\"\n",
-        )
-        .replace("Project = \"tests\"", "Project = \"tests2\"");
+    let changed = with_site(&three).replace("Project = \"tests\"", "Project = \"tests2\"");
     std::fs::write(d.dir.join("deploy.toml"), &changed).unwrap();
     d.run_env(env!("CARGO_BIN_EXE_deploy"), &[], &user).ok();
     d.run_env(env!("CARGO_BIN_EXE_logs"), &[], &user).ok();
@@ -405,21 +400,8 @@ async fn a_fleet_needs_only_the_policy() {
     assert!(groups(&aws).await.is_empty());
     assert!(aws.certificates().await.is_empty());
     aws.assert_zone_bare(&zone).await;
-    assert!(aws
-        .s3
-        .list_buckets()
-        .send()
-        .await
-        .unwrap()
-        .buckets()
-        .is_empty());
-    let profile = aws
-        .iam
-        .get_instance_profile()
-        .instance_profile_name(format!("sitedeploy-site-{REGION}-{name}"))
-        .send()
-        .await;
-    assert!(profile.is_err(), "{profile:?}");
+    assert!(aws.no_buckets().await);
+    assert!(!aws.instance_profile_exists(name).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

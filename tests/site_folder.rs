@@ -14,10 +14,7 @@ const BUCKET: &str = "sitedeploy-123456789012-us-east-1";
 
 /// The test config with `[site] dir = "site"` in place of the template.
 fn folder_config(name: &str, ip: &IpService, extra: &str) -> String {
-    let text = config_text(name, &ip.url(), extra);
-    let template = "[template]\nid = 2137\nslug = \"barista_cafe\"\n";
-    assert!(text.contains(template));
-    text.replace(template, "[site]\ndir = \"site\"\n")
+    with_site(&config_text(name, &ip.url(), extra))
 }
 
 /// Writes the site folder: an index page saying `words`, and a stylesheet.
@@ -65,22 +62,8 @@ async fn objects(aws: &Aws, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// The role's and instance profile's name of deployment `name` here.
-fn profile_name(name: &str) -> String {
-    format!("sitedeploy-site-{REGION}-{name}")
-}
-
 fn count(proxy: &Proxy, action: &str) -> u64 {
     proxy.stats()["actions"][action].as_u64().unwrap_or(0)
-}
-
-async fn profile_exists(aws: &Aws, name: &str) -> bool {
-    aws.iam
-        .get_instance_profile()
-        .instance_profile_name(profile_name(name))
-        .send()
-        .await
-        .is_ok()
 }
 
 async fn bucket_exists(aws: &Aws) -> bool {
@@ -226,7 +209,7 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
         }]
     });
     assert!(
-        sitedeploy::resources::expiry::same_policy(doc, &only_ours.to_string()),
+        sitedeploy::resources::role::same_policy(doc, &only_ours.to_string()),
         "{doc}"
     );
     let first_id = inst.instance_id().unwrap().to_string();
@@ -318,7 +301,7 @@ async fn a_folder_goes_online_changes_are_rolled_out_and_cleanup_leaves_nothing(
     let r = d.cleanup(&["--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!bucket_exists(&aws).await);
-    assert!(!profile_exists(&aws, "mine").await);
+    assert!(!aws.instance_profile_exists("mine").await);
     assert!(aws
         .iam
         .get_role()
@@ -369,7 +352,7 @@ async fn a_change_that_cannot_be_installed_is_rolled_back() {
     let r = Run::from(c.output().unwrap());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!bucket_exists(&aws).await);
-    assert!(!profile_exists(&aws, "undo").await);
+    assert!(!aws.instance_profile_exists("undo").await);
     assert_eq!(aws.counts().await, (0, 0, 0, 0, 0));
 }
 
@@ -385,7 +368,7 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
 
     let r = deploy(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(!profile_exists(&aws, "swap").await);
+    assert!(!aws.instance_profile_exists("swap").await);
     // A template leaves nothing that costs after the expiry.
     assert_eq!(r.json()["left_after_expiry"], "");
     let host = host(&r.json());
@@ -396,7 +379,7 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let (_, body) = through_edge(&site, &host).await.unwrap();
     assert!(body.contains("my own page"), "{body}");
-    assert!(profile_exists(&aws, "swap").await);
+    assert!(aws.instance_profile_exists("swap").await);
 
     // Back to the template: the profile and the content go once the
     // template's server serves.
@@ -404,7 +387,7 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     let r = deploy(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["site"]["live_template"], "2137_barista_cafe");
-    assert!(!profile_exists(&aws, "swap").await);
+    assert!(!aws.instance_profile_exists("swap").await);
     assert!(objects(&aws, "swap/").await.is_empty());
     assert!(!objects(&aws, "_retired/swap/").await.is_empty());
 
@@ -422,7 +405,7 @@ async fn template_to_folder_and_back_and_a_group_of_three_with_a_folder() {
     assert!(body.contains("my own page"), "{body}");
     assert_eq!(d.cleanup(&["--yes"]).code, 0);
     assert!(!bucket_exists(&aws).await);
-    assert!(!profile_exists(&aws, "swap").await);
+    assert!(!aws.instance_profile_exists("swap").await);
 }
 
 /// README's steps, from a template to one's own page online: `--init-site`
@@ -466,7 +449,7 @@ async fn the_readme_steps_put_an_edited_template_online() {
         .map(|l| format!("{}\n", l.trim()))
         .collect();
     assert_eq!(snippet, "[site]\ndir = \"site\"\n", "{said}");
-    let toml = template.replace("[template]\nid = 2137\nslug = \"barista_cafe\"\n", &snippet);
+    let toml = template.replace(TEMPLATE_TABLE, &snippet);
     std::fs::write(d.dir.join("deploy.toml"), toml).unwrap();
     let r = deploy(&d, &site, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

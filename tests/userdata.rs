@@ -224,10 +224,7 @@ fn site_plan(dir: &Path) -> (Plan, String) {
     std::fs::create_dir_all(site.join("css")).unwrap();
     std::fs::write(site.join("index.html"), "<h1>My own page</h1>").unwrap();
     std::fs::write(site.join("css/site.css"), "h1{}").unwrap();
-    let text = common::config_text("mine", "http://127.0.0.1:9/", "").replace(
-        "[template]\nid = 2137\nslug = \"barista_cafe\"\n",
-        "[site]\ndir = \"site\"\n",
-    );
+    let text = common::with_site(&common::config_text("mine", "http://127.0.0.1:9/", ""));
     let cfg = sitedeploy::config::parse(&text, &dir.join("deploy.toml")).unwrap();
     let plan = Plan::new(&cfg).unwrap();
     let script = plan.user_data_for(

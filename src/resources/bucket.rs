@@ -29,13 +29,12 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use aws_sdk_s3::types as s3t;
 
 use super::{Deleted, Seen, Verb};
-use crate::aws::{is_access_denied, retry_not_yet, AwsError, Ctx, VISIBILITY_LIMIT};
+use crate::aws::{after_create, is_access_denied, retry_not_yet, AwsError, Ctx, VISIBILITY_LIMIT};
 use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
 use crate::sitedir::{Changes, Manifest, Packed};
@@ -497,28 +496,6 @@ fn tag(k: &str, v: &str) -> Result<s3t::Tag> {
         .context("S3 tag")
 }
 
-/// A bucket made moments ago may be unknown to the next calls for a while
-/// (`NoSuchBucket`): they are retried, for [`VISIBILITY_LIMIT`].
-async fn after_create<T, F, Fut>(fresh: bool, ctx: &Ctx, what: &str, op: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let limit = match fresh {
-        true => VISIBILITY_LIMIT,
-        false => Duration::ZERO,
-    };
-    retry_not_yet(
-        ctx.poll,
-        what,
-        limit,
-        |e| fresh && crate::aws::is_code(e, "NoSuchBucket"),
-        |e, _| tracing::debug!(error = %e, "{what}: the new bucket is not known yet"),
-        op,
-    )
-    .await
-}
-
 /// Applies the work that comes before the web servers: the bucket made (its
 /// tags first: a bucket without them is not this tool's) or put right, the
 /// content uploaded. Retiring comes after the rollout ([`retire`]).
@@ -532,19 +509,25 @@ pub async fn apply(ctx: &Ctx, spec: &Spec, action: &Action) -> Result<()> {
     }
     let fresh = w.create;
     if w.private {
-        after_create(fresh, ctx, "block public access", || put_private(ctx, spec))
-            .await
-            .with_context(|| format!("failed to block public access to bucket {b}"))?;
+        after_create(ctx.poll, fresh, "block public access", || {
+            put_private(ctx, spec)
+        })
+        .await
+        .with_context(|| format!("failed to block public access to bucket {b}"))?;
     }
     if w.create {
-        after_create(fresh, ctx, "set encryption", || put_encryption(ctx, spec))
-            .await
-            .with_context(|| format!("failed to set bucket {b}'s encryption"))?;
+        after_create(ctx.poll, fresh, "set encryption", || {
+            put_encryption(ctx, spec)
+        })
+        .await
+        .with_context(|| format!("failed to set bucket {b}'s encryption"))?;
     }
     if w.lifecycle {
-        after_create(fresh, ctx, "set lifecycle", || put_lifecycle(ctx, spec))
-            .await
-            .with_context(|| format!("failed to set bucket {b}'s lifecycle rules"))?;
+        after_create(ctx.poll, fresh, "set lifecycle", || {
+            put_lifecycle(ctx, spec)
+        })
+        .await
+        .with_context(|| format!("failed to set bucket {b}'s lifecycle rules"))?;
     }
     if w.upload {
         upload(ctx, spec).await?;
@@ -601,7 +584,7 @@ async fn create(ctx: &Ctx, spec: &Spec) -> Result<()> {
         }
         (Err(e), _) => return Err(e.context(format!("failed to create bucket {b}"))),
     }
-    after_create(true, ctx, "tag the bucket", || async {
+    after_create(ctx.poll, true, "tag the bucket", || async {
         ctx.s3
             .put_bucket_tagging()
             .bucket(b)

@@ -32,6 +32,8 @@ use super::{Deleted, Verb};
 use crate::aws::{settling, AwsError, Ctx};
 use crate::config::{MANAGED_BY_KEY, MANAGED_BY_VALUE};
 use crate::plan::Plan;
+use crate::resources::role::{self, same_policy};
+use crate::tags::iam_tag;
 use crate::tags::Owner;
 
 /// Prefix of every schedule group this tool makes.
@@ -257,43 +259,6 @@ async fn role_state(ctx: &Ctx, spec: &Spec) -> Result<RoleState> {
     }
 }
 
-/// Whether IAM's policy document (URL-encoded JSON, as GetRolePolicy returns
-/// it) says what `wanted` says.
-/// Whether IAM's policy document (URL-encoded) is the JSON `wanted`.
-pub fn same_policy(got: &str, wanted: &str) -> bool {
-    let decoded = percent_decode(got);
-    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
-    parse(&decoded).is_some() && parse(&decoded) == parse(wanted)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// What deploy does with the role, the group and one schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -460,53 +425,18 @@ pub async fn apply_role(ctx: &Ctx, spec: &Spec, action: &Action) -> Result<bool>
         Action::Keep | Action::None => return Ok(false),
         Action::Delete => bail!("the expiry role is deleted by cleanup only"),
         Action::Create => {
-            let tag = aws_sdk_iam::types::Tag::builder()
-                .key(MANAGED_BY_KEY)
-                .value(MANAGED_BY_VALUE)
-                .build()
-                .context("role tag")?;
-            let res = ctx
-                .iam
-                .create_role()
-                .role_name(name)
-                .description(
-                    "sitedeploy: lets EventBridge Scheduler expire this tool's deployments",
-                )
-                .assume_role_policy_document(trust_policy(&spec.account))
-                .tags(tag)
-                .send()
-                .await
-                .map_err(AwsError::from);
-            match res {
-                Ok(_) => {}
-                // Made by another run (or a run that stopped before its policy).
-                Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {}
-                Err(e) => {
-                    return Err(
-                        anyhow::Error::new(e).context(format!("failed to create role {name}"))
-                    )
-                }
-            }
+            role::create(
+                ctx,
+                name,
+                "sitedeploy: lets EventBridge Scheduler expire this tool's deployments",
+                trust_policy(&spec.account),
+                vec![iam_tag(MANAGED_BY_KEY, MANAGED_BY_VALUE)?],
+            )
+            .await?;
         }
         Action::Update => {}
     }
-    settling(
-        "put the role's policy",
-        |e| e.code.as_deref() == Some("NoSuchEntity"),
-        || async {
-            ctx.iam
-                .put_role_policy()
-                .role_name(name)
-                .policy_name(ROLE_POLICY_NAME)
-                .policy_document(role_policy())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(AwsError::from)
-        },
-    )
-    .await
-    .with_context(|| format!("failed to give role {name} its policy"))?;
+    role::put_policy(ctx, name, ROLE_POLICY_NAME, role_policy()).await?;
     Ok(*action == Action::Create)
 }
 

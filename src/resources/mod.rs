@@ -24,6 +24,7 @@ pub mod loadbalancer;
 pub mod network;
 pub mod profile;
 pub mod publicip;
+pub mod role;
 pub mod secgroup;
 pub mod targetgroup;
 

@@ -16,14 +16,13 @@
 //!           DeleteRolePolicy, DeleteRole
 //! ```
 
-use anyhow::{Context, Result};
-use aws_sdk_iam::types as iamt;
+use anyhow::Result;
 
 use super::{Deleted, Seen, Verb};
 use crate::aws::{settling, unless_gone, AwsError, Ctx};
 use crate::plan::Plan;
-use crate::resources::expiry::same_policy;
-use crate::tags::{Owner, Tags};
+use crate::resources::role::{self, same_policy};
+use crate::tags::Owner;
 
 /// The inline policy's name.
 pub const POLICY_NAME: &str = "read-site-content";
@@ -125,12 +124,6 @@ fn is_no_such_entity(e: &anyhow::Error) -> bool {
     crate::aws::is_code(e, "NoSuchEntity")
 }
 
-fn iam_pairs(tags: &[iamt::Tag]) -> Tags {
-    tags.iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect()
-}
-
 /// Reads the profile and its role. Without `[site]` (a template deployment,
 /// or one known only by name), one this caller may not read is as good as
 /// absent: a caller whose policy predates `[site]` never made one.
@@ -185,12 +178,12 @@ async fn look(ctx: &Ctx, spec: &Spec) -> Result<Seen<Found>> {
         ))
     };
     if let Some(p) = &profile {
-        if !spec.owner.owns(&iam_pairs(p.tags())) {
+        if !spec.owner.owns(&crate::tags::iam_pairs(p.tags())) {
             return Ok(foreign("instance profile"));
         }
     }
     if let Some(r) = &role {
-        if !spec.owner.owns(&iam_pairs(r.tags())) {
+        if !spec.owner.owns(&crate::tags::iam_pairs(r.tags())) {
             return Ok(foreign("role"));
         }
     }
@@ -273,6 +266,16 @@ impl Action {
     }
 }
 
+/// Why deploy stops when the profile holds `other` (a profile holds one
+/// role), and the command that frees it.
+fn taken(name: &str, other: &str) -> String {
+    format!(
+        "instance profile {name} holds role {other} instead of its own: remove it (aws iam \
+         remove-role-from-instance-profile --instance-profile-name {name} --role-name {other}) \
+         and deploy again"
+    )
+}
+
 /// Pure: what deploy does with the profile.
 pub fn decide(spec: &Spec, seen: &Seen<Found>) -> Action {
     match (seen, spec.wanted) {
@@ -282,12 +285,9 @@ pub fn decide(spec: &Spec, seen: &Seen<Found>) -> Action {
             missing: Vec::new(),
         },
         (Seen::Ours(_), false) => Action::Delete,
-        (Seen::Ours(f), true) if f.other_role.is_some() => Action::Stop(format!(
-            "instance profile {} holds role {} instead of its own: remove it (aws iam \
-             remove-role-from-instance-profile --instance-profile-name {0} --role-name {1}) and \
-             deploy again",
-            spec.name,
-            f.other_role.as_deref().unwrap_or_default()
+        (Seen::Ours(f), true) if f.other_role.is_some() => Action::Stop(taken(
+            &spec.name,
+            f.other_role.as_deref().unwrap_or_default(),
         )),
         (Seen::Ours(f), true) => match f.missing() {
             m if m.is_empty() => Action::Keep,
@@ -301,70 +301,32 @@ pub fn decide(spec: &Spec, seen: &Seen<Found>) -> Action {
 pub async fn apply(ctx: &Ctx, spec: &Spec, found: Option<&Found>) -> Result<bool> {
     let name = &spec.name;
     let has = |f: fn(&Found) -> bool| found.is_some_and(f);
-    let tags = || -> Result<Vec<iamt::Tag>> {
-        spec.owner
-            .pairs()
-            .map(|(k, v)| {
-                iamt::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .context("IAM tag")
-            })
-            .collect()
-    };
-    let exists = |e: &AwsError| e.code.as_deref() == Some("EntityAlreadyExists");
     let mut made = false;
     if !has(|f| f.role) {
-        let r = ctx
-            .iam
-            .create_role()
-            .role_name(name)
-            .description("sitedeploy: lets the site's web servers read its content")
-            .assume_role_policy_document(trust_policy())
-            .set_tags(Some(tags()?))
-            .send()
-            .await
-            .map_err(AwsError::from);
-        match r {
-            Ok(_) => made = true,
-            Err(e) if exists(&e) => {}
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("failed to create role {name}")))
-            }
-        }
+        made |= role::create(
+            ctx,
+            name,
+            "sitedeploy: lets the site's web servers read its content",
+            trust_policy(),
+            spec.owner.iam_tags()?,
+        )
+        .await?;
     }
     if !has(|f| f.policy) {
-        settling(
-            "put the role's policy",
-            |e| e.code.as_deref() == Some("NoSuchEntity"),
-            || async {
-                ctx.iam
-                    .put_role_policy()
-                    .role_name(name)
-                    .policy_name(POLICY_NAME)
-                    .policy_document(spec.policy())
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(AwsError::from)
-            },
-        )
-        .await
-        .with_context(|| format!("failed to give role {name} its permission"))?;
+        role::put_policy(ctx, name, POLICY_NAME, spec.policy()).await?;
     }
     if !has(|f| f.profile) {
         let r = ctx
             .iam
             .create_instance_profile()
             .instance_profile_name(name)
-            .set_tags(Some(tags()?))
+            .set_tags(Some(spec.owner.iam_tags()?))
             .send()
             .await
             .map_err(AwsError::from);
         match r {
             Ok(_) => made = true,
-            Err(e) if exists(&e) => {}
+            Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {}
             Err(e) => {
                 return Err(anyhow::Error::new(e)
                     .context(format!("failed to create instance profile {name}")))
@@ -391,32 +353,18 @@ pub async fn apply(ctx: &Ctx, spec: &Spec, found: Option<&Found>) -> Result<bool
             Ok(()) => made = true,
             // A profile holds one role: another run added ours, or someone
             // put another in it.
-            Err(e) if e.code.as_deref() == Some("LimitExceeded") => {
-                let out = ctx
-                    .iam
-                    .get_instance_profile()
-                    .instance_profile_name(name)
-                    .send()
-                    .await
-                    .map_err(AwsError::from)
-                    .with_context(|| format!("failed to read instance profile {name}"))?;
-                let roles: Vec<String> = out
-                    .instance_profile()
-                    .map(|p| {
-                        p.roles()
-                            .iter()
-                            .map(|r| r.role_name().to_string())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if !roles.iter().any(|r| r == name) {
-                    anyhow::bail!(
-                        "instance profile {name} holds role {} instead of {name}: remove it \
-                         (aws iam remove-role-from-instance-profile) and deploy again",
-                        roles.join(", ")
-                    );
-                }
-            }
+            // (since the look-up): read it again.
+            Err(e) if e.code.as_deref() == Some("LimitExceeded") => match look(ctx, spec).await? {
+                Seen::Ours(f) if f.linked => {}
+                Seen::Ours(Found {
+                    other_role: Some(other),
+                    ..
+                }) => anyhow::bail!("{}", taken(name, &other)),
+                _ => anyhow::bail!(
+                    "instance profile {name} refused role {name} and does not hold it \
+                         either: deploy again"
+                ),
+            },
             Err(e) => {
                 return Err(anyhow::Error::new(e)
                     .context(format!("failed to add role {name} to its instance profile")))

@@ -273,6 +273,25 @@ ip_timeout_secs = 2
     )
 }
 
+/// The `[template]` table of [`config_text`].
+#[allow(dead_code)]
+pub const TEMPLATE_TABLE: &str = "[template]\nid = 2137\nslug = \"barista_cafe\"\n";
+
+/// The web servers' role's and instance profile's name of deployment `name`
+/// in the tests' region (`[site]`).
+#[allow(dead_code)]
+pub fn profile_name(name: &str) -> String {
+    format!("sitedeploy-site-{REGION}-{name}")
+}
+
+/// `config` (from [`config_text`]) serving the folder `site` (`[site]`) in
+/// place of the template.
+#[allow(dead_code)]
+pub fn with_site(config: &str) -> String {
+    assert!(config.contains(TEMPLATE_TABLE), "{config}");
+    config.replace(TEMPLATE_TABLE, "[site]\ndir = \"site\"\n")
+}
+
 impl Deployment {
     /// The default test config for `name`, with `ip` as its public-IP service.
     pub fn simple(endpoint: &str, name: &str, ip: &IpService) -> Deployment {
@@ -601,6 +620,25 @@ impl Aws {
                     .build(),
             ),
         }
+    }
+
+    /// Whether the web servers' instance profile of deployment `name` (in
+    /// the tests' region) exists.
+    #[allow(dead_code)]
+    pub async fn instance_profile_exists(&self, name: &str) -> bool {
+        self.iam
+            .get_instance_profile()
+            .instance_profile_name(profile_name(name))
+            .send()
+            .await
+            .is_ok()
+    }
+
+    /// Whether the account has no S3 bucket.
+    #[allow(dead_code)]
+    pub async fn no_buckets(&self) -> bool {
+        let out = self.s3.list_buckets().send().await.unwrap();
+        out.buckets().is_empty()
     }
 
     /// A public hosted zone `name` (the learner's own); its id.
